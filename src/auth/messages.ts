@@ -1,0 +1,14 @@
+// The texts a user sees as Reply-Message. They follow privacyIDEA's wording so that
+// help-desk scripts and NAS-side matching keep working.
+export const Messages = {
+  accepted: 'Access granted',
+  noToken: 'The user has no tokens assigned',
+  wrongPin: 'wrong otp pin',
+  wrongOtp: 'wrong otp value',
+  disabled: 'Token is disabled',
+  locked: 'Failcounter exceeded',
+  smsFailed: 'The PIN was correct, but the SMS could not be sent!',
+  invalidTransaction: 'The challenge is unknown or has expired',
+  responseMismatch: (tokens: number) =>
+    tokens === 1 ? 'Response did not match the challenge.' : `Response did not match for ${tokens} tokens.`,
+} as const;

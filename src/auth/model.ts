@@ -1,0 +1,57 @@
+// The domain's own vocabulary: what a token and a challenge are, independent of how
+// they are stored or how a request arrived.
+
+export const HASHLIBS = ['sha1', 'sha256', 'sha512'] as const;
+export type HashLib = (typeof HASHLIBS)[number];
+export const OTP_LENGTHS = [6, 8] as const;
+export type OtpLength = (typeof OTP_LENGTHS)[number];
+
+export interface Token {
+  readonly serial: string;
+  readonly tokentype: 'sms';
+  readonly username: string;
+  readonly realm: string;
+  readonly phone: string;
+  /** Gateway identifier of this token, or null for the site default (sms.identifier). */
+  readonly gateway: string | null;
+  readonly otpKey: Buffer;
+  readonly hashlib: HashLib;
+  readonly otplen: OtpLength;
+  /** The HOTP counter of the next OTP that would be accepted at the earliest. */
+  readonly counter: number;
+  readonly countWindow: number;
+  readonly pinHash: string;
+  readonly active: boolean;
+  readonly failcount: number;
+  readonly maxfail: number;
+  readonly lastFailAt: number | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface Challenge {
+  readonly transactionId: string;
+  readonly serial: string;
+  /** The HOTP counter whose OTP was sent for this challenge. */
+  readonly counter: number;
+  readonly username: string;
+  readonly realm: string;
+  /** Name of the RADIUS client the challenge was issued to. */
+  readonly client: string;
+  readonly receivedCount: number;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export type AuditAction = 'accept' | 'challenge' | 'reject';
+
+export interface AuditEntry {
+  readonly at: number;
+  readonly action: AuditAction;
+  readonly username: string;
+  readonly realm: string;
+  readonly client: string;
+  readonly clientAddress: string;
+  readonly serials: readonly string[];
+  readonly reason: string;
+}

@@ -1,0 +1,47 @@
+// privacyIDEA-style text templates: `{tag}` is replaced by its value, an unknown tag by
+// nothing; the legacy `<otp>` and `<serial>` forms still work in the SMS text.
+
+export type Tags = Readonly<Record<string, string>>;
+
+export function renderTemplate(template: string, tags: Tags): string {
+  return template
+    .replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => (Object.hasOwn(tags, name) ? (tags[name] ?? '') : ''))
+    .replace(/<(otp|serial)>/g, (_m, name: string) => tags[name] ?? '');
+}
+
+/** All but the last two digits masked, as privacyIDEA shows a phone number in prompts. */
+export function redactPhone(phone: string): string {
+  const digits = [...phone];
+  let keep = 2;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    if (/\d/.test(digits[i] ?? '')) {
+      if (keep > 0) keep--;
+      else digits[i] = '*';
+    }
+  }
+  return digits.join('');
+}
+
+export interface TemplateUser {
+  readonly username: string;
+  readonly realm: string;
+}
+
+export function userTags(user: TemplateUser): Record<string, string> {
+  return {
+    user: user.username,
+    username: user.username,
+    userrealm: user.realm,
+    // No user store is attached (yet): the name parts are empty, as for an unknown tag.
+    givenname: '',
+    surname: '',
+  };
+}
+
+export function timeTags(now: Date): Record<string, string> {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return {
+    time: `${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}`,
+    date: `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`,
+  };
+}

@@ -1,0 +1,126 @@
+// Enrollment and administration of SMS tokens (what the CLI's `token` commands do).
+import { randomBytes } from 'node:crypto';
+import type { PinHasher } from '../crypto/pin-hash.js';
+import { newSerial } from '../crypto/random.js';
+import type { Store } from '../store/index.js';
+import { HASHLIBS, OTP_LENGTHS, type HashLib, type OtpLength, type Token } from './model.js';
+
+export class TokenAdminError extends Error {
+  override name = 'TokenAdminError';
+}
+
+export interface EnrollRequest {
+  username: string;
+  realm?: string;
+  phone: string;
+  pin: string;
+  otpKeyHex?: string;
+  otplen?: number;
+  hashlib?: string;
+  gateway?: string;
+  serial?: string;
+}
+
+/** What may be shown of a token: everything but the key and the PIN hash. */
+export type TokenView = Omit<Token, 'otpKey' | 'pinHash'> & { locked: boolean };
+
+export function viewToken(token: Token): TokenView {
+  const { otpKey: _key, pinHash: _pin, ...rest } = token;
+  return { ...rest, locked: token.failcount >= token.maxfail };
+}
+
+export class TokenAdmin {
+  constructor(
+    private readonly store: Store,
+    private readonly pins: PinHasher,
+  ) {}
+
+  async enroll(req: EnrollRequest): Promise<Token> {
+    const hashlib = (req.hashlib ?? 'sha1') as HashLib;
+    if (!HASHLIBS.includes(hashlib)) throw new TokenAdminError(`--hashlib must be one of ${HASHLIBS.join(', ')}`);
+    const otplen = Number(req.otplen ?? 6) as OtpLength;
+    if (!OTP_LENGTHS.includes(otplen)) throw new TokenAdminError('--otplen must be 6 or 8');
+    if (!req.username) throw new TokenAdminError('--user must not be empty');
+    validatePhone(req.phone);
+    let otpKey: Buffer;
+    if (req.otpKeyHex !== undefined) {
+      if (!/^([0-9a-fA-F]{2}){10,64}$/.test(req.otpKeyHex)) {
+        throw new TokenAdminError('--otpkey must be 20 to 128 hex digits (10 to 64 bytes)');
+      }
+      otpKey = Buffer.from(req.otpKeyHex, 'hex');
+    } else {
+      otpKey = randomBytes(hashlib === 'sha512' ? 64 : hashlib === 'sha256' ? 32 : 20);
+    }
+    if (req.gateway !== undefined && !(await this.store.gateways.get(req.gateway))) {
+      throw new TokenAdminError(`no gateway '${req.gateway}'; define it first with 'gateway set ${req.gateway} --module ...'`);
+    }
+    const serial = req.serial ?? newSerial();
+    if (await this.store.tokens.bySerial(serial)) throw new TokenAdminError(`a token with serial ${serial} exists already`);
+    const settings = await this.store.settings.values();
+    await this.store.tokens.insert({
+      serial,
+      username: req.username,
+      realm: req.realm ?? '',
+      phone: req.phone,
+      gateway: req.gateway ?? null,
+      otpKey,
+      hashlib,
+      otplen,
+      countWindow: settings['token.default_count_window'],
+      maxfail: settings['token.default_maxfail'],
+      pinHash: await this.pins.hash(req.pin, settings['pin.kdf_cost']),
+    });
+    return this.get(serial);
+  }
+
+  async get(serial: string): Promise<Token> {
+    const token = await this.store.tokens.bySerial(serial);
+    if (!token) throw new TokenAdminError(`no token with serial ${serial}`);
+    return token;
+  }
+
+  async setActive(serial: string, active: boolean): Promise<void> {
+    await this.mustUpdate(serial, { active });
+  }
+
+  /** Clears the fail counter (unlocks the token). */
+  async reset(serial: string): Promise<void> {
+    await this.mustUpdate(serial, { failcount: 0, lastFailAt: null });
+  }
+
+  async delete(serial: string): Promise<void> {
+    if (!(await this.store.tokens.delete(serial))) throw new TokenAdminError(`no token with serial ${serial}`);
+  }
+
+  async set(serial: string, change: { pin?: string; phone?: string; gateway?: string }): Promise<void> {
+    const patch: { pinHash?: string; phone?: string; gateway?: string | null } = {};
+    if (change.pin !== undefined) {
+      const settings = await this.store.settings.values();
+      patch.pinHash = await this.pins.hash(change.pin, settings['pin.kdf_cost']);
+    }
+    if (change.phone !== undefined) {
+      validatePhone(change.phone);
+      patch.phone = change.phone;
+    }
+    if (change.gateway !== undefined) {
+      // An empty value returns the token to the site default gateway.
+      if (change.gateway !== '' && !(await this.store.gateways.get(change.gateway))) {
+        throw new TokenAdminError(`no gateway '${change.gateway}'`);
+      }
+      patch.gateway = change.gateway === '' ? null : change.gateway;
+    }
+    if (Object.keys(patch).length === 0) throw new TokenAdminError('nothing to change: give --pin, --phone or --gateway');
+    await this.mustUpdate(serial, patch);
+  }
+
+  private async mustUpdate(serial: string, patch: Parameters<Store['tokens']['update']>[1]): Promise<void> {
+    if (!(await this.store.tokens.update(serial, patch))) throw new TokenAdminError(`no token with serial ${serial}`);
+  }
+}
+
+function validatePhone(phone: string): void {
+  // A phone number, or for push-style gateways a device token: printable, no control characters.
+  if (!phone || phone.length > 255 || /[\u0000-\u001f\u007f]/.test(phone)) {
+    throw new TokenAdminError('--phone must be a non-empty printable string of at most 255 characters');
+  }
+}

@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { GatewayError } from '../gateways/provider.js';
+import { GatewayRegistry, MODULES, isModuleName } from '../gateways/registry.js';
+import { censor } from '../store/gateways.js';
+import path from 'node:path';
+import { collectPair, json, table, UsageError, type Io } from './output.js';
+import type { WithRuntime } from './main.js';
+
+export function gatewayCommands(program: Command, io: Io, withRuntime: WithRuntime): void {
+  const gateway = program.command('gateway').description('centrally defined SMS gateways');
+
+  gateway
+    .command('set <id>')
+    .description('create or replace a gateway definition (a censored secret keeps the stored one)')
+    .requiredOption('--module <module>', `provider module: ${MODULES.join(', ')}`)
+    .option('--description <text>', 'free text', '')
+    .option('--option <KEY=VALUE>', 'provider option, repeatable', collectPair, {})
+    .option('--header <KEY=VALUE>', 'HTTP header, repeatable', collectPair, {})
+    .action(async (id: string, opts, cmd: Command) =>
+      withRuntime(cmd, async (rt) => {
+        if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new UsageError('gateway id: 1 to 64 letters, digits, . _ -');
+        if (!isModuleName(opts.module)) throw new UsageError(`--module must be one of ${MODULES.join(', ')}`);
+        const definition = { identifier: id, description: opts.description, module: opts.module, options: opts.option, headers: opts.header };
+        // Building the provider checks its options now rather than at the first login.
+        const provider = GatewayRegistry.instantiate(definition, { scriptDirectory: path.resolve(rt.config.providers.script_directory) });
+        await provider.close();
+        await rt.store.gateways.set(definition);
+      }),
+    );
+
+  gateway
+    .command('list')
+    .description('list gateways')
+    .action(async (_opts, cmd: Command) =>
+      withRuntime(cmd, async (rt) => {
+        const settings = await rt.store.settings.values();
+        const rows = [['ID', 'MODULE', 'DEFAULT', 'DESCRIPTION']];
+        for (const g of await rt.store.gateways.list()) {
+          rows.push([g.identifier, g.module, g.identifier === settings['sms.identifier'] ? 'yes' : '', g.description]);
+        }
+        io.out(table(rows));
+      }),
+    );
+
+  gateway
+    .command('show <id>')
+    .description('show a gateway as JSON, secrets censored')
+    .action(async (id: string, _opts, cmd: Command) =>
+      withRuntime(cmd, async (rt) => {
+        const def = await rt.store.gateways.get(id);
+        if (!def) throw new UsageError(`no gateway '${id}'`);
+        io.out(json(censor(def)));
+      }),
+    );
+
+  gateway
+    .command('delete <id>')
+    .description('delete a gateway')
+    .action(async (id: string, _opts, cmd: Command) =>
+      withRuntime(cmd, async (rt) => {
+        if (!(await rt.store.gateways.delete(id))) throw new UsageError(`no gateway '${id}'`);
+      }),
+    );
+
+  gateway
+    .command('test <id>')
+    .description('send a test SMS; exit 0 only when the gateway accepted it')
+    .requiredOption('--phone <phone>', 'recipient')
+    .option('--message <text>', 'message text', 'sms-otp-radiusd test message')
+    .action(async (id: string, opts, cmd: Command) =>
+      withRuntime(cmd, async (rt) => {
+        const registry = new GatewayRegistry(rt.store.gateways, { scriptDirectory: path.resolve(rt.config.providers.script_directory) });
+        try {
+          await registry.send(id, opts.phone, opts.message);
+          io.out(`gateway ${id} accepted the message`);
+        } catch (err) {
+          if (err instanceof GatewayError) throw new UsageError(err.message);
+          throw err;
+        } finally {
+          await registry.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,95 @@
+// Command line: `sms-otp-radiusd serve|migrate|token|gateway|setting ...`.
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/load.js';
+import { KeyFileError } from '../crypto/keyfile.js';
+import { DecryptionError } from '../crypto/secretbox.js';
+import { TokenAdminError } from '../auth/token-admin.js';
+import { startDaemon } from '../daemon/serve.js';
+import { openRuntime, type Runtime } from '../daemon/runtime.js';
+import { GatewayError } from '../gateways/provider.js';
+import { SettingError } from '../settings/registry.js';
+import { gatewayCommands } from './gateway.js';
+import { processIo, UsageError, type Io } from './output.js';
+import { settingCommands } from './setting.js';
+import { tokenCommands } from './token.js';
+
+export type WithRuntime = <T>(cmd: Command, fn: (rt: Runtime) => Promise<T>) => Promise<T>;
+
+const CONFIG_HELP = 'configuration file (default: $SMS_OTP_RADIUSD_CONFIG, else config/sms-otp-radiusd.yaml)';
+
+/** Errors whose message is the whole story for the operator: no stack trace. */
+const EXPECTED = [UsageError, ConfigError, KeyFileError, DecryptionError, TokenAdminError, SettingError, GatewayError];
+
+export function buildProgram(io: Io): Command {
+  const program = new Command('sms-otp-radiusd')
+    .description('RADIUS server for two-factor login with an SMS one-time password')
+    .option('-c, --config <path>', CONFIG_HELP)
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+
+  // Commander recognises root options after the subcommand too, so --config works anywhere.
+
+  const withRuntime: WithRuntime = async (cmd, fn) => {
+    const rt = await openRuntime(cmd.optsWithGlobals().config, { migrate: true, logLevel: 'warn' });
+    try {
+      return await fn(rt);
+    } finally {
+      await rt.close();
+    }
+  };
+
+  program
+    .command('serve')
+    .description('run the RADIUS daemon (migrates the store first)')
+    .action(async (_opts, cmd: Command) => {
+      const daemon = await startDaemon(cmd.optsWithGlobals().config);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          daemon.stop().then(resolve, resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+
+  program
+    .command('migrate')
+    .description('create or upgrade the store schema')
+    .action(async (_opts, cmd: Command) => {
+      const rt = await openRuntime(cmd.optsWithGlobals().config, { migrate: false, logLevel: 'warn' });
+      try {
+        const applied = await rt.store.migrate();
+        io.out(applied.length ? `applied: ${applied.join(', ')}` : 'store schema is up to date');
+      } finally {
+        await rt.close();
+      }
+    });
+
+  tokenCommands(program, io, withRuntime);
+  gatewayCommands(program, io, withRuntime);
+  settingCommands(program, io, withRuntime);
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit status. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; usage mistakes were already printed by commander.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (EXPECTED.some((type) => err instanceof type)) {
+      io.err(`sms-otp-radiusd: ${(err as Error).message}`);
+      return 1;
+    }
+    io.err(`sms-otp-radiusd: unexpected error: ${(err as Error)?.stack ?? String(err)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,181 @@
+// HTTP provider: any SMS gateway with a plain GET or POST API (Clickatell, GTX, Twilio, Kannel...).
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import type { GatewayDefinition } from '../store/gateways.js';
+import { fillTags, rewritePhone } from './phone.js';
+import { GatewayError, Options, type SmsProvider } from './provider.js';
+
+const KNOWN = new Set([
+  'URL', 'HTTP_METHOD', 'HTTP_Method', 'CHECK_SSL', 'SEND_DATA_AS_JSON', 'USERNAME', 'PASSWORD',
+  'RETURN_SUCCESS', 'RETURN_FAIL', 'REGEXP', 'PROXY', 'HTTP_PROXY', 'HTTPS_PROXY', 'TIMEOUT',
+  'SMS_PHONENUMBER_KEY', 'SMS_TEXT_KEY', 'PARAMETER',
+]);
+const OK_STATUS = new Set([200, 201, 202]);
+const MAX_BODY_BYTES = 64 * 1024;
+
+export class HttpProvider implements SmsProvider {
+  private readonly opts: Options;
+  private readonly url: URL;
+  private readonly method: 'GET' | 'POST';
+  private readonly json: boolean;
+  private readonly timeoutMs: number;
+  private readonly authorization: string | undefined;
+  private readonly dispatcher: Dispatcher;
+  private readonly headers: Record<string, string>;
+
+  constructor(definition: GatewayDefinition) {
+    this.opts = new Options(definition, KNOWN);
+    const raw = this.opts.required('URL');
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new GatewayError(this.opts.id, `option URL is not a valid URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new GatewayError(this.opts.id, `option URL must start with http:// or https://`);
+    }
+    // Credentials in the URL (user:pw@host) are basic auth, as in privacyIDEA; USERNAME/PASSWORD win.
+    const username = this.opts.get('USERNAME') ?? decodeURIComponent(url.username);
+    const password = this.opts.get('PASSWORD') ?? decodeURIComponent(url.password);
+    url.username = '';
+    url.password = '';
+    this.url = url;
+    this.authorization = username || password ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` : undefined;
+    const legacyMethod = definition.options.HTTP_Method;
+    this.method = this.opts.oneOf('HTTP_METHOD', ['GET', 'POST'] as const, legacyMethod?.toUpperCase() === 'POST' ? 'POST' : 'GET');
+    this.json = this.opts.yesNo('SEND_DATA_AS_JSON', false);
+    this.timeoutMs = this.opts.seconds('TIMEOUT', 3) * 1000;
+    this.headers = { ...definition.headers };
+    const verify = this.opts.yesNo('CHECK_SSL', true);
+    const proxy =
+      (url.protocol === 'https:' ? this.opts.get('HTTPS_PROXY') : this.opts.get('HTTP_PROXY')) ?? this.opts.get('PROXY');
+    const tls = { rejectUnauthorized: verify };
+    this.dispatcher = proxy
+      ? new ProxyAgent({ uri: proxy, requestTls: tls, proxyTls: tls, connectTimeout: this.timeoutMs })
+      : new Agent({ connect: { ...tls, timeout: this.timeoutMs } });
+  }
+
+  /** Where requests go, for logs and errors: no credentials, no query (it may hold the OTP). */
+  private get where(): string {
+    return `${this.url.origin}${this.url.pathname}`;
+  }
+
+  private parameters(phone: string, message: string): Array<[string, string]> {
+    const params: Array<[string, string]> = [];
+    // Legacy style: fixed PARAMETER plus the names of the phone and text parameters.
+    const fixed = this.opts.get('PARAMETER');
+    if (fixed !== undefined) params.push(...parseFixedParameters(this.opts.id, fixed));
+    const phoneKey = this.opts.get('SMS_PHONENUMBER_KEY');
+    const textKey = this.opts.get('SMS_TEXT_KEY');
+    if (phoneKey) params.push([phoneKey, phone]);
+    if (textKey) params.push([textKey, message]);
+    for (const [key, value] of this.opts.extra()) params.push([key, fillTags(value, phone, message)]);
+    return params;
+  }
+
+  async send(rawPhone: string, message: string): Promise<void> {
+    const phone = rewritePhone(rawPhone, this.opts.get('REGEXP'));
+    const params = this.parameters(phone, message);
+    const url = new URL(this.url);
+    const headers: Record<string, string> = { ...this.headers };
+    if (this.authorization) headers.authorization = this.authorization;
+    let body: string | undefined;
+    if (this.method === 'GET') {
+      for (const [k, v] of params) url.searchParams.append(k, v);
+    } else if (this.json) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(Object.fromEntries(params));
+    } else {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(params).toString();
+    }
+    let status: number;
+    let text: string;
+    try {
+      const response = await request(url, {
+        method: this.method,
+        headers,
+        body,
+        dispatcher: this.dispatcher,
+        signal: AbortSignal.timeout(this.timeoutMs),
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+      status = response.statusCode;
+      text = await readLimited(response.body);
+    } catch (err) {
+      throw new GatewayError(this.opts.id, `${this.method} ${this.where} failed: ${describeNetworkError(err, this.timeoutMs)}`);
+    }
+    if (!OK_STATUS.has(status)) {
+      throw new GatewayError(this.opts.id, `${this.method} ${this.where} answered HTTP ${status}`);
+    }
+    const success = this.opts.get('RETURN_SUCCESS');
+    const fail = this.opts.get('RETURN_FAIL');
+    if (success !== undefined) {
+      if (!text.includes(success)) {
+        throw new GatewayError(this.opts.id, `response of ${this.where} lacks the RETURN_SUCCESS text`);
+      }
+    } else if (fail !== undefined && text.includes(fail)) {
+      throw new GatewayError(this.opts.id, `response of ${this.where} contains the RETURN_FAIL text`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}
+
+async function readLimited(body: AsyncIterable<Buffer | Uint8Array>): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size < MAX_BODY_BYTES) chunks.push(Buffer.from(chunk));
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8');
+}
+
+/** PARAMETER holds fixed parameters as a JSON object or as k=v&k2=v2. */
+function parseFixedParameters(id: string, fixed: string): Array<[string, string]> {
+  const trimmed = fixed.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        return Object.entries(parsed).map(([k, v]) => [k, String(v)]);
+      }
+    } catch {
+      /* reported below */
+    }
+    throw new GatewayError(id, 'option PARAMETER must be a JSON object or k=v&k2=v2');
+  }
+  return [...new URLSearchParams(trimmed)];
+}
+
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
+export function describeNetworkError(err: unknown, timeoutMs: number): string {
+  let current: unknown = err;
+  for (let depth = 0; current && depth < 4; depth++) {
+    const e = current as { name?: string; code?: string; message?: string; cause?: unknown };
+    if (e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' ||
+        e.code === 'UND_ERR_CONNECT_TIMEOUT') {
+      return `no answer within ${timeoutMs / 1000} s (TIMEOUT)`;
+    }
+    if (e.code && TLS_CODES.has(e.code)) {
+      return `TLS certificate not trusted (${e.code}); install the CA or, for testing only, set CHECK_SSL=no`;
+    }
+    if (e.code === 'ECONNREFUSED') return 'connection refused (ECONNREFUSED)';
+    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return `host name not resolved (${e.code})`;
+    if (e.code && /^E[A-Z]+$/.test(e.code)) return e.code;
+    if (e.code === 'UND_ERR_SOCKET') return 'connection closed by the gateway';
+    current = e.cause;
+  }
+  const e = err as { code?: string; name?: string };
+  return e.code ?? e.name ?? 'unknown error';
+}
+
+export const createHttpProvider = (definition: GatewayDefinition): SmsProvider => new HttpProvider(definition);

@@ -1,0 +1,85 @@
+// The contract every SMS provider module fulfils, and the one error type they raise.
+import type { GatewayDefinition } from '../store/gateways.js';
+
+export interface SmsProvider {
+  /** Resolves when the gateway accepted the message; rejects with GatewayError otherwise. */
+  send(phone: string, message: string): Promise<void>;
+  /** Releases sockets, binds and timers. */
+  close(): Promise<void>;
+}
+
+export interface ProviderContext {
+  /** The directory Script provider files must live in. */
+  readonly scriptDirectory: string;
+}
+
+export type ProviderFactory = (definition: GatewayDefinition, context: ProviderContext) => SmsProvider;
+
+/**
+ * A gateway that did not deliver. The reason is for operators: it names what failed
+ * and never contains the message, the phone number's OTP, or a credential.
+ */
+export class GatewayError extends Error {
+  override name = 'GatewayError';
+  constructor(
+    readonly gatewayId: string,
+    readonly reason: string,
+  ) {
+    super(`gateway ${gatewayId}: ${reason}`);
+  }
+}
+
+/** Reads provider options with the checks every module needs; errors name the option. */
+export class Options {
+  constructor(
+    private readonly definition: GatewayDefinition,
+    readonly known: ReadonlySet<string>,
+  ) {}
+
+  get id(): string {
+    return this.definition.identifier;
+  }
+
+  get(key: string): string | undefined {
+    const value = this.definition.options[key];
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  required(key: string): string {
+    const value = this.get(key);
+    if (value === undefined) throw new GatewayError(this.id, `option ${key} is required (gateway set ${this.id} --option ${key}=...)`);
+    return value;
+  }
+
+  yesNo(key: string, fallback: boolean): boolean {
+    const value = this.get(key);
+    if (value === undefined) return fallback;
+    const word = value.toLowerCase();
+    if (['yes', 'true', '1', 'on'].includes(word)) return true;
+    if (['no', 'false', '0', 'off'].includes(word)) return false;
+    throw new GatewayError(this.id, `option ${key} must be yes or no, not '${value}'`);
+  }
+
+  seconds(key: string, fallback: number): number {
+    const value = this.get(key);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0 || n > 3600) {
+      throw new GatewayError(this.id, `option ${key} must be a number of seconds between 0 and 3600, not '${value}'`);
+    }
+    return n;
+  }
+
+  oneOf<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
+    const value = this.get(key);
+    if (value === undefined) return fallback;
+    const match = allowed.find((a) => a.toLowerCase() === value.toLowerCase());
+    if (!match) throw new GatewayError(this.id, `option ${key} must be one of ${allowed.join(', ')}, not '${value}'`);
+    return match;
+  }
+
+  /** The options that are not parameters of the provider itself. */
+  extra(): Array<[string, string]> {
+    return Object.entries(this.definition.options).filter(([key]) => !this.known.has(key));
+  }
+}

@@ -1,0 +1,75 @@
+// Sends SMS through the gateway definitions in the store. The definition is read for every
+// message, so `gateway set` takes effect at once; provider instances (with their connection
+// pools) are reused while the definition stays the same.
+import { createHash } from 'node:crypto';
+import type { SmsSender } from '../auth/ports.js';
+import type { GatewayDefinition, GatewayRepository } from '../store/gateways.js';
+import { createHttpProvider } from './http.js';
+import { GatewayError, type ProviderContext, type ProviderFactory, type SmsProvider } from './provider.js';
+import { createScriptProvider } from './script.js';
+
+/** Module names as operators write them in `gateway set --module`. */
+export const MODULES = ['http', 'sipgate', 'smtp', 'smpp', 'script', 'modem', 'firebase'] as const;
+export type ModuleName = (typeof MODULES)[number];
+
+const FACTORIES: Partial<Record<ModuleName, ProviderFactory>> = {
+  http: createHttpProvider,
+  script: createScriptProvider,
+};
+
+export function isModuleName(name: string): name is ModuleName {
+  return (MODULES as readonly string[]).includes(name);
+}
+
+interface Cached {
+  fingerprint: string;
+  provider: SmsProvider;
+}
+
+const fingerprint = (def: GatewayDefinition) =>
+  createHash('sha256').update(JSON.stringify([def.module, def.options, def.headers])).digest('hex');
+
+export class GatewayRegistry implements SmsSender {
+  private readonly cache = new Map<string, Cached>();
+
+  constructor(
+    private readonly gateways: GatewayRepository,
+    private readonly context: ProviderContext,
+  ) {}
+
+  /** Builds (and so validates) a provider for a definition without caching it. */
+  static instantiate(definition: GatewayDefinition, context: ProviderContext): SmsProvider {
+    if (!isModuleName(definition.module)) {
+      throw new GatewayError(definition.identifier, `unknown module '${definition.module}'; one of ${MODULES.join(', ')}`);
+    }
+    const factory = FACTORIES[definition.module];
+    if (!factory) {
+      throw new GatewayError(definition.identifier, `module '${definition.module}' is not available in this version`);
+    }
+    return factory(definition, context);
+  }
+
+  async send(identifier: string, phone: string, message: string): Promise<void> {
+    const definition = await this.gateways.get(identifier);
+    if (!definition) {
+      throw new GatewayError(identifier, `no such gateway; define it with 'gateway set ${identifier} --module ...'`);
+    }
+    await this.provider(definition).send(phone, message);
+  }
+
+  private provider(definition: GatewayDefinition): SmsProvider {
+    const print = fingerprint(definition);
+    const cached = this.cache.get(definition.identifier);
+    if (cached?.fingerprint === print) return cached.provider;
+    const provider = GatewayRegistry.instantiate(definition, this.context);
+    this.cache.set(definition.identifier, { fingerprint: print, provider });
+    if (cached) void cached.provider.close().catch(() => undefined);
+    return provider;
+  }
+
+  async close(): Promise<void> {
+    const providers = [...this.cache.values()].map((c) => c.provider);
+    this.cache.clear();
+    await Promise.allSettled(providers.map((p) => p.close()));
+  }
+}

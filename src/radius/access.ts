@@ -1,0 +1,62 @@
+// Access-Request in, authentication result out: the mapping between RADIUS attributes and
+// the domain's request and result (after privacyIDEA's FreeRADIUS plugin).
+import type { AuthRequest, AuthResult } from '../auth/authenticator.js';
+import { Attr, Code, firstAttribute, splitText, type RadiusPacket, type RawAttribute, type ResponseCode } from './packet.js';
+
+export interface AccessResponse {
+  readonly code: ResponseCode;
+  readonly attributes: RawAttribute[];
+}
+
+const STRIPPED_USER_NAME = 1043;
+
+/** Strict UTF-8: a password that does not decode is most likely a shared-secret mismatch. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function decodeUtf8(bytes: Buffer): string | undefined {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+export function toAuthRequest(
+  packet: RadiusPacket,
+  password: string,
+  client: { name: string; address: string },
+): AuthRequest | undefined {
+  const name = firstAttribute(packet, STRIPPED_USER_NAME) ?? firstAttribute(packet, Attr.UserName);
+  const username = name === undefined ? undefined : decodeUtf8(name);
+  if (username === undefined || username === '') return undefined;
+  const state = firstAttribute(packet, Attr.State);
+  return {
+    username,
+    password,
+    ...(state !== undefined ? { transactionId: state.toString('latin1') } : {}),
+    client,
+  };
+}
+
+export function toAccessResponse(result: AuthResult, now: number): AccessResponse {
+  const reply = splitText(Attr.ReplyMessage, result.message);
+  switch (result.outcome) {
+    case 'accept':
+      return { code: Code.AccessAccept, attributes: reply };
+    case 'reject':
+      return { code: Code.AccessReject, attributes: reply };
+    case 'challenge': {
+      const remaining = Math.max(1, Math.floor((result.expiresAt - now) / 1000));
+      const timeout = Buffer.alloc(4);
+      timeout.writeUInt32BE(remaining);
+      return {
+        code: Code.AccessChallenge,
+        attributes: [
+          ...reply,
+          { type: Attr.State, value: Buffer.from(result.transactionId, 'latin1') },
+          { type: Attr.SessionTimeout, value: timeout },
+        ],
+      };
+    }
+  }
+}

@@ -1,0 +1,45 @@
+// RADIUS clients (NAS) known by source address. The most specific matching prefix wins,
+// as in FreeRADIUS; a datagram from anywhere else is dropped unanswered.
+import { BlockList, isIP, isIPv4 } from 'node:net';
+import type { RadiusClientConfig } from '../config/schema.js';
+
+export interface RadiusClient {
+  readonly name: string;
+  readonly secret: Buffer;
+}
+
+interface Entry {
+  client: RadiusClient;
+  family: 'ipv4' | 'ipv6';
+  prefix: number;
+  list: BlockList;
+}
+
+/** '::ffff:192.0.2.1' (a v4 peer on a dual-stack socket) is matched as 192.0.2.1. */
+export function normaliseAddress(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return mapped?.[1] ?? address;
+}
+
+export class ClientTable {
+  private readonly entries: Entry[];
+
+  constructor(clients: readonly RadiusClientConfig[]) {
+    this.entries = clients
+      .map((c) => {
+        const [address = '', bits] = c.address.split('/');
+        const family = isIPv4(address) ? 'ipv4' : 'ipv6';
+        const prefix = bits === undefined ? (family === 'ipv4' ? 32 : 128) : Number(bits);
+        const list = new BlockList();
+        list.addSubnet(address, prefix, family);
+        return { client: { name: c.name, secret: Buffer.from(c.secret, 'utf8') }, family, prefix, list } as Entry;
+      })
+      .sort((a, b) => b.prefix - a.prefix);
+  }
+
+  match(address: string): RadiusClient | undefined {
+    const normalised = normaliseAddress(address);
+    const family = isIP(normalised) === 4 ? 'ipv4' : 'ipv6';
+    return this.entries.find((e) => e.family === family && e.list.check(normalised, family))?.client;
+  }
+}

@@ -1,0 +1,42 @@
+// Attribute names and value coding come from the `radius` package's RFC dictionaries plus
+// the FreeRADIUS-format files in dictionaries/ (vendor attributes for reply mapping).
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RadiusPacket } from './packet.js';
+import { Attr } from './packet.js';
+
+interface RadiusLib {
+  add_dictionary(file: string): void;
+  load_dictionaries(): void;
+  attr_id_to_name(id: number | string, vendor?: number): string | undefined;
+  decode_without_secret(args: { packet: Buffer }): { attributes: Record<string, unknown> };
+}
+
+const radius = createRequire(import.meta.url)('radius') as RadiusLib;
+
+export const DEFAULT_DICTIONARY_DIR = fileURLToPath(new URL('../../dictionaries', import.meta.url));
+
+let loaded = false;
+
+export function loadDictionaries(directory = DEFAULT_DICTIONARY_DIR): void {
+  if (loaded) return;
+  for (const file of readdirSync(directory).filter((f) => f.startsWith('dictionary')).sort()) {
+    radius.add_dictionary(path.join(directory, file));
+  }
+  radius.load_dictionaries();
+  loaded = true;
+}
+
+/** The request's attributes by name, for debug logs; User-Password is never included. */
+export function describeAttributes(packet: RadiusPacket): Record<string, unknown> {
+  loadDictionaries();
+  const decoded = radius.decode_without_secret({ packet: packet.raw }).attributes;
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(decoded)) {
+    if (name === radius.attr_id_to_name(Attr.UserPassword)) continue;
+    out[name] = Buffer.isBuffer(value) ? `0x${value.toString('hex')}` : value;
+  }
+  return out;
+}

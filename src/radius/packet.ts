@@ -1,0 +1,222 @@
+// RADIUS framing and authenticators (RFC 2865 §3, §5.2; RFC 2869 §5.14; RFC 3579 §3.2).
+// Every length is checked against the datagram before anything is read, and every
+// authenticator comparison is constant-time on raw bytes.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+export const Code = {
+  AccessRequest: 1,
+  AccessAccept: 2,
+  AccessReject: 3,
+  AccessChallenge: 11,
+  StatusServer: 12,
+} as const;
+export type ResponseCode = typeof Code.AccessAccept | typeof Code.AccessReject | typeof Code.AccessChallenge;
+
+export const Attr = {
+  UserName: 1,
+  UserPassword: 2,
+  NasIpAddress: 4,
+  ReplyMessage: 18,
+  State: 24,
+  SessionTimeout: 27,
+  ProxyState: 33,
+  NasIdentifier: 32,
+  MessageAuthenticator: 80,
+} as const;
+
+export const HEADER_LENGTH = 20;
+export const MIN_PACKET = 20;
+export const MAX_PACKET = 4096;
+export const MAX_ATTRIBUTES = 200;
+const AUTHENTICATOR_LENGTH = 16;
+const MAX_PASSWORD = 128;
+
+export interface RawAttribute {
+  readonly type: number;
+  readonly value: Buffer;
+}
+
+export interface RadiusPacket {
+  readonly code: number;
+  readonly identifier: number;
+  readonly authenticator: Buffer;
+  readonly attributes: readonly RawAttribute[];
+  /** The packet up to its Length field (trailing padding removed). */
+  readonly raw: Buffer;
+}
+
+export type DropReason =
+  | 'too_short'
+  | 'too_long'
+  | 'bad_length'
+  | 'bad_attribute'
+  | 'too_many_attributes'
+  | 'bad_password'
+  | 'bad_message_authenticator'
+  | 'unknown_client'
+  | 'unsupported_code'
+  | 'missing_attribute';
+
+export class MalformedPacket extends Error {
+  override name = 'MalformedPacket';
+  constructor(
+    readonly reason: DropReason,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+export function parsePacket(datagram: Buffer): RadiusPacket {
+  if (datagram.length < MIN_PACKET) throw new MalformedPacket('too_short', `${datagram.length} bytes`);
+  if (datagram.length > MAX_PACKET) throw new MalformedPacket('too_long', `${datagram.length} bytes`);
+  const length = datagram.readUInt16BE(2);
+  if (length < MIN_PACKET || length > datagram.length) {
+    throw new MalformedPacket('bad_length', `Length field ${length}, datagram ${datagram.length} bytes`);
+  }
+  // Octets beyond Length are padding and are ignored (RFC 2865 §3).
+  const raw = datagram.subarray(0, length);
+  const attributes: RawAttribute[] = [];
+  let offset = HEADER_LENGTH;
+  while (offset < length) {
+    if (offset + 2 > length) throw new MalformedPacket('bad_attribute', `truncated attribute header at ${offset}`);
+    const type = raw[offset] as number;
+    const attrLength = raw[offset + 1] as number;
+    if (attrLength < 2 || offset + attrLength > length) {
+      throw new MalformedPacket('bad_attribute', `attribute ${type} length ${attrLength} at ${offset}`);
+    }
+    if (attributes.length === MAX_ATTRIBUTES) throw new MalformedPacket('too_many_attributes', `more than ${MAX_ATTRIBUTES}`);
+    attributes.push({ type, value: raw.subarray(offset + 2, offset + attrLength) });
+    offset += attrLength;
+  }
+  return {
+    code: raw[0] as number,
+    identifier: raw[1] as number,
+    authenticator: raw.subarray(4, HEADER_LENGTH),
+    attributes,
+    raw,
+  };
+}
+
+export function attributeValues(packet: RadiusPacket, type: number): Buffer[] {
+  return packet.attributes.filter((a) => a.type === type).map((a) => a.value);
+}
+
+export function firstAttribute(packet: RadiusPacket, type: number): Buffer | undefined {
+  return packet.attributes.find((a) => a.type === type)?.value;
+}
+
+/** Reverses the User-Password hiding of RFC 2865 §5.2; trailing NUL padding is removed. */
+export function decryptPassword(hidden: Buffer, secret: Buffer, requestAuthenticator: Buffer): Buffer {
+  if (hidden.length === 0 || hidden.length % 16 !== 0 || hidden.length > MAX_PASSWORD) {
+    throw new MalformedPacket('bad_password', `User-Password of ${hidden.length} bytes`);
+  }
+  const plain = Buffer.alloc(hidden.length);
+  let previous = requestAuthenticator;
+  for (let i = 0; i < hidden.length; i += 16) {
+    const block = createHash('md5').update(secret).update(previous).digest();
+    for (let j = 0; j < 16; j++) plain[i + j] = (hidden[i + j] as number) ^ (block[j] as number);
+    previous = hidden.subarray(i, i + 16);
+  }
+  let end = plain.length;
+  while (end > 0 && plain[end - 1] === 0) end--;
+  return plain.subarray(0, end);
+}
+
+/** The inverse of decryptPassword, for clients (tests, benchmarks). */
+export function hidePassword(password: Buffer, secret: Buffer, requestAuthenticator: Buffer): Buffer {
+  const padded = Buffer.alloc(Math.max(16, Math.ceil(password.length / 16) * 16));
+  password.copy(padded);
+  const out = Buffer.alloc(padded.length);
+  let previous = requestAuthenticator;
+  for (let i = 0; i < padded.length; i += 16) {
+    const block = createHash('md5').update(secret).update(previous).digest();
+    for (let j = 0; j < 16; j++) out[i + j] = (padded[i + j] as number) ^ (block[j] as number);
+    previous = out.subarray(i, i + 16);
+  }
+  return out;
+}
+
+function messageAuthenticatorOffsets(packet: RadiusPacket): number[] {
+  const offsets: number[] = [];
+  for (const attr of packet.attributes) {
+    if (attr.type === Attr.MessageAuthenticator) offsets.push(attr.value.byteOffset - packet.raw.byteOffset);
+  }
+  return offsets;
+}
+
+/**
+ * Checks the Message-Authenticator of a request (HMAC-MD5 over the packet with the
+ * attribute's value zeroed). 'absent' when the request carries none.
+ */
+export function checkMessageAuthenticator(packet: RadiusPacket, secret: Buffer): 'absent' | 'valid' | 'invalid' {
+  const offsets = messageAuthenticatorOffsets(packet);
+  if (offsets.length === 0) return 'absent';
+  const offset = offsets[0] as number;
+  if (offsets.length > 1) return 'invalid';
+  const received = packet.raw.subarray(offset, offset + AUTHENTICATOR_LENGTH);
+  if (received.length !== AUTHENTICATOR_LENGTH) return 'invalid';
+  const copy = Buffer.from(packet.raw);
+  copy.fill(0, offset, offset + AUTHENTICATOR_LENGTH);
+  const expected = createHmac('md5', secret).update(copy).digest();
+  return timingSafeEqual(expected, received) ? 'valid' : 'invalid';
+}
+
+export function encodeAttribute(type: number, value: Buffer): Buffer {
+  if (value.length > 253) throw new RangeError(`attribute ${type} value of ${value.length} bytes exceeds 253`);
+  return Buffer.concat([Buffer.from([type, value.length + 2]), value]);
+}
+
+/**
+ * Builds a signed response: Message-Authenticator first (computed with the request
+ * authenticator in the header), then the given attributes, then every Proxy-State of the
+ * request in order; finally the Response Authenticator over the result.
+ */
+export function encodeResponse(
+  code: ResponseCode,
+  request: RadiusPacket,
+  attributes: readonly RawAttribute[],
+  secret: Buffer,
+): Buffer {
+  const proxyStates = request.attributes.filter((a) => a.type === Attr.ProxyState);
+  const body = Buffer.concat([
+    encodeAttribute(Attr.MessageAuthenticator, Buffer.alloc(AUTHENTICATOR_LENGTH)),
+    ...attributes.map((a) => encodeAttribute(a.type, a.value)),
+    ...proxyStates.map((a) => encodeAttribute(a.type, a.value)),
+  ]);
+  const length = HEADER_LENGTH + body.length;
+  if (length > MAX_PACKET) throw new RangeError(`response of ${length} bytes exceeds ${MAX_PACKET}`);
+  const packet = Buffer.alloc(length);
+  packet[0] = code;
+  packet[1] = request.identifier;
+  packet.writeUInt16BE(length, 2);
+  request.authenticator.copy(packet, 4);
+  body.copy(packet, HEADER_LENGTH);
+  const maOffset = HEADER_LENGTH + 2;
+  createHmac('md5', secret).update(packet).digest().copy(packet, maOffset);
+  createHash('md5').update(packet).update(secret).digest().copy(packet, 4);
+  return packet;
+}
+
+/** Checks a response's authenticators against the request it answers (used by clients and tests). */
+export function verifyResponse(response: Buffer, requestAuthenticator: Buffer, secret: Buffer): boolean {
+  if (response.length < HEADER_LENGTH) return false;
+  const copy = Buffer.from(response);
+  requestAuthenticator.copy(copy, 4);
+  const expected = createHash('md5').update(copy).update(secret).digest();
+  return timingSafeEqual(expected, response.subarray(4, HEADER_LENGTH));
+}
+
+/** Splits a long text over several attributes of at most 253 bytes, never inside a UTF-8 character. */
+export function splitText(type: number, text: string): RawAttribute[] {
+  const bytes = Buffer.from(text, 'utf8');
+  const parts: RawAttribute[] = [];
+  let start = 0;
+  while (start < bytes.length) {
+    let end = Math.min(start + 253, bytes.length);
+    while (end < bytes.length && end > start && ((bytes[end] as number) & 0xc0) === 0x80) end--;
+    parts.push({ type, value: bytes.subarray(start, end) });
+    start = end;
+  }
+  return parts;
+}

@@ -1,0 +1,34 @@
+import type { DropReason } from './packet.js';
+
+export interface ClientCounters {
+  requests: number;
+  accepts: number;
+  rejects: number;
+  challenges: number;
+  statusServer: number;
+  errors: number;
+  dropped: Partial<Record<DropReason, number>>;
+}
+
+/** Per-client counters kept in memory (a later metrics endpoint reads them). */
+export class RadiusStats {
+  readonly clients = new Map<string, ClientCounters>();
+
+  of(client: string): ClientCounters {
+    let counters = this.clients.get(client);
+    if (!counters) {
+      counters = { requests: 0, accepts: 0, rejects: 0, challenges: 0, statusServer: 0, errors: 0, dropped: {} };
+      this.clients.set(client, counters);
+    }
+    return counters;
+  }
+
+  drop(client: string, reason: DropReason): void {
+    const dropped = this.of(client).dropped;
+    dropped[reason] = (dropped[reason] ?? 0) + 1;
+  }
+
+  snapshot(): Record<string, ClientCounters> {
+    return Object.fromEntries([...this.clients].map(([k, v]) => [k, structuredClone(v)]));
+  }
+}

@@ -1,0 +1,135 @@
+// Site-wide settings kept in the store. Every key is declared here with its type,
+// default and meaning; `setting set` refuses unknown keys and bad values.
+// Names follow privacyIDEA's where it has one, so an operator's knowledge carries over.
+
+export class SettingError extends Error {
+  override name = 'SettingError';
+}
+
+type Kind = 'string' | 'boolean' | 'integer';
+
+interface SettingDefinition<K extends Kind = Kind> {
+  kind: K;
+  default: K extends 'string' ? string | null : K extends 'boolean' ? boolean : number;
+  min?: number;
+  max?: number;
+  help: string;
+}
+
+export const SETTINGS = {
+  'sms.identifier': {
+    kind: 'string',
+    default: null,
+    help: 'default SMS gateway identifier for tokens that do not name their own',
+  },
+  'sms.providerTimeout': {
+    kind: 'integer',
+    default: 300,
+    min: 10,
+    max: 86400,
+    help: 'seconds a challenge (and the OTP sent for it) stays valid',
+  },
+  'sms.concurrent_challenges': {
+    kind: 'boolean',
+    default: false,
+    help: 'let several open challenges of one token be answered in any order',
+  },
+  smstext: {
+    kind: 'string',
+    default: '<otp>',
+    help: 'SMS text; tags {otp} {serial} {user} {givenname} {surname} {username} {userrealm} {tokentype} {time} {date}, legacy <otp> <serial>',
+  },
+  sms_challenge_text: {
+    kind: 'string',
+    default: 'Enter the OTP from the SMS:',
+    help: 'prompt sent as Reply-Message with the challenge; tags {phone} {phone_redacted} {serial} {user} {username} {userrealm}',
+  },
+  failcounter_clear_timeout: {
+    kind: 'integer',
+    default: 0,
+    min: 0,
+    max: 525600,
+    help: 'minutes after the last failure at which a locked token unlocks itself (0 = never)',
+  },
+  increase_failcounter_on_challenge: {
+    kind: 'boolean',
+    default: false,
+    help: 'count every SMS sent as a failure (limits SMS flooding)',
+  },
+  'token.default_maxfail': {
+    kind: 'integer',
+    default: 10,
+    min: 1,
+    max: 1000,
+    help: 'failures after which a newly enrolled token is locked',
+  },
+  'token.default_count_window': {
+    kind: 'integer',
+    default: 10,
+    min: 1,
+    max: 1000,
+    help: 'how many counter values ahead an OTP is looked for on newly enrolled tokens',
+  },
+  'pin.kdf_cost': {
+    kind: 'integer',
+    default: 14,
+    min: 10,
+    max: 20,
+    help: 'log2 of the scrypt work factor N for PIN hashes set from now on',
+  },
+} as const satisfies Record<string, SettingDefinition>;
+
+export type SettingKey = keyof typeof SETTINGS;
+type ValueOf<K extends SettingKey> = (typeof SETTINGS)[K]['kind'] extends 'boolean'
+  ? boolean
+  : (typeof SETTINGS)[K]['kind'] extends 'integer'
+    ? number
+    : (typeof SETTINGS)[K]['default'];
+export type SettingValues = { [K in SettingKey]: ValueOf<K> };
+
+export function isSettingKey(key: string): key is SettingKey {
+  return Object.hasOwn(SETTINGS, key);
+}
+
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
+const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
+
+/** Validates a raw string for a key and returns its canonical stored form. */
+export function normaliseSetting(key: string, raw: string): string {
+  if (!isSettingKey(key)) {
+    throw new SettingError(`unknown setting '${key}'; known settings: ${Object.keys(SETTINGS).join(', ')}`);
+  }
+  const def: SettingDefinition = SETTINGS[key];
+  if (def.kind === 'boolean') {
+    const word = raw.trim().toLowerCase();
+    if (TRUE_WORDS.has(word)) return 'true';
+    if (FALSE_WORDS.has(word)) return 'false';
+    throw new SettingError(`setting '${key}' takes true or false, not '${raw}'`);
+  }
+  if (def.kind === 'integer') {
+    if (!/^-?\d+$/.test(raw.trim())) throw new SettingError(`setting '${key}' takes a whole number, not '${raw}'`);
+    const n = Number(raw.trim());
+    if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) {
+      throw new SettingError(`setting '${key}' must be between ${def.min} and ${def.max}, not ${n}`);
+    }
+    return String(n);
+  }
+  return raw;
+}
+
+function parseStored(key: SettingKey, stored: string): string | number | boolean {
+  const def: SettingDefinition = SETTINGS[key];
+  if (def.kind === 'boolean') return stored === 'true';
+  if (def.kind === 'integer') return Number(stored);
+  return stored;
+}
+
+/** All settings with stored values applied over the defaults. */
+export function resolveSettings(stored: ReadonlyMap<string, string>): SettingValues {
+  const values: Record<string, unknown> = {};
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const raw = stored.get(key);
+    values[key] = raw === undefined ? SETTINGS[key].default : parseStored(key, raw);
+  }
+  return values as SettingValues;
+}

@@ -1,0 +1,118 @@
+import type { Knex } from 'knex';
+import type { SecretBox } from '../crypto/secretbox.js';
+
+export interface GatewayDefinition {
+  readonly identifier: string;
+  readonly description: string;
+  readonly module: string;
+  readonly options: Readonly<Record<string, string>>;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** What `gateway show` prints instead of a secret; sending it back keeps the stored secret. */
+export const CENSORED = '__CENSORED__';
+
+/** Option keys that hold credentials are sealed at rest and censored on display. */
+export function isSecretKey(key: string): boolean {
+  const upper = key.toUpperCase();
+  return upper.includes('PASSWORD') || upper.includes('SECRET');
+}
+
+type Kind = 'option' | 'header';
+const context = (identifier: string, kind: Kind, key: string) => `gateway:${identifier}:${kind}:${key}`;
+
+interface OptionRow {
+  gateway_id: number;
+  kind: Kind;
+  key: string;
+  value: string;
+  sealed: boolean | number;
+}
+
+export class GatewayRepository {
+  constructor(
+    private readonly knex: Knex,
+    private readonly box: SecretBox,
+    private readonly now: () => number,
+  ) {}
+
+  async get(identifier: string): Promise<GatewayDefinition | undefined> {
+    const gw = await this.knex('sms_gateways').where({ identifier }).first();
+    if (!gw) return undefined;
+    const rows: OptionRow[] = await this.knex('sms_gateway_options').where({ gateway_id: gw.id }).orderBy(['kind', 'key']);
+    const options: Record<string, string> = {};
+    const headers: Record<string, string> = {};
+    for (const row of rows) {
+      const value = row.sealed ? this.box.openString(row.value, context(identifier, row.kind, row.key)) : row.value;
+      (row.kind === 'header' ? headers : options)[row.key] = value;
+    }
+    return { identifier, description: gw.description, module: gw.module, options, headers };
+  }
+
+  async list(): Promise<GatewayDefinition[]> {
+    const ids: Array<{ identifier: string }> = await this.knex('sms_gateways').select('identifier').orderBy('identifier');
+    const out: GatewayDefinition[] = [];
+    for (const { identifier } of ids) {
+      const def = await this.get(identifier);
+      if (def) out.push(def);
+    }
+    return out;
+  }
+
+  /**
+   * Creates or replaces a gateway definition. A secret given as CENSORED keeps the value
+   * already stored under that key (so a definition read with `show` can be written back).
+   */
+  async set(def: GatewayDefinition): Promise<void> {
+    const previous = await this.get(def.identifier);
+    const resolve = (kind: Kind, key: string, value: string): string => {
+      if (value !== CENSORED || !isSecretKey(key)) return value;
+      const old = previous?.[kind === 'header' ? 'headers' : 'options'][key];
+      if (old === undefined) throw new Error(`${key} is ${CENSORED} but no stored value exists to keep; give the real value`);
+      return old;
+    };
+    await this.knex.transaction(async (trx) => {
+      const now = this.now();
+      let id: number;
+      const existing = await trx('sms_gateways').where({ identifier: def.identifier }).first();
+      if (existing) {
+        id = existing.id;
+        await trx('sms_gateways').where({ id }).update({ description: def.description, module: def.module, updated_at: now });
+        await trx('sms_gateway_options').where({ gateway_id: id }).delete();
+      } else {
+        const inserted: Array<{ id: number } | number> = await trx('sms_gateways').insert(
+          { identifier: def.identifier, description: def.description, module: def.module, created_at: now, updated_at: now },
+          ['id'],
+        );
+        const first = inserted[0];
+        id = typeof first === 'object' && first !== null ? first.id : Number(first);
+      }
+      const rows: OptionRow[] = [];
+      for (const [kind, entries] of [['option', def.options], ['header', def.headers]] as const) {
+        for (const [key, raw] of Object.entries(entries)) {
+          const value = resolve(kind, key, raw);
+          const sealed = isSecretKey(key);
+          rows.push({
+            gateway_id: id,
+            kind,
+            key,
+            value: sealed ? this.box.seal(value, context(def.identifier, kind, key)) : value,
+            sealed,
+          });
+        }
+      }
+      if (rows.length) await trx('sms_gateway_options').insert(rows);
+    });
+  }
+
+  async delete(identifier: string): Promise<boolean> {
+    return (await this.knex('sms_gateways').where({ identifier }).delete()) > 0;
+  }
+}
+
+/** A copy of the definition safe to print or log. */
+export function censor(def: GatewayDefinition): GatewayDefinition {
+  const hide = (entries: Readonly<Record<string, string>>) =>
+    Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, isSecretKey(k) ? CENSORED : v]));
+  return { ...def, options: hide(def.options), headers: hide(def.headers) };
+}

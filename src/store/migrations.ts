@@ -1,0 +1,123 @@
+// Schema migrations, kept in code so that the compiled daemon carries them with it.
+// The same migrations run on SQLite and PostgreSQL; timestamps are epoch milliseconds.
+import type { Knex } from 'knex';
+
+interface Migration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+const migrations: Migration[] = [
+  {
+    name: '0001_initial',
+    async up(knex) {
+      await knex.schema.createTable('tokens', (t) => {
+        t.increments('id');
+        t.string('serial', 40).notNullable().unique();
+        t.string('tokentype', 16).notNullable().defaultTo('sms');
+        t.string('username', 255).notNullable();
+        t.string('realm', 255).notNullable().defaultTo('');
+        t.string('phone', 255).notNullable();
+        t.string('gateway', 64).nullable();
+        t.text('otpkey').notNullable(); // sealed by the key file
+        t.string('hashlib', 8).notNullable().defaultTo('sha1');
+        t.integer('otplen').notNullable().defaultTo(6);
+        t.integer('counter').notNullable().defaultTo(0);
+        t.integer('count_window').notNullable().defaultTo(10);
+        t.text('pin_hash').notNullable();
+        t.boolean('active').notNullable().defaultTo(true);
+        t.integer('failcount').notNullable().defaultTo(0);
+        t.integer('maxfail').notNullable().defaultTo(10);
+        t.bigInteger('last_fail_at').nullable();
+        t.bigInteger('created_at').notNullable();
+        t.bigInteger('updated_at').notNullable();
+        t.index(['username', 'realm']);
+      });
+      await knex.schema.createTable('challenges', (t) => {
+        t.increments('id');
+        t.string('transaction_id', 64).notNullable();
+        t.string('serial', 40).notNullable().references('serial').inTable('tokens').onDelete('CASCADE');
+        t.integer('counter').notNullable(); // the HOTP counter whose OTP was sent
+        t.string('username', 255).notNullable();
+        t.string('realm', 255).notNullable().defaultTo('');
+        t.string('client', 255).notNullable();
+        t.integer('received_count').notNullable().defaultTo(0);
+        t.bigInteger('created_at').notNullable();
+        t.bigInteger('expires_at').notNullable();
+        t.unique(['transaction_id', 'serial']);
+        t.index(['expires_at']);
+      });
+      await knex.schema.createTable('sms_gateways', (t) => {
+        t.increments('id');
+        t.string('identifier', 64).notNullable().unique();
+        t.text('description').notNullable().defaultTo('');
+        t.string('module', 32).notNullable();
+        t.bigInteger('created_at').notNullable();
+        t.bigInteger('updated_at').notNullable();
+      });
+      await knex.schema.createTable('sms_gateway_options', (t) => {
+        t.integer('gateway_id').notNullable().references('id').inTable('sms_gateways').onDelete('CASCADE');
+        t.string('kind', 8).notNullable(); // 'option' | 'header'
+        t.string('key', 255).notNullable();
+        t.text('value').notNullable();
+        t.boolean('sealed').notNullable().defaultTo(false);
+        t.primary(['gateway_id', 'kind', 'key']);
+      });
+      await knex.schema.createTable('smtp_servers', (t) => {
+        t.increments('id');
+        t.string('identifier', 64).notNullable().unique();
+        t.text('description').notNullable().defaultTo('');
+        t.string('server', 255).notNullable();
+        t.integer('port').notNullable().defaultTo(25);
+        t.string('username', 255).nullable();
+        t.text('password').nullable(); // sealed
+        t.string('sender', 255).nullable();
+        t.boolean('tls').notNullable().defaultTo(false);
+        t.integer('timeout').notNullable().defaultTo(10);
+        t.bigInteger('created_at').notNullable();
+        t.bigInteger('updated_at').notNullable();
+      });
+      await knex.schema.createTable('settings', (t) => {
+        t.string('key', 255).primary();
+        t.text('value').notNullable();
+        t.bigInteger('updated_at').notNullable();
+      });
+      await knex.schema.createTable('audit', (t) => {
+        t.bigIncrements('id');
+        t.bigInteger('at').notNullable();
+        t.string('action', 16).notNullable(); // accept | challenge | reject
+        t.string('username', 255).notNullable();
+        t.string('realm', 255).notNullable().defaultTo('');
+        t.string('client', 255).notNullable();
+        t.string('client_address', 64).notNullable().defaultTo('');
+        t.text('serials').notNullable().defaultTo('');
+        t.text('reason').notNullable().defaultTo('');
+        t.index(['at']);
+        t.index(['username', 'at']);
+      });
+    },
+    async down(knex) {
+      for (const table of ['audit', 'settings', 'smtp_servers', 'sms_gateway_options', 'sms_gateways', 'challenges', 'tokens']) {
+        await knex.schema.dropTableIfExists(table);
+      }
+    },
+  },
+];
+
+const source: Knex.MigrationSource<Migration> = {
+  getMigrations: async () => migrations,
+  getMigrationName: (m) => m.name,
+  getMigration: async (m) => ({ up: m.up, down: m.down }),
+};
+
+export const migrationConfig: Knex.MigratorConfig = {
+  migrationSource: source,
+  tableName: 'schema_migrations',
+};
+
+/** Applies pending migrations; returns the names applied now. */
+export async function migrateLatest(knex: Knex): Promise<string[]> {
+  const [, applied] = (await knex.migrate.latest(migrationConfig)) as [number, string[]];
+  return applied;
+}

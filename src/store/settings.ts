@@ -1,0 +1,33 @@
+import type { Knex } from 'knex';
+import { normaliseSetting, resolveSettings, type SettingValues } from '../settings/registry.js';
+
+export class SettingRepository {
+  constructor(
+    private readonly knex: Knex,
+    private readonly now: () => number,
+  ) {}
+
+  async stored(): Promise<Map<string, string>> {
+    const rows: Array<{ key: string; value: string }> = await this.knex('settings').select('key', 'value');
+    return new Map(rows.map((r) => [r.key, r.value]));
+  }
+
+  /** Every known setting, stored values over defaults. Read per request: the store is the truth. */
+  async values(): Promise<SettingValues> {
+    return resolveSettings(await this.stored());
+  }
+
+  /** Validates and stores; returns the canonical value. */
+  async set(key: string, raw: string): Promise<string> {
+    const value = normaliseSetting(key, raw);
+    await this.knex('settings')
+      .insert({ key, value, updated_at: this.now() })
+      .onConflict('key')
+      .merge(['value', 'updated_at']);
+    return value;
+  }
+
+  async unset(key: string): Promise<boolean> {
+    return (await this.knex('settings').where({ key }).delete()) > 0;
+  }
+}

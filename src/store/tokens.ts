@@ -1,0 +1,184 @@
+import type { Knex } from 'knex';
+import type { SecretBox } from '../crypto/secretbox.js';
+import { HASHLIBS, OTP_LENGTHS, type HashLib, type OtpLength, type Token } from '../auth/model.js';
+
+interface TokenRow {
+  serial: string;
+  tokentype: string;
+  username: string;
+  realm: string;
+  phone: string;
+  gateway: string | null;
+  otpkey: string;
+  hashlib: string;
+  otplen: number;
+  counter: number;
+  count_window: number;
+  pin_hash: string;
+  active: boolean | number;
+  failcount: number;
+  maxfail: number;
+  last_fail_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface NewToken {
+  serial: string;
+  username: string;
+  realm: string;
+  phone: string;
+  gateway: string | null;
+  otpKey: Buffer;
+  hashlib: HashLib;
+  otplen: OtpLength;
+  countWindow: number;
+  maxfail: number;
+  pinHash: string;
+}
+
+export interface TokenPatch {
+  active?: boolean;
+  phone?: string;
+  gateway?: string | null;
+  pinHash?: string;
+  failcount?: number;
+  lastFailAt?: number | null;
+}
+
+const otpkeyContext = (serial: string) => `token:${serial}:otpkey`;
+
+export class TokenRepository {
+  constructor(
+    private readonly knex: Knex,
+    private readonly box: SecretBox,
+    private readonly now: () => number,
+  ) {}
+
+  private fromRow(row: TokenRow): Token {
+    if (!(HASHLIBS as readonly string[]).includes(row.hashlib)) {
+      throw new Error(`token ${row.serial}: unknown hashlib '${row.hashlib}' in store`);
+    }
+    if (!(OTP_LENGTHS as readonly number[]).includes(Number(row.otplen))) {
+      throw new Error(`token ${row.serial}: unsupported otplen ${row.otplen} in store`);
+    }
+    return {
+      serial: row.serial,
+      tokentype: 'sms',
+      username: row.username,
+      realm: row.realm,
+      phone: row.phone,
+      gateway: row.gateway,
+      otpKey: this.box.open(row.otpkey, otpkeyContext(row.serial)),
+      hashlib: row.hashlib as HashLib,
+      otplen: Number(row.otplen) as OtpLength,
+      counter: Number(row.counter),
+      countWindow: Number(row.count_window),
+      pinHash: row.pin_hash,
+      active: Boolean(row.active),
+      failcount: Number(row.failcount),
+      maxfail: Number(row.maxfail),
+      lastFailAt: row.last_fail_at === null ? null : Number(row.last_fail_at),
+      createdAt: Number(row.created_at),
+      updatedAt: Number(row.updated_at),
+    };
+  }
+
+  async insert(token: NewToken): Promise<void> {
+    const now = this.now();
+    await this.knex('tokens').insert({
+      serial: token.serial,
+      tokentype: 'sms',
+      username: token.username,
+      realm: token.realm,
+      phone: token.phone,
+      gateway: token.gateway,
+      otpkey: this.box.seal(token.otpKey, otpkeyContext(token.serial)),
+      hashlib: token.hashlib,
+      otplen: token.otplen,
+      counter: 0,
+      count_window: token.countWindow,
+      pin_hash: token.pinHash,
+      active: true,
+      failcount: 0,
+      maxfail: token.maxfail,
+      last_fail_at: null,
+      created_at: now,
+      updated_at: now,
+    });
+  }
+
+  async bySerial(serial: string): Promise<Token | undefined> {
+    const row = await this.knex<TokenRow>('tokens').where({ serial }).first();
+    return row ? this.fromRow(row) : undefined;
+  }
+
+  async bySerials(serials: readonly string[]): Promise<Token[]> {
+    if (serials.length === 0) return [];
+    const rows = await this.knex<TokenRow>('tokens').whereIn('serial', [...serials]).orderBy('serial');
+    return rows.map((r) => this.fromRow(r));
+  }
+
+  async byUser(username: string, realm: string): Promise<Token[]> {
+    const rows = await this.knex<TokenRow>('tokens').where({ username, realm }).orderBy('serial');
+    return rows.map((r) => this.fromRow(r));
+  }
+
+  async list(filter: { username?: string } = {}): Promise<Token[]> {
+    const query = this.knex<TokenRow>('tokens').orderBy(['username', 'serial']);
+    if (filter.username !== undefined) query.where({ username: filter.username });
+    return (await query).map((r) => this.fromRow(r));
+  }
+
+  /** Returns false when no such token exists. */
+  async update(serial: string, patch: TokenPatch): Promise<boolean> {
+    const row: Partial<TokenRow> = { updated_at: this.now() };
+    if (patch.active !== undefined) row.active = patch.active;
+    if (patch.phone !== undefined) row.phone = patch.phone;
+    if (patch.gateway !== undefined) row.gateway = patch.gateway;
+    if (patch.pinHash !== undefined) row.pin_hash = patch.pinHash;
+    if (patch.failcount !== undefined) row.failcount = patch.failcount;
+    if (patch.lastFailAt !== undefined) row.last_fail_at = patch.lastFailAt;
+    return (await this.knex('tokens').where({ serial }).update(row)) > 0;
+  }
+
+  async delete(serial: string): Promise<boolean> {
+    return (await this.knex('tokens').where({ serial }).delete()) > 0;
+  }
+
+  /** Atomically advances the counter by one and returns the new value (the OTP to send). */
+  async advanceCounter(serial: string): Promise<number> {
+    const rows: Array<{ counter: number }> = await this.knex('tokens')
+      .where({ serial })
+      .update({ counter: this.knex.raw('counter + 1'), updated_at: this.now() }, ['counter']);
+    const row = rows[0];
+    if (!row) throw new Error(`token ${serial} vanished while sending an SMS`);
+    return Number(row.counter);
+  }
+
+  /**
+   * Records a successful OTP at `matchedCounter`: the counter moves past it and the fail
+   * counter is cleared. Conditional on the counter not having moved past it already, so of
+   * two concurrent uses of one OTP only one succeeds.
+   */
+  async commitOtp(serial: string, matchedCounter: number, allowOlder: boolean): Promise<boolean> {
+    const next = matchedCounter + 1;
+    const query = this.knex('tokens').where({ serial });
+    if (!allowOlder) query.where('counter', '<=', matchedCounter);
+    const updated = await query.update({
+      counter: this.knex.raw('CASE WHEN counter > ? THEN counter ELSE ? END', [next, next]),
+      failcount: 0,
+      last_fail_at: null,
+      updated_at: this.now(),
+    });
+    return updated > 0;
+  }
+
+  async recordFailure(serials: readonly string[]): Promise<void> {
+    if (serials.length === 0) return;
+    const now = this.now();
+    await this.knex('tokens')
+      .whereIn('serial', [...serials])
+      .update({ failcount: this.knex.raw('failcount + 1'), last_fail_at: now, updated_at: now });
+  }
+}
