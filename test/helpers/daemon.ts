@@ -1,0 +1,126 @@
+// Runs the real daemon and CLI as processes, the way an operator does.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { BIN, tempDir } from './fs.js';
+
+const execFileAsync = promisify(execFile);
+
+export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
+  const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+export interface DaemonOptions {
+  database?: { client: 'sqlite' } | { client: 'pg'; url: string };
+  secret?: string;
+  dir?: string;
+  listenHost?: string;
+  clients?: Array<{ name: string; address: string; secret: string }>;
+}
+
+export interface TestDaemon {
+  readonly dir: string;
+  readonly config: string;
+  readonly port: number;
+  readonly host: string;
+  readonly secret: string;
+  logs(): string;
+  cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Like cli but throws unless the command succeeds; returns stdout trimmed. */
+  ok(...args: string[]): Promise<string>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createDaemon(options: DaemonOptions = {}): Promise<TestDaemon> {
+  const dir = options.dir ?? tempDir('smsotp-daemon-');
+  const host = options.listenHost ?? '127.0.0.1';
+  const port = await freeUdpPort(host);
+  const secret = options.secret ?? 'testing123';
+  const database =
+    options.database?.client === 'pg'
+      ? `{ client: pg, url: "${options.database.url}" }`
+      : `{ client: sqlite, filename: "${path.join(dir, 'store.sqlite')}" }`;
+  const clients = options.clients ?? [
+    { name: 'localhost', address: '127.0.0.1/32', secret },
+    { name: 'localhost6', address: '::1/128', secret },
+  ];
+  const config = path.join(dir, 'sms-otp-radiusd.yaml');
+  writeFileSync(
+    config,
+    [
+      `database: ${database}`,
+      `secrets: { keyfile: "${path.join(dir, 'encryption.key')}" }`,
+      'radius:',
+      `  listen: [ { host: "${host}", port: ${port} } ]`,
+      '  clients:',
+      ...clients.map((c) => `    - { name: ${c.name}, address: "${c.address}", secret: "${c.secret}" }`),
+      `providers: { script_directory: "${path.join(dir, 'scripts')}" }`,
+      'log: { level: info }',
+      '',
+    ].join('\n'),
+  );
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  const cli = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args, '--config', config], { cwd: dir });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string; stderr?: string };
+      return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    }
+  };
+
+  return {
+    dir,
+    config,
+    port,
+    host,
+    secret,
+    logs: () => output,
+    cli,
+    async ok(...args) {
+      const r = await cli(...args);
+      if (r.code !== 0) throw new Error(`CLI ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+      return r.stdout.trim();
+    },
+    async start() {
+      output = '';
+      child = spawn(process.execPath, [BIN, 'serve', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = child;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${output}`)), 20_000);
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString();
+          if (output.includes('sms-otp-radiusd started')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        proc.stdout?.on('data', onData);
+        proc.stderr?.on('data', onData);
+        proc.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`daemon exited with ${code}:\n${output}`));
+        });
+      });
+    },
+    async stop() {
+      const proc = child;
+      child = undefined;
+      if (!proc || proc.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+      });
+    },
+  };
+}
