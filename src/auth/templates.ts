@@ -4,9 +4,11 @@
 export type Tags = Readonly<Record<string, string>>;
 
 export function renderTemplate(template: string, tags: Tags): string {
-  return template
-    .replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => (Object.hasOwn(tags, name) ? (tags[name] ?? '') : ''))
-    .replace(/<(otp|serial)>/g, (_m, name: string) => tags[name] ?? '');
+  // One pass, so a tag's value (a user name, say) is never read as a template itself.
+  return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}|<(otp|serial)>/g, (_m, tag?: string, legacy?: string) => {
+    const name = tag ?? legacy ?? '';
+    return Object.hasOwn(tags, name) ? (tags[name] ?? '') : '';
+  });
 }
 
 /** All but the last two digits masked, as privacyIDEA shows a phone number in prompts. */

@@ -1,0 +1,244 @@
+// The SMS token flow against a real store (SQLite and PostgreSQL), with the SMS port recording
+// what would be sent. Gateways, UDP and the CLI are tested on their own and end to end.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Authenticator, type AuthRequest, type AuthResult } from '../../src/auth/authenticator.js';
+import { Messages } from '../../src/auth/messages.js';
+import { TokenAdmin } from '../../src/auth/token-admin.js';
+import type { SmsSender } from '../../src/auth/ports.js';
+import { RFC4226_HOTP, RFC4226_KEY } from '../helpers/fs.js';
+import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
+
+interface Sent {
+  gateway: string;
+  phone: string;
+  message: string;
+}
+
+class RecordingSms implements SmsSender {
+  readonly sent: Sent[] = [];
+  failWith: string | undefined;
+  async send(gateway: string, phone: string, message: string): Promise<void> {
+    if (this.failWith) throw new Error(this.failWith);
+    this.sent.push({ gateway, phone, message });
+  }
+}
+
+const quietLog = { info() {}, warn() {}, error() {} };
+const client = { name: 'vpn', address: '192.0.2.1' };
+
+describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
+  let t: TestStore;
+  let sms: RecordingSms;
+  let auth: Authenticator;
+  let admin: TokenAdmin;
+
+  const login = (username: string, password: string, transactionId?: string, from = client): Promise<AuthResult> =>
+    auth.authenticate({ username, password, client: from, ...(transactionId === undefined ? {} : { transactionId }) } as AuthRequest);
+
+  const challenge = async (username = 'alice', pin = '1234') => {
+    const r = await login(username, pin);
+    if (r.outcome !== 'challenge') throw new Error(`expected a challenge, got ${r.outcome}: ${r.message}`);
+    return r;
+  };
+
+  const enroll = (over: Partial<Parameters<TokenAdmin['enroll']>[0]> = {}) =>
+    admin.enroll({ username: 'alice', phone: '+49 171 2345678', pin: '1234', otpKeyHex: RFC4226_KEY, ...over });
+
+  beforeEach(async () => {
+    t = await openTestStore(kind);
+    await t.store.settings.set('pin.kdf_cost', '10');
+    await t.store.settings.set('sms.identifier', 'gw1');
+    sms = new RecordingSms();
+    auth = new Authenticator(t.store, t.pins, sms, quietLog);
+    admin = new TokenAdmin(t.store, t.pins);
+  });
+  afterEach(async () => t.close());
+
+  it('answers the PIN with a challenge and sends HOTP(counter 1) by SMS', async () => {
+    const { serial } = await enroll();
+    const r = await challenge();
+    expect(r.message).toBe('Enter the OTP from the SMS:');
+    expect(r.transactionId).toMatch(/^\d{20}$/);
+    expect(r.serials).toEqual([serial]);
+    expect(r.expiresAt).toBe(t.clock.now + 300_000);
+    expect(sms.sent).toEqual([{ gateway: 'gw1', phone: '+49 171 2345678', message: RFC4226_HOTP[1] }]);
+    expect((await t.store.challenges.open(r.transactionId, t.clock.now)).map((c) => c.counter)).toEqual([1]);
+  });
+
+  it('accepts the OTP with the transaction id once; a replay is rejected', async () => {
+    await enroll();
+    const r = await challenge();
+    expect(await login('alice', RFC4226_HOTP[1]!, r.transactionId)).toMatchObject({ outcome: 'accept', message: Messages.accepted });
+    expect(await login('alice', RFC4226_HOTP[1]!, r.transactionId)).toEqual({ outcome: 'reject', message: Messages.invalidTransaction });
+  });
+
+  it('keeps the transaction after a wrong OTP, counts the failure, and clears it on success', async () => {
+    const { serial } = await enroll();
+    const r = await challenge();
+    expect(await login('alice', '000000', r.transactionId)).toEqual({ outcome: 'reject', message: 'Response did not match the challenge.' });
+    expect((await t.store.tokens.bySerial(serial))?.failcount).toBe(1);
+    expect((await t.store.challenges.open(r.transactionId, t.clock.now))[0]?.receivedCount).toBe(1);
+    expect((await login('alice', RFC4226_HOTP[1]!, r.transactionId)).outcome).toBe('accept');
+    expect((await t.store.tokens.bySerial(serial))?.failcount).toBe(0);
+  });
+
+  it('rejects an expired transaction (sms.providerTimeout) and an unknown one', async () => {
+    await enroll();
+    await t.store.settings.set('sms.providerTimeout', '60');
+    const r = await challenge();
+    expect(r.expiresAt).toBe(t.clock.now + 60_000);
+    t.clock.advance(60_001);
+    expect(await login('alice', RFC4226_HOTP[1]!, r.transactionId)).toEqual({ outcome: 'reject', message: Messages.invalidTransaction });
+    expect((await login('alice', RFC4226_HOTP[1]!, '12345678901234567890')).message).toBe(Messages.invalidTransaction);
+  });
+
+  it('does not let another user or another NAS answer a transaction', async () => {
+    await enroll();
+    await enroll({ username: 'bob' });
+    const r = await challenge();
+    expect((await login('bob', RFC4226_HOTP[1]!, r.transactionId)).message).toBe(Messages.invalidTransaction);
+    expect((await login('alice', RFC4226_HOTP[1]!, r.transactionId, { name: 'wifi', address: '192.0.2.9' })).message).toBe(
+      Messages.invalidTransaction,
+    );
+    expect((await login('alice', RFC4226_HOTP[1]!, r.transactionId)).outcome).toBe('accept');
+  });
+
+  it('accepts PIN+OTP in one request, in the counter window, each OTP once', async () => {
+    await enroll();
+    expect((await login('alice', `1234${RFC4226_HOTP[0]}`)).outcome).toBe('accept');
+    expect(await login('alice', `1234${RFC4226_HOTP[0]}`)).toEqual({ outcome: 'reject', message: Messages.wrongOtp });
+    expect((await login('alice', `1234${RFC4226_HOTP[5]}`)).outcome).toBe('accept');
+    expect((await login('alice', `1234${RFC4226_HOTP[3]}`)).outcome).toBe('reject');
+    expect(sms.sent).toEqual([]);
+  });
+
+  it('rejects a wrong PIN with "wrong otp pin" and counts it on every token of the user', async () => {
+    const a = await enroll();
+    const b = await enroll({ pin: '9999' });
+    expect(await login('alice', '4321')).toEqual({ outcome: 'reject', message: Messages.wrongPin });
+    expect((await t.store.tokens.bySerial(a.serial))?.failcount).toBe(1);
+    expect((await t.store.tokens.bySerial(b.serial))?.failcount).toBe(1);
+    expect(sms.sent).toEqual([]);
+  });
+
+  it('tells a user without tokens so, without sending anything', async () => {
+    expect(await login('nobody', '1234')).toEqual({ outcome: 'reject', message: Messages.noToken });
+  });
+
+  it('sends nothing for a disabled token', async () => {
+    const { serial } = await enroll();
+    await admin.setActive(serial, false);
+    expect(await login('alice', '1234')).toEqual({ outcome: 'reject', message: Messages.disabled });
+    expect(sms.sent).toEqual([]);
+  });
+
+  it('locks the token at maxfail, even for a right OTP, until reset or failcounter_clear_timeout', async () => {
+    const { serial } = await enroll();
+    for (let i = 0; i < 10; i++) await login('alice', '0000');
+    expect(await login('alice', '1234')).toEqual({ outcome: 'reject', message: Messages.locked });
+    expect(await login('alice', `1234${RFC4226_HOTP[0]}`)).toEqual({ outcome: 'reject', message: Messages.locked });
+    expect(sms.sent).toEqual([]);
+    await admin.reset(serial);
+    expect((await login('alice', `1234${RFC4226_HOTP[0]}`)).outcome).toBe('accept');
+
+    for (let i = 0; i < 10; i++) await login('alice', '0000');
+    await t.store.settings.set('failcounter_clear_timeout', '5');
+    t.clock.advance(4 * 60_000);
+    expect((await login('alice', `1234${RFC4226_HOTP[1]}`)).message).toBe(Messages.locked);
+    t.clock.advance(60_000);
+    expect((await login('alice', `1234${RFC4226_HOTP[1]}`)).outcome).toBe('accept');
+  });
+
+  it('rejects with the SMS failure message when the gateway fails, leaving no usable challenge', async () => {
+    const { serial } = await enroll();
+    sms.failWith = 'gateway down';
+    expect(await login('alice', '1234')).toEqual({ outcome: 'reject', message: Messages.smsFailed });
+    expect(await t.store.challenges.forSerial(serial)).toEqual([]);
+  });
+
+  it('rejects with the SMS failure message when no gateway is defined for the token', async () => {
+    await enroll();
+    await t.store.settings.unset('sms.identifier');
+    expect(await login('alice', '1234')).toEqual({ outcome: 'reject', message: Messages.smsFailed });
+  });
+
+  it('sends through the token’s own gateway over the site default', async () => {
+    await t.store.gateways.set({ identifier: 'gw2', description: '', module: 'http', options: { URL: 'http://127.0.0.1:9/' }, headers: {} });
+    await enroll({ gateway: 'gw2' });
+    await challenge();
+    expect(sms.sent[0]?.gateway).toBe('gw2');
+  });
+
+  it('shares one transaction between the user’s tokens; either OTP answers it', async () => {
+    const key2 = 'ab'.repeat(20);
+    const a = await enroll({ serial: 'PISM0000000A', phone: '+111' });
+    const b = await enroll({ serial: 'PISM0000000B', phone: '+222', otpKeyHex: key2 });
+    const r = await challenge();
+    expect(r.serials).toEqual([a.serial, b.serial]);
+    expect(sms.sent.map((s) => s.phone).sort()).toEqual(['+111', '+222']);
+    expect(await login('alice', '000000', r.transactionId)).toEqual({ outcome: 'reject', message: 'Response did not match for 2 tokens.' });
+    const otpB = sms.sent.find((s) => s.phone === '+222')!.message;
+    expect(await login('alice', otpB, r.transactionId)).toMatchObject({ outcome: 'accept', serial: b.serial });
+  });
+
+  it('without concurrent challenges only the latest OTP is valid', async () => {
+    await enroll();
+    const first = await challenge();
+    const second = await challenge();
+    expect(sms.sent.map((s) => s.message)).toEqual([RFC4226_HOTP[1], RFC4226_HOTP[2]]);
+    expect((await login('alice', RFC4226_HOTP[1]!, first.transactionId)).outcome).toBe('reject');
+    expect((await login('alice', RFC4226_HOTP[2]!, second.transactionId)).outcome).toBe('accept');
+  });
+
+  it('with sms.concurrent_challenges two open challenges can be answered in any order', async () => {
+    await t.store.settings.set('sms.concurrent_challenges', 'true');
+    await enroll();
+    const first = await challenge();
+    const second = await challenge();
+    expect((await login('alice', RFC4226_HOTP[2]!, second.transactionId)).outcome).toBe('accept');
+    expect((await login('alice', RFC4226_HOTP[1]!, first.transactionId)).outcome).toBe('accept');
+    // Each OTP belongs to its own transaction: the other one's OTP does not answer it.
+    const third = await challenge();
+    expect((await login('alice', RFC4226_HOTP[1]!, third.transactionId)).outcome).toBe('reject');
+  });
+
+  it('lets exactly one of two simultaneous answers to one transaction in', async () => {
+    await enroll();
+    const r = await challenge();
+    const results = await Promise.all([1, 2, 3, 4].map(() => login('alice', RFC4226_HOTP[1]!, r.transactionId)));
+    expect(results.filter((x) => x.outcome === 'accept')).toHaveLength(1);
+  });
+
+  it('resolves user@realm to the realm’s tokens', async () => {
+    await enroll({ username: 'carol', realm: 'example.com' });
+    const r = await challenge('carol@example.com');
+    expect((await login('carol@example.com', RFC4226_HOTP[1]!, r.transactionId)).outcome).toBe('accept');
+    expect((await login('carol', '1234')).message).toBe(Messages.noToken);
+  });
+
+  it('renders smstext and sms_challenge_text with their tags', async () => {
+    await t.store.settings.set('smstext', 'Code {otp} for {user} ({serial}) <otp>');
+    await t.store.settings.set('sms_challenge_text', 'OTP sent to {phone_redacted}{nosuch}');
+    const { serial } = await enroll();
+    const r = await challenge();
+    expect(r.message).toBe('OTP sent to +** *** *****78');
+    expect(sms.sent[0]?.message).toBe(`Code ${RFC4226_HOTP[1]} for alice (${serial}) ${RFC4226_HOTP[1]}`);
+  });
+
+  it('counts every SMS as a failure with increase_failcounter_on_challenge', async () => {
+    const { serial } = await enroll();
+    await t.store.settings.set('increase_failcounter_on_challenge', 'true');
+    await challenge();
+    await challenge();
+    expect((await t.store.tokens.bySerial(serial))?.failcount).toBe(2);
+  });
+
+  it('writes an audit entry per decision, without PINs or OTPs', async () => {
+    await enroll();
+    const r = await challenge();
+    await login('alice', RFC4226_HOTP[1]!, r.transactionId);
+    const entries = await t.store.audit.recent(10);
+    expect(entries.map((e) => e.action).sort()).toEqual(['accept', 'challenge']);
+    expect(JSON.stringify(entries)).not.toMatch(/1234|287082/);
+  });
+});

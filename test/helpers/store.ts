@@ -1,0 +1,46 @@
+// A migrated store on a real database (a SQLite file or a throw-away PostgreSQL database)
+// with a clock the test moves by hand.
+import path from 'node:path';
+import { keysFromMaster } from '../../src/crypto/keyfile.js';
+import { PinHasher } from '../../src/crypto/pin-hash.js';
+import { Store } from '../../src/store/index.js';
+import { tempDir } from './fs.js';
+import { createTestDatabase } from './pg.js';
+
+export type StoreKind = 'sqlite' | 'pg';
+export const STORE_KINDS: StoreKind[] = ['sqlite', 'pg'];
+
+export interface TestStore {
+  store: Store;
+  pins: PinHasher;
+  clock: { now: number; advance(ms: number): void };
+  close(): Promise<void>;
+}
+
+export async function openTestStore(kind: StoreKind): Promise<TestStore> {
+  const keys = keysFromMaster(Buffer.alloc(32, 42));
+  const clock = {
+    now: Date.UTC(2026, 10, 22, 12, 0, 0),
+    advance(ms: number) {
+      this.now += ms;
+    },
+  };
+  const now = () => clock.now;
+  if (kind === 'sqlite') {
+    const store = Store.open({ client: 'sqlite', filename: path.join(tempDir(), 'store.sqlite') }, keys, now);
+    await store.migrate();
+    return { store, pins: new PinHasher(keys.pinPepper), clock, close: () => store.close() };
+  }
+  const db = await createTestDatabase();
+  const store = Store.open({ client: 'pg', url: db.url }, keys, now);
+  await store.migrate();
+  return {
+    store,
+    pins: new PinHasher(keys.pinPepper),
+    clock,
+    async close() {
+      await store.close();
+      await db.drop();
+    },
+  };
+}
