@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { KeyFileError } from '../crypto/keyfile.js';
+import { KeyMismatchError } from '../store/key-check.js';
 import { DecryptionError } from '../crypto/secretbox.js';
 import { TokenAdminError } from '../auth/token-admin.js';
 import { startDaemon } from '../daemon/serve.js';
@@ -18,7 +19,7 @@ export type WithRuntime = <T>(cmd: Command, fn: (rt: Runtime) => Promise<T>) => 
 const CONFIG_HELP = 'configuration file (default: $SMS_OTP_RADIUSD_CONFIG, else config/sms-otp-radiusd.yaml)';
 
 /** Errors whose message is the whole story for the operator: no stack trace. */
-const EXPECTED = [UsageError, ConfigError, KeyFileError, DecryptionError, TokenAdminError, SettingError, GatewayError];
+const EXPECTED = [UsageError, ConfigError, KeyFileError, KeyMismatchError, DecryptionError, TokenAdminError, SettingError, GatewayError];
 
 export function buildProgram(io: Io): Command {
   const program = new Command('sms-otp-radiusd')

@@ -39,6 +39,7 @@ export async function openRuntime(configFlag: string | undefined, options: { mig
     if (options.migrate) {
       const applied = await store.migrate();
       if (applied.length) log.info({ applied }, 'store migrated');
+      await store.keyCheck.verify(keyfile);
     }
   } catch (err) {
     await store.close();

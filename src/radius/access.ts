@@ -46,7 +46,7 @@ export function toAccessResponse(result: AuthResult, now: number): AccessRespons
     case 'reject':
       return { code: Code.AccessReject, attributes: reply };
     case 'challenge': {
-      const remaining = Math.max(1, Math.floor((result.expiresAt - now) / 1000));
+      const remaining = Math.max(1, Math.ceil((result.expiresAt - now) / 1000));
       const timeout = Buffer.alloc(4);
       timeout.writeUInt32BE(remaining);
       return {

@@ -6,6 +6,7 @@ import { AuditRepository } from './audit.js';
 import { ChallengeRepository } from './challenges.js';
 import { connect } from './connection.js';
 import { GatewayRepository } from './gateways.js';
+import { KeyCheck } from './key-check.js';
 import { migrateLatest } from './migrations.js';
 import { SettingRepository } from './settings.js';
 import { TokenRepository } from './tokens.js';
@@ -17,6 +18,7 @@ export class Store {
   readonly gateways: GatewayRepository;
   readonly settings: SettingRepository;
   readonly audit: AuditRepository;
+  readonly keyCheck: KeyCheck;
 
   constructor(
     readonly knex: Knex,
@@ -29,6 +31,7 @@ export class Store {
     this.gateways = new GatewayRepository(knex, box, now);
     this.settings = new SettingRepository(knex, now);
     this.audit = new AuditRepository(knex);
+    this.keyCheck = new KeyCheck(knex, box);
   }
 
   static open(database: DatabaseConfig, keys: Keys, now?: () => number): Store {

@@ -103,6 +103,19 @@ const migrations: Migration[] = [
       }
     },
   },
+  {
+    // One sealed canary value per store: a node whose key file differs finds out at start.
+    name: '0002_store_meta',
+    async up(knex) {
+      await knex.schema.createTable('store_meta', (t) => {
+        t.string('key', 64).primary();
+        t.text('value').notNullable();
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('store_meta');
+    },
+  },
 ];
 
 const source: Knex.MigrationSource<Migration> = {

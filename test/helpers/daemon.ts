@@ -22,10 +22,13 @@ export interface DaemonOptions {
   dir?: string;
   listenHost?: string;
   clients?: Array<{ name: string; address: string; secret: string }>;
+  /** Share another node's key file (nodes of one store must). */
+  keyfile?: string;
 }
 
 export interface TestDaemon {
   readonly dir: string;
+  readonly keyfile: string;
   readonly config: string;
   readonly port: number;
   readonly host: string;
@@ -56,7 +59,7 @@ export async function createDaemon(options: DaemonOptions = {}): Promise<TestDae
     config,
     [
       `database: ${database}`,
-      `secrets: { keyfile: "${path.join(dir, 'encryption.key')}" }`,
+      `secrets: { keyfile: "${options.keyfile ?? path.join(dir, 'encryption.key')}" }`,
       'radius:',
       `  listen: [ { host: "${host}", port: ${port} } ]`,
       '  clients:',
@@ -81,6 +84,7 @@ export async function createDaemon(options: DaemonOptions = {}): Promise<TestDae
 
   return {
     dir,
+    keyfile: options.keyfile ?? path.join(dir, 'encryption.key'),
     config,
     port,
     host,

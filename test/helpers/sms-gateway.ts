@@ -1,5 +1,6 @@
 // A real HTTP SMS gateway on loopback that records what it receives.
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface ReceivedSms {
@@ -20,12 +21,12 @@ export interface SmsGateway {
   close(): Promise<void>;
 }
 
-export async function startSmsGateway(): Promise<SmsGateway> {
+export async function startSmsGateway(options: { tls?: { key: string; cert: string } } = {}): Promise<SmsGateway> {
   const received: ReceivedSms[] = [];
   let consumed = 0;
   const waiters: Array<() => void> = [];
   let answer = { status: 200, body: 'OK', delayMs: 0 };
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -35,11 +36,12 @@ export async function startSmsGateway(): Promise<SmsGateway> {
       const { status, body, delayMs } = answer;
       setTimeout(() => res.writeHead(status, { 'content-type': 'text/plain' }).end(body), delayMs);
     });
-  });
+  };
+  const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/sms`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}/sms`,
     received,
     respond(status, body, delayMs = 0) {
       answer = { status, body, delayMs };

@@ -17,6 +17,13 @@ pkt = client.CreateAuthPacket(code=packet.AccessRequest, User_Name=req["user"])
 pkt["User-Password"] = pkt.PwCrypt(req["password"])
 if req.get("state"):
     pkt["State"] = bytes.fromhex(req["state"])
+# Keep the raw reply that pyrad's own VerifyReply checks, to read the attribute order from it.
+captured = {}
+verify = pkt.VerifyReply
+def keep_raw(reply, rawreply=None):
+    captured["raw"] = rawreply
+    return verify(reply, rawreply)
+pkt.VerifyReply = keep_raw
 try:
     reply = client.SendPacket(pkt)
 except Timeout:
@@ -28,29 +35,11 @@ attrs = {}
 for key in reply.keys():
     values = reply[key]
     attrs[key] = [v.hex() if isinstance(v, bytes) else str(v) for v in values]
-# Attribute type numbers in the order the reply carried them (checks Message-Authenticator comes first).
+# Attribute type numbers in the order the reply carried them (Message-Authenticator must be first).
 order = []
-raw = reply.raw_packet
+raw = captured["raw"]
 pos = 20
 while pos + 1 < len(raw) and raw[pos + 1] >= 2:
     order.append(str(raw[pos]))
-    pos += raw[pos + 1]
-print(json.dumps({"code": "timeout", "attributes": {}, "order": []}))
-    sys.exit(0)
-names = {packet.AccessAccept: "Access-Accept", packet.AccessReject: "Access-Reject",
-         packet.AccessChallenge: "Access-Challenge"}
-attrs = {}
-for key in reply.keys():
-    values = reply[key]
-    attrs[key] = [v.hex() if isinstance(v, bytes) else str(v) for v in values]
-order = []
-raw = reply.raw_packet
-pos = 20
-while pos < len(raw):
-    code = raw[pos]
-    try:
-        order.append(reply.dict.attributes[code].name if False else reply.dict.attrindex.GetBackward(code))
-    except KeyError:
-        order.append(str(code))
     pos += raw[pos + 1]
 print(json.dumps({"code": names.get(reply.code, str(reply.code)), "attributes": attrs, "order": order}))

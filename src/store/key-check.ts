@@ -1,0 +1,41 @@
+// Makes sure every node (daemon or CLI) seals and hashes with the same key file. Without
+// this, a second daemon with its own key file would start fine and reject every login of
+// tokens enrolled elsewhere, and a CLI with the wrong key would enroll unreadable tokens.
+import type { Knex } from 'knex';
+import { DecryptionError, type SecretBox } from '../crypto/secretbox.js';
+
+const KEY = 'key_check';
+const CONTEXT = 'store:key_check';
+const CANARY = 'sms-otp-radiusd key check';
+
+export class KeyMismatchError extends Error {
+  override name = 'KeyMismatchError';
+}
+
+export class KeyCheck {
+  constructor(
+    private readonly knex: Knex,
+    private readonly box: SecretBox,
+  ) {}
+
+  /** 'created' on the first node to use the store, 'matched' afterwards; throws when the key differs. */
+  async verify(keyfile: string): Promise<'created' | 'matched'> {
+    let row: { value: string } | undefined = await this.knex('store_meta').where({ key: KEY }).first('value');
+    let created = false;
+    if (!row) {
+      // Two nodes starting at once: the first insert wins, the other reads it back.
+      await this.knex('store_meta').insert({ key: KEY, value: this.box.seal(CANARY, CONTEXT) }).onConflict('key').ignore();
+      row = await this.knex('store_meta').where({ key: KEY }).first('value');
+      created = true;
+    }
+    try {
+      if (row && this.box.openString(row.value, CONTEXT) === CANARY) return created ? 'created' : 'matched';
+    } catch (err) {
+      if (!(err instanceof DecryptionError)) throw err;
+    }
+    throw new KeyMismatchError(
+      `secrets.keyfile ${keyfile} is not the key file this store was set up with; ` +
+        'every daemon and CLI of a site must use a copy of the same key file',
+    );
+  }
+}
