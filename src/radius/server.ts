@@ -44,6 +44,8 @@ export class RadiusServer {
   private readonly sockets: dgram.Socket[] = [];
   private readonly now: () => number;
   private lastUnknownLog = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopping = false;
 
   constructor(private readonly options: RadiusServerOptions) {
     this.now = options.now ?? Date.now;
@@ -53,7 +55,7 @@ export class RadiusServer {
     const bound: Array<{ address: string; port: number }> = [];
     for (const { host, port } of this.options.listen) {
       const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(host) });
-      socket.on('message', (msg, rinfo) => void this.onDatagram(socket, msg, rinfo));
+      socket.on('message', (msg, rinfo) => this.track(this.onDatagram(socket, msg, rinfo)));
       socket.on('error', (err) => this.options.log.error({ err, host, port }, 'RADIUS socket error'));
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
@@ -75,12 +77,35 @@ export class RadiusServer {
     return bound;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops taking new requests, lets the ones in flight answer (an SMS may be on its way),
+   * then closes the sockets. After `graceMs` the rest are abandoned; their NAS retries elsewhere.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.inFlight]),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.sockets.length = 0;
   }
 
+  private track(work: Promise<void>): void {
+    const settled = work
+      .catch((err: unknown) => this.options.log.error({ err }, 'datagram handling failed'))
+      .finally(() => this.inFlight.delete(settled));
+    this.inFlight.add(settled);
+  }
+
   private async onDatagram(socket: dgram.Socket, datagram: Buffer, peer: dgram.RemoteInfo): Promise<void> {
+    if (this.stopping) return;
     const address = normaliseAddress(peer.address);
     const client = this.options.clients.match(address);
     if (!client) {
@@ -114,16 +139,12 @@ export class RadiusServer {
         packet.code === Code.StatusServer
           ? await this.statusServer(packet, client)
           : await this.accessRequest(packet, client, address);
-      if (response) socket.send(response, peer.port, peer.address);
+      if (response) await send(socket, response, peer);
     } catch (err) {
       counters.errors++;
       this.options.log.error({ err, client: client.name }, 'request failed');
       // Fail closed: a NAS gets a definite no rather than a hanging login.
-      socket.send(
-        encodeResponse(Code.AccessReject, packet, splitText(Attr.ReplyMessage, UNAVAILABLE), client.secret),
-        peer.port,
-        peer.address,
-      );
+      await send(socket, encodeResponse(Code.AccessReject, packet, splitText(Attr.ReplyMessage, UNAVAILABLE), client.secret), peer);
     }
   }
 
@@ -175,4 +196,9 @@ export class RadiusServer {
     else counters.challenges++;
     return encodeResponse(response.code, packet, response.attributes, client.secret);
   }
+}
+
+/** Resolves once the datagram left (or failed to), so a shutdown does not cut a reply off. */
+function send(socket: dgram.Socket, datagram: Buffer, peer: dgram.RemoteInfo): Promise<void> {
+  return new Promise((resolve) => socket.send(datagram, peer.port, peer.address, () => resolve()));
 }

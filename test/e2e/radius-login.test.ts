@@ -178,3 +178,25 @@ describe('RADIUS over IPv6', () => {
     }
   });
 });
+
+describe('shutdown', () => {
+  it('answers a request already in flight (SMS on its way) before it exits on SIGTERM', async () => {
+    const gw = await startSmsGateway();
+    const daemon = await createDaemon();
+    try {
+      await setUp(daemon, gw);
+      await daemon.start();
+      gw.respond(200, 'OK', 1500);
+      const pending = radclient(daemon, { 'User-Name': '"alice"', 'User-Password': '"pin1234"' });
+      await gw.next();
+      const stopped = daemon.stop();
+      const reply = await pending;
+      expect(reply.code, daemon.logs()).toBe('Access-Challenge');
+      await stopped;
+      expect(daemon.logs()).toContain('sms-otp-radiusd stopped');
+    } finally {
+      await daemon.stop();
+      await gw.close();
+    }
+  });
+});
