@@ -5,7 +5,7 @@
 // It sees requests as plain values; RADIUS, UDP and gateways are someone else's concern.
 import { timingSafeEqual } from 'node:crypto';
 import type { PinHasher } from '../crypto/pin-hash.js';
-import { newTransactionId } from '../crypto/random.js';
+import { isTransactionId, newTransactionId } from '../crypto/random.js';
 import type { SettingValues } from '../settings/registry.js';
 import type { Store } from '../store/index.js';
 import { findCounter, hotp } from './hotp.js';
@@ -20,11 +20,33 @@ export interface AuthRequest {
   readonly password: string;
   /** The transaction id from an earlier challenge (RADIUS State), if any. */
   readonly transactionId?: string;
-  readonly client: { readonly name: string; readonly address: string };
+  /** With a transaction id: the user asks for the SMS again instead of answering. */
+  readonly resend?: boolean;
+  readonly client: {
+    readonly name: string;
+    readonly address: string;
+    /** This client's challenge prompt, over the site's sms_challenge_text. */
+    readonly challengePrompt?: string;
+  };
 }
 
+/** Splits a login name into user and realm; undefined when it names no realm. */
+export type RealmSplitter = (name: string) => { username: string; realm: string } | undefined;
+
+/** `user@realm`, split at the last `@`. */
+export const splitAtSign: RealmSplitter = (name) => {
+  const at = name.lastIndexOf('@');
+  return at > 0 && at < name.length - 1 ? { username: name.slice(0, at), realm: name.slice(at + 1) } : undefined;
+};
+
 export type AuthResult =
-  | { readonly outcome: 'accept'; readonly message: string; readonly serial: string }
+  | {
+      readonly outcome: 'accept';
+      readonly message: string;
+      readonly serial: string;
+      readonly username: string;
+      readonly realm: string;
+    }
   | {
       readonly outcome: 'challenge';
       readonly message: string;
@@ -57,6 +79,7 @@ export class Authenticator {
     private readonly pins: PinHasher,
     private readonly sms: SmsSender,
     private readonly log: DomainLog,
+    private readonly splitRealm: RealmSplitter = splitAtSign,
   ) {}
 
   async authenticate(request: AuthRequest): Promise<AuthResult> {
@@ -64,7 +87,9 @@ export class Authenticator {
     const now = this.store.now();
     const { username, realm, tokens } = await this.resolveUser(request.username);
     const ctx: Context = { request, username, realm, settings, now };
-    if (request.transactionId !== undefined) return this.answerChallenge(ctx, request.transactionId);
+    if (request.transactionId !== undefined) {
+      return request.resend ? this.resend(ctx, request.transactionId) : this.answerChallenge(ctx, request.transactionId);
+    }
     if (tokens.length === 0) {
       // Same work as for a real user, so response time does not tell who exists.
       await this.pins.verify(request.password, await this.dummy(settings));
@@ -76,12 +101,10 @@ export class Authenticator {
   /** `alice@example.com` is user alice in realm example.com when such tokens exist, else the whole name. */
   private async resolveUser(name: string): Promise<{ username: string; realm: string; tokens: Token[] }> {
     const tokens = await this.store.tokens.byUser(name, '');
-    const at = name.lastIndexOf('@');
-    if (tokens.length === 0 && at > 0) {
-      const username = name.slice(0, at);
-      const realm = name.slice(at + 1);
-      const realmTokens = await this.store.tokens.byUser(username, realm);
-      if (realmTokens.length > 0) return { username, realm, tokens: realmTokens };
+    const split = tokens.length === 0 ? this.splitRealm(name) : undefined;
+    if (split) {
+      const realmTokens = await this.store.tokens.byUser(split.username, split.realm);
+      if (realmTokens.length > 0) return { ...split, tokens: realmTokens };
     }
     return { username: name, realm: '', tokens };
   }
@@ -152,8 +175,9 @@ export class Authenticator {
       return this.finish(ctx, 'reject', Messages.smsFailed, usable.tokens, 'no SMS could be sent');
     }
     sentTo.sort((a, b) => a.serial.localeCompare(b.serial));
+    const prompt = ctx.request.client.challengePrompt ?? ctx.settings.sms_challenge_text;
     const prompts = sentTo.map((token) =>
-      renderTemplate(ctx.settings.sms_challenge_text, {
+      renderTemplate(prompt, {
         ...userTags(ctx),
         serial: token.serial,
         phone: token.phone,
@@ -203,14 +227,51 @@ export class Authenticator {
     return true;
   }
 
-  private async answerChallenge(ctx: Context, transactionId: string): Promise<AuthResult> {
+  /**
+   * The open challenges of a transaction issued to this user at this client. A State we did
+   * not issue, or issued to someone else, is rejected, never taken for a PIN attempt.
+   */
+  private async openChallenges(ctx: Context, transactionId: string): Promise<Challenge[] | { reject: AuthResult }> {
+    if (!isTransactionId(transactionId)) {
+      return { reject: await this.finish(ctx, 'reject', Messages.invalidTransaction, [], 'State not issued by us') };
+    }
     const open = await this.store.challenges.open(transactionId, ctx.now);
     const first = open[0];
-    if (!first) return this.finish(ctx, 'reject', Messages.invalidTransaction, [], 'unknown or expired transaction');
+    if (!first) return { reject: await this.finish(ctx, 'reject', Messages.invalidTransaction, [], 'unknown or expired transaction') };
     if (first.username !== ctx.username || first.realm !== ctx.realm || first.client !== ctx.request.client.name) {
       // Challenge data never comes from the request: a State issued to someone else is not ours to answer.
-      return this.finish(ctx, 'reject', Messages.invalidTransaction, [], 'transaction belongs to another user or client');
+      return { reject: await this.finish(ctx, 'reject', Messages.invalidTransaction, [], 'transaction belongs to another user or client') };
     }
+    return open;
+  }
+
+  /**
+   * Sends a new OTP for a pending transaction (the user asked again), at most once per
+   * sms.resend_interval; the old transaction ends and a fresh challenge answers.
+   */
+  private async resend(ctx: Context, transactionId: string): Promise<AuthResult> {
+    const open = await this.openChallenges(ctx, transactionId);
+    if ('reject' in open) return open.reject;
+    const tokens = await this.store.tokens.bySerials(open.map((c) => c.serial));
+    const newest = Math.max(...open.map((c) => c.createdAt));
+    const wait = Math.ceil((newest + ctx.settings['sms.resend_interval'] * 1000 - ctx.now) / 1000);
+    if (wait > 0) {
+      const expiresAt = Math.min(...open.map((c) => c.expiresAt));
+      return this.finish(ctx, 'challenge', Messages.resendTooSoon(wait), tokens, 'resend throttled', {
+        transactionId,
+        expiresAt,
+        serials: tokens.map((t) => t.serial),
+      });
+    }
+    if ((await this.store.challenges.consume(transactionId)) === 0) {
+      return this.finish(ctx, 'reject', Messages.invalidTransaction, [], 'transaction already used');
+    }
+    return this.createChallenge(ctx, tokens);
+  }
+
+  private async answerChallenge(ctx: Context, transactionId: string): Promise<AuthResult> {
+    const open = await this.openChallenges(ctx, transactionId);
+    if ('reject' in open) return open.reject;
     const tokens = await this.store.tokens.bySerials(open.map((c) => c.serial));
     const usable = await this.usable(ctx, tokens);
     if ('reject' in usable) return usable.reject;
@@ -275,7 +336,9 @@ export class Authenticator {
     });
     this.log.info({ user: ctx.username, realm: ctx.realm, client: ctx.request.client.name, serials, action, reason }, 'authentication');
     if (action === 'reject') return { outcome: 'reject', message };
-    if (action === 'accept') return { outcome: 'accept', message, serial: String(extra.serial) };
+    if (action === 'accept') {
+      return { outcome: 'accept', message, serial: String(extra.serial), username: ctx.username, realm: ctx.realm };
+    }
     return {
       outcome: 'challenge',
       message,

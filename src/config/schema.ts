@@ -29,10 +29,38 @@ const pgDatabase = z.strictObject({
   pool: z.strictObject({ min: z.number().int().min(0), max: z.number().int().min(1) }).optional(),
 });
 
+/** yes/no as YAML writes them (true/false, or the words). */
+const yesNo = z.union([z.boolean(), z.enum(['yes', 'no'])]).transform((v) => v === true || v === 'yes');
+
+export const replyAttributeSchema = z.strictObject({
+  /** An attribute name from the loaded dictionaries, e.g. Class, Filter-Id, Cisco-AVPair. */
+  attribute: z.string().min(1),
+  /** The vendor of a vendor-specific attribute, by dictionary name (Cisco) or number (9). */
+  vendor: z.union([z.string().min(1), z.number().int().min(1)]).optional(),
+  /** Text with the tags {user} {realm} {serial} {client}; 0x... for raw octets. */
+  value: z.union([z.string(), z.number()]).transform(String),
+});
+
 export const radiusClientSchema = z.strictObject({
   name: z.string().min(1),
   address: cidr,
   secret: z.string().min(1, 'a shared secret must not be empty'),
+  /**
+   * yes: every Access-Request must carry a valid Message-Authenticator (BlastRADIUS);
+   * auto: required once this client has sent one; no: checked only when present.
+   */
+  require_message_authenticator: z
+    .union([z.boolean(), z.enum(['yes', 'no', 'auto'])])
+    .transform((v) => (v === true ? 'yes' : v === false ? 'no' : v))
+    .default('yes'),
+  /** Drop a request with Proxy-State but no Message-Authenticator (RFC 3579 hardening). */
+  limit_proxy_state: yesNo.default(true),
+  /** This client's challenge prompt, instead of the site's sms_challenge_text. */
+  challenge_prompt: z.string().min(1).optional(),
+  /** When the store fails: closed answers Access-Reject; failover stays silent so the NAS tries its next server. */
+  failmode: z.enum(['closed', 'failover']).default('closed'),
+  /** Attributes on Access-Accept for this client, instead of radius.accept_attributes. */
+  accept_attributes: z.array(replyAttributeSchema).optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -49,7 +77,32 @@ export const configSchema = z.strictObject({
         }),
       )
       .min(1),
-    clients: z.array(radiusClientSchema).min(1),
+    clients: z
+      .array(radiusClientSchema)
+      .min(1)
+      .superRefine((clients, ctx) => {
+        const seen = new Set<string>();
+        clients.forEach((c, i) => {
+          if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `client name '${c.name}' is used twice; names must be unique` });
+          seen.add(c.name);
+        });
+      }),
+    /** How long a reply is kept to answer retransmissions byte for byte (RFC 5080 §2.2.2). */
+    duplicate_cache_seconds: z.number().min(1).max(300).default(30),
+    /** Seconds an Access-Reject is held back (slows guessing); at most duplicate_cache_seconds. */
+    reject_delay: z.number().min(0).max(10).default(1),
+    /** The password that, like an empty one, asks for the SMS of a pending challenge again. */
+    resend_keyword: z.string().default('resend'),
+    /** How a realm is written in the user name: user@realm (suffix), realm\\user (prefix), or not at all. */
+    realm_format: z.enum(['suffix', 'prefix', 'none']).default('suffix'),
+    realm_delimiter: z.string().min(1).max(4).default('@'),
+    /** More FreeRADIUS-format dictionary files, e.g. /usr/share/freeradius/dictionary.cisco. */
+    dictionaries: z.array(z.string().min(1)).default([]),
+    /** Attributes added to every Access-Accept (per client: clients[].accept_attributes). */
+    accept_attributes: z.array(replyAttributeSchema).default([]),
+  }).refine((r) => r.reject_delay <= r.duplicate_cache_seconds, {
+    path: ['reject_delay'],
+    message: 'must not exceed radius.duplicate_cache_seconds, or a retransmitted request would be processed again',
   }),
   providers: z
     .strictObject({ script_directory: z.string().min(1) })
@@ -64,3 +117,5 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type DatabaseConfig = Config['database'];
 export type RadiusClientConfig = z.infer<typeof radiusClientSchema>;
+export type RadiusConfig = Config['radius'];
+export type ReplyAttributeConfig = z.infer<typeof replyAttributeSchema>;

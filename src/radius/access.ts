@@ -8,8 +8,6 @@ export interface AccessResponse {
   readonly attributes: RawAttribute[];
 }
 
-const STRIPPED_USER_NAME = 1043;
-
 /** Strict UTF-8: a password that does not decode is most likely a shared-secret mismatch. */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -21,21 +19,24 @@ export function decodeUtf8(bytes: Buffer): string | undefined {
   }
 }
 
+/**
+ * The domain request of an Access-Request. With a State, an empty password or the resend
+ * keyword asks for the SMS again instead of answering the challenge.
+ */
 export function toAuthRequest(
   packet: RadiusPacket,
   password: string,
-  client: { name: string; address: string },
+  options: { client: AuthRequest['client']; resendKeyword: string },
 ): AuthRequest | undefined {
-  const name = firstAttribute(packet, STRIPPED_USER_NAME) ?? firstAttribute(packet, Attr.UserName);
+  // Stripped-User-Name is internal to FreeRADIUS and never on the wire: a proxy in front of
+  // us sends the stripped name as User-Name (or the full one; radius.realm_format splits it).
+  const name = firstAttribute(packet, Attr.UserName);
   const username = name === undefined ? undefined : decodeUtf8(name);
   if (username === undefined || username === '') return undefined;
   const state = firstAttribute(packet, Attr.State);
-  return {
-    username,
-    password,
-    ...(state !== undefined ? { transactionId: state.toString('latin1') } : {}),
-    client,
-  };
+  if (state === undefined) return { username, password, client: options.client };
+  const resend = password === '' || (options.resendKeyword !== '' && password === options.resendKeyword);
+  return { username, password, transactionId: state.toString('latin1'), resend, client: options.client };
 }
 
 export function toAccessResponse(result: AuthResult, now: number): AccessResponse {

@@ -6,6 +6,12 @@ import type { RadiusClientConfig } from '../config/schema.js';
 export interface RadiusClient {
   readonly name: string;
   readonly secret: Buffer;
+  readonly requireMessageAuthenticator: 'yes' | 'no' | 'auto';
+  readonly limitProxyState: boolean;
+  readonly challengePrompt: string | undefined;
+  readonly failmode: 'closed' | 'failover';
+  /** With require_message_authenticator auto: set once the client has sent a valid one. */
+  sawMessageAuthenticator: boolean;
 }
 
 interface Entry {
@@ -24,7 +30,7 @@ export function normaliseAddress(address: string): string {
 export class ClientTable {
   private readonly entries: Entry[];
 
-  constructor(clients: readonly RadiusClientConfig[]) {
+  constructor(clients: ReadonlyArray<Pick<RadiusClientConfig, 'name' | 'address' | 'secret'> & Partial<RadiusClientConfig>>) {
     this.entries = clients
       .map((c) => {
         const [address = '', bits] = c.address.split('/');
@@ -32,7 +38,16 @@ export class ClientTable {
         const prefix = bits === undefined ? (family === 'ipv4' ? 32 : 128) : Number(bits);
         const list = new BlockList();
         list.addSubnet(address, prefix, family);
-        return { client: { name: c.name, secret: Buffer.from(c.secret, 'utf8') }, family, prefix, list } as Entry;
+        const client: RadiusClient = {
+          name: c.name,
+          secret: Buffer.from(c.secret, 'utf8'),
+          requireMessageAuthenticator: c.require_message_authenticator ?? 'yes',
+          limitProxyState: c.limit_proxy_state ?? true,
+          challengePrompt: c.challenge_prompt,
+          failmode: c.failmode ?? 'closed',
+          sawMessageAuthenticator: false,
+        };
+        return { client, family, prefix, list } as Entry;
       })
       .sort((a, b) => b.prefix - a.prefix);
   }

@@ -1,17 +1,21 @@
 // Attribute names and value coding come from the `radius` package's RFC dictionaries plus
 // the FreeRADIUS-format files in dictionaries/ (vendor attributes for reply mapping).
-import { readdirSync } from 'node:fs';
+import { accessSync, constants, readdirSync } from 'node:fs';
+import { ConfigError } from '../config/load.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RadiusPacket } from './packet.js';
 import { Attr } from './packet.js';
 
-interface RadiusLib {
+export interface RadiusLib {
   add_dictionary(file: string): void;
   load_dictionaries(): void;
   attr_id_to_name(id: number | string, vendor?: number): string | undefined;
+  attr_name_to_id(name: string, vendor?: number): number | string | undefined;
+  vendor_name_to_id(name: string): number | undefined;
   decode_without_secret(args: { packet: Buffer }): { attributes: Record<string, unknown> };
+  encode(args: { code: string; secret: string; identifier: number; authenticator: Buffer; attributes: unknown[] }): Buffer;
 }
 
 const radius = createRequire(import.meta.url)('radius') as RadiusLib;
@@ -20,13 +24,31 @@ export const DEFAULT_DICTIONARY_DIR = fileURLToPath(new URL('../../dictionaries'
 
 let loaded = false;
 
-export function loadDictionaries(directory = DEFAULT_DICTIONARY_DIR): void {
+/**
+ * Loads the RFC dictionaries, ours in dictionaries/, and the operator's extra files
+ * (radius.dictionaries). Once per process: the library keeps them globally.
+ */
+export function loadDictionaries(extraFiles: readonly string[] = [], directory = DEFAULT_DICTIONARY_DIR): void {
   if (loaded) return;
   for (const file of readdirSync(directory).filter((f) => f.startsWith('dictionary')).sort()) {
     radius.add_dictionary(path.join(directory, file));
   }
+  for (const file of extraFiles) {
+    try {
+      accessSync(file, constants.R_OK);
+    } catch {
+      throw new ConfigError(`radius.dictionaries: cannot read ${file}`);
+    }
+    radius.add_dictionary(path.resolve(file));
+  }
   radius.load_dictionaries();
   loaded = true;
+}
+
+/** The coding library with the dictionaries loaded. */
+export function radiusLibrary(): RadiusLib {
+  loadDictionaries();
+  return radius;
 }
 
 /** The request's attributes by name, for debug logs; User-Password is never included. */

@@ -16,8 +16,11 @@ export const Attr = {
   UserName: 1,
   UserPassword: 2,
   NasIpAddress: 4,
+  FilterId: 11,
   ReplyMessage: 18,
   State: 24,
+  Class: 25,
+  VendorSpecific: 26,
   SessionTimeout: 27,
   ProxyState: 33,
   NasIdentifier: 32,
@@ -53,6 +56,8 @@ export type DropReason =
   | 'too_many_attributes'
   | 'bad_password'
   | 'bad_message_authenticator'
+  | 'missing_message_authenticator'
+  | 'proxy_state_without_message_authenticator'
   | 'unknown_client'
   | 'unsupported_code'
   | 'missing_attribute';

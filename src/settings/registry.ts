@@ -29,6 +29,13 @@ export const SETTINGS = {
     max: 86400,
     help: 'seconds a challenge (and the OTP sent for it) stays valid',
   },
+  'sms.resend_interval': {
+    kind: 'integer',
+    default: 30,
+    min: 0,
+    max: 3600,
+    help: 'seconds before a user may ask for the SMS of a pending challenge again (empty password or the resend keyword)',
+  },
   'sms.concurrent_challenges': {
     kind: 'boolean',
     default: false,

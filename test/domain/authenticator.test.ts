@@ -58,7 +58,7 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
     const { serial } = await enroll();
     const r = await challenge();
     expect(r.message).toBe('Enter the OTP from the SMS:');
-    expect(r.transactionId).toMatch(/^\d{20}$/);
+    expect(r.transactionId).toMatch(/^\d{40}$/);
     expect(r.serials).toEqual([serial]);
     expect(r.expiresAt).toBe(t.clock.now + 300_000);
     expect(sms.sent).toEqual([{ gateway: 'gw1', phone: '+49 171 2345678', message: RFC4226_HOTP[1] }]);
@@ -240,5 +240,54 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
     const entries = await t.store.audit.recent(10);
     expect(entries.map((e) => e.action).sort()).toEqual(['accept', 'challenge']);
     expect(JSON.stringify(entries)).not.toMatch(/1234|287082/);
+  });
+});
+
+describe.each(STORE_KINDS)('resend and foreign States on %s', (kind) => {
+  let t: TestStore;
+  let sms: RecordingSms;
+  let auth: Authenticator;
+
+  beforeEach(async () => {
+    t = await openTestStore(kind);
+    await t.store.settings.set('pin.kdf_cost', '10');
+    await t.store.settings.set('sms.identifier', 'gw1');
+    sms = new RecordingSms();
+    auth = new Authenticator(t.store, t.pins, sms, quietLog);
+    await new TokenAdmin(t.store, t.pins).enroll({ username: 'alice', phone: '+111', pin: '1234', otpKeyHex: RFC4226_KEY, serial: 'PISMR' });
+  });
+  afterEach(async () => t.close());
+
+  const request = (password: string, transactionId?: string, resend = false): AuthRequest => ({
+    username: 'alice', password, client, ...(transactionId !== undefined ? { transactionId, resend } : {}),
+  });
+
+  it('throttles a resend to sms.resend_interval, then sends the next OTP under a fresh transaction', async () => {
+    const first = await auth.authenticate(request('1234'));
+    if (first.outcome !== 'challenge') throw new Error(first.message);
+    t.clock.advance(10_000);
+    const tooSoon = await auth.authenticate(request('', first.transactionId, true));
+    expect(tooSoon).toMatchObject({ outcome: 'challenge', message: 'A new code can be requested in 20 s.', transactionId: first.transactionId });
+    expect(sms.sent).toHaveLength(1);
+    t.clock.advance(20_000);
+    const again = await auth.authenticate(request('', first.transactionId, true));
+    if (again.outcome !== 'challenge') throw new Error(again.message);
+    expect(again.transactionId).not.toBe(first.transactionId);
+    expect(sms.sent.map((s) => s.message)).toEqual([RFC4226_HOTP[1], RFC4226_HOTP[2]]);
+    expect((await auth.authenticate(request(RFC4226_HOTP[1]!, first.transactionId))).message).toBe(Messages.invalidTransaction);
+    expect((await auth.authenticate(request(RFC4226_HOTP[2]!, again.transactionId))).outcome).toBe('accept');
+  });
+
+  it('rejects a State that is not a transaction id of ours without touching the fail counter', async () => {
+    for (const state of ['', 'abc', '\u0000\u0001binary', '1'.repeat(20), '9'.repeat(40)]) {
+      expect(await auth.authenticate(request('1234', state))).toEqual({ outcome: 'reject', message: Messages.invalidTransaction });
+    }
+    expect((await t.store.tokens.bySerial('PISMR'))?.failcount).toBe(0);
+    expect(sms.sent).toEqual([]);
+  });
+
+  it('uses the client’s own challenge prompt', async () => {
+    const r = await auth.authenticate({ username: 'alice', password: '1234', client: { ...client, challengePrompt: 'Code to {phone_redacted} for {user}' } });
+    expect(r.message).toBe('Code to +*11 for alice');
   });
 });

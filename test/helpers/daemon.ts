@@ -21,7 +21,9 @@ export interface DaemonOptions {
   secret?: string;
   dir?: string;
   listenHost?: string;
-  clients?: Array<{ name: string; address: string; secret: string }>;
+  clients?: Array<{ name: string; address: string; secret: string; [option: string]: unknown }>;
+  /** More keys of the radius section, as YAML flow values, e.g. { reject_delay: '0' }. */
+  radius?: Record<string, string>;
   /** Share another node's key file (nodes of one store must). */
   keyfile?: string;
 }
@@ -63,7 +65,8 @@ export async function createDaemon(options: DaemonOptions = {}): Promise<TestDae
       'radius:',
       `  listen: [ { host: "${host}", port: ${port} } ]`,
       '  clients:',
-      ...clients.map((c) => `    - { name: ${c.name}, address: "${c.address}", secret: "${c.secret}" }`),
+      ...clients.map((c) => `    - ${JSON.stringify(c)}`),
+      ...Object.entries(options.radius ?? {}).map(([k, v]) => `  ${k}: ${v}`),
       `providers: { script_directory: "${path.join(dir, 'scripts')}" }`,
       'log: { level: info }',
       '',

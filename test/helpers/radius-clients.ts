@@ -26,11 +26,15 @@ function unquote(value: string): string {
 }
 
 /** Sends one Access-Request with radclient; `attributes` are written as radclient input lines. */
-export async function radclient(target: Target, attributes: Record<string, string>, options: { messageAuthenticator?: boolean } = {}): Promise<RadiusReply> {
+export async function radclient(
+  target: Target,
+  attributes: Record<string, string>,
+  options: { messageAuthenticator?: boolean; timeout?: number; retries?: number } = {},
+): Promise<RadiusReply> {
   const lines = Object.entries(attributes).map(([k, v]) => `${k} = ${v}`);
   if (options.messageAuthenticator !== false) lines.push('Message-Authenticator = 0x00');
   const address = target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
-  const child = execFileAsync('radclient', ['-x', '-r', '1', '-t', '4', address, 'auth', target.secret], { timeout: 15_000 });
+  const child = execFileAsync('radclient', ['-x', '-r', String(options.retries ?? 1), '-t', String(options.timeout ?? 4), address, 'auth', target.secret], { timeout: 15_000 });
   child.child.stdin?.end(`${lines.join('\n')}\n`);
   let output: string;
   try {

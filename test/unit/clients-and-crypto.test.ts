@@ -93,10 +93,10 @@ describe('key file', () => {
 });
 
 describe('random identifiers', () => {
-  it('gives 20-digit transaction ids and PISM serials', () => {
+  it('gives 40-digit transaction ids (133 bits) and PISM serials', () => {
     const ids = new Set(Array.from({ length: 1000 }, () => newTransactionId()));
     expect(ids.size).toBe(1000);
-    for (const id of ids) expect(id).toMatch(/^\d{20}$/);
+    for (const id of ids) expect(id).toMatch(/^\d{40}$/);
     expect(newSerial()).toMatch(/^PISM[0-9A-F]{8}$/);
   });
 });
