@@ -34,9 +34,12 @@ export function connect(database: DatabaseConfig): Knex {
       },
     });
   }
+  // A NAS gives up after a few seconds; a store that does not answer must not hold a request
+  // longer than that, so it fails (closed, or silently for failover) while the NAS still waits.
   return knexFactory({
     client: 'pg',
-    connection: database.url,
+    connection: { connectionString: database.url, connectionTimeoutMillis: 3000, statement_timeout: 5000, query_timeout: 6000 },
     pool: { min: database.pool?.min ?? 0, max: database.pool?.max ?? 10 },
+    acquireConnectionTimeout: 4000,
   });
 }
