@@ -112,6 +112,12 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
     expect(sms.sent).toEqual([]);
   });
 
+  it('lets a NAS without challenge support log in in two passes: PIN (sends the SMS), then PIN+OTP', async () => {
+    await enroll();
+    expect((await login('alice', '1234')).outcome).toBe('challenge');
+    expect(await login('alice', `1234${sms.sent[0]!.message}`)).toMatchObject({ outcome: 'accept' });
+  });
+
   it('rejects a wrong PIN with "wrong otp pin" and counts it on every token of the user', async () => {
     const a = await enroll();
     const b = await enroll({ pin: '9999' });
