@@ -1,10 +1,11 @@
 // Runs the real daemon and CLI as processes, the way an operator does.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { BIN, tempDir } from './fs.js';
+import { startProcess, type RunningProcess } from './process.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -72,8 +73,9 @@ export async function createDaemon(options: DaemonOptions = {}): Promise<TestDae
       '',
     ].join('\n'),
   );
-  let child: ChildProcess | undefined;
-  let output = '';
+  // The running daemon, and the last one (whose logs tests read after stopping it).
+  let running: RunningProcess | undefined;
+  let last: RunningProcess | undefined;
 
   const cli = async (...args: string[]) => {
     try {
@@ -92,7 +94,7 @@ export async function createDaemon(options: DaemonOptions = {}): Promise<TestDae
     port,
     host,
     secret,
-    logs: () => output,
+    logs: () => (running ?? last)?.output() ?? '',
     cli,
     async ok(...args) {
       const r = await cli(...args);
@@ -100,34 +102,15 @@ export async function createDaemon(options: DaemonOptions = {}): Promise<TestDae
       return r.stdout.trim();
     },
     async start() {
-      output = '';
-      child = spawn(process.execPath, [BIN, 'serve', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-      const proc = child;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${output}`)), 20_000);
-        const onData = (chunk: Buffer) => {
-          output += chunk.toString();
-          if (output.includes('sms-otp-radiusd started')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-        proc.stdout?.on('data', onData);
-        proc.stderr?.on('data', onData);
-        proc.once('exit', (code) => {
-          clearTimeout(timer);
-          reject(new Error(`daemon exited with ${code}:\n${output}`));
-        });
+      running = await startProcess(process.execPath, [BIN, 'serve', '--config', config], 'sms-otp-radiusd started', {
+        cwd: dir,
+        name: 'daemon',
       });
     },
     async stop() {
-      const proc = child;
-      child = undefined;
-      if (!proc || proc.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        proc.once('exit', () => resolve());
-        proc.kill('SIGTERM');
-      });
+      if (running) last = running;
+      running = undefined;
+      await last?.stop();
     },
   };
 }

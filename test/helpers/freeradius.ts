@@ -1,11 +1,11 @@
 // FreeRADIUS 3.2 as a NAS-side proxy in front of our daemon, from a self-contained config
 // directory written here (as many sites run: the NAS talks to FreeRADIUS, which proxies
 // the OTP realm to us).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freeUdpPort } from './daemon.js';
 import { tempDir } from './fs.js';
+import { startProcess } from './process.js';
 
 export interface FreeRadiusProxy {
   readonly port: number;
@@ -96,32 +96,6 @@ server default {
 }
 `,
   );
-  let output = '';
-  const child: ChildProcess = spawn('freeradius', ['-X', '-d', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`FreeRADIUS did not start:\n${output}`)), 15_000);
-    const onData = (c: Buffer) => {
-      output += c.toString();
-      if (output.includes('Ready to process requests')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`FreeRADIUS exited with ${code}:\n${output}`));
-    });
-  });
-  return {
-    port,
-    output: () => output,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  const running = await startProcess('freeradius', ['-X', '-d', dir], 'Ready to process requests', { name: 'FreeRADIUS' });
+  return { port, output: running.output, stop: running.stop };
 }
