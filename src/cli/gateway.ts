@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { GatewayError } from '../gateways/provider.js';
 import { GatewayRegistry, MODULES, isModuleName } from '../gateways/registry.js';
 import { censor } from '../store/gateways.js';
-import path from 'node:path';
+import { providerContext } from '../daemon/runtime.js';
 import { collectPair, json, table, UsageError, type Io } from './output.js';
 import type { WithRuntime } from './main.js';
 
@@ -22,7 +22,7 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
         if (!isModuleName(opts.module)) throw new UsageError(`--module must be one of ${MODULES.join(', ')}`);
         const definition = { identifier: id, description: opts.description, module: opts.module, options: opts.option, headers: opts.header };
         // Building the provider checks its options now rather than at the first login.
-        const provider = GatewayRegistry.instantiate(definition, { scriptDirectory: path.resolve(rt.config.providers.script_directory) });
+        const provider = GatewayRegistry.instantiate(definition, providerContext(rt));
         await provider.close();
         await rt.store.gateways.set(definition);
       }),
@@ -69,7 +69,7 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
     .option('--message <text>', 'message text', 'sms-otp-radiusd test message')
     .action(async (id: string, opts, cmd: Command) =>
       withRuntime(cmd, async (rt) => {
-        const registry = new GatewayRegistry(rt.store.gateways, { scriptDirectory: path.resolve(rt.config.providers.script_directory) });
+        const registry = new GatewayRegistry(rt.store.gateways, providerContext(rt));
         try {
           await registry.send(id, opts.phone, opts.message);
           io.out(`gateway ${id} accepted the message`);

@@ -12,6 +12,7 @@ import { SettingError } from '../settings/registry.js';
 import { gatewayCommands } from './gateway.js';
 import { processIo, UsageError, type Io } from './output.js';
 import { settingCommands } from './setting.js';
+import { smtpServerCommands } from './smtp-server.js';
 import { tokenCommands } from './token.js';
 
 export type WithRuntime = <T>(cmd: Command, fn: (rt: Runtime) => Promise<T>) => Promise<T>;
@@ -72,6 +73,7 @@ export function buildProgram(io: Io): Command {
   tokenCommands(program, io, withRuntime);
   gatewayCommands(program, io, withRuntime);
   settingCommands(program, io, withRuntime);
+  smtpServerCommands(program, io, withRuntime);
   return program;
 }
 

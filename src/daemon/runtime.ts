@@ -5,6 +5,7 @@ import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { loadOrCreateKeyFile, type Keys } from '../crypto/keyfile.js';
 import { PinHasher } from '../crypto/pin-hash.js';
+import type { ProviderContext } from '../gateways/provider.js';
 import { Store } from '../store/index.js';
 
 export interface Runtime {
@@ -54,4 +55,9 @@ export async function openRuntime(configFlag: string | undefined, options: { mig
     log,
     close: () => store.close(),
   };
+}
+
+/** What gateway providers need from the node: its script directory and the store's SMTP servers. */
+export function providerContext(rt: Pick<Runtime, 'config' | 'store'>): ProviderContext {
+  return { scriptDirectory: path.resolve(rt.config.providers.script_directory), smtpServers: rt.store.smtpServers };
 }

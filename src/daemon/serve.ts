@@ -1,5 +1,4 @@
 // The daemon: the RADIUS server in front of the authenticator, gateways behind it.
-import path from 'node:path';
 import { Authenticator } from '../auth/authenticator.js';
 import type { RadiusConfig } from '../config/schema.js';
 import { GatewayRegistry } from '../gateways/registry.js';
@@ -8,7 +7,7 @@ import { loadDictionaries } from '../radius/dictionary.js';
 import { realmSplitter } from '../radius/realms.js';
 import { ReplyAttributes } from '../radius/reply-attributes.js';
 import { RadiusServer } from '../radius/server.js';
-import { openRuntime } from './runtime.js';
+import { openRuntime, providerContext } from './runtime.js';
 
 const PURGE_INTERVAL_MS = 60_000;
 
@@ -23,9 +22,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   const { config, store, log } = runtime;
   loadDictionaries(config.radius.dictionaries);
   const acceptAttributes = compileAcceptAttributes(config.radius);
-  const gateways = new GatewayRegistry(store.gateways, {
-    scriptDirectory: path.resolve(config.providers.script_directory),
-  });
+  const gateways = new GatewayRegistry(store.gateways, providerContext(runtime));
   const authenticator = new Authenticator(store, runtime.pins, gateways, log, realmSplitter(config.radius.realm_format, config.radius.realm_delimiter));
   const server = new RadiusServer({
     listen: config.radius.listen,

@@ -1,5 +1,6 @@
 // The contract every SMS provider module fulfils, and the one error type they raise.
 import type { GatewayDefinition } from '../store/gateways.js';
+import type { SmtpServerDefinition } from '../store/smtp-servers.js';
 
 export interface SmsProvider {
   /** Resolves when the gateway accepted the message; rejects with GatewayError otherwise. */
@@ -11,6 +12,8 @@ export interface SmsProvider {
 export interface ProviderContext {
   /** The directory Script provider files must live in. */
   readonly scriptDirectory: string;
+  /** The central SMTP server definitions (read per message, so changes apply at once). */
+  readonly smtpServers: { get(identifier: string): Promise<SmtpServerDefinition | undefined> };
 }
 
 export type ProviderFactory = (definition: GatewayDefinition, context: ProviderContext) => SmsProvider;

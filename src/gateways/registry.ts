@@ -7,6 +7,7 @@ import type { GatewayDefinition, GatewayRepository } from '../store/gateways.js'
 import { createHttpProvider } from './http.js';
 import { GatewayError, type ProviderContext, type ProviderFactory, type SmsProvider } from './provider.js';
 import { createScriptProvider } from './script.js';
+import { createSmtpProvider } from './smtp.js';
 
 /** Module names as operators write them in `gateway set --module`. */
 export const MODULES = ['http', 'sipgate', 'smtp', 'smpp', 'script', 'modem', 'firebase'] as const;
@@ -15,6 +16,7 @@ export type ModuleName = (typeof MODULES)[number];
 const FACTORIES: Partial<Record<ModuleName, ProviderFactory>> = {
   http: createHttpProvider,
   script: createScriptProvider,
+  smtp: createSmtpProvider,
 };
 
 export function isModuleName(name: string): name is ModuleName {

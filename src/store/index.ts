@@ -9,6 +9,7 @@ import { GatewayRepository } from './gateways.js';
 import { KeyCheck } from './key-check.js';
 import { migrateLatest } from './migrations.js';
 import { SettingRepository } from './settings.js';
+import { SmtpServerRepository } from './smtp-servers.js';
 import { TokenRepository } from './tokens.js';
 
 /** The one source of truth shared by every daemon of a site and the CLI. */
@@ -18,6 +19,7 @@ export class Store {
   readonly gateways: GatewayRepository;
   readonly settings: SettingRepository;
   readonly audit: AuditRepository;
+  readonly smtpServers: SmtpServerRepository;
   readonly keyCheck: KeyCheck;
 
   constructor(
@@ -31,6 +33,7 @@ export class Store {
     this.gateways = new GatewayRepository(knex, box, now);
     this.settings = new SettingRepository(knex, now);
     this.audit = new AuditRepository(knex);
+    this.smtpServers = new SmtpServerRepository(knex, box, now);
     this.keyCheck = new KeyCheck(knex, box);
   }
 

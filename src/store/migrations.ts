@@ -116,6 +116,20 @@ const migrations: Migration[] = [
       await knex.schema.dropTableIfExists('store_meta');
     },
   },
+  {
+    // A private CA for SMTP servers whose certificate no public CA signed.
+    name: '0003_smtp_ca_file',
+    async up(knex) {
+      await knex.schema.alterTable('smtp_servers', (t) => {
+        t.text('ca_file').nullable();
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable('smtp_servers', (t) => {
+        t.dropColumn('ca_file');
+      });
+    },
+  },
 ];
 
 const source: Knex.MigrationSource<Migration> = {

@@ -16,7 +16,7 @@ function scriptDir(scripts: Record<string, string>): string {
 }
 
 const provider = (dir: string, options: Record<string, string>) =>
-  new ScriptProvider({ identifier: 'gw-script', description: '', module: 'script', options, headers: {} }, { scriptDirectory: dir });
+  new ScriptProvider({ identifier: 'gw-script', description: '', module: 'script', options, headers: {} }, { scriptDirectory: dir, smtpServers: { get: async () => undefined } });
 
 async function waitFor(file: string): Promise<string> {
   for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 20));

@@ -1,6 +1,7 @@
 // Runs the real daemon and CLI as processes, the way an operator does.
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +15,14 @@ export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
   await new Promise<void>((resolve) => socket.bind(0, host, resolve));
   const { port } = socket.address();
   await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+export async function freeTcpPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
 

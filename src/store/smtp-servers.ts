@@ -1,0 +1,106 @@
+// Central SMTP server definitions, used by the SMTP gateway through SMTPIDENTIFIER.
+import type { Knex } from 'knex';
+import type { SecretBox } from '../crypto/secretbox.js';
+import { CENSORED } from './gateways.js';
+
+export interface SmtpServerDefinition {
+  readonly identifier: string;
+  readonly description: string;
+  /** Host name or address; an `smtps://` prefix means implicit TLS (usually port 465). */
+  readonly server: string;
+  readonly port: number;
+  readonly username: string | null;
+  readonly password: string | null;
+  readonly sender: string | null;
+  /** STARTTLS required. */
+  readonly tls: boolean;
+  /** Seconds for connecting and for each answer. */
+  readonly timeout: number;
+  /** PEM file with the CA that signed the server's certificate, when no public CA did. */
+  readonly caFile: string | null;
+}
+
+interface Row {
+  identifier: string;
+  description: string;
+  server: string;
+  port: number;
+  username: string | null;
+  password: string | null;
+  sender: string | null;
+  tls: boolean | number;
+  timeout: number;
+  ca_file: string | null;
+}
+
+const passwordContext = (identifier: string) => `smtp:${identifier}:password`;
+
+export class SmtpServerRepository {
+  constructor(
+    private readonly knex: Knex,
+    private readonly box: SecretBox,
+    private readonly now: () => number,
+  ) {}
+
+  private fromRow(row: Row): SmtpServerDefinition {
+    return {
+      identifier: row.identifier,
+      description: row.description,
+      server: row.server,
+      port: Number(row.port),
+      username: row.username,
+      password: row.password === null ? null : this.box.openString(row.password, passwordContext(row.identifier)),
+      sender: row.sender,
+      tls: Boolean(row.tls),
+      timeout: Number(row.timeout),
+      caFile: row.ca_file,
+    };
+  }
+
+  async get(identifier: string): Promise<SmtpServerDefinition | undefined> {
+    const row: Row | undefined = await this.knex('smtp_servers').where({ identifier }).first();
+    return row ? this.fromRow(row) : undefined;
+  }
+
+  async list(): Promise<SmtpServerDefinition[]> {
+    const rows: Row[] = await this.knex('smtp_servers').orderBy('identifier');
+    return rows.map((r) => this.fromRow(r));
+  }
+
+  /** Creates or replaces a definition; a password given as CENSORED keeps the stored one. */
+  async set(def: SmtpServerDefinition): Promise<void> {
+    let password = def.password;
+    if (password === CENSORED) {
+      const previous = await this.get(def.identifier);
+      if (!previous?.password) throw new Error(`password is ${CENSORED} but no stored password exists to keep; give the real one`);
+      password = previous.password;
+    }
+    const now = this.now();
+    const row = {
+      identifier: def.identifier,
+      description: def.description,
+      server: def.server,
+      port: def.port,
+      username: def.username,
+      password: password === null ? null : this.box.seal(password, passwordContext(def.identifier)),
+      sender: def.sender,
+      tls: def.tls,
+      timeout: def.timeout,
+      ca_file: def.caFile,
+      updated_at: now,
+    };
+    await this.knex('smtp_servers')
+      .insert({ ...row, created_at: now })
+      .onConflict('identifier')
+      .merge(row);
+  }
+
+  async delete(identifier: string): Promise<boolean> {
+    return (await this.knex('smtp_servers').where({ identifier }).delete()) > 0;
+  }
+}
+
+/** A copy safe to print: the password censored. */
+export function censorSmtpServer(def: SmtpServerDefinition): SmtpServerDefinition {
+  return { ...def, password: def.password === null ? null : CENSORED };
+}
