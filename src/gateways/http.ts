@@ -1,5 +1,6 @@
 // HTTP provider: any SMS gateway with a plain GET or POST API (Clickatell, GTX, Twilio, Kannel...).
-import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { createDispatcher, describeNetworkError, readLimited } from './http-client.js';
 import type { GatewayDefinition } from '../store/gateways.js';
 import { fillTags, rewritePhone } from './phone.js';
 import { GatewayError, Options, type SmsProvider } from './provider.js';
@@ -10,7 +11,6 @@ const KNOWN = new Set([
   'SMS_PHONENUMBER_KEY', 'SMS_TEXT_KEY', 'PARAMETER',
 ]);
 const OK_STATUS = new Set([200, 201, 202]);
-const MAX_BODY_BYTES = 64 * 1024;
 
 export class HttpProvider implements SmsProvider {
   private readonly opts: Options;
@@ -49,10 +49,7 @@ export class HttpProvider implements SmsProvider {
     const verify = this.opts.yesNo('CHECK_SSL', true);
     const proxy =
       (url.protocol === 'https:' ? this.opts.get('HTTPS_PROXY') : this.opts.get('HTTP_PROXY')) ?? this.opts.get('PROXY');
-    const tls = { rejectUnauthorized: verify };
-    this.dispatcher = proxy
-      ? new ProxyAgent({ uri: proxy, requestTls: tls, proxyTls: tls, connectTimeout: this.timeoutMs })
-      : new Agent({ connect: { ...tls, timeout: this.timeoutMs } });
+    this.dispatcher = createDispatcher({ proxy, verifyTls: verify, timeoutMs: this.timeoutMs });
   }
 
   /** Where requests go, for logs and errors: no credentials, no query (it may hold the OTP). */
@@ -125,16 +122,6 @@ export class HttpProvider implements SmsProvider {
   }
 }
 
-async function readLimited(body: AsyncIterable<Buffer | Uint8Array>): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    if (size < MAX_BODY_BYTES) chunks.push(Buffer.from(chunk));
-    size += chunk.length;
-  }
-  return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8');
-}
-
 /** PARAMETER holds fixed parameters as a JSON object or as k=v&k2=v2. */
 function parseFixedParameters(id: string, fixed: string): Array<[string, string]> {
   const trimmed = fixed.trim();
@@ -150,32 +137,6 @@ function parseFixedParameters(id: string, fixed: string): Array<[string, string]
     throw new GatewayError(id, 'option PARAMETER must be a JSON object or k=v&k2=v2');
   }
   return [...new URLSearchParams(trimmed)];
-}
-
-const TLS_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-]);
-
-export function describeNetworkError(err: unknown, timeoutMs: number): string {
-  let current: unknown = err;
-  for (let depth = 0; current && depth < 4; depth++) {
-    const e = current as { name?: string; code?: string; message?: string; cause?: unknown };
-    if (e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' ||
-        e.code === 'UND_ERR_CONNECT_TIMEOUT') {
-      return `no answer within ${timeoutMs / 1000} s (TIMEOUT)`;
-    }
-    if (e.code && TLS_CODES.has(e.code)) {
-      return `TLS certificate not trusted (${e.code}); install the CA or, for testing only, set CHECK_SSL=no`;
-    }
-    if (e.code === 'ECONNREFUSED') return 'connection refused (ECONNREFUSED)';
-    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return `host name not resolved (${e.code})`;
-    if (e.code && /^E[A-Z]+$/.test(e.code)) return e.code;
-    if (e.code === 'UND_ERR_SOCKET') return 'connection closed by the gateway';
-    current = e.cause;
-  }
-  const e = err as { code?: string; name?: string };
-  return e.code ?? e.name ?? 'unknown error';
 }
 
 export const createHttpProvider = (definition: GatewayDefinition): SmsProvider => new HttpProvider(definition);

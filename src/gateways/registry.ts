@@ -7,6 +7,7 @@ import type { GatewayDefinition, GatewayRepository } from '../store/gateways.js'
 import { createHttpProvider } from './http.js';
 import { GatewayError, type ProviderContext, type ProviderFactory, type SmsProvider } from './provider.js';
 import { createScriptProvider } from './script.js';
+import { createSipgateProvider } from './sipgate.js';
 import { createSmtpProvider } from './smtp.js';
 
 /** Module names as operators write them in `gateway set --module`. */
@@ -17,6 +18,7 @@ const FACTORIES: Partial<Record<ModuleName, ProviderFactory>> = {
   http: createHttpProvider,
   script: createScriptProvider,
   smtp: createSmtpProvider,
+  sipgate: createSipgateProvider,
 };
 
 export function isModuleName(name: string): name is ModuleName {
