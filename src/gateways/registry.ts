@@ -8,6 +8,7 @@ import { createHttpProvider } from './http.js';
 import { GatewayError, type ProviderContext, type ProviderFactory, type SmsProvider } from './provider.js';
 import { createScriptProvider } from './script.js';
 import { createSipgateProvider } from './sipgate.js';
+import { createSmppProvider } from './smpp.js';
 import { createSmtpProvider } from './smtp.js';
 
 /** Module names as operators write them in `gateway set --module`. */
@@ -19,6 +20,7 @@ const FACTORIES: Partial<Record<ModuleName, ProviderFactory>> = {
   script: createScriptProvider,
   smtp: createSmtpProvider,
   sipgate: createSipgateProvider,
+  smpp: createSmppProvider,
 };
 
 export function isModuleName(name: string): name is ModuleName {
