@@ -6,6 +6,7 @@ import type { SmsSender } from '../auth/ports.js';
 import type { GatewayDefinition, GatewayRepository } from '../store/gateways.js';
 import { createHttpProvider } from './http.js';
 import { GatewayError, type ProviderContext, type ProviderFactory, type SmsProvider } from './provider.js';
+import { createModemProvider } from './modem.js';
 import { createScriptProvider } from './script.js';
 import { createSipgateProvider } from './sipgate.js';
 import { createSmppProvider } from './smpp.js';
@@ -21,6 +22,7 @@ const FACTORIES: Partial<Record<ModuleName, ProviderFactory>> = {
   smtp: createSmtpProvider,
   sipgate: createSipgateProvider,
   smpp: createSmppProvider,
+  modem: createModemProvider,
 };
 
 export function isModuleName(name: string): name is ModuleName {

@@ -12,10 +12,10 @@ export interface GatewayDefinition {
 /** What `gateway show` prints instead of a secret; sending it back keeps the stored secret. */
 export const CENSORED = '__CENSORED__';
 
-/** Option keys that hold credentials are sealed at rest and censored on display. */
+/** Option keys that hold credentials are sealed at rest and censored on display (PIN: a modem's SIM PIN). */
 export function isSecretKey(key: string): boolean {
   const upper = key.toUpperCase();
-  return upper.includes('PASSWORD') || upper.includes('SECRET');
+  return upper.includes('PASSWORD') || upper.includes('SECRET') || upper === 'PIN';
 }
 
 type Kind = 'option' | 'header';
