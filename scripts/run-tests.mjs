@@ -13,7 +13,9 @@ const run = spawnSync(
 let summary = 'no report written';
 try {
   const r = JSON.parse(readFileSync(report, 'utf8'));
-  summary = `${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : '');
+  // A suite whose hooks fail fails none of its tests by count: report it too.
+  summary = `${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : '') +
+    (r.numFailedTestSuites ? `, ${r.numFailedTestSuites} suite(s) failed` : '');
 } catch {
   /* vitest crashed before writing its report; its exit status tells */
 }

@@ -96,6 +96,8 @@ export class ModemProvider implements SmsProvider {
   private channel: { port: SerialPort; at: AtChannel } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private reference = Math.floor(Math.random() * 256);
+  /** Set once the SIM refused the PIN: trying it again would count towards the SIM lock. */
+  private pinRefused: string | undefined;
 
   constructor(definition: GatewayDefinition) {
     this.opts = new Options(definition, KNOWN);
@@ -171,10 +173,12 @@ export class ModemProvider implements SmsProvider {
     if (state !== 'SIM PIN') throw new ModemError(`the SIM is not ready (${state ?? 'no +CPIN answer'}); it may need its PUK`);
     const pin = this.opts.get('PIN');
     if (!pin) throw new ModemError('the SIM asks for its PIN; set option PIN');
+    if (this.pinRefused) throw new ModemError(`${this.pinRefused}; not tried again until option PIN changes`);
     try {
       await at.command(`AT+CPIN="${pin}"`);
     } catch (err) {
-      throw new ModemError(`the SIM refused the PIN (${(err as Error).message}); check option PIN before the SIM locks`);
+      this.pinRefused = `the SIM refused the PIN (${(err as Error).message})`;
+      throw new ModemError(`${this.pinRefused}; check option PIN before the SIM locks`);
     }
   }
 

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { SmsSender } from '../auth/ports.js';
 import type { GatewayDefinition, GatewayRepository } from '../store/gateways.js';
+import { createFirebaseProvider } from './firebase.js';
 import { createHttpProvider } from './http.js';
 import { GatewayError, type ProviderContext, type ProviderFactory, type SmsProvider } from './provider.js';
 import { createModemProvider } from './modem.js';
@@ -16,13 +17,14 @@ import { createSmtpProvider } from './smtp.js';
 export const MODULES = ['http', 'sipgate', 'smtp', 'smpp', 'script', 'modem', 'firebase'] as const;
 export type ModuleName = (typeof MODULES)[number];
 
-const FACTORIES: Partial<Record<ModuleName, ProviderFactory>> = {
+const FACTORIES: Record<ModuleName, ProviderFactory> = {
   http: createHttpProvider,
   script: createScriptProvider,
   smtp: createSmtpProvider,
   sipgate: createSipgateProvider,
   smpp: createSmppProvider,
   modem: createModemProvider,
+  firebase: createFirebaseProvider,
 };
 
 export function isModuleName(name: string): name is ModuleName {
@@ -50,11 +52,7 @@ export class GatewayRegistry implements SmsSender {
     if (!isModuleName(definition.module)) {
       throw new GatewayError(definition.identifier, `unknown module '${definition.module}'; one of ${MODULES.join(', ')}`);
     }
-    const factory = FACTORIES[definition.module];
-    if (!factory) {
-      throw new GatewayError(definition.identifier, `module '${definition.module}' is not available in this version`);
-    }
-    return factory(definition, context);
+    return FACTORIES[definition.module](definition, context);
   }
 
   async send(identifier: string, phone: string, message: string): Promise<void> {

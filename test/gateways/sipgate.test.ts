@@ -10,8 +10,8 @@ import { startProcess, type RunningProcess } from '../helpers/process.js';
 describe('Sipgate provider', () => {
   let peer: RunningProcess;
   let url: string;
-  const calls = () =>
-    peer.output().split('\n').filter((l) => l.startsWith('CALL ')).map((l) => JSON.parse(l.slice(5)) as { user: string; method: string; params: Record<string, string> });
+  const calls = async () =>
+    (await peer.settledOutput()).split('\n').filter((l) => l.startsWith('CALL ')).map((l) => JSON.parse(l.slice(5)) as { user: string; method: string; params: Record<string, string> });
   const provider = (options: Record<string, string>) =>
     new SipgateProvider({ identifier: 'gw-sip', description: '', module: 'sipgate', headers: {}, options: { URL: url, USERNAME: 'otp', PASSWORD: 'secret-pw', ...options } });
   async function failure(options: Record<string, string>, message = 'x'): Promise<string> {
@@ -37,7 +37,7 @@ describe('Sipgate provider', () => {
     const p = provider({ REGEXP: '/ //' });
     await p.send('+49 170 1234567', 'Code <287082> & "more" \u0001');
     await p.close();
-    expect(calls().at(-1)).toEqual({
+    expect((await calls()).at(-1)).toEqual({
       user: 'otp',
       method: 'samurai.SessionInitiate',
       params: { RemoteUri: 'sip:491701234567@sipgate.de', TOS: 'text', Content: 'Code <287082> & "more" ' },

@@ -1,9 +1,9 @@
 // The SMPP provider against the smpp package's own server playing the SMSC.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pdu } from 'smpp';
-import { GatewayError } from '../../src/gateways/provider.js';
 import { SmppProvider } from '../../src/gateways/smpp.js';
 import { splitSms } from '../../src/gateways/sms-parts.js';
+import { gatewayFailure } from '../helpers/gateway-failure.js';
 import { startSilentServer } from '../helpers/smtp.js';
 import { startSmsc, type Smsc } from '../helpers/smsc.js';
 
@@ -31,15 +31,7 @@ const text = (pdu: Pdu) => (pdu.short_message as { message: string }).message;
 /** The information elements of the UDH as the SMSC decoded them: [IEI, length, ...data]. */
 const udh = (pdu: Pdu) => ((pdu.short_message as { udh?: Buffer[] }).udh ?? []).map((ie) => [...ie]);
 
-async function failure(p: SmppProvider, message = 'x'): Promise<string> {
-  try {
-    await p.send('+1555', message);
-  } catch (err) {
-    expect(err).toBeInstanceOf(GatewayError);
-    return (err as Error).message;
-  }
-  throw new Error('send succeeded');
-}
+const failure = (p: SmppProvider, message = 'x'): Promise<string> => gatewayFailure(p.send('+1555', message));
 
 describe('SMPP provider', () => {
   it('binds as transmitter with its credentials and sends submit_sm with the configured fields, over one kept bind', async () => {

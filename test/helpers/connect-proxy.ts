@@ -1,13 +1,19 @@
-// A minimal forward proxy that tunnels CONNECT requests and records their targets.
+// A minimal forward proxy that tunnels CONNECT requests and records their targets. With
+// `route`, it sends every tunnel to one local port instead, so a client configured for a
+// public host (Google's, say) reaches a local peer through its real proxy code path.
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 
-export async function startConnectProxy(): Promise<{ url: string; targets: string[]; close(): Promise<void> }> {
+export async function startConnectProxy(route?: { port: number }): Promise<{ url: string; targets: string[]; close(): Promise<void> }> {
   const targets: string[] = [];
+  // Every socket, tunnels included (they have left the HTTP server's books, so
+  // closeAllConnections() misses them); one that arrives while closing is dropped at once.
+  const sockets = new Set<net.Socket>();
+  let closing = false;
   const server = http.createServer((_req, res) => res.writeHead(405).end());
   server.on('connect', (req, client: net.Socket, head: Buffer) => {
     targets.push(req.url ?? '');
-    const [host = '', port = ''] = (req.url ?? '').split(':');
+    const [host = '', port = ''] = route ? ['127.0.0.1', String(route.port)] : (req.url ?? '').split(':');
     const upstream = net.connect(Number(port), host, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       upstream.write(head);
@@ -15,6 +21,13 @@ export async function startConnectProxy(): Promise<{ url: string; targets: strin
     });
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  server.on('connection', (socket: net.Socket) => {
+    if (closing) return socket.destroy();
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -23,8 +36,9 @@ export async function startConnectProxy(): Promise<{ url: string; targets: strin
     targets,
     close: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
+        closing = true;
         server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
       }),
   };
 }

@@ -7,8 +7,10 @@ import { startProcess, type RunningProcess } from './process.js';
 
 export interface ModemPeer {
   readonly device: string;
-  sms(): Array<Record<string, unknown>>;
-  commands(): string[];
+  /** What the modem sent, as python-gammu decoded it. */
+  sms(): Promise<Array<Record<string, unknown>>>;
+  /** Every AT command the modem received. */
+  commands(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -19,7 +21,8 @@ export async function startModem(args: string[] = []): Promise<ModemPeer> {
   const socat = await startProcess('socat', ['-d', '-d', `pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${far}`], 'starting data transfer loop', { name: 'socat' });
   for (let i = 0; i < 50 && !(existsSync(device) && existsSync(far)); i++) await new Promise((r) => setTimeout(r, 20));
   const emulator = await startProcess('/usr/bin/python3', ['-u', path.join(ROOT, 'test/peers/modem_emulator.py'), far, ...args], 'ready', { name: 'modem emulator' });
-  const lines = (kind: string) => emulator.output().split('\n').filter((l) => l.startsWith(`${kind} `)).map((l) => JSON.parse(l.slice(kind.length + 1)));
+  const lines = async (kind: string) =>
+    (await emulator.settledOutput()).split('\n').filter((l) => l.startsWith(`${kind} `)).map((l) => JSON.parse(l.slice(kind.length + 1)));
   return {
     device,
     sms: () => lines('SMS'),

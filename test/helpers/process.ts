@@ -4,6 +4,12 @@ import { spawn, type SpawnOptions } from 'node:child_process';
 
 export interface RunningProcess {
   output(): string;
+  /**
+   * The output once the pipe has been quiet for a moment. A peer that prints what it received
+   * and then answers has written the line before we see the answer, but the pipe and the
+   * socket are read in separate event-loop turns: read the record through this.
+   */
+  settledOutput(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -14,11 +20,13 @@ export async function startProcess(
   options: SpawnOptions & { name: string; timeoutMs?: number },
 ): Promise<RunningProcess> {
   let output = '';
+  let lastData = Date.now();
   const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${options.name} did not start:\n${output}`)), options.timeoutMs ?? 20_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
+      lastData = Date.now();
       if (output.includes(ready)) {
         clearTimeout(timer);
         resolve();
@@ -33,6 +41,12 @@ export async function startProcess(
   });
   return {
     output: () => output,
+    async settledOutput() {
+      const QUIET_MS = 25;
+      do await new Promise((r) => setTimeout(r, QUIET_MS));
+      while (Date.now() - lastData < QUIET_MS);
+      return output;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -1,0 +1,182 @@
+// Firebase provider: the OTP as an FCM data message to an app, through firebase-admin. For a
+// token on this gateway, its "phone" is the device's FCM registration token.
+//
+// The service-account file is checked when the gateway is defined, so `gateway set` fails on
+// a wrong path or a wrong kind of JSON instead of the first login. firebase-admin is loaded on
+// first use: it is large, and most sites never use this module.
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import type { App } from 'firebase-admin/app';
+import type { GatewayDefinition } from '../store/gateways.js';
+import { rewritePhone } from './phone.js';
+import { GatewayError, Options, type SmsProvider } from './provider.js';
+
+const KNOWN = new Set(['JSON_CONFIG', 'PROJECT_ID', 'HTTPS_PROXY', 'CA_FILE', 'TTL', 'TIMEOUT', 'REGEXP']);
+
+interface ServiceAccount {
+  project_id?: string;
+  client_email: string;
+  private_key: string;
+}
+
+let appSequence = 0;
+
+/** https-proxy-agent does not pass its constructor's TLS options on to the tunnelled TLS session. */
+class TunnelAgent extends HttpsProxyAgent<string> {
+  constructor(
+    proxy: string,
+    private readonly ca: string[] | undefined,
+  ) {
+    super(proxy, { keepAlive: true });
+  }
+
+  override connect(...[req, opts]: Parameters<HttpsProxyAgent<string>['connect']>): ReturnType<HttpsProxyAgent<string>['connect']> {
+    return super.connect(req, this.ca && opts.secureEndpoint ? { ...opts, ca: this.ca } : opts);
+  }
+}
+
+export class FirebaseProvider implements SmsProvider {
+  private readonly opts: Options;
+  private readonly serviceAccountFile: string;
+  private readonly projectId: string;
+  private readonly agent: https.Agent;
+  private readonly ttlSeconds: number;
+  private readonly timeoutMs: number;
+  private app: Promise<App> | undefined;
+
+  constructor(definition: GatewayDefinition) {
+    this.opts = new Options(definition, KNOWN);
+    const unknown = this.opts.extra().map(([k]) => k);
+    if (unknown.length) throw new GatewayError(this.opts.id, `unknown option ${unknown.join(', ')}; Firebase takes ${[...KNOWN].join(', ')}`);
+    this.serviceAccountFile = this.opts.required('JSON_CONFIG');
+    const serviceAccount = this.readServiceAccount(this.serviceAccountFile);
+    const projectId = this.opts.get('PROJECT_ID') ?? serviceAccount.project_id;
+    if (!projectId) throw new GatewayError(this.opts.id, 'the service-account file names no project_id; set option PROJECT_ID');
+    this.projectId = projectId;
+    this.ttlSeconds = this.opts.seconds('TTL', 300);
+    // firebase-admin waits 15 s per attempt and retries a 503 up to four times; a NAS gives
+    // up long before that, so the whole send is bounded here.
+    this.timeoutMs = this.opts.seconds('TIMEOUT', 10) * 1000;
+    this.agent = this.createAgent();
+  }
+
+  private readServiceAccount(file: string): ServiceAccount {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new GatewayError(this.opts.id, `option JSON_CONFIG: cannot read ${file} (${(err as NodeJS.ErrnoException).code}); download the service-account key from the Firebase console (Project settings, Service accounts)`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new GatewayError(this.opts.id, `option JSON_CONFIG: ${file} is not valid JSON`);
+    }
+    const account = json as Record<string, unknown>;
+    if (typeof json !== 'object' || json === null || account.type !== 'service_account') {
+      throw new GatewayError(this.opts.id, `option JSON_CONFIG: ${file} is not a service-account key (its "type" must be "service_account"; google-services.json is the app's file, not the server's)`);
+    }
+    for (const key of ['client_email', 'private_key'] as const) {
+      if (typeof account[key] !== 'string' || !account[key]) throw new GatewayError(this.opts.id, `option JSON_CONFIG: ${file} has no ${key}`);
+    }
+    return account as unknown as ServiceAccount;
+  }
+
+  /** One agent for the OAuth token and the FCM calls: through HTTPS_PROXY, trusting CA_FILE too. */
+  private createAgent(): https.Agent {
+    const caFile = this.opts.get('CA_FILE');
+    let ca: string[] | undefined;
+    if (caFile) {
+      try {
+        // `ca` replaces Node's roots, so the extra CA comes on top of them.
+        ca = [...rootCertificates, readFileSync(caFile, 'utf8')];
+      } catch (err) {
+        throw new GatewayError(this.opts.id, `option CA_FILE: cannot read ${caFile} (${(err as NodeJS.ErrnoException).code})`);
+      }
+    }
+    const proxy = this.opts.get('HTTPS_PROXY');
+    if (!proxy) return new https.Agent({ keepAlive: true, ca });
+    try {
+      return new TunnelAgent(proxy, ca);
+    } catch {
+      throw new GatewayError(this.opts.id, `option HTTPS_PROXY must be a URL such as http://proxy.example.com:3128`);
+    }
+  }
+
+  private async firebaseApp(): Promise<App> {
+    const { cert, initializeApp } = await import('firebase-admin/app');
+    // The path, not the parsed object: with an object, firebase-admin 13 fetches the OAuth
+    // token without the agent, so past the proxy (firebase/firebase-admin-node#2960).
+    const credential = cert(this.serviceAccountFile, this.agent);
+    return initializeApp({ credential, projectId: this.projectId, httpAgent: this.agent }, `sms-otp-radiusd-${this.opts.id}-${++appSequence}`);
+  }
+
+  async send(rawPhone: string, message: string): Promise<void> {
+    const registrationToken = rewritePhone(rawPhone, this.opts.get('REGEXP')).trim();
+    if (!registrationToken) throw new GatewayError(this.opts.id, 'the token has no FCM registration token in its phone field');
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from Google within ${this.timeoutMs / 1000} s (TIMEOUT)`)), this.timeoutMs);
+    });
+    try {
+      this.app ??= this.firebaseApp();
+      const app = await this.app;
+      const { getMessaging } = await import('firebase-admin/messaging');
+      await Promise.race([
+        getMessaging(app).send({
+          token: registrationToken,
+          data: { message },
+          android: { priority: 'high', ttl: this.ttlSeconds * 1000 },
+        }),
+        deadline,
+      ]);
+    } catch (err) {
+      throw new GatewayError(this.opts.id, `FCM project ${this.projectId}: ${describeFirebaseError(err)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    const app = this.app;
+    this.app = undefined;
+    if (app) {
+      const { deleteApp } = await import('firebase-admin/app');
+      await deleteApp(await app).catch(() => undefined);
+    }
+    this.agent.destroy();
+  }
+}
+
+/** firebase-admin's error codes, turned into what an operator can do about them. */
+function describeFirebaseError(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  const detail = err instanceof Error ? err.message : String(err);
+  switch (code) {
+    case 'messaging/registration-token-not-registered':
+      return 'the device registration token is no longer registered (app removed or token rotated); set the token\'s phone to the app\'s current registration token';
+    case 'messaging/invalid-registration-token':
+    case 'messaging/invalid-argument':
+      return `FCM refused the message as invalid (${detail}); is the token's phone an FCM registration token?`;
+    case 'messaging/mismatched-credential':
+    case 'messaging/sender-id-mismatch':
+      return `the registration token belongs to another Firebase project or the service account may not send for this one (${detail})`;
+    case 'messaging/third-party-auth-error':
+      return `FCM could not reach Apple or the web push service with the project's credentials (${detail}); check the APNs key in the Firebase console`;
+    case 'messaging/quota-exceeded':
+    case 'messaging/message-rate-exceeded':
+      return `FCM quota exceeded (${detail})`;
+    case 'messaging/server-unavailable':
+    case 'messaging/internal-error':
+      return `FCM is unavailable (${detail})`;
+    case 'app/invalid-credential':
+      return `no access token for the service account (${detail}); check that the key in JSON_CONFIG is not revoked and the clock is right`;
+    default:
+      return typeof code === 'string' ? `${code}: ${detail}` : detail;
+  }
+}
+
+export const createFirebaseProvider = (definition: GatewayDefinition): SmsProvider => new FirebaseProvider(definition);
