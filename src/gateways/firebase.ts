@@ -13,7 +13,8 @@ import type { GatewayDefinition } from '../store/gateways.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type SmsProvider } from './provider.js';
 
-const KNOWN = new Set(['JSON_CONFIG', 'PROJECT_ID', 'HTTPS_PROXY', 'CA_FILE', 'TTL', 'TIMEOUT', 'REGEXP']);
+// `httpsproxy`: privacyIDEA's name for HTTPS_PROXY, kept so migrated definitions work.
+const KNOWN = new Set(['JSON_CONFIG', 'PROJECT_ID', 'HTTPS_PROXY', 'httpsproxy', 'CA_FILE', 'TTL', 'TIMEOUT', 'REGEXP']);
 
 interface ServiceAccount {
   project_id?: string;
@@ -97,7 +98,7 @@ export class FirebaseProvider implements SmsProvider {
         throw new GatewayError(this.opts.id, `option CA_FILE: cannot read ${caFile} (${(err as NodeJS.ErrnoException).code})`);
       }
     }
-    const proxy = this.opts.get('HTTPS_PROXY');
+    const proxy = this.opts.get('HTTPS_PROXY') ?? this.opts.get('httpsproxy');
     if (!proxy) return new https.Agent({ keepAlive: true, ca });
     try {
       return new TunnelAgent(proxy, ca);

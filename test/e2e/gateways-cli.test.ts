@@ -4,10 +4,11 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDaemon, freeTcpPort, type TestDaemon } from '../helpers/daemon.js';
-import { ROOT, tempDir } from '../helpers/fs.js';
+import { RFC4226_HOTP, RFC4226_KEY, ROOT, tempDir } from '../helpers/fs.js';
 import { startFakeGoogle } from '../helpers/google-fcm.js';
 import { startModem } from '../helpers/modem.js';
 import { startProcess, type RunningProcess } from '../helpers/process.js';
+import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway } from '../helpers/sms-gateway.js';
 import { startSmsc } from '../helpers/smsc.js';
 
@@ -148,5 +149,48 @@ describe('gateway test for every module, against its real peer', () => {
     const bad = await daemon.cli('gateway', 'set', 'push2', '--module', 'firebase', '--option', `JSON_CONFIG=${path.join(daemon.dir, 'none.json')}`);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/option JSON_CONFIG: cannot read .*none.json \(ENOENT\)/);
+  });
+});
+
+describe('RADIUS login with the OTP delivered by a GSM modem and by an SMSC', () => {
+  let daemon: TestDaemon;
+  const stops: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    await daemon?.stop();
+    for (const stop of stops.reverse()) await stop();
+  });
+
+  it('PIN → challenge → the SMS the modem sent → Access-Accept; then the same through SMPP', async () => {
+    const modem = await startModem(['--pin', '4711']);
+    stops.push(() => modem.stop());
+    const smsc = await startSmsc();
+    stops.push(() => smsc.close());
+    daemon = await createDaemon();
+    await daemon.ok('gateway', 'set', 'gsm', '--module', 'modem', '--option', `PORT=${modem.device}`, '--option', 'PIN=4711');
+    await daemon.ok('gateway', 'set', 'smsc', '--module', 'smpp', '--option', 'SMSC_HOST=127.0.0.1', '--option', `SMSC_PORT=${smsc.port}`,
+      '--option', 'SYSTEM_ID=otp', '--option', 'PASSWORD=pw');
+    await daemon.ok('token', 'enroll', '--user', 'carol', '--phone', '+4917055', '--pin', 'pin1234', '--otpkey', RFC4226_KEY, '--gateway', 'gsm');
+    await daemon.ok('token', 'enroll', '--user', 'dave', '--phone', '4917066', '--pin', 'pin5678', '--otpkey', RFC4226_KEY, '--gateway', 'smsc');
+    await daemon.start();
+
+    const first = await radclient(daemon, { 'User-Name': '"carol"', 'User-Password': '"pin1234"' }, { timeout: 10 });
+    expect(first.code).toBe('Access-Challenge');
+    const sms = (await modem.sms()).at(-1)!;
+    expect(sms).toMatchObject({ number: '+4917055', text: RFC4226_HOTP[1] });
+    const second = await radclient(daemon, { 'User-Name': '"carol"', 'User-Password': `"${sms.text}"`, State: first.attributes.State![0]! });
+    expect(second.code).toBe('Access-Accept');
+
+    const challenge = await radclient(daemon, { 'User-Name': '"dave"', 'User-Password': '"pin5678"' }, { timeout: 10 });
+    expect(challenge.code).toBe('Access-Challenge');
+    const submitted = smsc.submits.at(-1)!;
+    expect(submitted).toMatchObject({ destination_addr: '4917066' });
+    const otp = (submitted.short_message as { message: string }).message;
+    expect(otp).toBe(RFC4226_HOTP[1]);
+    const accept = await radclient(daemon, { 'User-Name': '"dave"', 'User-Password': `"${otp}"`, State: challenge.attributes.State![0]! });
+    expect(accept.code).toBe('Access-Accept');
+    // The daemon keeps its bind open between messages and unbinds when it stops.
+    expect(smsc.binds).toHaveLength(1);
+    await daemon.stop();
+    expect(smsc.unbinds).toBe(1);
   });
 });

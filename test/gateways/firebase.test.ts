@@ -52,6 +52,13 @@ describe('Firebase provider', () => {
     expect(google.tunnels).toEqual(expect.arrayContaining(['fcm.googleapis.com:443', expect.stringMatching(/googleapis\.com:443$/)]));
   });
 
+  it("takes privacyIDEA's option name httpsproxy for the proxy", async () => {
+    const before = google.tunnels.length;
+    await provider({ HTTPS_PROXY: '', httpsproxy: google.proxyUrl }).send('fcm-device-token-3', 'x');
+    expect(google.tunnels.length).toBeGreaterThan(before);
+    expect(google.sent.at(-1)!.message.token).toBe('fcm-device-token-3');
+  });
+
   it('sends to the project named by PROJECT_ID', async () => {
     const message = await gatewayFailure(provider({ PROJECT_ID: 'another-project' }).send('fcm-device-token', 'x'));
     expect(message).toMatch(/^gateway gw-fcm: FCM project another-project: the registration token belongs to another Firebase project/);
