@@ -3,14 +3,12 @@
 // public host (Google's, say) reaches a local peer through its real proxy code path.
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import { closerFor } from './sockets.js';
 
 export async function startConnectProxy(route?: { port: number }): Promise<{ url: string; targets: string[]; close(): Promise<void> }> {
   const targets: string[] = [];
-  // Every socket, tunnels included (they have left the HTTP server's books, so
-  // closeAllConnections() misses them); one that arrives while closing is dropped at once.
-  const sockets = new Set<net.Socket>();
-  let closing = false;
   const server = http.createServer((_req, res) => res.writeHead(405).end());
+  const close = closerFor(server);
   server.on('connect', (req, client: net.Socket, head: Buffer) => {
     targets.push(req.url ?? '');
     const [host = '', port = ''] = route ? ['127.0.0.1', String(route.port)] : (req.url ?? '').split(':');
@@ -24,21 +22,11 @@ export async function startConnectProxy(route?: { port: number }): Promise<{ url
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
-  server.on('connection', (socket: net.Socket) => {
-    if (closing) return socket.destroy();
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     targets,
-    close: () =>
-      new Promise<void>((resolve) => {
-        closing = true;
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      }),
+    close,
   };
 }

@@ -8,10 +8,11 @@
 import { createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { startConnectProxy } from './connect-proxy.js';
 import { tempDir } from './fs.js';
+import { closerFor } from './sockets.js';
 import { certificateAuthority } from './tls.js';
 
 export interface FcmMessage {
@@ -115,13 +116,7 @@ export async function startFakeGoogle(projectId = 'otp-test-project'): Promise<F
     json(404, JSON.stringify({ error: { code: 404, message: 'not here', status: 'NOT_FOUND' } }));
   });
   // The SDK retries in the background after a send was given up on: close drops everything.
-  const sockets = new Set<Socket>();
-  let closing = false;
-  server.on('connection', (socket: Socket) => {
-    if (closing) return socket.destroy();
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  const closeServer = closerFor(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const proxy = await startConnectProxy({ port: (server.address() as AddressInfo).port });
 
@@ -138,10 +133,7 @@ export async function startFakeGoogle(projectId = 'otp-test-project'): Promise<F
     },
     async close() {
       await proxy.close();
-      closing = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
+      await closeServer();
     },
   };
 }

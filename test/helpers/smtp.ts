@@ -2,6 +2,7 @@
 // and a TCP server that accepts and never speaks.
 import net, { type AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { closerFor } from './sockets.js';
 
 export interface ReceivedMail {
   from: string;
@@ -71,15 +72,8 @@ export async function startSmtpPeer(options: {
 
 /** Accepts connections and never answers: an SMTP server that hangs. */
 export async function startSilentServer(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => sockets.add(s));
+  const server = net.createServer();
+  const close = closerFor(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        sockets.forEach((s) => s.destroy());
-        server.close(() => resolve());
-      }),
-  };
+  return { port: (server.address() as AddressInfo).port, close };
 }

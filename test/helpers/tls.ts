@@ -16,7 +16,7 @@ export function selfSignedCertificate(): { key: string; cert: string } {
 }
 
 /** A throw-away CA and a server certificate it signed for `names` (DNS names). */
-export function certificateAuthority(names: string[]): { caFile: string; caCert: string; key: string; cert: string } {
+export function certificateAuthority(names: string[]): { caFile: string; key: string; cert: string } {
   const dir = tempDir('smsotp-ca-');
   const file = (name: string) => path.join(dir, name);
   const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
@@ -25,5 +25,5 @@ export function certificateAuthority(names: string[]): { caFile: string; caCert:
   run(['req', ...ec, '-subj', `/CN=${names[0]}`, '-keyout', file('key.pem'), '-out', file('req.pem')]);
   writeFileSync(file('ext.cnf'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\n`);
   run(['x509', '-req', '-in', file('req.pem'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', file('ext.cnf'), '-out', file('cert.pem')]);
-  return { caFile: file('ca.pem'), caCert: readFileSync(file('ca.pem'), 'utf8'), key: readFileSync(file('key.pem'), 'utf8'), cert: readFileSync(file('cert.pem'), 'utf8') };
+  return { caFile: file('ca.pem'), key: readFileSync(file('key.pem'), 'utf8'), cert: readFileSync(file('cert.pem'), 'utf8') };
 }
