@@ -8,19 +8,13 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { HttpsProxyAgent } from 'https-proxy-agent';
-import type { App } from 'firebase-admin/app';
+import type { Messaging } from 'firebase-admin/messaging';
 import type { GatewayDefinition } from '../store/gateways.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type SmsProvider } from './provider.js';
 
 // `httpsproxy`: privacyIDEA's name for HTTPS_PROXY, kept so migrated definitions work.
 const KNOWN = new Set(['JSON_CONFIG', 'PROJECT_ID', 'HTTPS_PROXY', 'httpsproxy', 'CA_FILE', 'TTL', 'TIMEOUT', 'REGEXP']);
-
-interface ServiceAccount {
-  project_id?: string;
-  client_email: string;
-  private_key: string;
-}
 
 let appSequence = 0;
 
@@ -45,15 +39,14 @@ export class FirebaseProvider implements SmsProvider {
   private readonly agent: https.Agent;
   private readonly ttlSeconds: number;
   private readonly timeoutMs: number;
-  private app: Promise<App> | undefined;
+  private messaging: Promise<Messaging> | undefined;
 
   constructor(definition: GatewayDefinition) {
     this.opts = new Options(definition, KNOWN);
-    const unknown = this.opts.extra().map(([k]) => k);
-    if (unknown.length) throw new GatewayError(this.opts.id, `unknown option ${unknown.join(', ')}; Firebase takes ${[...KNOWN].join(', ')}`);
+    this.opts.rejectUnknown('Firebase');
     this.serviceAccountFile = this.opts.required('JSON_CONFIG');
-    const serviceAccount = this.readServiceAccount(this.serviceAccountFile);
-    const projectId = this.opts.get('PROJECT_ID') ?? serviceAccount.project_id;
+    const fileProjectId = this.checkServiceAccount(this.serviceAccountFile);
+    const projectId = this.opts.get('PROJECT_ID') ?? fileProjectId;
     if (!projectId) throw new GatewayError(this.opts.id, 'the service-account file names no project_id; set option PROJECT_ID');
     this.projectId = projectId;
     this.ttlSeconds = this.opts.seconds('TTL', 300);
@@ -63,13 +56,21 @@ export class FirebaseProvider implements SmsProvider {
     this.agent = this.createAgent();
   }
 
-  private readServiceAccount(file: string): ServiceAccount {
-    let text: string;
+  /** An option's file, or an error naming the option: the file is read when the gateway is defined. */
+  private readOptionFile(key: string, file: string, hint = ''): string {
     try {
-      text = readFileSync(file, 'utf8');
+      return readFileSync(file, 'utf8');
     } catch (err) {
-      throw new GatewayError(this.opts.id, `option JSON_CONFIG: cannot read ${file} (${(err as NodeJS.ErrnoException).code}); download the service-account key from the Firebase console (Project settings, Service accounts)`);
+      throw new GatewayError(this.opts.id, `option ${key}: cannot read ${file} (${(err as NodeJS.ErrnoException).code})${hint}`);
     }
+  }
+
+  /**
+   * Checks the key file firebase-admin will load (it reads the path itself, see
+   * firebaseMessaging) and returns its project_id.
+   */
+  private checkServiceAccount(file: string): string | undefined {
+    const text = this.readOptionFile('JSON_CONFIG', file, '; download the service-account key from the Firebase console (Project settings, Service accounts)');
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -83,21 +84,14 @@ export class FirebaseProvider implements SmsProvider {
     for (const key of ['client_email', 'private_key'] as const) {
       if (typeof account[key] !== 'string' || !account[key]) throw new GatewayError(this.opts.id, `option JSON_CONFIG: ${file} has no ${key}`);
     }
-    return account as unknown as ServiceAccount;
+    return typeof account.project_id === 'string' ? account.project_id : undefined;
   }
 
   /** One agent for the OAuth token and the FCM calls: through HTTPS_PROXY, trusting CA_FILE too. */
   private createAgent(): https.Agent {
     const caFile = this.opts.get('CA_FILE');
-    let ca: string[] | undefined;
-    if (caFile) {
-      try {
-        // `ca` replaces Node's roots, so the extra CA comes on top of them.
-        ca = [...rootCertificates, readFileSync(caFile, 'utf8')];
-      } catch (err) {
-        throw new GatewayError(this.opts.id, `option CA_FILE: cannot read ${caFile} (${(err as NodeJS.ErrnoException).code})`);
-      }
-    }
+    // `ca` replaces Node's roots, so the extra CA comes on top of them.
+    const ca = caFile ? [...rootCertificates, this.readOptionFile('CA_FILE', caFile)] : undefined;
     const proxy = this.opts.get('HTTPS_PROXY') ?? this.opts.get('httpsproxy');
     if (!proxy) return new https.Agent({ keepAlive: true, ca });
     try {
@@ -107,12 +101,14 @@ export class FirebaseProvider implements SmsProvider {
     }
   }
 
-  private async firebaseApp(): Promise<App> {
+  private async firebaseMessaging(): Promise<Messaging> {
     const { cert, initializeApp } = await import('firebase-admin/app');
+    const { getMessaging } = await import('firebase-admin/messaging');
     // The path, not the parsed object: with an object, firebase-admin 13 fetches the OAuth
     // token without the agent, so past the proxy (firebase/firebase-admin-node#2960).
     const credential = cert(this.serviceAccountFile, this.agent);
-    return initializeApp({ credential, projectId: this.projectId, httpAgent: this.agent }, `sms-otp-radiusd-${this.opts.id}-${++appSequence}`);
+    const app = initializeApp({ credential, projectId: this.projectId, httpAgent: this.agent }, `sms-otp-radiusd-${this.opts.id}-${++appSequence}`);
+    return getMessaging(app);
   }
 
   async send(rawPhone: string, message: string): Promise<void> {
@@ -123,11 +119,10 @@ export class FirebaseProvider implements SmsProvider {
       timer = setTimeout(() => reject(new Error(`no answer from Google within ${this.timeoutMs / 1000} s (TIMEOUT)`)), this.timeoutMs);
     });
     try {
-      this.app ??= this.firebaseApp();
-      const app = await this.app;
-      const { getMessaging } = await import('firebase-admin/messaging');
+      this.messaging ??= this.firebaseMessaging();
+      const messaging = await this.messaging;
       await Promise.race([
-        getMessaging(app).send({
+        messaging.send({
           token: registrationToken,
           data: { message },
           android: { priority: 'high', ttl: this.ttlSeconds * 1000 },
@@ -142,11 +137,11 @@ export class FirebaseProvider implements SmsProvider {
   }
 
   async close(): Promise<void> {
-    const app = this.app;
-    this.app = undefined;
-    if (app) {
+    const messaging = this.messaging;
+    this.messaging = undefined;
+    if (messaging) {
       const { deleteApp } = await import('firebase-admin/app');
-      await deleteApp(await app).catch(() => undefined);
+      await deleteApp((await messaging).app).catch(() => undefined);
     }
     this.agent.destroy();
   }

@@ -101,8 +101,7 @@ export class ModemProvider implements SmsProvider {
 
   constructor(definition: GatewayDefinition) {
     this.opts = new Options(definition, KNOWN);
-    const unknown = this.opts.extra().map(([k]) => k);
-    if (unknown.length) throw new GatewayError(this.opts.id, `unknown option ${unknown.join(', ')}; the modem takes ${[...KNOWN].join(', ')}`);
+    this.opts.rejectUnknown('the modem');
     this.path = this.opts.required('PORT');
     const baud = Number(this.opts.get('BAUDRATE') ?? 115200);
     if (!Number.isInteger(baud) || baud < 300 || baud > 4_000_000) throw new GatewayError(this.opts.id, `option BAUDRATE must be a baud rate such as 9600 or 115200`);

@@ -81,6 +81,14 @@ export class Options {
     return match;
   }
 
+  /** For modules whose every option is a parameter: anything else is a typo, named at `gateway set`. */
+  rejectUnknown(moduleName: string): void {
+    const unknown = this.extra().map(([key]) => key);
+    if (unknown.length) {
+      throw new GatewayError(this.id, `unknown option ${unknown.join(', ')}; ${moduleName} takes ${[...this.known].join(', ')}`);
+    }
+  }
+
   /** The options that are not parameters of the provider itself. */
   extra(): Array<[string, string]> {
     return Object.entries(this.definition.options).filter(([key]) => !this.known.has(key));

@@ -18,8 +18,7 @@ export class SipgateProvider implements SmsProvider {
 
   constructor(definition: GatewayDefinition) {
     this.opts = new Options(definition, KNOWN);
-    const unknown = this.opts.extra().map(([k]) => k);
-    if (unknown.length) throw new GatewayError(this.opts.id, `unknown option ${unknown.join(', ')}; Sipgate takes ${[...KNOWN].join(', ')}`);
+    this.opts.rejectUnknown('Sipgate');
     try {
       this.url = new URL(this.opts.get('URL') ?? SIPGATE_URL);
     } catch {

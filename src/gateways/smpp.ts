@@ -37,8 +37,7 @@ export class SmppProvider implements SmsProvider {
 
   constructor(definition: GatewayDefinition) {
     this.opts = new Options(definition, KNOWN);
-    const unknown = this.opts.extra().map(([k]) => k);
-    if (unknown.length) throw new GatewayError(this.opts.id, `unknown option ${unknown.join(', ')}; SMPP takes ${[...KNOWN].join(', ')}`);
+    this.opts.rejectUnknown('SMPP');
     this.host = this.opts.required('SMSC_HOST');
     this.port = this.number('SMSC_PORT', undefined, 65535);
     this.timeoutMs = this.opts.seconds('TIMEOUT', 10) * 1000;

@@ -29,8 +29,7 @@ export class SmtpProvider implements SmsProvider {
     private readonly context: ProviderContext,
   ) {
     this.opts = new Options(definition, KNOWN);
-    const unknown = this.opts.extra().map(([k]) => k);
-    if (unknown.length) throw new GatewayError(this.opts.id, `unknown option ${unknown.join(', ')}; SMTP takes ${[...KNOWN].join(', ')}`);
+    this.opts.rejectUnknown('SMTP');
     this.serverId = this.opts.required('SMTPIDENTIFIER');
     this.mailto = this.opts.required('MAILTO');
     this.subject = this.opts.get('SUBJECT') ?? '{phone}';

@@ -103,6 +103,8 @@ describe('Firebase provider', () => {
     const build = (file: string) => () => provider({ JSON_CONFIG: file });
     expect(build('/nonexistent/key.json')).toThrow(/option JSON_CONFIG: cannot read \/nonexistent\/key.json \(ENOENT\)/);
     expect(build(jsonFile('{ not json'))).toThrow(/is not valid JSON/);
+    // PROJECT_ID does not stand in for the file: it is checked all the same.
+    expect(() => provider({ PROJECT_ID: 'p', JSON_CONFIG: jsonFile('{ not json') })).toThrow(/is not valid JSON/);
     expect(build(jsonFile(JSON.stringify({ project_info: { project_id: 'x' }, client: [] })))).toThrow(/not a service-account key .*google-services.json/);
     expect(build(jsonFile(JSON.stringify({ type: 'service_account', project_id: 'x', client_email: 'a@b' })))).toThrow(/has no private_key/);
     expect(() => provider({ JSON_CONFIG: jsonFile(JSON.stringify({ type: 'service_account', client_email: 'a@b', private_key: 'k' })) })).toThrow(/names no project_id; set option PROJECT_ID/);
