@@ -119,7 +119,12 @@ export class FirebaseProvider implements SmsProvider {
       timer = setTimeout(() => reject(new Error(`no answer from Google within ${this.timeoutMs / 1000} s (TIMEOUT)`)), this.timeoutMs);
     });
     try {
-      this.messaging ??= this.firebaseMessaging();
+      // A failed start (the key file unreadable since `gateway set`) is not kept: the next
+      // send tries again rather than failing until a restart.
+      this.messaging ??= this.firebaseMessaging().catch((err: unknown) => {
+        this.messaging = undefined;
+        throw err;
+      });
       const messaging = await this.messaging;
       await Promise.race([
         messaging.send({

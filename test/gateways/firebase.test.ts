@@ -1,7 +1,7 @@
 // The Firebase provider running firebase-admin's own code: OAuth token from the service
 // account's signed JWT, then FCM v1 send, both through the configured proxy to a local
 // endpoint playing Google (test/helpers/google-fcm.ts).
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FirebaseProvider } from '../../src/gateways/firebase.js';
@@ -92,6 +92,17 @@ describe('Firebase provider', () => {
     } finally {
       await revoked.close();
     }
+  });
+
+  it('recovers once a key file that broke after gateway set is readable again', async () => {
+    const file = jsonFile(readFileSync(google.serviceAccountFile, 'utf8'));
+    const p = provider({ JSON_CONFIG: file });
+    const good = readFileSync(file, 'utf8');
+    writeFileSync(file, '{ truncated');
+    expect(await gatewayFailure(p.send('fcm-device-token-4', 'x'))).toMatch(/gw-fcm/);
+    writeFileSync(file, good);
+    await p.send('fcm-device-token-4', 'x');
+    expect(google.sent.at(-1)!.message.token).toBe('fcm-device-token-4');
   });
 
   it('does not trust the endpoint without its CA', async () => {
