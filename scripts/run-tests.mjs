@@ -13,9 +13,10 @@ const run = spawnSync(
 let summary = 'no report written';
 try {
   const r = JSON.parse(readFileSync(report, 'utf8'));
-  // A suite whose hooks fail fails none of its tests by count: report it too.
+  // A file whose hooks fail fails none of its tests by count: report failed files too.
+  const failedFiles = r.testResults.filter((file) => file.status === 'failed').length;
   summary = `${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : '') +
-    (r.numFailedTestSuites ? `, ${r.numFailedTestSuites} suite(s) failed` : '');
+    (failedFiles ? `, ${failedFiles} test file(s) failed` : '');
 } catch {
   /* vitest crashed before writing its report; its exit status tells */
 }

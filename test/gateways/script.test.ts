@@ -32,7 +32,7 @@ describe('Script provider', () => {
   });
 
   it('in wait mode a non-zero exit is a failure; in background mode it returns before the script ends', async () => {
-    const dir = scriptDir({ 'fail.sh': 'exit 3', 'slow.sh': 'sleep 0.3; cat > done' });
+    const dir = scriptDir({ 'fail.sh': 'exit 3', 'slow.sh': 'sleep 0.3; cat > done.tmp; mv done.tmp done' });
     await expect(provider(dir, { SCRIPT: 'fail.sh', BACKGROUND: 'wait' }).send('+1', 'x')).rejects.toThrow(
       'gateway gw-script: script fail.sh exited with code 3',
     );
