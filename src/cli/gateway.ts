@@ -4,7 +4,7 @@ import { GatewayRegistry, MODULES, isModuleName } from '../gateways/registry.js'
 import { censor } from '../store/gateways.js';
 import { providerContext } from '../daemon/runtime.js';
 import { collectPair, json, table, UsageError, type Io } from './output.js';
-import type { WithRuntime } from './main.js';
+import type { WithRuntime } from './context.js';
 
 export function gatewayCommands(program: Command, io: Io, withRuntime: WithRuntime): void {
   const gateway = program.command('gateway').description('centrally defined SMS gateways');
@@ -69,7 +69,7 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
     .option('--message <text>', 'message text', 'sms-otp-radiusd test message')
     .action(async (id: string, opts, cmd: Command) =>
       withRuntime(cmd, async (rt) => {
-        const registry = new GatewayRegistry(rt.store.gateways, providerContext(rt));
+        const registry = new GatewayRegistry((id) => rt.store.gateways.get(id), providerContext(rt));
         try {
           await registry.send(id, opts.phone, opts.message);
           io.out(`gateway ${id} accepted the message`);

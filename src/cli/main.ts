@@ -1,26 +1,16 @@
 // Command line: `sms-otp-radiusd serve|migrate|token|gateway|setting ...`.
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/load.js';
-import { KeyFileError } from '../crypto/keyfile.js';
-import { KeyMismatchError } from '../store/key-check.js';
-import { DecryptionError } from '../crypto/secretbox.js';
-import { TokenAdminError } from '../auth/token-admin.js';
 import { startDaemon } from '../daemon/serve.js';
-import { openRuntime, type Runtime } from '../daemon/runtime.js';
-import { GatewayError } from '../gateways/provider.js';
-import { SettingError } from '../settings/registry.js';
+import { openRuntime } from '../daemon/runtime.js';
+import { isExpectedError } from '../errors.js';
+import type { WithRuntime } from './context.js';
 import { gatewayCommands } from './gateway.js';
-import { processIo, UsageError, type Io } from './output.js';
+import { processIo, type Io } from './output.js';
 import { settingCommands } from './setting.js';
 import { smtpServerCommands } from './smtp-server.js';
 import { tokenCommands } from './token.js';
 
-export type WithRuntime = <T>(cmd: Command, fn: (rt: Runtime) => Promise<T>) => Promise<T>;
-
 const CONFIG_HELP = 'configuration file (default: $SMS_OTP_RADIUSD_CONFIG, else config/sms-otp-radiusd.yaml)';
-
-/** Errors whose message is the whole story for the operator: no stack trace. */
-const EXPECTED = [UsageError, ConfigError, KeyFileError, KeyMismatchError, DecryptionError, TokenAdminError, SettingError, GatewayError];
 
 export function buildProgram(io: Io): Command {
   const program = new Command('sms-otp-radiusd')
@@ -88,7 +78,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       // --help and --version exit 0; usage mistakes were already printed by commander.
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (EXPECTED.some((type) => err instanceof type)) {
+    // An expected error's message is the whole story for the operator: no stack trace.
+    if (isExpectedError(err)) {
       io.err(`sms-otp-radiusd: ${(err as Error).message}`);
       return 1;
     }

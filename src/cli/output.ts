@@ -1,6 +1,8 @@
 /** Errors the user can fix: printed as one line without a stack, exit status 1. */
-export class UsageError extends Error {
+import { SmsOtpError } from '../errors.js';
+export class UsageError extends SmsOtpError {
   override name = 'UsageError';
+  readonly code = 'ERR_USAGE';
 }
 
 export interface Io {

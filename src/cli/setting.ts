@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { SETTINGS, isSettingKey, resolveSettings } from '../settings/registry.js';
 import { table, UsageError, type Io } from './output.js';
-import type { WithRuntime } from './main.js';
+import type { WithRuntime } from './context.js';
 
 export function settingCommands(program: Command, io: Io, withRuntime: WithRuntime): void {
   const setting = program.command('setting').description('site-wide settings kept in the store');

@@ -3,7 +3,7 @@ import { GatewayError } from '../gateways/provider.js';
 import { SmtpProvider } from '../gateways/smtp.js';
 import { censorSmtpServer } from '../store/smtp-servers.js';
 import { json, table, UsageError, type Io } from './output.js';
-import type { WithRuntime } from './main.js';
+import type { WithRuntime } from './context.js';
 
 const positiveInt = (name: string, max: number) => (value: string) => {
   const n = Number(value);

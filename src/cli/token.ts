@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { TokenAdmin, viewToken } from '../auth/token-admin.js';
+import { TokenAdmin, viewToken } from '../core/token-admin.js';
 import { json, table, type Io } from './output.js';
-import type { WithRuntime } from './main.js';
+import type { WithRuntime } from './context.js';
 
 export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime): void {
   const token = program.command('token').description('enroll and manage SMS tokens');

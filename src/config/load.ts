@@ -1,3 +1,4 @@
+import { SmsOtpError } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -7,8 +8,9 @@ import { configSchema, type Config } from './schema.js';
 export const DEFAULT_CONFIG_PATH = 'config/sms-otp-radiusd.yaml';
 
 /** A configuration that cannot be used; the message names the file, the key and the fix. */
-export class ConfigError extends Error {
+export class ConfigError extends SmsOtpError {
   override name = 'ConfigError';
+  readonly code = 'ERR_CONFIG';
 }
 
 /** --config wins, then $SMS_OTP_RADIUSD_CONFIG, then the example path in the checkout. */

@@ -61,6 +61,8 @@ export const radiusClientSchema = z.strictObject({
   failmode: z.enum(['closed', 'failover']).default('closed'),
   /** Attributes on Access-Accept for this client, instead of radius.accept_attributes. */
   accept_attributes: z.array(replyAttributeSchema).optional(),
+  /** This NAS's whole wait for an answer in seconds (timeout × tries), instead of radius.max_request_time. */
+  max_request_time: z.number().min(1).max(120).optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -100,6 +102,11 @@ export const configSchema = z.strictObject({
     dictionaries: z.array(z.string().min(1)).default([]),
     /** Attributes added to every Access-Accept (per client: clients[].accept_attributes). */
     accept_attributes: z.array(replyAttributeSchema).default([]),
+    /**
+     * Seconds a NAS waits for an answer, retransmissions included (its timeout × tries). A
+     * request older than this is dropped unanswered instead of computed: nobody waits for it.
+     */
+    max_request_time: z.number().min(1).max(120).default(15),
   }).refine((r) => r.reject_delay <= r.duplicate_cache_seconds, {
     path: ['reject_delay'],
     message: 'must not exceed radius.duplicate_cache_seconds, or a retransmitted request would be processed again',

@@ -1,6 +1,7 @@
 // The key file holds one random master key. Two independent keys are derived from it:
 // one encrypts secrets at rest, one peppers PIN hashes. A copy of the database without
 // this file reveals neither token keys, gateway passwords nor PINs.
+import { SmsOtpError } from '../errors.js';
 import { randomBytes, hkdfSync } from 'node:crypto';
 import { mkdirSync, openSync, readFileSync, statSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
@@ -12,8 +13,9 @@ export interface Keys {
   readonly pinPepper: Buffer;
 }
 
-export class KeyFileError extends Error {
+export class KeyFileError extends SmsOtpError {
   override name = 'KeyFileError';
+  readonly code = 'ERR_KEY_FILE';
 }
 
 const MASTER_KEY_BYTES = 32;

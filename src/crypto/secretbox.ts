@@ -1,14 +1,16 @@
 // Authenticated encryption of secrets at rest (token keys, gateway passwords).
 // Each ciphertext is bound to its context (e.g. the token serial) through the GCM
 // additional data, so a value copied into another row does not decrypt.
+import { SmsOtpError } from '../errors.js';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-export class DecryptionError extends Error {
+export class DecryptionError extends SmsOtpError {
   override name = 'DecryptionError';
+  readonly code = 'ERR_DECRYPTION';
 }
 
 export class SecretBox {

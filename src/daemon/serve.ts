@@ -1,15 +1,24 @@
-// The daemon: the RADIUS server in front of the authenticator, gateways behind it.
-import { Authenticator } from '../auth/authenticator.js';
+// The daemon: the RADIUS front in front of the login core, with the core's ports wired to
+// the store's hot path, the site configuration kept in memory, the PIN-check queue and the
+// gateways. What the CLI shares (config, keys, knex store, log) comes from the runtime.
+import { RecentFailures } from '../core/login/recent-failures.js';
+import { LoginService } from '../core/login/service.js';
 import type { RadiusConfig } from '../config/schema.js';
+import { PinCheckQueue } from '../crypto/pin-check-queue.js';
+import { RealmNameDirectory } from '../directory/realm-names.js';
 import { GatewayRegistry } from '../gateways/registry.js';
 import { ClientTable } from '../radius/clients.js';
 import { loadDictionaries } from '../radius/dictionary.js';
 import { realmSplitter } from '../radius/realms.js';
 import { ReplyAttributes } from '../radius/reply-attributes.js';
 import { RadiusServer } from '../radius/server.js';
+import { SiteConfig } from '../store/site-config.js';
+import { LogEvents } from './log-events.js';
 import { openRuntime, providerContext } from './runtime.js';
 
-const PURGE_INTERVAL_MS = 60_000;
+const PURGE_INTERVAL_MS = 5_000;
+/** Requests in flight get this long to finish at SIGTERM; queued PIN checks are shed at once. */
+const STOP_GRACE_MS = 8_000;
 
 export interface Daemon {
   readonly server: RadiusServer;
@@ -22,29 +31,75 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   const { config, store, log } = runtime;
   loadDictionaries(config.radius.dictionaries);
   const acceptAttributes = compileAcceptAttributes(config.radius);
-  const gateways = new GatewayRegistry(store.gateways, providerContext(runtime));
-  const authenticator = new Authenticator(store, runtime.pins, gateways, log, realmSplitter(config.radius.realm_format, config.radius.realm_delimiter));
+
+  const authStore = store.openAuthStore((err) => log.warn({ reason: err.message }, 'store connection lost'));
+  let reachable = true;
+  const site = new SiteConfig({
+    settings: store.settings,
+    gateways: store.gateways,
+    revisions: authStore,
+    onError: (err) => {
+      // Once per outage, not once per probe.
+      if (reachable) log.error({ reason: (err as Error).message }, 'store unreachable: Status-Server falls silent until it is back');
+      reachable = false;
+    },
+    onReload: (revision) => log.info({ revision }, 'site configuration reloaded'),
+  });
+  await site.start();
+  const pins = new PinCheckQueue(runtime.pins);
+  const gateways = new GatewayRegistry((id) => site.gateway(id), providerContext(runtime));
+  const login = new LoginService({
+    store: authStore,
+    pins,
+    sms: gateways,
+    settings: site,
+    clock: { now: () => Date.now() },
+    events: new LogEvents(log),
+    directory: new RealmNameDirectory(realmSplitter(config.radius.realm_format, config.radius.realm_delimiter)),
+    recentFailures: new RecentFailures(),
+  });
   const server = new RadiusServer({
     listen: config.radius.listen,
-    clients: new ClientTable(config.radius.clients),
-    authenticate: (request) => authenticator.authenticate(request),
-    healthy: () => store.healthy(),
+    clients: new ClientTable(config.radius.clients, { maxRequestTime: config.radius.max_request_time }),
+    authenticate: (request) => login.authenticate(request),
+    healthy: () => {
+      const storeUp = site.storeReachable();
+      if (storeUp && !reachable) {
+        reachable = true;
+        log.info('store reachable again');
+      }
+      return storeUp && !pins.overloaded();
+    },
     log,
     duplicateCacheMs: config.radius.duplicate_cache_seconds * 1000,
     rejectDelayMs: config.radius.reject_delay * 1000,
     resendKeyword: config.radius.resend_keyword,
     acceptAttributes: (client, context) => (acceptAttributes.get(client) ?? acceptAttributes.get('')!).render(context),
   });
-  const purge = setInterval(() => {
-    store.challenges.purgeExpired(Date.now()).catch((err: unknown) => log.warn({ err }, 'purging expired challenges failed'));
-  }, PURGE_INTERVAL_MS);
+  const purge = setInterval(() => void purgeExpired(), PURGE_INTERVAL_MS);
   purge.unref();
+  let purging = false;
+  async function purgeExpired(): Promise<void> {
+    if (purging) return;
+    purging = true;
+    try {
+      // Bounded batches through the expires_at index, until none is left.
+      while ((await authStore.purgeExpired(Date.now())) >= 1000);
+    } catch (err) {
+      log.warn({ reason: (err as Error).message }, 'purging expired challenges failed');
+    } finally {
+      purging = false;
+    }
+  }
+
   let addresses: Array<{ address: string; port: number }>;
   try {
     addresses = await server.start();
   } catch (err) {
     clearInterval(purge);
+    site.stop();
     await server.stop();
+    await authStore.close();
     await runtime.close();
     throw err;
   }
@@ -54,10 +109,13 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     addresses,
     async stop() {
       clearInterval(purge);
-      await server.stop();
+      pins.close();
+      await server.stop(STOP_GRACE_MS);
+      site.stop();
       await gateways.close();
+      await authStore.close();
       await runtime.close();
-      log.info({ counters: server.stats.snapshot() }, 'sms-otp-radiusd stopped');
+      log.info({ counters: server.stats.snapshot(), shed: pins.shed }, 'sms-otp-radiusd stopped');
     },
   };
 }

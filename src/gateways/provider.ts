@@ -1,4 +1,5 @@
 // The contract every SMS provider module fulfils, and the one error type they raise.
+import { SmsOtpError } from '../errors.js';
 import type { GatewayDefinition } from '../store/gateways.js';
 import type { SmtpServerDefinition } from '../store/smtp-servers.js';
 
@@ -22,8 +23,9 @@ export type ProviderFactory = (definition: GatewayDefinition, context: ProviderC
  * A gateway that did not deliver. The reason is for operators: it names what failed
  * and never contains the message, the phone number's OTP, or a credential.
  */
-export class GatewayError extends Error {
+export class GatewayError extends SmsOtpError {
   override name = 'GatewayError';
+  readonly code = 'ERR_GATEWAY';
   constructor(
     readonly gatewayId: string,
     readonly reason: string,

@@ -1,9 +1,9 @@
-// Sends SMS through the gateway definitions in the store. The definition is read for every
-// message, so `gateway set` takes effect at once; provider instances (with their connection
-// pools) are reused while the definition stays the same.
+// Sends SMS through the gateway definitions of the store. The daemon looks them up in its
+// in-memory copy of the site's configuration (refreshed on change), the CLI in the store;
+// provider instances (with their connection pools) are reused while the definition stays the same.
 import { createHash } from 'node:crypto';
-import type { SmsSender } from '../auth/ports.js';
-import type { GatewayDefinition, GatewayRepository } from '../store/gateways.js';
+import type { SmsSender } from '../core/ports.js';
+import type { GatewayDefinition } from '../store/gateways.js';
 import { createFirebaseProvider } from './firebase.js';
 import { createHttpProvider } from './http.js';
 import { GatewayError, type ProviderContext, type ProviderFactory, type SmsProvider } from './provider.js';
@@ -39,11 +39,16 @@ interface Cached {
 const fingerprint = (def: GatewayDefinition) =>
   createHash('sha256').update(JSON.stringify([def.module, def.options, def.headers])).digest('hex');
 
+/** Finds a gateway definition by identifier. */
+export type GatewayLookup = (identifier: string) => Promise<GatewayDefinition | undefined>;
+
 export class GatewayRegistry implements SmsSender {
   private readonly cache = new Map<string, Cached>();
+  /** Fingerprints of the definition objects seen, so an unchanged one is not hashed per message. */
+  private readonly fingerprints = new WeakMap<GatewayDefinition, string>();
 
   constructor(
-    private readonly gateways: GatewayRepository,
+    private readonly lookup: GatewayLookup,
     private readonly context: ProviderContext,
   ) {}
 
@@ -56,7 +61,7 @@ export class GatewayRegistry implements SmsSender {
   }
 
   async send(identifier: string, phone: string, message: string): Promise<void> {
-    const definition = await this.gateways.get(identifier);
+    const definition = await this.lookup(identifier);
     if (!definition) {
       throw new GatewayError(identifier, `no such gateway; define it with 'gateway set ${identifier} --module ...'`);
     }
@@ -64,7 +69,11 @@ export class GatewayRegistry implements SmsSender {
   }
 
   private provider(definition: GatewayDefinition): SmsProvider {
-    const print = fingerprint(definition);
+    let print = this.fingerprints.get(definition);
+    if (print === undefined) {
+      print = fingerprint(definition);
+      this.fingerprints.set(definition, print);
+    }
     const cached = this.cache.get(definition.identifier);
     if (cached?.fingerprint === print) return cached.provider;
     const provider = GatewayRegistry.instantiate(definition, this.context);

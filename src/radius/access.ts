@@ -1,6 +1,6 @@
 // Access-Request in, authentication result out: the mapping between RADIUS attributes and
 // the domain's request and result (after privacyIDEA's FreeRADIUS plugin).
-import type { AuthRequest, AuthResult } from '../auth/authenticator.js';
+import type { AuthRequest, AuthResult } from '../core/login/request.js';
 import { Attr, Code, firstAttribute, splitText, type RadiusPacket, type RawAttribute, type ResponseCode } from './packet.js';
 
 export interface AccessResponse {
@@ -26,7 +26,7 @@ export function decodeUtf8(bytes: Buffer): string | undefined {
 export function toAuthRequest(
   packet: RadiusPacket,
   password: string,
-  options: { client: AuthRequest['client']; resendKeyword: string },
+  options: { client: AuthRequest['client']; resendKeyword: string; deadline?: number },
 ): AuthRequest | undefined {
   // Stripped-User-Name is internal to FreeRADIUS and never on the wire: a proxy in front of
   // us sends the stripped name as User-Name (or the full one; radius.realm_format splits it).
@@ -34,9 +34,10 @@ export function toAuthRequest(
   const username = name === undefined ? undefined : decodeUtf8(name);
   if (username === undefined || username === '') return undefined;
   const state = firstAttribute(packet, Attr.State);
-  if (state === undefined) return { username, password, client: options.client };
+  const deadline = options.deadline === undefined ? {} : { deadline: options.deadline };
+  if (state === undefined) return { username, password, client: options.client, ...deadline };
   const resend = password === '' || (options.resendKeyword !== '' && password === options.resendKeyword);
-  return { username, password, transactionId: state.toString('latin1'), resend, client: options.client };
+  return { username, password, transactionId: state.toString('latin1'), resend, client: options.client, ...deadline };
 }
 
 export function toAccessResponse(result: AuthResult, now: number): AccessResponse {

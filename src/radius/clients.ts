@@ -10,9 +10,14 @@ export interface RadiusClient {
   readonly limitProxyState: boolean;
   readonly challengePrompt: string | undefined;
   readonly failmode: 'closed' | 'failover';
+  /** How long this NAS waits for an answer, retransmissions included: work older than this is shed. */
+  readonly maxRequestTimeMs: number;
   /** With require_message_authenticator auto: set once the client has sent a valid one. */
   sawMessageAuthenticator: boolean;
 }
+
+/** Seconds: a NAS with a 3-5 s timeout and 2-3 retransmissions has given up by then. */
+export const DEFAULT_MAX_REQUEST_TIME = 15;
 
 interface Entry {
   client: RadiusClient;
@@ -30,7 +35,10 @@ export function normaliseAddress(address: string): string {
 export class ClientTable {
   private readonly entries: Entry[];
 
-  constructor(clients: ReadonlyArray<Pick<RadiusClientConfig, 'name' | 'address' | 'secret'> & Partial<RadiusClientConfig>>) {
+  constructor(
+    clients: ReadonlyArray<Pick<RadiusClientConfig, 'name' | 'address' | 'secret'> & Partial<RadiusClientConfig>>,
+    defaults: { maxRequestTime?: number } = {},
+  ) {
     this.entries = clients
       .map((c) => {
         const [address = '', bits] = c.address.split('/');
@@ -45,6 +53,7 @@ export class ClientTable {
           limitProxyState: c.limit_proxy_state ?? true,
           challengePrompt: c.challenge_prompt,
           failmode: c.failmode ?? 'closed',
+          maxRequestTimeMs: (c.max_request_time ?? defaults.maxRequestTime ?? DEFAULT_MAX_REQUEST_TIME) * 1000,
           sawMessageAuthenticator: false,
         };
         return { client, family, prefix, list } as Entry;

@@ -1,5 +1,5 @@
 // How a NAS writes a realm into User-Name: user@realm (suffix), EXAMPLE\\user (prefix), or not at all.
-import type { RealmSplitter } from '../auth/authenticator.js';
+import type { RealmSplitter } from '../directory/realm-names.js';
 
 export function realmSplitter(format: 'suffix' | 'prefix' | 'none', delimiter: string): RealmSplitter {
   return (name) => {

@@ -7,6 +7,8 @@ export interface ClientCounters {
   challenges: number;
   statusServer: number;
   errors: number;
+  /** Requests dropped unanswered because nobody waits for them any more (deadline, overload, shutdown). */
+  shed: number;
   /** Retransmissions: dropped while the first was in progress, or answered from the cache. */
   duplicates: number;
   dropped: Partial<Record<DropReason, number>>;
@@ -19,7 +21,7 @@ export class RadiusStats {
   of(client: string): ClientCounters {
     let counters = this.clients.get(client);
     if (!counters) {
-      counters = { requests: 0, accepts: 0, rejects: 0, challenges: 0, statusServer: 0, errors: 0, duplicates: 0, dropped: {} };
+      counters = { requests: 0, accepts: 0, rejects: 0, challenges: 0, statusServer: 0, errors: 0, shed: 0, duplicates: 0, dropped: {} };
       this.clients.set(client, counters);
     }
     return counters;

@@ -1,9 +1,11 @@
 // Site-wide settings kept in the store. Every key is declared here with its type,
 // default and meaning; `setting set` refuses unknown keys and bad values.
 // Names follow privacyIDEA's where it has one, so an operator's knowledge carries over.
+import { SmsOtpError } from '../errors.js';
 
-export class SettingError extends Error {
+export class SettingError extends SmsOtpError {
   override name = 'SettingError';
+  readonly code = 'ERR_SETTING';
 }
 
 type Kind = 'string' | 'boolean' | 'integer';

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { AuditEntry } from '../auth/model.js';
+import type { AuditEntry } from '../core/model.js';
 
 /** The authentication trail: who, from which client, what happened and why. Never a PIN or OTP. */
 export class AuditRepository {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Challenge } from '../auth/model.js';
+import type { Challenge } from '../core/model.js';
 
 interface ChallengeRow {
   transaction_id: string;

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { changeConfiguration } from './config-revision.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 
 export interface GatewayDefinition {
@@ -36,10 +37,14 @@ export class GatewayRepository {
     private readonly now: () => number,
   ) {}
 
-  async get(identifier: string): Promise<GatewayDefinition | undefined> {
-    const gw = await this.knex('sms_gateways').where({ identifier }).first();
+  get(identifier: string): Promise<GatewayDefinition | undefined> {
+    return this.read(this.knex, identifier);
+  }
+
+  private async read(db: Knex, identifier: string): Promise<GatewayDefinition | undefined> {
+    const gw = await db('sms_gateways').where({ identifier }).first();
     if (!gw) return undefined;
-    const rows: OptionRow[] = await this.knex('sms_gateway_options').where({ gateway_id: gw.id }).orderBy(['kind', 'key']);
+    const rows: OptionRow[] = await db('sms_gateway_options').where({ gateway_id: gw.id }).orderBy(['kind', 'key']);
     const options: Record<string, string> = {};
     const headers: Record<string, string> = {};
     for (const row of rows) {
@@ -64,14 +69,20 @@ export class GatewayRepository {
    * already stored under that key (so a definition read with `show` can be written back).
    */
   async set(def: GatewayDefinition): Promise<void> {
-    const previous = await this.get(def.identifier);
+    await changeConfiguration(this.knex, async (trx) => {
+      const previous = await this.read(trx, def.identifier);
+      await this.write(trx, def, previous);
+    });
+  }
+
+  private async write(trx: Knex.Transaction, def: GatewayDefinition, previous: GatewayDefinition | undefined): Promise<void> {
     const resolve = (kind: Kind, key: string, value: string): string => {
       if (value !== CENSORED || !isSecretKey(key)) return value;
       const old = previous?.[kind === 'header' ? 'headers' : 'options'][key];
       if (old === undefined) throw new Error(`${key} is ${CENSORED} but no stored value exists to keep; give the real value`);
       return old;
     };
-    await this.knex.transaction(async (trx) => {
+    {
       const now = this.now();
       let id: number;
       const existing = await trx('sms_gateways').where({ identifier: def.identifier }).first();
@@ -102,11 +113,11 @@ export class GatewayRepository {
         }
       }
       if (rows.length) await trx('sms_gateway_options').insert(rows);
-    });
+    }
   }
 
   async delete(identifier: string): Promise<boolean> {
-    return (await this.knex('sms_gateways').where({ identifier }).delete()) > 0;
+    return (await changeConfiguration(this.knex, (trx) => trx('sms_gateways').where({ identifier }).delete())) > 0;
   }
 }
 

@@ -10,7 +10,9 @@ import { KeyCheck } from './key-check.js';
 import { migrateLatest } from './migrations.js';
 import { SettingRepository } from './settings.js';
 import { SmtpServerRepository } from './smtp-servers.js';
-import { TokenRepository } from './tokens.js';
+import { PgAuthStore } from './auth/pg.js';
+import { SqliteAuthStore } from './auth/sqlite.js';
+import { TokenDecoder, TokenRepository } from './tokens.js';
 
 /** The one source of truth shared by every daemon of a site and the CLI. */
 export class Store {
@@ -21,13 +23,16 @@ export class Store {
   readonly audit: AuditRepository;
   readonly smtpServers: SmtpServerRepository;
   readonly keyCheck: KeyCheck;
+  private readonly box: SecretBox;
 
   constructor(
     readonly knex: Knex,
     keys: Keys,
     readonly now: () => number = Date.now,
+    private readonly database?: DatabaseConfig,
   ) {
     const box = new SecretBox(keys.encryption);
+    this.box = box;
     this.tokens = new TokenRepository(knex, box, now);
     this.challenges = new ChallengeRepository(knex);
     this.gateways = new GatewayRepository(knex, box, now);
@@ -38,21 +43,22 @@ export class Store {
   }
 
   static open(database: DatabaseConfig, keys: Keys, now?: () => number): Store {
-    return new Store(connect(database), keys, now);
+    return new Store(connect(database), keys, now, database);
+  }
+
+  /**
+   * The login hot path's own connection(s) to the same database: prepared statements and
+   * batched commits, apart from knex (which keeps migrations and administration).
+   */
+  openAuthStore(onError: (err: Error) => void): SqliteAuthStore | PgAuthStore {
+    if (!this.database) throw new Error('Store.openAuthStore needs the database configuration (use Store.open)');
+    const decoder = new TokenDecoder(this.box);
+    if (this.database.client === 'sqlite') return new SqliteAuthStore(this.database.filename, decoder, this.now);
+    return new PgAuthStore({ url: this.database.url, max: this.database.pool?.max ?? 10, onError }, decoder);
   }
 
   migrate(): Promise<string[]> {
     return migrateLatest(this.knex);
-  }
-
-  /** True when the store answers a trivial query. */
-  async healthy(): Promise<boolean> {
-    try {
-      await this.knex.raw('select 1');
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   close(): Promise<void> {

@@ -130,6 +130,23 @@ const migrations: Migration[] = [
       });
     },
   },
+  {
+    // lost-race detection (the OTP just accepted, sent again) and the configuration revision
+    // that daemons poll to refresh what they keep in memory.
+    name: '0004_engine',
+    async up(knex) {
+      await knex.schema.alterTable('tokens', (t) => {
+        t.bigInteger('last_auth_at').nullable();
+      });
+      await knex('store_meta').insert({ key: 'config_revision', value: '0' }).onConflict('key').ignore();
+    },
+    async down(knex) {
+      await knex.schema.alterTable('tokens', (t) => {
+        t.dropColumn('last_auth_at');
+      });
+      await knex('store_meta').where({ key: 'config_revision' }).delete();
+    },
+  },
 ];
 
 const source: Knex.MigrationSource<Migration> = {

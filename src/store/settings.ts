@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { changeConfiguration } from './config-revision.js';
 import { normaliseSetting, resolveSettings, type SettingValues } from '../settings/registry.js';
 
 export class SettingRepository {
@@ -12,7 +13,7 @@ export class SettingRepository {
     return new Map(rows.map((r) => [r.key, r.value]));
   }
 
-  /** Every known setting, stored values over defaults. Read per request: the store is the truth. */
+  /** Every known setting, stored values over defaults, as the store has them now. */
   async values(): Promise<SettingValues> {
     return resolveSettings(await this.stored());
   }
@@ -20,14 +21,13 @@ export class SettingRepository {
   /** Validates and stores; returns the canonical value. */
   async set(key: string, raw: string): Promise<string> {
     const value = normaliseSetting(key, raw);
-    await this.knex('settings')
-      .insert({ key, value, updated_at: this.now() })
-      .onConflict('key')
-      .merge(['value', 'updated_at']);
+    await changeConfiguration(this.knex, (trx) =>
+      trx('settings').insert({ key, value, updated_at: this.now() }).onConflict('key').merge(['value', 'updated_at']),
+    );
     return value;
   }
 
   async unset(key: string): Promise<boolean> {
-    return (await this.knex('settings').where({ key }).delete()) > 0;
+    return (await changeConfiguration(this.knex, (trx) => trx('settings').where({ key }).delete())) > 0;
   }
 }

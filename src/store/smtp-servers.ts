@@ -1,3 +1,4 @@
+import { changeConfiguration } from './config-revision.js';
 // Central SMTP server definitions, used by the SMTP gateway through SMTPIDENTIFIER.
 import type { Knex } from 'knex';
 import type { SecretBox } from '../crypto/secretbox.js';
@@ -89,14 +90,13 @@ export class SmtpServerRepository {
       ca_file: def.caFile,
       updated_at: now,
     };
-    await this.knex('smtp_servers')
-      .insert({ ...row, created_at: now })
-      .onConflict('identifier')
-      .merge(row);
+    await changeConfiguration(this.knex, (trx) =>
+      trx('smtp_servers').insert({ ...row, created_at: now }).onConflict('identifier').merge(row),
+    );
   }
 
   async delete(identifier: string): Promise<boolean> {
-    return (await this.knex('smtp_servers').where({ identifier }).delete()) > 0;
+    return (await changeConfiguration(this.knex, (trx) => trx('smtp_servers').where({ identifier }).delete())) > 0;
   }
 }
 

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { SecretBox } from '../crypto/secretbox.js';
-import { HASHLIBS, OTP_LENGTHS, type HashLib, type OtpLength, type Token } from '../auth/model.js';
+import { HASHLIBS, OTP_LENGTHS, type HashLib, type OtpLength, type Token } from '../core/model.js';
 
-interface TokenRow {
+export interface TokenRow {
   serial: string;
   tokentype: string;
   username: string;
@@ -19,6 +19,7 @@ interface TokenRow {
   failcount: number;
   maxfail: number;
   last_fail_at: number | null;
+  last_auth_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -48,14 +49,19 @@ export interface TokenPatch {
 
 const otpkeyContext = (serial: string) => `token:${serial}:otpkey`;
 
-export class TokenRepository {
-  constructor(
-    private readonly knex: Knex,
-    private readonly box: SecretBox,
-    private readonly now: () => number,
-  ) {}
+const KEY_CACHE_LIMIT = 50_000;
 
-  private fromRow(row: TokenRow): Token {
+/**
+ * Token rows to domain tokens. Opening a sealed key costs an AES-GCM decryption; the hot path
+ * reads the same tokens again and again, so opened keys are kept, by their sealed text (a
+ * re-enrolled key is a new text), in a bounded map.
+ */
+export class TokenDecoder {
+  private readonly keys = new Map<string, Buffer>();
+
+  constructor(private readonly box: SecretBox) {}
+
+  decode(row: TokenRow): Token {
     if (!(HASHLIBS as readonly string[]).includes(row.hashlib)) {
       throw new Error(`token ${row.serial}: unknown hashlib '${row.hashlib}' in store`);
     }
@@ -69,7 +75,7 @@ export class TokenRepository {
       realm: row.realm,
       phone: row.phone,
       gateway: row.gateway,
-      otpKey: this.box.open(row.otpkey, otpkeyContext(row.serial)),
+      otpKey: this.openKey(row),
       hashlib: row.hashlib as HashLib,
       otplen: Number(row.otplen) as OtpLength,
       counter: Number(row.counter),
@@ -79,9 +85,39 @@ export class TokenRepository {
       failcount: Number(row.failcount),
       maxfail: Number(row.maxfail),
       lastFailAt: row.last_fail_at === null ? null : Number(row.last_fail_at),
+      lastAuthAt: row.last_auth_at === null || row.last_auth_at === undefined ? null : Number(row.last_auth_at),
       createdAt: Number(row.created_at),
       updatedAt: Number(row.updated_at),
     };
+  }
+
+  private openKey(row: TokenRow): Buffer {
+    // The serial is part of the cache key as it is of the sealing context: a sealed key
+    // copied to another token's row must fail to open, not come out of the cache.
+    const cacheKey = `${row.serial}\0${row.otpkey}`;
+    let key = this.keys.get(cacheKey);
+    if (key === undefined) {
+      key = this.box.open(row.otpkey, otpkeyContext(row.serial));
+      if (this.keys.size >= KEY_CACHE_LIMIT) this.keys.clear();
+      this.keys.set(cacheKey, key);
+    }
+    return key;
+  }
+}
+
+export class TokenRepository {
+  constructor(
+    private readonly knex: Knex,
+    private readonly box: SecretBox,
+    private readonly now: () => number,
+  ) {
+    this.decoder = new TokenDecoder(box);
+  }
+
+  private readonly decoder: TokenDecoder;
+
+  private fromRow(row: TokenRow): Token {
+    return this.decoder.decode(row);
   }
 
   async insert(token: NewToken): Promise<void> {

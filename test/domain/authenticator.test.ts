@@ -1,10 +1,11 @@
 // The SMS token flow against a real store (SQLite and PostgreSQL), with the SMS port recording
 // what would be sent. Gateways, UDP and the CLI are tested on their own and end to end.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Authenticator, type AuthRequest, type AuthResult } from '../../src/auth/authenticator.js';
-import { Messages } from '../../src/auth/messages.js';
-import { TokenAdmin } from '../../src/auth/token-admin.js';
-import type { SmsSender } from '../../src/auth/ports.js';
+import type { AuthRequest, AuthResult } from '../../src/core/login/request.js';
+import { openLoginEngine, type LoginEngine } from '../helpers/login-engine.js';
+import { Messages } from '../../src/core/messages.js';
+import { TokenAdmin } from '../../src/core/token-admin.js';
+import type { SmsSender } from '../../src/core/ports.js';
 import { RFC4226_HOTP, RFC4226_KEY } from '../helpers/fs.js';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
 
@@ -23,13 +24,12 @@ class RecordingSms implements SmsSender {
   }
 }
 
-const quietLog = { info() {}, warn() {}, error() {} };
 const client = { name: 'vpn', address: '192.0.2.1' };
 
 describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
   let t: TestStore;
   let sms: RecordingSms;
-  let auth: Authenticator;
+  let auth: LoginEngine;
   let admin: TokenAdmin;
 
   const login = (username: string, password: string, transactionId?: string, from = client): Promise<AuthResult> =>
@@ -49,10 +49,13 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
     await t.store.settings.set('pin.kdf_cost', '10');
     await t.store.settings.set('sms.identifier', 'gw1');
     sms = new RecordingSms();
-    auth = new Authenticator(t.store, t.pins, sms, quietLog);
+    auth = await openLoginEngine(t, sms);
     admin = new TokenAdmin(t.store, t.pins);
   });
-  afterEach(async () => t.close());
+  afterEach(async () => {
+    await auth.close();
+    await t.close();
+  });
 
   it('answers the PIN with a challenge and sends HOTP(counter 1) by SMS', async () => {
     const { serial } = await enroll();
@@ -252,17 +255,20 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
 describe.each(STORE_KINDS)('resend and foreign States on %s', (kind) => {
   let t: TestStore;
   let sms: RecordingSms;
-  let auth: Authenticator;
+  let auth: LoginEngine;
 
   beforeEach(async () => {
     t = await openTestStore(kind);
     await t.store.settings.set('pin.kdf_cost', '10');
     await t.store.settings.set('sms.identifier', 'gw1');
     sms = new RecordingSms();
-    auth = new Authenticator(t.store, t.pins, sms, quietLog);
+    auth = await openLoginEngine(t, sms);
     await new TokenAdmin(t.store, t.pins).enroll({ username: 'alice', phone: '+111', pin: '1234', otpKeyHex: RFC4226_KEY, serial: 'PISMR' });
   });
-  afterEach(async () => t.close());
+  afterEach(async () => {
+    await auth.close();
+    await t.close();
+  });
 
   const request = (password: string, transactionId?: string, resend = false): AuthRequest => ({
     username: 'alice', password, client, ...(transactionId !== undefined ? { transactionId, resend } : {}),

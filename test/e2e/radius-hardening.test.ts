@@ -53,8 +53,8 @@ describe('RADIUS hardening', () => {
       ],
       radius: { accept_attributes: '[ { attribute: Class, value: "otp:{serial}:{user}" } ]' },
     });
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await daemon.configure('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
+    await daemon.configure('setting', 'set', 'sms.identifier', 'gw1');
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+4917012345', '--pin', 'pin1234', '--otpkey', RFC4226_KEY, '--serial', 'PISMA');
     await daemon.start();
     for (const [name, from] of Object.entries({ strict: '127.0.0.1', auto: '127.0.0.2', legacy: '127.0.0.3', proxyok: '127.0.0.4', custom: '127.0.0.5' })) {
@@ -152,10 +152,10 @@ describe('RADIUS hardening', () => {
 
   it('splits a Reply-Message longer than 253 bytes over several attributes', async () => {
     const prompt = `Enter the code ${'x'.repeat(300)} end`;
-    await daemon.ok('setting', 'set', 'sms_challenge_text', prompt);
+    await daemon.configure('setting', 'set', 'sms_challenge_text', prompt);
     const request = buildRequest({ secret: SECRET, user: 'alice', password: 'pin1234' });
     const reply = (await clients.strict!.request(request, daemon.port))!;
-    await daemon.ok('setting', 'unset', 'sms_challenge_text');
+    await daemon.configure('setting', 'unset', 'sms_challenge_text');
     await gw.next();
     expect(attrs(reply, Attr.ReplyMessage).map((v) => v.length)).toEqual([253, prompt.length - 253]);
     expect(text(reply, Attr.ReplyMessage).join('')).toBe(prompt);
@@ -174,9 +174,9 @@ describe('RADIUS hardening', () => {
     expect(attrs(tooSoon, Attr.State)[0]?.equals(s1)).toBe(true);
     expect(gw.received.length).toBe(count);
 
-    await daemon.ok('setting', 'set', 'sms.resend_interval', '0');
+    await daemon.configure('setting', 'set', 'sms.resend_interval', '0');
     const resent = (await clients.strict!.request(buildRequest({ secret: SECRET, user: 'alice', password: 'resend', state: s1 }), daemon.port))!;
-    await daemon.ok('setting', 'unset', 'sms.resend_interval');
+    await daemon.configure('setting', 'unset', 'sms.resend_interval');
     expect(resent[0]).toBe(Code.AccessChallenge);
     const s2 = attrs(resent, Attr.State)[0]!;
     expect(s2.equals(s1)).toBe(false);

@@ -10,7 +10,7 @@ import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
 async function setUp(daemon: TestDaemon, gw: SmsGateway): Promise<void> {
   await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}',
     '--option', 'api_secret=gw-topsecret');
-  await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+  await daemon.configure('setting', 'set', 'sms.identifier', 'gw1');
   await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+4917012345', '--pin', 'pin1234', '--otpkey', RFC4226_KEY, '--serial', 'PISM00000001');
 }
 
@@ -67,8 +67,8 @@ describe('RADIUS login on the embedded store, with radclient', () => {
   });
 
   it('takes CLI changes at the next request, without a restart', async () => {
-    await daemon.ok('setting', 'set', 'smstext', 'Your code: {otp}');
-    await daemon.ok('setting', 'set', 'sms_challenge_text', 'Code sent to {phone_redacted}');
+    await daemon.configure('setting', 'set', 'smstext', 'Your code: {otp}');
+    await daemon.configure('setting', 'set', 'sms_challenge_text', 'Code sent to {phone_redacted}');
     const r = await radclient(daemon, { 'User-Name': '"alice"', 'User-Password': '"pin1234"' });
     expect(r.attributes['Reply-Message']).toEqual(['Code sent to +********45']);
     expect((await gw.next()).query.get('text')).toMatch(/^Your code: \d{6}$/);
@@ -76,8 +76,8 @@ describe('RADIUS login on the embedded store, with radclient', () => {
     const disabled = await radclient(daemon, { 'User-Name': '"alice"', 'User-Password': '"pin1234"' });
     expect(disabled.attributes['Reply-Message']).toEqual(['Token is disabled']);
     await daemon.ok('token', 'enable', 'PISM00000001');
-    await daemon.ok('setting', 'unset', 'smstext');
-    await daemon.ok('setting', 'unset', 'sms_challenge_text');
+    await daemon.configure('setting', 'unset', 'smstext');
+    await daemon.configure('setting', 'unset', 'sms_challenge_text');
   });
 
   it('rejects when the gateway fails, and logs the gateway id without PIN, OTP or gateway secret', async () => {
@@ -96,7 +96,7 @@ describe('RADIUS login on the embedded store, with radclient', () => {
     const shown = await daemon.ok('gateway', 'show', 'gw1');
     expect(shown).not.toContain('gw-topsecret');
     expect(shown).toContain('__CENSORED__');
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}',
+    await daemon.configure('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}',
       '--option', 'api_secret=__CENSORED__');
     await radclient(daemon, { 'User-Name': '"alice"', 'User-Password': '"pin1234"' });
     expect((await gw.next()).query.get('api_secret')).toBe('gw-topsecret');

@@ -49,6 +49,11 @@ export interface TestDaemon {
   cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Like cli but throws unless the command succeeds; returns stdout trimmed. */
   ok(...args: string[]): Promise<string>;
+  /**
+   * Like ok, for a change of the site's configuration (setting, gateway, smtpserver): also
+   * waits until the running daemon has reloaded it, which must happen within a second.
+   */
+  configure(...args: string[]): Promise<string>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -108,6 +113,19 @@ export async function createDaemon(options: DaemonOptions = {}): Promise<TestDae
     async ok(...args) {
       const r = await cli(...args);
       if (r.code !== 0) throw new Error(`CLI ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+      return r.stdout.trim();
+    },
+    async configure(...args) {
+      const reloads = () => (running?.output().match(/site configuration reloaded/g) ?? []).length;
+      const before = reloads();
+      const r = await cli(...args);
+      if (r.code !== 0) throw new Error(`CLI ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+      if (!running) return r.stdout.trim();
+      const until = Date.now() + 1000;
+      while (reloads() === before) {
+        if (Date.now() > until) throw new Error(`the daemon did not reload the configuration within 1 s after: ${args.join(' ')}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       return r.stdout.trim();
     },
     async start() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findCounter, hotp, type HotpKey } from '../../src/auth/hotp.js';
+import { findCounter, hotp, type HotpKey } from '../../src/core/hotp.js';
 import { RFC4226_KEY } from '../helpers/fs.js';
 
 const rfc4226: HotpKey = { otpKey: Buffer.from(RFC4226_KEY, 'hex'), hashlib: 'sha1', otplen: 6 };

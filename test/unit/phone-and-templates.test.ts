@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactPhone, renderTemplate } from '../../src/auth/templates.js';
+import { redactPhone, renderTemplate } from '../../src/core/templates.js';
 import { fillTags, rewritePhone } from '../../src/gateways/phone.js';
 
 describe('REGEXP phone rewriting (reference examples on "+49 123/456-78")', () => {

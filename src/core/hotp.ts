@@ -1,5 +1,6 @@
 // RFC 4226 HOTP through otplib. The window search returns the matched counter so the
 // caller can move the token's counter past it (RFC 4226 §7.4).
+import { timingSafeEqual } from 'node:crypto';
 import { generateSync, verifySync } from 'otplib';
 import type { HashLib, OtpLength } from './model.js';
 
@@ -32,4 +33,11 @@ export function findCounter(key: HotpKey, otp: string, from: number, window: num
     counterTolerance: [0, window - 1],
   });
   return result.valid ? from + result.delta : -1;
+}
+
+/** Compares an OTP typed by a user with one computed here, in time independent of where they differ. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -25,6 +25,8 @@ export interface Token {
   readonly failcount: number;
   readonly maxfail: number;
   readonly lastFailAt: number | null;
+  /** When an OTP of this token was last accepted (counter - 1 is that OTP's counter). */
+  readonly lastAuthAt: number | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }

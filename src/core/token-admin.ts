@@ -1,12 +1,14 @@
 // Enrollment and administration of SMS tokens (what the CLI's `token` commands do).
+import { SmsOtpError } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import type { PinHasher } from '../crypto/pin-hash.js';
 import { newSerial } from '../crypto/random.js';
 import type { Store } from '../store/index.js';
 import { HASHLIBS, OTP_LENGTHS, type HashLib, type OtpLength, type Token } from './model.js';
 
-export class TokenAdminError extends Error {
+export class TokenAdminError extends SmsOtpError {
   override name = 'TokenAdminError';
+  readonly code = 'ERR_TOKEN_ADMIN';
 }
 
 export interface EnrollRequest {

@@ -27,6 +27,9 @@ export function redactPhone(phone: string): string {
 export interface TemplateUser {
   readonly username: string;
   readonly realm: string;
+  /** From the user directory, where one is attached; empty otherwise, as for an unknown tag. */
+  readonly givenname?: string;
+  readonly surname?: string;
 }
 
 export function userTags(user: TemplateUser): Record<string, string> {
@@ -34,9 +37,8 @@ export function userTags(user: TemplateUser): Record<string, string> {
     user: user.username,
     username: user.username,
     userrealm: user.realm,
-    // No user store is attached (yet): the name parts are empty, as for an unknown tag.
-    givenname: '',
-    surname: '',
+    givenname: user.givenname ?? '',
+    surname: user.surname ?? '',
   };
 }
 

@@ -1,0 +1,113 @@
+// The SMS challenge: advance each token's counter (durably, before anything is sent, so an
+// OTP is never sent twice), send HOTP(counter) through the token's gateway, then record the
+// challenges that went out. A resend ends the old transaction and issues a new one.
+import { newTransactionId } from '../../crypto/random.js';
+import { hotp } from '../hotp.js';
+import { Messages } from '../messages.js';
+import type { Challenge, Token } from '../model.js';
+import type { WriteStep } from '../ports.js';
+import { redactPhone, renderTemplate, timeTags, userTags } from '../templates.js';
+import type { LoginContext, LoginPorts } from './context.js';
+import type { AuthResult } from './request.js';
+import { usableTokens } from './token-state.js';
+import { decide, deadlineOf, reject, serialsOf, type Verdict } from './verdict.js';
+
+export interface IssueOptions {
+  /** The transaction this one replaces (a resend): ended in the same writes, once. */
+  readonly replaces?: string;
+}
+
+export async function issueChallenge(
+  ports: LoginPorts,
+  ctx: LoginContext,
+  pinMatched: readonly Token[],
+  options: IssueOptions = {},
+): Promise<AuthResult> {
+  const usable = usableTokens(ctx, pinMatched);
+  if ('refused' in usable) return decide(ports, ctx, [], { ok: usable.refused });
+  const sendable = usable.tokens.filter((token) => {
+    if (gatewayOf(ctx, token) !== null) return true;
+    ports.events.emit({ type: 'configuration', serial: token.serial, problem: 'no SMS gateway for this token: set sms.identifier or the token gateway' });
+    return false;
+  });
+
+  const reserve: WriteStep[] = [...usable.unlock];
+  if (options.replaces !== undefined) reserve.push({ kind: 'consumeTransaction', transactionId: options.replaces, guard: 'transaction_used' });
+  for (const token of sendable) reserve.push({ kind: 'advanceCounter', serial: token.serial, at: ctx.now });
+  const reserved = await ports.store.commit({ steps: reserve, ...deadlineOf(ctx) });
+  if (reserved.outcome === 'transaction_used') {
+    return reject(ports, ctx, Messages.invalidTransaction, [], 'transaction already used');
+  }
+
+  const transactionId = newTransactionId();
+  const expiresAt = ctx.now + ctx.settings['sms.providerTimeout'] * 1000;
+  const sent: Array<{ token: Token; counter: number }> = [];
+  await Promise.all(
+    sendable.map(async (token) => {
+      const counter = reserved.counters.get(token.serial);
+      if (counter === undefined) return;
+      if (await sendOtp(ports, ctx, token, counter)) sent.push({ token, counter });
+    }),
+  );
+  if (sent.length === 0) {
+    return reject(ports, ctx, Messages.smsFailed, serialsOf(usable.tokens), 'no SMS could be sent');
+  }
+  sent.sort((a, b) => a.token.serial.localeCompare(b.token.serial));
+  const challenges: Array<Omit<Challenge, 'receivedCount'>> = sent.map(({ token, counter }) => ({
+    transactionId,
+    serial: token.serial,
+    counter,
+    username: ctx.user.username,
+    realm: ctx.user.realm,
+    client: ctx.request.client.name,
+    createdAt: ctx.now,
+    expiresAt,
+  }));
+  const steps: WriteStep[] = [{ kind: 'insertChallenges', challenges }];
+  const serials = sent.map((s) => s.token.serial);
+  if (ctx.settings.increase_failcounter_on_challenge) steps.push({ kind: 'recordFailure', serials, at: ctx.now });
+  return decide(ports, ctx, steps, {
+    ok: { result: { outcome: 'challenge', message: prompt(ctx, sent.map((s) => s.token)), transactionId, expiresAt, serials }, serials, reason: 'SMS sent' },
+  });
+}
+
+/** The reply to a resend that comes too early: the same transaction, and how long to wait. */
+export function resendTooSoon(ctx: LoginContext, transactionId: string, open: readonly Challenge[], wait: number): Verdict {
+  const serials = [...new Set(open.map((c) => c.serial))];
+  return {
+    result: { outcome: 'challenge', message: Messages.resendTooSoon(wait), transactionId, expiresAt: Math.min(...open.map((c) => c.expiresAt)), serials },
+    serials,
+    reason: 'resend throttled',
+  };
+}
+
+function gatewayOf(ctx: LoginContext, token: Token): string | null {
+  return token.gateway ?? ctx.settings['sms.identifier'];
+}
+
+/** False when the SMS could not be sent (the reason goes to the events, never to the user). */
+async function sendOtp(ports: LoginPorts, ctx: LoginContext, token: Token, counter: number): Promise<boolean> {
+  const gateway = gatewayOf(ctx, token);
+  const text = renderTemplate(ctx.settings.smstext, {
+    ...userTags(ctx.user),
+    ...timeTags(new Date(ctx.now)),
+    otp: hotp(token, counter),
+    serial: token.serial,
+    tokentype: token.tokentype,
+  });
+  try {
+    await ports.sms.send(gateway ?? '', token.phone, text);
+    return true;
+  } catch (err) {
+    ports.events.emit({ type: 'sms_failed', serial: token.serial, gateway, reason: (err as Error).message });
+    return false;
+  }
+}
+
+function prompt(ctx: LoginContext, tokens: readonly Token[]): string {
+  const template = ctx.request.client.challengePrompt ?? ctx.settings.sms_challenge_text;
+  const prompts = tokens.map((token) =>
+    renderTemplate(template, { ...userTags(ctx.user), serial: token.serial, phone: token.phone, phone_redacted: redactPhone(token.phone) }),
+  );
+  return [...new Set(prompts)].join(', ');
+}

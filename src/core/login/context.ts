@@ -1,0 +1,38 @@
+// What every step of one login needs: the request, who it is for, the settings and the
+// time it started, and the ports of the core.
+import type { SettingValues } from '../../settings/registry.js';
+import type {
+  AuthStore,
+  Clock,
+  EventSink,
+  PinCheckPriority,
+  PinVerifier,
+  RateLimiter,
+  SettingsSource,
+  SmsSender,
+  UserDirectory,
+} from '../ports.js';
+import type { TemplateUser } from '../templates.js';
+import type { RecentFailures } from './recent-failures.js';
+import type { AuthRequest } from './request.js';
+
+export interface LoginPorts {
+  readonly store: AuthStore;
+  readonly pins: PinVerifier;
+  readonly sms: SmsSender;
+  readonly settings: SettingsSource;
+  readonly clock: Clock;
+  readonly events: EventSink;
+  readonly directory: UserDirectory;
+  readonly rateLimits?: RateLimiter;
+  readonly recentFailures: RecentFailures;
+}
+
+export interface LoginContext {
+  readonly request: AuthRequest;
+  readonly user: TemplateUser;
+  readonly settings: SettingValues;
+  readonly now: number;
+  /** Names with recent failures wait behind everyone else for the PIN hash. */
+  readonly priority: PinCheckPriority;
+}

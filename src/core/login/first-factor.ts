@@ -1,0 +1,82 @@
+// A login without a State: the password is the PIN (an SMS challenge follows) or the PIN
+// followed by the OTP (accepted at once), as privacyIDEA's SMS token defines it.
+import { constantTimeEqual, findCounter, hotp } from '../hotp.js';
+import { Messages } from '../messages.js';
+import type { Token } from '../model.js';
+import { issueChallenge } from './challenges.js';
+import type { LoginContext, LoginPorts } from './context.js';
+import type { AuthResult } from './request.js';
+import { usableTokens } from './token-state.js';
+import { deadlineOf, decide, reject, serialsOf } from './verdict.js';
+
+export async function checkPassword(ports: LoginPorts, ctx: LoginContext, tokens: Token[]): Promise<AuthResult> {
+  const password = ctx.request.password;
+  const pinOnly = await filterAsync(tokens, (t) => verifyPin(ports, ctx, password, t));
+  if (pinOnly.length > 0) return issueChallenge(ports, ctx, pinOnly);
+
+  // PIN+OTP in one password: the PIN is prepended, the OTP is the last otplen digits.
+  const pinMatched = await filterAsync(tokens, (t) =>
+    password.length >= t.otplen ? verifyPin(ports, ctx, password.slice(0, -t.otplen), t) : Promise.resolve(false),
+  );
+  if (pinMatched.length === 0) {
+    return reject(ports, ctx, Messages.wrongPin, serialsOf(tokens), 'wrong PIN', [
+      { kind: 'recordFailure', serials: serialsOf(tokens), at: ctx.now },
+    ]);
+  }
+  const usable = usableTokens(ctx, pinMatched);
+  if ('refused' in usable) return decide(ports, ctx, [], { ok: usable.refused });
+  for (const token of usable.tokens) {
+    const otp = password.slice(-token.otplen);
+    const counter = findCounter(token, otp, token.counter, token.countWindow);
+    if (counter < 0) continue;
+    return decide(
+      ports,
+      ctx,
+      [...usable.unlock, { kind: 'commitOtp', serial: token.serial, counter, allowOlder: false, at: ctx.now, guard: 'otp_used' }],
+      {
+        ok: {
+          result: { outcome: 'accept', message: Messages.accepted, serial: token.serial, username: ctx.user.username, realm: ctx.user.realm },
+          serials: [token.serial],
+          reason: 'PIN+OTP matched',
+        },
+        // An identical request committed this OTP a moment ago: not a failure, just not twice.
+        otp_used: lostRace(token),
+      },
+    );
+  }
+  const replayed = usable.tokens.find((t) => isJustUsedOtp(ctx, t, password.slice(-t.otplen)));
+  if (replayed) return decide(ports, ctx, usable.unlock, { ok: lostRace(replayed) });
+  const serials = serialsOf(usable.tokens);
+  return reject(ports, ctx, Messages.wrongOtp, serials, 'PIN right, OTP wrong', [
+    ...usable.unlock,
+    { kind: 'recordFailure', serials, at: ctx.now },
+  ]);
+}
+
+/** The same answer as to a wrong OTP (so nothing is learnt), but no failure is counted. */
+function lostRace(token: Token) {
+  return {
+    result: { outcome: 'reject', message: Messages.wrongOtp } as const,
+    serials: [token.serial],
+    reason: 'OTP already used by an identical request',
+  };
+}
+
+/**
+ * The OTP accepted last (counter - 1), within a challenge's life of that acceptance: what a
+ * NAS that resent the request, or asked two servers, sends a second time.
+ */
+function isJustUsedOtp(ctx: LoginContext, token: Token, otp: string): boolean {
+  if (token.lastAuthAt === null || token.counter < 1) return false;
+  if (ctx.now - token.lastAuthAt > ctx.settings['sms.providerTimeout'] * 1000) return false;
+  return constantTimeEqual(otp, hotp(token, token.counter - 1));
+}
+
+function verifyPin(ports: LoginPorts, ctx: LoginContext, pin: string, token: Token): Promise<boolean> {
+  return ports.pins.verify(pin, token.pinHash, { priority: ctx.priority, ...deadlineOf(ctx) });
+}
+
+async function filterAsync(tokens: Token[], test: (t: Token) => Promise<boolean>): Promise<Token[]> {
+  const results = await Promise.all(tokens.map(test));
+  return tokens.filter((_t, i) => results[i]);
+}

@@ -1,0 +1,37 @@
+// The login core's typed request and result: what every front (RADIUS, HTTP) translates
+// its protocol to and from.
+
+export interface AuthRequest {
+  /** The user name as the client sent it, possibly `user@realm`. */
+  readonly username: string;
+  readonly password: string;
+  /** The transaction id from an earlier challenge (RADIUS State), if any. */
+  readonly transactionId?: string;
+  /** With a transaction id: the user asks for the SMS again instead of answering. */
+  readonly resend?: boolean;
+  readonly client: {
+    readonly name: string;
+    readonly address: string;
+    /** This client's challenge prompt, over the site's sms_challenge_text. */
+    readonly challengePrompt?: string;
+  };
+  /** Epoch ms after which nobody waits for the answer (the NAS has given up): work then stops. */
+  readonly deadline?: number;
+}
+
+export type AuthResult =
+  | {
+      readonly outcome: 'accept';
+      readonly message: string;
+      readonly serial: string;
+      readonly username: string;
+      readonly realm: string;
+    }
+  | {
+      readonly outcome: 'challenge';
+      readonly message: string;
+      readonly transactionId: string;
+      readonly expiresAt: number;
+      readonly serials: readonly string[];
+    }
+  | { readonly outcome: 'reject'; readonly message: string };

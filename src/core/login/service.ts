@@ -1,0 +1,57 @@
+// The login core: one entry point for every front. It finds who the login name means,
+// then hands the request to the step that owns it (first factor, challenge answer, resend).
+import type { PinCheckOptions } from '../ports.js';
+import { answerChallenge, resend } from './answer.js';
+import type { LoginContext, LoginPorts } from './context.js';
+import { checkPassword } from './first-factor.js';
+import type { AuthRequest, AuthResult } from './request.js';
+import { Messages } from '../messages.js';
+import { reject } from './verdict.js';
+
+const DUMMY_PIN = 'no such user';
+
+export class LoginService {
+  private readonly dummyHashes = new Map<number, Promise<string>>();
+
+  constructor(private readonly ports: LoginPorts) {}
+
+  async authenticate(request: AuthRequest): Promise<AuthResult> {
+    const { settings, clock, directory, recentFailures } = this.ports;
+    const now = clock.now();
+    const candidates = await directory.candidates(request.username);
+    const base = {
+      request,
+      settings: settings.current(),
+      now,
+      priority: recentFailures.isSuspect(request.username, now) ? 'suspect' : 'normal',
+    } satisfies Omit<LoginContext, 'user'>;
+    if (request.transactionId !== undefined) {
+      // The challenge names its user; the login name only has to be able to mean that user.
+      const ctx: LoginContext = { ...base, user: candidates[0] ?? { username: request.username, realm: '' } };
+      return request.resend
+        ? resend(this.ports, ctx, request.transactionId, candidates)
+        : answerChallenge(this.ports, ctx, request.transactionId, candidates);
+    }
+    // `alice@example.com` is user alice in realm example.com when such tokens exist, else the whole name.
+    for (const candidate of candidates) {
+      const tokens = await this.ports.store.byUser(candidate.username, candidate.realm);
+      if (tokens.length === 0) continue;
+      const known = await directory.lookup(candidate.username, candidate.realm);
+      return checkPassword(this.ports, { ...base, user: { ...candidate, ...known } }, tokens);
+    }
+    const ctx: LoginContext = { ...base, user: { username: request.username, realm: '' } };
+    // Same work as for a real user, so response time does not tell who exists.
+    const options: PinCheckOptions = { priority: ctx.priority, ...(request.deadline === undefined ? {} : { deadline: request.deadline }) };
+    await this.ports.pins.verify(request.password, await this.dummyHash(ctx.settings['pin.kdf_cost']), options);
+    return reject(this.ports, ctx, Messages.noToken, [], 'no token');
+  }
+
+  private dummyHash(cost: number): Promise<string> {
+    let hash = this.dummyHashes.get(cost);
+    if (!hash) {
+      hash = this.ports.pins.hash(DUMMY_PIN, cost);
+      this.dummyHashes.set(cost, hash);
+    }
+    return hash;
+  }
+}

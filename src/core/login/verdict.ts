@@ -1,0 +1,75 @@
+// The end of every login: the request's writes and the audit entry of the outcome they
+// reach are committed together, then the event is emitted and the result returned.
+// Nothing is reported to the client before the store has it.
+import type { AuditAction, AuditEntry } from '../model.js';
+import type { WriteStep } from '../ports.js';
+import type { LoginContext, LoginPorts } from './context.js';
+import type { AuthResult } from './request.js';
+
+export interface Verdict {
+  readonly result: AuthResult;
+  readonly serials: readonly string[];
+  readonly reason: string;
+}
+
+function auditOf(ctx: LoginContext, verdict: Verdict): AuditEntry {
+  return {
+    at: ctx.now,
+    action: verdict.result.outcome as AuditAction,
+    username: ctx.user.username,
+    realm: ctx.user.realm,
+    client: ctx.request.client.name,
+    clientAddress: ctx.request.client.address,
+    serials: verdict.serials,
+    reason: verdict.reason,
+  };
+}
+
+/**
+ * Commits `steps` and returns the verdict of the outcome reached: `ok` when every step
+ * applied, else the guard of the step that found nothing to change (a race was lost).
+ */
+export async function decide(
+  ports: LoginPorts,
+  ctx: LoginContext,
+  steps: readonly WriteStep[],
+  verdicts: { readonly ok: Verdict } & Readonly<Record<string, Verdict>>,
+): Promise<AuthResult> {
+  const audit: Record<string, AuditEntry> = {};
+  for (const [outcome, verdict] of Object.entries(verdicts)) audit[outcome] = auditOf(ctx, verdict);
+  const { outcome } = await ports.store.commit({ steps, audit, ...deadlineOf(ctx) });
+  const verdict = verdicts[outcome] ?? verdicts.ok;
+  const action = verdict.result.outcome;
+  const name = ctx.request.username;
+  // Any reject marks the login name, existing or not, so that a flood of guesses (and only
+  // it) waits behind everyone else for the PIN hash, without telling which names exist.
+  if (action === 'accept') ports.recentFailures.clear(name);
+  else if (action === 'reject') ports.recentFailures.record(name, ctx.now);
+  ports.events.emit({
+    type: 'authentication',
+    action,
+    username: ctx.user.username,
+    realm: ctx.user.realm,
+    client: ctx.request.client.name,
+    serials: verdict.serials,
+    reason: verdict.reason,
+  });
+  return verdict.result;
+}
+
+export function reject(
+  ports: LoginPorts,
+  ctx: LoginContext,
+  message: string,
+  serials: readonly string[],
+  reason: string,
+  steps: readonly WriteStep[] = [],
+): Promise<AuthResult> {
+  return decide(ports, ctx, steps, { ok: { result: { outcome: 'reject', message }, serials, reason } });
+}
+
+export function deadlineOf(ctx: LoginContext): { deadline?: number } {
+  return ctx.request.deadline === undefined ? {} : { deadline: ctx.request.deadline };
+}
+
+export const serialsOf = (tokens: ReadonlyArray<{ serial: string }>): string[] => tokens.map((t) => t.serial);

@@ -1,0 +1,130 @@
+// What the domain core needs from the outside world, as narrow interfaces it owns. The
+// store, the gateways, the KDF pool and the log implement them; the core imports none of
+// those. Every port is asynchronous where the outside world may be slow, and synchronous
+// where the adapter keeps the answer in memory (settings, clock, rate limits).
+import type { SettingValues } from '../settings/registry.js';
+import type { AuditEntry, Challenge, Token } from './model.js';
+
+export interface Clock {
+  now(): number;
+}
+
+/** The site's settings as last read from the store; refreshed by the adapter on change. */
+export interface SettingsSource {
+  current(): SettingValues;
+}
+
+/** Delivers one SMS through the named gateway; rejects with a reason when it cannot. */
+export interface SmsSender {
+  send(gatewayIdentifier: string, phone: string, message: string): Promise<void>;
+}
+
+/** How urgent a PIN check is: a name with recent failures waits behind everyone else. */
+export type PinCheckPriority = 'normal' | 'suspect';
+
+export interface PinCheckOptions {
+  /** Epoch ms after which nobody waits for the answer: the check is shed, not computed. */
+  readonly deadline?: number;
+  readonly priority?: PinCheckPriority;
+}
+
+/** PIN hashing (a deliberately slow KDF), scheduled so that overload sheds instead of queueing without bound. */
+export interface PinVerifier {
+  verify(pin: string, encoded: string, options?: PinCheckOptions): Promise<boolean>;
+  hash(pin: string, cost: number): Promise<string>;
+}
+
+export interface TokenReader {
+  byUser(username: string, realm: string): Promise<Token[]>;
+}
+
+export interface ChallengeReader {
+  /** The still valid challenges of a transaction (oldest counter first) and their tokens. */
+  openWithTokens(transactionId: string, now: number): Promise<{ challenges: Challenge[]; tokens: Token[] }>;
+}
+
+/**
+ * One step of a request's writes. A step with a `guard` must change at least one row; when it
+ * changes none, the unit stops there and its outcome is the guard's name (someone else won).
+ */
+export type WriteStep =
+  | { readonly kind: 'advanceCounter'; readonly serial: string; readonly at: number }
+  | { readonly kind: 'insertChallenges'; readonly challenges: readonly Omit<Challenge, 'receivedCount'>[] }
+  | { readonly kind: 'consumeTransaction'; readonly transactionId: string; readonly guard?: string }
+  | { readonly kind: 'countReceived'; readonly transactionId: string }
+  | {
+      readonly kind: 'commitOtp';
+      readonly serial: string;
+      readonly counter: number;
+      /** With concurrent challenges an older open challenge may still be answered. */
+      readonly allowOlder: boolean;
+      readonly at: number;
+      readonly guard?: string;
+    }
+  | { readonly kind: 'recordFailure'; readonly serials: readonly string[]; readonly at: number }
+  | { readonly kind: 'clearFailures'; readonly serials: readonly string[]; readonly at: number };
+
+/**
+ * The writes of one request, committed together with the audit entry of the outcome they
+ * reach ('ok', or the guard that stopped them). Nothing is reported before it is durable.
+ */
+export interface WriteUnit {
+  readonly steps: readonly WriteStep[];
+  readonly audit?: Readonly<Record<string, AuditEntry>>;
+  /** Epoch ms after which nobody waits: a unit still blocked by a lock then fails. */
+  readonly deadline?: number;
+}
+
+export interface WriteResult {
+  /** 'ok' or the guard of the step that changed nothing. */
+  readonly outcome: string;
+  /** The new counter of every advanceCounter step, by serial. */
+  readonly counters: ReadonlyMap<string, number>;
+}
+
+export interface AuthWriter {
+  commit(unit: WriteUnit): Promise<WriteResult>;
+}
+
+/** Everything the login flow reads and writes, as one port so that an adapter can batch it. */
+export interface AuthStore extends TokenReader, ChallengeReader, AuthWriter {}
+
+/** A person as the user directory knows them; filled into templates and (later) phone numbers. */
+export interface DirectoryUser {
+  readonly username: string;
+  readonly realm: string;
+  readonly givenname?: string;
+  readonly surname?: string;
+  readonly email?: string;
+  readonly mobile?: string;
+}
+
+/** Maps a login name to the people it may mean, most specific first (user@realm before the whole name). */
+export interface UserDirectory {
+  candidates(loginName: string): Promise<Array<{ username: string; realm: string }>>;
+  lookup(username: string, realm: string): Promise<DirectoryUser | undefined>;
+}
+
+/** A limit on how often something may happen (SMS per phone, per user, per NAS). */
+export interface RateLimiter {
+  /** Counts one event for each key; returns the seconds to wait when one is over its limit, else 0. */
+  consume(keys: readonly string[], now: number): Promise<number>;
+}
+
+/** What happened, for the log, the counters and (later) metrics: never a PIN, OTP or secret. */
+export type AuthEvent =
+  | {
+      readonly type: 'authentication';
+      readonly action: 'accept' | 'challenge' | 'reject';
+      readonly username: string;
+      readonly realm: string;
+      readonly client: string;
+      readonly serials: readonly string[];
+      readonly reason: string;
+    }
+  | { readonly type: 'sms_failed'; readonly serial: string; readonly gateway: string | null; readonly reason: string }
+  | { readonly type: 'configuration'; readonly serial: string; readonly problem: string };
+
+export interface EventSink {
+  emit(event: AuthEvent): void;
+}

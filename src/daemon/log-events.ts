@@ -1,0 +1,25 @@
+// The login core's events written to the daemon's log (pino). Never a PIN, OTP or secret:
+// events carry none.
+import type { Logger } from 'pino';
+import type { AuthEvent, EventSink } from '../core/ports.js';
+
+export class LogEvents implements EventSink {
+  constructor(private readonly log: Logger) {}
+
+  emit(event: AuthEvent): void {
+    switch (event.type) {
+      case 'authentication': {
+        if (!this.log.isLevelEnabled('info')) return;
+        const { username, realm, client, serials, action, reason } = event;
+        this.log.info({ user: username, realm, client, serials, action, reason }, 'authentication');
+        return;
+      }
+      case 'sms_failed':
+        this.log.error({ serial: event.serial, gateway: event.gateway, reason: event.reason }, 'SMS not sent');
+        return;
+      case 'configuration':
+        this.log.error({ serial: event.serial }, event.problem);
+        return;
+    }
+  }
+}

@@ -1,0 +1,214 @@
+// The login hot path on the embedded SQLite store: its own connection, statements prepared
+// once, and group commit. better-sqlite3 is synchronous, so a unit's statements run at once,
+// in order, inside one IMMEDIATE transaction per turn of the event loop (a SAVEPOINT each);
+// the transaction commits (fsync, synchronous=FULL) when the turn ends and only then are
+// the units' promises resolved, so no reply reports what is not on disk.
+//
+// This connection never waits for a lock inside SQLite (busy_timeout 0): a lock held by
+// another process (the CLI, a backup, an sqlite3 shell) makes BEGIN fail at once, and the
+// units wait, without blocking the event loop, until it is free or their deadline passes.
+import Database from 'better-sqlite3';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StoreUnavailable } from '../../core/errors.js';
+import type { Challenge, Token } from '../../core/model.js';
+import type { AuthStore, WriteResult, WriteUnit } from '../../core/ports.js';
+import { challengesWithTokens } from './rows.js';
+import { SQLITE_STATEMENTS, type StatementName } from './statements.js';
+import { unitStatements, type ExecResult } from './unit.js';
+import type { TokenDecoder, TokenRow } from '../tokens.js';
+
+const RETRY_MS = 5;
+/** How long a unit without a deadline (CLI, maintenance) waits for another process's lock. */
+const DEFAULT_WAIT_MS = 5_000;
+
+interface Waiting {
+  /** The unit's statements; run synchronously inside the batch transaction. */
+  readonly run: () => WriteResult;
+  readonly deadline: number;
+  readonly resolve: (result: WriteResult) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+export function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+export class SqliteAuthStore implements AuthStore {
+  private readonly db: Database.Database;
+  private readonly statements: Record<StatementName, Database.Statement>;
+  private readonly waiting: Waiting[] = [];
+  private batch: Array<() => void> = [];
+  private batchFailures: Array<(err: unknown) => void> = [];
+  private inTransaction = false;
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    filename: string,
+    private readonly decoder: TokenDecoder,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.db = new Database(filename);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 0');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.statements = Object.fromEntries(
+      Object.entries(SQLITE_STATEMENTS).map(([name, sql]) => [name, this.db.prepare(sql)]),
+    ) as Record<StatementName, Database.Statement>;
+  }
+
+  byUser(username: string, realm: string): Promise<Token[]> {
+    return this.read(() => (this.statements.tokensByUser.all(username, realm) as TokenRow[]).map((r) => this.decoder.decode(r)));
+  }
+
+  openWithTokens(transactionId: string, now: number): Promise<{ challenges: Challenge[]; tokens: Token[] }> {
+    return this.read(() =>
+      challengesWithTokens(this.statements.openWithTokens.all(transactionId, now) as Array<Record<string, unknown>>, this.decoder),
+    );
+  }
+
+  configRevision(): Promise<string> {
+    return this.read(() => String((this.statements.configRevision.get() as { value: string } | undefined)?.value ?? '0'));
+  }
+
+  /** Removes up to 1 000 expired challenges, in the batch like any write; returns how many. */
+  async purgeExpired(now: number): Promise<number> {
+    let removed = 0;
+    await this.enqueue(() => {
+      removed = this.statements.purgeExpired.run(now).changes;
+      return { outcome: 'ok', counters: new Map() };
+    });
+    return removed;
+  }
+
+  commit(unit: WriteUnit): Promise<WriteResult> {
+    return this.enqueue(() => this.drive(unit), unit.deadline);
+  }
+
+  private enqueue(run: () => WriteResult, deadline?: number): Promise<WriteResult> {
+    if (this.closed) return Promise.reject(new StoreUnavailable('the store is closed'));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ run, deadline: deadline ?? this.now() + DEFAULT_WAIT_MS, resolve, reject });
+      this.pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    // Let the open batch commit, and fail what still waits for a lock.
+    while (this.inTransaction) await sleep(1);
+    clearTimeout(this.retry);
+    for (const w of this.waiting.splice(0)) w.reject(new StoreUnavailable('the store is closing'));
+    this.db.close();
+  }
+
+  /** Runs what waits inside the turn's transaction, opening it when needed. */
+  private pump(): void {
+    if (this.waiting.length === 0) return;
+    if (!this.inTransaction) {
+      try {
+        this.db.exec('BEGIN IMMEDIATE');
+      } catch (err) {
+        if (!isBusy(err)) {
+          for (const w of this.waiting.splice(0)) w.reject(err);
+          return;
+        }
+        this.waitForLock();
+        return;
+      }
+      this.inTransaction = true;
+      setImmediate(() => this.commitBatch());
+    }
+    for (const w of this.waiting.splice(0)) this.apply(w);
+  }
+
+  private apply(w: Waiting): void {
+    this.db.exec('SAVEPOINT unit');
+    let result: WriteResult;
+    try {
+      result = w.run();
+      this.db.exec('RELEASE unit');
+    } catch (err) {
+      this.db.exec('ROLLBACK TO unit');
+      this.db.exec('RELEASE unit');
+      w.reject(err);
+      return;
+    }
+    this.batch.push(() => w.resolve(result));
+    this.batchFailures.push(w.reject);
+  }
+
+  private drive(unit: WriteUnit): WriteResult {
+    const statements = unitStatements(unit);
+    let step = statements.next();
+    while (!step.done) {
+      const { statement, params } = step.value;
+      const prepared = this.statements[statement];
+      let result: ExecResult;
+      if (prepared.reader) {
+        const rows = prepared.all(...params) as Array<Record<string, unknown>>;
+        result = { changes: rows.length, rows };
+      } else {
+        result = { changes: prepared.run(...params).changes, rows: [] };
+      }
+      step = statements.next(result);
+    }
+    return step.value;
+  }
+
+  private commitBatch(): void {
+    const done = this.batch;
+    const failed = this.batchFailures;
+    this.batch = [];
+    this.batchFailures = [];
+    try {
+      this.db.exec('COMMIT');
+    } catch (err) {
+      try {
+        this.db.exec('ROLLBACK');
+      } catch {
+        /* the transaction is gone already */
+      }
+      this.inTransaction = false;
+      for (const fail of failed) fail(err);
+      this.pump();
+      return;
+    }
+    this.inTransaction = false;
+    for (const resolve of done) resolve();
+    this.pump();
+  }
+
+  /** Another process holds the write lock: fail what is past its deadline, try again shortly. */
+  private waitForLock(): void {
+    const now = this.now();
+    for (let i = this.waiting.length - 1; i >= 0; i--) {
+      const w = this.waiting[i]!;
+      if (w.deadline <= now) {
+        this.waiting.splice(i, 1);
+        w.reject(new StoreUnavailable('the SQLite store stayed locked by another process until the request expired'));
+      }
+    }
+    if (this.waiting.length > 0 && this.retry === undefined) {
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        this.pump();
+      }, RETRY_MS);
+    }
+  }
+
+  /** Reads never wait inside SQLite either; in WAL mode they are almost never refused. */
+  private async read<T>(query: () => T): Promise<T> {
+    const deadline = this.now() + DEFAULT_WAIT_MS;
+    for (;;) {
+      try {
+        return query();
+      } catch (err) {
+        if (!isBusy(err) || this.now() >= deadline) throw err;
+        await sleep(RETRY_MS);
+      }
+    }
+  }
+}

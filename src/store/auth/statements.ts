@@ -1,0 +1,56 @@
+// The SQL of the login hot path, prepared once per connection. The two dialects differ only
+// where they must: placeholders, and MAX/GREATEST.
+
+export const TOKEN_COLUMNS =
+  'serial, tokentype, username, realm, phone, gateway, otpkey, hashlib, otplen, counter, count_window, pin_hash, ' +
+  'active, failcount, maxfail, last_fail_at, last_auth_at, created_at, updated_at';
+
+const TOKEN_COLUMNS_OF_T = TOKEN_COLUMNS.split(', ').map((c) => `t.${c}`).join(', ');
+
+/** Statements written with `?`; PostgreSQL's `$n` are numbered from them. */
+const COMMON = {
+  tokensByUser: `SELECT ${TOKEN_COLUMNS} FROM tokens WHERE username = ? AND realm = ? ORDER BY serial`,
+  openWithTokens:
+    'SELECT c.transaction_id AS c_transaction_id, c.serial AS c_serial, c.counter AS c_counter, c.username AS c_username, ' +
+    'c.realm AS c_realm, c.client AS c_client, c.received_count AS c_received_count, c.created_at AS c_created_at, ' +
+    `c.expires_at AS c_expires_at, ${TOKEN_COLUMNS_OF_T} ` +
+    'FROM challenges c JOIN tokens t ON t.serial = c.serial WHERE c.transaction_id = ? AND c.expires_at > ? ORDER BY c.counter, c.serial',
+  configRevision: "SELECT value FROM store_meta WHERE key = 'config_revision'",
+  advanceCounter: 'UPDATE tokens SET counter = counter + 1, updated_at = ? WHERE serial = ? RETURNING counter',
+  insertChallenge:
+    'INSERT INTO challenges (transaction_id, serial, counter, username, realm, client, received_count, created_at, expires_at) ' +
+    'VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)',
+  consumeTransaction: 'DELETE FROM challenges WHERE transaction_id = ?',
+  countReceived: 'UPDATE challenges SET received_count = received_count + 1 WHERE transaction_id = ?',
+  recordFailure: 'UPDATE tokens SET failcount = failcount + 1, last_fail_at = ?, updated_at = ? WHERE serial = ?',
+  clearFailures: 'UPDATE tokens SET failcount = 0, last_fail_at = NULL, updated_at = ? WHERE serial = ?',
+  insertAudit:
+    'INSERT INTO audit (at, action, username, realm, client, client_address, serials, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  // Through the expires_at index, a bounded batch at a time: never a full scan, never a long lock.
+  purgeExpired: 'DELETE FROM challenges WHERE id IN (SELECT id FROM challenges WHERE expires_at <= ? LIMIT 1000)',
+} as const;
+
+/** Params: next counter, at, at, serial[, matched counter]. */
+const commitOtp = (max: string, strict: boolean) =>
+  `UPDATE tokens SET counter = ${max}(counter, ?), failcount = 0, last_fail_at = NULL, last_auth_at = ?, updated_at = ? ` +
+  `WHERE serial = ?${strict ? ' AND counter <= ?' : ''}`;
+
+export type StatementName = keyof typeof COMMON | 'commitOtpStrict' | 'commitOtpAny';
+export type StatementSet = Readonly<Record<StatementName, string>>;
+
+export const SQLITE_STATEMENTS: StatementSet = {
+  ...COMMON,
+  commitOtpStrict: commitOtp('MAX', true),
+  commitOtpAny: commitOtp('MAX', false),
+};
+
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+export const PG_STATEMENTS: StatementSet = Object.fromEntries(
+  Object.entries({ ...COMMON, commitOtpStrict: commitOtp('GREATEST', true), commitOtpAny: commitOtp('GREATEST', false) }).map(
+    ([name, sql]) => [name, numbered(sql)],
+  ),
+) as StatementSet;

@@ -1,0 +1,94 @@
+// What a daemon keeps in memory of the store: the site's settings and gateway definitions,
+// reloaded when the configuration revision moves (any node's CLI bumps it), and whether the
+// store answers at all. One small read every half second serves both, so no request reads a
+// settings table and no Status-Server queries the store.
+import type { SettingsSource } from '../core/ports.js';
+import type { SettingValues } from '../settings/registry.js';
+import type { GatewayDefinition, GatewayRepository } from './gateways.js';
+import type { SettingRepository } from './settings.js';
+
+export interface RevisionSource {
+  configRevision(): Promise<string>;
+}
+
+export interface SiteConfigOptions {
+  readonly settings: SettingRepository;
+  readonly gateways: GatewayRepository;
+  readonly revisions: RevisionSource;
+  readonly now?: () => number;
+  readonly onError: (err: unknown) => void;
+  /** Told after every reload but the first, with the new revision. */
+  readonly onReload?: (revision: string) => void;
+}
+
+const POLL_MS = 500;
+/** Without a successful probe for this long the store counts as unreachable. */
+const REACHABLE_MS = 1_500;
+
+export class SiteConfig implements SettingsSource {
+  private settings: SettingValues | undefined;
+  private gatewayDefinitions = new Map<string, GatewayDefinition>();
+  private revision: string | undefined;
+  private lastSuccess = -Infinity;
+  private lastFailed = false;
+  private polling = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: SiteConfigOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Reads everything once (at start) and then polls in the background. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.poll(), POLL_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  current(): SettingValues {
+    if (!this.settings) throw new Error('site configuration read before start()');
+    return this.settings;
+  }
+
+  async gateway(identifier: string): Promise<GatewayDefinition | undefined> {
+    return this.gatewayDefinitions.get(identifier);
+  }
+
+  /** The store answered the last probe, and recently. */
+  storeReachable(): boolean {
+    return !this.lastFailed && this.now() - this.lastSuccess <= REACHABLE_MS;
+  }
+
+  /** Reloads when the revision moved; always when `force`. */
+  async refresh(force = false): Promise<void> {
+    const revision = await this.options.revisions.configRevision();
+    this.lastSuccess = this.now();
+    this.lastFailed = false;
+    if (!force && revision === this.revision) return;
+    // Read after the revision: a change landing meanwhile moves it again, and the next poll reloads.
+    const [settings, gateways] = await Promise.all([this.options.settings.values(), this.options.gateways.list()]);
+    this.settings = settings;
+    this.gatewayDefinitions = new Map(gateways.map((g) => [g.identifier, g]));
+    const first = this.revision === undefined;
+    this.revision = revision;
+    if (!first) this.options.onReload?.(revision);
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return; // a probe that hangs (store frozen) is not stacked up
+    this.polling = true;
+    try {
+      await this.refresh();
+    } catch (err) {
+      this.lastFailed = true;
+      this.options.onError(err);
+    } finally {
+      this.polling = false;
+    }
+  }
+}

@@ -1,0 +1,42 @@
+// The login core wired as the daemon wires it (hot-path store engine, site configuration
+// kept in memory, PIN-check queue), with the test's clock and SMS port. Before each request
+// the site configuration is refreshed the way the daemon's poll does it (by revision), so a
+// setting changed through the store is seen by the next request.
+import type { AuthRequest, AuthResult } from '../../src/core/login/request.js';
+import { RecentFailures } from '../../src/core/login/recent-failures.js';
+import { LoginService } from '../../src/core/login/service.js';
+import type { EventSink, SmsSender } from '../../src/core/ports.js';
+import { PinCheckQueue } from '../../src/crypto/pin-check-queue.js';
+import { RealmNameDirectory } from '../../src/directory/realm-names.js';
+import { SiteConfig } from '../../src/store/site-config.js';
+import type { TestStore } from './store.js';
+
+export interface LoginEngine {
+  authenticate(request: AuthRequest): Promise<AuthResult>;
+  close(): Promise<void>;
+}
+
+const quietEvents: EventSink = { emit() {} };
+
+export async function openLoginEngine(t: TestStore, sms: SmsSender): Promise<LoginEngine> {
+  const authStore = t.store.openAuthStore(() => undefined);
+  const site = new SiteConfig({ settings: t.store.settings, gateways: t.store.gateways, revisions: authStore, onError: () => undefined });
+  await site.refresh(true);
+  const service = new LoginService({
+    store: authStore,
+    pins: new PinCheckQueue(t.pins),
+    sms,
+    settings: site,
+    clock: { now: () => t.clock.now },
+    events: quietEvents,
+    directory: new RealmNameDirectory(),
+    recentFailures: new RecentFailures(),
+  });
+  return {
+    async authenticate(request) {
+      await site.refresh();
+      return service.authenticate(request);
+    },
+    close: () => authStore.close(),
+  };
+}
