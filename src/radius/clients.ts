@@ -28,12 +28,17 @@ interface Entry {
 
 /** '::ffff:192.0.2.1' (a v4 peer on a dual-stack socket) is matched as 192.0.2.1. */
 export function normaliseAddress(address: string): string {
+  if (address.length < 7 || address[0] !== ':') return address; // the common case, no regex
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return mapped?.[1] ?? address;
 }
 
+/** Addresses remembered with their client (or none); a NAS sends from a handful of addresses. */
+const MATCH_CACHE_LIMIT = 10_000;
+
 export class ClientTable {
   private readonly entries: Entry[];
+  private readonly matched = new Map<string, RadiusClient | null>();
 
   constructor(
     clients: ReadonlyArray<Pick<RadiusClientConfig, 'name' | 'address' | 'secret'> & Partial<RadiusClientConfig>>,
@@ -62,6 +67,16 @@ export class ClientTable {
   }
 
   match(address: string): RadiusClient | undefined {
+    // BlockList.check allocates per call; the answer for an address never changes.
+    const known = this.matched.get(address);
+    if (known !== undefined) return known ?? undefined;
+    const client = this.lookup(address);
+    if (this.matched.size >= MATCH_CACHE_LIMIT) this.matched.clear();
+    this.matched.set(address, client ?? null);
+    return client;
+  }
+
+  private lookup(address: string): RadiusClient | undefined {
     const normalised = normaliseAddress(address);
     const family = isIP(normalised) === 4 ? 'ipv4' : 'ipv6';
     return this.entries.find((e) => e.family === family && e.list.check(normalised, family))?.client;

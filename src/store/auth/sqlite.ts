@@ -1,13 +1,14 @@
 // The login hot path on the embedded SQLite store: its own connection, statements prepared
 // once, and group commit. better-sqlite3 is synchronous, so a unit's statements run at once,
 // in order, inside one IMMEDIATE transaction per turn of the event loop (a SAVEPOINT each);
-// the transaction commits (fsync, synchronous=FULL) when the turn ends and only then are
-// the units' promises resolved, so no reply reports what is not on disk.
+// the transaction commits when the turn ends, the WAL is synced to disk on the thread pool,
+// and only then are the units' promises resolved, so no reply reports what is not on disk.
 //
 // This connection never waits for a lock inside SQLite (busy_timeout 0): a lock held by
 // another process (the CLI, a backup, an sqlite3 shell) makes BEGIN fail at once, and the
 // units wait, without blocking the event loop, until it is free or their deadline passes.
 import Database from 'better-sqlite3';
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreUnavailable } from '../../core/errors.js';
 import type { Challenge, Token } from '../../core/model.js';
@@ -20,6 +21,11 @@ import type { TokenDecoder, TokenRow } from '../tokens.js';
 const RETRY_MS = 5;
 /** How long a unit without a deadline (CLI, maintenance) waits for another process's lock. */
 const DEFAULT_WAIT_MS = 5_000;
+
+interface Batch {
+  readonly resolve: Array<() => void>;
+  readonly reject: Array<(err: unknown) => void>;
+}
 
 interface Waiting {
   /** The unit's statements; run synchronously inside the batch transaction. */
@@ -37,26 +43,41 @@ export function isBusy(err: unknown): boolean {
 export class SqliteAuthStore implements AuthStore {
   private readonly db: Database.Database;
   private readonly statements: Record<StatementName, Database.Statement>;
+  /** Transaction control, prepared like the rest: exec() would parse the SQL every time. */
+  private readonly control: Record<'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit' | 'rollback', Database.Statement>;
   private readonly waiting: Waiting[] = [];
   private batch: Array<() => void> = [];
   private batchFailures: Array<(err: unknown) => void> = [];
   private inTransaction = false;
+  private readonly awaitingSync: Batch[] = [];
+  private syncing = false;
+  private walFd: number | undefined;
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
-    filename: string,
+    private readonly filename: string,
     private readonly decoder: TokenDecoder,
     private readonly now: () => number = Date.now,
   ) {
     this.db = new Database(filename);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 0');
-    this.db.pragma('synchronous = FULL');
+    // Commits write the WAL without an fsync on this thread; durable() syncs it off the
+    // event loop before any reply of the batch leaves (checkpoints sync as under NORMAL).
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.statements = Object.fromEntries(
       Object.entries(SQLITE_STATEMENTS).map(([name, sql]) => [name, this.db.prepare(sql)]),
     ) as Record<StatementName, Database.Statement>;
+    this.control = {
+      begin: this.db.prepare('BEGIN IMMEDIATE'),
+      savepoint: this.db.prepare('SAVEPOINT unit'),
+      release: this.db.prepare('RELEASE unit'),
+      rollbackTo: this.db.prepare('ROLLBACK TO unit'),
+      commit: this.db.prepare('COMMIT'),
+      rollback: this.db.prepare('ROLLBACK'),
+    };
   }
 
   byUser(username: string, realm: string): Promise<Token[]> {
@@ -97,11 +118,12 @@ export class SqliteAuthStore implements AuthStore {
 
   async close(): Promise<void> {
     this.closed = true;
-    // Let the open batch commit, and fail what still waits for a lock.
-    while (this.inTransaction) await sleep(1);
+    // Let the open batch commit and reach the disk, and fail what still waits for a lock.
+    while (this.inTransaction || this.syncing) await sleep(1);
     clearTimeout(this.retry);
     for (const w of this.waiting.splice(0)) w.reject(new StoreUnavailable('the store is closing'));
     this.db.close();
+    if (this.walFd !== undefined) closeSync(this.walFd);
   }
 
   /** Runs what waits inside the turn's transaction, opening it when needed. */
@@ -109,7 +131,7 @@ export class SqliteAuthStore implements AuthStore {
     if (this.waiting.length === 0) return;
     if (!this.inTransaction) {
       try {
-        this.db.exec('BEGIN IMMEDIATE');
+        this.control.begin.run();
       } catch (err) {
         if (!isBusy(err)) {
           for (const w of this.waiting.splice(0)) w.reject(err);
@@ -125,14 +147,14 @@ export class SqliteAuthStore implements AuthStore {
   }
 
   private apply(w: Waiting): void {
-    this.db.exec('SAVEPOINT unit');
+    this.control.savepoint.run();
     let result: WriteResult;
     try {
       result = w.run();
-      this.db.exec('RELEASE unit');
+      this.control.release.run();
     } catch (err) {
-      this.db.exec('ROLLBACK TO unit');
-      this.db.exec('RELEASE unit');
+      this.control.rollbackTo.run();
+      this.control.release.run();
       w.reject(err);
       return;
     }
@@ -159,26 +181,47 @@ export class SqliteAuthStore implements AuthStore {
   }
 
   private commitBatch(): void {
-    const done = this.batch;
-    const failed = this.batchFailures;
+    const batch: Batch = { resolve: this.batch, reject: this.batchFailures };
     this.batch = [];
     this.batchFailures = [];
     try {
-      this.db.exec('COMMIT');
+      this.control.commit.run();
     } catch (err) {
       try {
-        this.db.exec('ROLLBACK');
+        this.control.rollback.run();
       } catch {
         /* the transaction is gone already */
       }
       this.inTransaction = false;
-      for (const fail of failed) fail(err);
+      for (const fail of batch.reject) fail(err);
       this.pump();
       return;
     }
     this.inTransaction = false;
-    for (const resolve of done) resolve();
+    this.durable(batch);
     this.pump();
+  }
+
+  /**
+   * Group commit: the batch's replies leave once its WAL frames are on disk. One fdatasync
+   * runs at a time, on libuv's thread pool; batches committed meanwhile share the next one.
+   */
+  private durable(batch: Batch): void {
+    this.awaitingSync.push(batch);
+    if (this.syncing) return;
+    this.syncing = true;
+    const batches = this.awaitingSync.splice(0);
+    fdatasync(this.walDescriptor(), (err) => {
+      this.syncing = false;
+      for (const b of batches) for (const settle of err ? b.reject : b.resolve) (settle as (e?: unknown) => void)(err);
+      if (this.awaitingSync.length > 0) this.durable(this.awaitingSync.pop()!);
+    });
+  }
+
+  private walDescriptor(): number {
+    // The WAL exists from the first commit on and is never removed while this connection is open.
+    this.walFd ??= openSync(`${this.filename}-wal`, 'r');
+    return this.walFd;
   }
 
   /** Another process holds the write lock: fail what is past its deadline, try again shortly. */
