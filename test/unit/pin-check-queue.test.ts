@@ -1,0 +1,101 @@
+// The PIN-check queue's scheduling: bounded waiting work, shedding by deadline and by
+// overload (suspects first), the overload signal, and shutdown. The hasher is the real
+// PinHasher's interface with the completion of each hash in the test's hands, so every
+// ordering below is exact rather than a matter of timing.
+import { describe, expect, it } from 'vitest';
+import { RequestShed } from '../../src/core/errors.js';
+import { PinCheckQueue } from '../../src/crypto/pin-check-queue.js';
+import { PinHasher } from '../../src/crypto/pin-hash.js';
+
+/** A PinHasher whose hashes finish when the test says so, `ms` of fake time each. */
+class SteppedHasher extends PinHasher {
+  readonly started: string[] = [];
+  private readonly pending: Array<() => void> = [];
+  constructor(private readonly clock: { now: number }, private readonly ms: number) {
+    super(Buffer.alloc(32));
+  }
+  override verify(pin: string): Promise<boolean> {
+    this.started.push(pin);
+    return new Promise((resolve) => this.pending.push(() => resolve(pin === 'right')));
+  }
+  /** Finishes the oldest running hash after `ms` of fake time. */
+  async finishOne(): Promise<void> {
+    this.clock.now += this.ms;
+    this.pending.shift()?.();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+const HASH = 'scrypt$14$c2FsdA==$aGFzaA==';
+
+function setUp(options: { parallelism?: number; maxQueuedSeconds?: number; ms?: number } = {}) {
+  const clock = { now: 1_000_000 };
+  const hasher = new SteppedHasher(clock, options.ms ?? 100);
+  const queue = new PinCheckQueue(hasher, { parallelism: options.parallelism ?? 1, maxQueuedSeconds: options.maxQueuedSeconds ?? 1, now: () => clock.now });
+  return { clock, hasher, queue };
+}
+
+const outcome = (p: Promise<boolean>) => p.then((v) => (v ? 'right' : 'wrong'), (e: unknown) => (e instanceof RequestShed ? `shed:${e.why}` : 'error'));
+
+describe('PIN-check queue', () => {
+  it('runs at most `parallelism` hashes at once, the rest in arrival order', async () => {
+    const { hasher, queue } = setUp({ parallelism: 2, maxQueuedSeconds: 60 });
+    const results = ['a', 'b', 'c', 'd'].map((pin) => outcome(queue.verify(pin, HASH)));
+    expect(hasher.started).toEqual(['a', 'b']);
+    await hasher.finishOne();
+    expect(hasher.started).toEqual(['a', 'b', 'c']);
+    for (let i = 0; i < 3; i++) await hasher.finishOne();
+    expect(await Promise.all(results)).toEqual(['wrong', 'wrong', 'wrong', 'wrong']);
+    expect(hasher.started).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('lets normal checks pass suspect ones, and sheds suspects first when the bound is reached', async () => {
+    // One hash at a time, 100 ms each once learnt, 1 s of waiting work at most: ~10 waiting.
+    const { hasher, queue } = setUp({ parallelism: 1, maxQueuedSeconds: 1, ms: 100 });
+    const first = outcome(queue.verify('first', HASH));
+    await hasher.finishOne(); // learns 100 ms per hash
+    expect(await first).toBe('wrong');
+    const running = outcome(queue.verify('running', HASH));
+    const flood = Array.from({ length: 30 }, (_, i) => outcome(queue.verify(`guess${i}`, HASH, { priority: 'suspect' })));
+    expect(queue.overloaded()).toBe(true);
+    const login = outcome(queue.verify('right', HASH, { priority: 'normal' }));
+    await hasher.finishOne();
+    // The normal check goes next, ahead of every suspect still waiting.
+    expect(hasher.started.slice(0, 3)).toEqual(['first', 'running', 'right']);
+    await hasher.finishOne();
+    expect(await login).toBe('right');
+    expect(await running).toBe('wrong');
+    const flooded = await Promise.all(flood.slice(0, 15));
+    // The oldest suspects were shed to keep the waiting work within its bound.
+    expect(flooded.filter((o) => o === 'shed:overload').length).toBeGreaterThanOrEqual(15);
+    while (queue.waiting > 0) await hasher.finishOne();
+    await hasher.finishOne();
+    expect(queue.overloaded()).toBe(false);
+    expect(queue.shed.overload).toBeGreaterThanOrEqual(19);
+  });
+
+  it('sheds a check whose deadline passes while it waits, without computing it', async () => {
+    const { clock, hasher, queue } = setUp({ parallelism: 1, maxQueuedSeconds: 60, ms: 100 });
+    const first = outcome(queue.verify('first', HASH));
+    const late = outcome(queue.verify('late', HASH, { deadline: clock.now + 150 }));
+    const patient = outcome(queue.verify('patient', HASH, { deadline: clock.now + 10_000 }));
+    await hasher.finishOne(); // 100 ms pass: 'late' could not finish before its deadline
+    expect(await late).toBe('shed:deadline');
+    expect(hasher.started).toEqual(['first', 'patient']);
+    await hasher.finishOne();
+    expect(await first).toBe('wrong');
+    expect(await patient).toBe('wrong');
+  });
+
+  it('sheds everything waiting at close, lets the running hash finish, and refuses new work', async () => {
+    const { hasher, queue } = setUp({ parallelism: 1, maxQueuedSeconds: 60 });
+    const running = outcome(queue.verify('right', HASH));
+    const waiting = [outcome(queue.verify('a', HASH)), outcome(queue.verify('b', HASH))];
+    queue.close();
+    expect(await Promise.all(waiting)).toEqual(['shed:shutdown', 'shed:shutdown']);
+    await hasher.finishOne();
+    expect(await running).toBe('right');
+    expect(await outcome(queue.verify('c', HASH))).toBe('shed:shutdown');
+    expect(hasher.started).toEqual(['right']);
+  });
+});
