@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { TokenAdmin, viewToken } from '../core/token-admin.js';
+import { TokenAdmin, viewToken } from '../app/token-admin.js';
 import { json, table, type Io } from './output.js';
 import type { WithRuntime } from './context.js';
 

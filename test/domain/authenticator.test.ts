@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuthRequest, AuthResult } from '../../src/core/login/request.js';
 import { openLoginEngine, type LoginEngine } from '../helpers/login-engine.js';
 import { Messages } from '../../src/core/messages.js';
-import { TokenAdmin } from '../../src/core/token-admin.js';
+import { TokenAdmin } from '../../src/app/token-admin.js';
 import type { SmsSender } from '../../src/core/ports.js';
 import { RFC4226_HOTP, RFC4226_KEY } from '../helpers/fs.js';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';

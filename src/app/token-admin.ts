@@ -1,10 +1,11 @@
-// Enrollment and administration of SMS tokens (what the CLI's `token` commands do).
+// Enrollment and administration of SMS tokens: the application layer the CLI's `token`
+// commands use (and the HTTP admin API will), over the store's repositories.
 import { SmsOtpError } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import type { PinHasher } from '../crypto/pin-hash.js';
 import { newSerial } from '../crypto/random.js';
 import type { Store } from '../store/index.js';
-import { HASHLIBS, OTP_LENGTHS, type HashLib, type OtpLength, type Token } from './model.js';
+import { HASHLIBS, OTP_LENGTHS, type HashLib, type OtpLength, type Token } from '../core/model.js';
 
 export class TokenAdminError extends SmsOtpError {
   override name = 'TokenAdminError';
