@@ -1,0 +1,42 @@
+// Every error an operator can meet has a stable code under the one error base, is printed
+// without a stack trace, and is documented in the README's table of codes.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { TokenAdminError } from '../../src/app/token-admin.js';
+import { UsageError } from '../../src/cli/output.js';
+import { ConfigError } from '../../src/config/load.js';
+import { RequestShed, StoreUnavailable } from '../../src/core/errors.js';
+import { KeyFileError } from '../../src/crypto/keyfile.js';
+import { DecryptionError } from '../../src/crypto/secretbox.js';
+import { isExpectedError, SmsOtpError } from '../../src/errors.js';
+import { GatewayError } from '../../src/gateways/provider.js';
+import { SettingError } from '../../src/settings/registry.js';
+import { KeyMismatchError } from '../../src/store/key-check.js';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+const errors: SmsOtpError[] = [
+  new ConfigError('x'),
+  new KeyFileError('x'),
+  new KeyMismatchError('x'),
+  new DecryptionError('x'),
+  new SettingError('x'),
+  new UsageError('x'),
+  new TokenAdminError('x'),
+  new GatewayError('gw', 'x'),
+  new StoreUnavailable('x'),
+  new RequestShed('deadline'),
+];
+
+describe('error codes', () => {
+  it.each(errors.map((e) => [e.name, e]))('%s has a stable, documented code and prints as one line', (_name, err) => {
+    expect(err).toBeInstanceOf(SmsOtpError);
+    expect(err.code).toMatch(/^ERR_[A-Z_]+$/);
+    expect(isExpectedError(err)).toBe(true);
+    expect(readme).toContain(`\`${err.code}\``);
+  });
+
+  it('does not take a plain Error for an expected one', () => {
+    expect(isExpectedError(new Error('boom'))).toBe(false);
+  });
+});
