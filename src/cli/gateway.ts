@@ -22,7 +22,7 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
         if (!isModuleName(opts.module)) throw new UsageError(`--module must be one of ${MODULES.join(', ')}`);
         const definition = { identifier: id, description: opts.description, module: opts.module, options: opts.option, headers: opts.header };
         // Building the provider checks its options now rather than at the first login.
-        const provider = GatewayRegistry.instantiate(definition, providerContext(rt));
+        const provider = await GatewayRegistry.instantiate(definition, providerContext(rt));
         await provider.close();
         await rt.store.gateways.set(definition);
       }),

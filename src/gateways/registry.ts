@@ -4,27 +4,22 @@
 import { createHash } from 'node:crypto';
 import type { SmsSender } from '../core/ports.js';
 import type { GatewayDefinition } from '../store/gateways.js';
-import { createFirebaseProvider } from './firebase.js';
-import { createHttpProvider } from './http.js';
 import { GatewayError, type ProviderContext, type ProviderFactory, type SmsProvider } from './provider.js';
-import { createModemProvider } from './modem.js';
-import { createScriptProvider } from './script.js';
-import { createSipgateProvider } from './sipgate.js';
-import { createSmppProvider } from './smpp.js';
-import { createSmtpProvider } from './smtp.js';
 
 /** Module names as operators write them in `gateway set --module`. */
 export const MODULES = ['http', 'sipgate', 'smtp', 'smpp', 'script', 'modem', 'firebase'] as const;
 export type ModuleName = (typeof MODULES)[number];
 
-const FACTORIES: Record<ModuleName, ProviderFactory> = {
-  http: createHttpProvider,
-  script: createScriptProvider,
-  smtp: createSmtpProvider,
-  sipgate: createSipgateProvider,
-  smpp: createSmppProvider,
-  modem: createModemProvider,
-  firebase: createFirebaseProvider,
+// Loaded on first use: a site uses one or two modules, and the clients of the others
+// (nodemailer, serialport, the smpp stack, undici) cost ~15 MB of memory each daemon.
+const FACTORIES: Record<ModuleName, () => Promise<ProviderFactory>> = {
+  http: async () => (await import('./http.js')).createHttpProvider,
+  script: async () => (await import('./script.js')).createScriptProvider,
+  smtp: async () => (await import('./smtp.js')).createSmtpProvider,
+  sipgate: async () => (await import('./sipgate.js')).createSipgateProvider,
+  smpp: async () => (await import('./smpp.js')).createSmppProvider,
+  modem: async () => (await import('./modem.js')).createModemProvider,
+  firebase: async () => (await import('./firebase.js')).createFirebaseProvider,
 };
 
 export function isModuleName(name: string): name is ModuleName {
@@ -33,7 +28,8 @@ export function isModuleName(name: string): name is ModuleName {
 
 interface Cached {
   fingerprint: string;
-  provider: SmsProvider;
+  /** A promise, so that concurrent first sends build the provider once. */
+  provider: Promise<SmsProvider>;
 }
 
 const fingerprint = (def: GatewayDefinition) =>
@@ -53,11 +49,11 @@ export class GatewayRegistry implements SmsSender {
   ) {}
 
   /** Builds (and so validates) a provider for a definition without caching it. */
-  static instantiate(definition: GatewayDefinition, context: ProviderContext): SmsProvider {
+  static async instantiate(definition: GatewayDefinition, context: ProviderContext): Promise<SmsProvider> {
     if (!isModuleName(definition.module)) {
       throw new GatewayError(definition.identifier, `unknown module '${definition.module}'; one of ${MODULES.join(', ')}`);
     }
-    return FACTORIES[definition.module](definition, context);
+    return (await FACTORIES[definition.module]())(definition, context);
   }
 
   async send(identifier: string, phone: string, message: string): Promise<void> {
@@ -65,10 +61,10 @@ export class GatewayRegistry implements SmsSender {
     if (!definition) {
       throw new GatewayError(identifier, `no such gateway; define it with 'gateway set ${identifier} --module ...'`);
     }
-    await this.provider(definition).send(phone, message);
+    await (await this.provider(definition)).send(phone, message);
   }
 
-  private provider(definition: GatewayDefinition): SmsProvider {
+  private provider(definition: GatewayDefinition): Promise<SmsProvider> {
     let print = this.fingerprints.get(definition);
     if (print === undefined) {
       print = fingerprint(definition);
@@ -78,13 +74,17 @@ export class GatewayRegistry implements SmsSender {
     if (cached?.fingerprint === print) return cached.provider;
     const provider = GatewayRegistry.instantiate(definition, this.context);
     this.cache.set(definition.identifier, { fingerprint: print, provider });
-    if (cached) void cached.provider.close().catch(() => undefined);
+    // A definition that failed to build is not kept: the next send tries again.
+    provider.catch(() => {
+      if (this.cache.get(definition.identifier)?.provider === provider) this.cache.delete(definition.identifier);
+    });
+    if (cached) void cached.provider.then((p) => p.close()).catch(() => undefined);
     return provider;
   }
 
   async close(): Promise<void> {
     const providers = [...this.cache.values()].map((c) => c.provider);
     this.cache.clear();
-    await Promise.allSettled(providers.map((p) => p.close()));
+    await Promise.allSettled(providers.map(async (p) => (await p).close()));
   }
 }
