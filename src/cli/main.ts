@@ -41,6 +41,8 @@ export function buildProgram(io: Io): Command {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
           daemon.stop().then(resolve, resolve);
+          // Whatever handle is still open (a hung connection) does not keep the process alive.
+          setTimeout(() => process.exit(process.exitCode ?? 0), 11_000).unref();
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);

@@ -19,6 +19,19 @@ import { openRuntime, providerContext } from './runtime.js';
 const PURGE_INTERVAL_MS = 5_000;
 /** Requests in flight get this long to finish at SIGTERM; queued PIN checks are shed at once. */
 const STOP_GRACE_MS = 8_000;
+/** Then connections get this long to close: 10 s in all, below systemd's TimeoutStopSec (15). */
+const CLOSE_GRACE_MS = 2_000;
+
+/** True when all settled in time. */
+async function settledWithin(ms: number, work: Array<Promise<unknown>>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const done = await Promise.race([Promise.allSettled(work).then(() => true as const), timeout]);
+  clearTimeout(timer);
+  return done;
+}
 
 export interface Daemon {
   readonly server: RadiusServer;
@@ -112,9 +125,9 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       pins.close();
       await server.stop(STOP_GRACE_MS);
       site.stop();
-      await gateways.close();
-      await authStore.close();
-      await runtime.close();
+      // A store or gateway that hangs must not hold the exit past the unit's stop timeout.
+      const closed = await settledWithin(CLOSE_GRACE_MS, [gateways.close(), authStore.close(), runtime.close()]);
+      if (!closed) log.warn({ seconds: CLOSE_GRACE_MS / 1000 }, 'store or gateway connections did not close in time; exiting anyway');
       log.info({ counters: server.stats.snapshot(), shed: pins.shed }, 'sms-otp-radiusd stopped');
     },
   };
