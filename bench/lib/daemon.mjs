@@ -1,0 +1,216 @@
+// sms-otp-radiusd under test: a throw-away store (SQLite file or PostgreSQL database),
+// users enrolled through the dist/ API, and the daemon started as its own process.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parentPid } from './proc.mjs';
+import { exitWithin, freeUdpPort, killOnExit, waitUntilAnswering } from './util.mjs';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * The dist/ modules the bench needs. The daemon's internals are being moved around, so
+ * the token administration is looked for where its source lives now (src/core or src/auth).
+ */
+export async function loadDist() {
+  const candidates = ['app/token-admin', 'auth/token-admin'].filter((m) => existsSync(path.join(ROOT, 'dist', `${m}.js`)));
+  // A stale dist/ file of a moved module stays behind after tsc: prefer the one whose source exists.
+  candidates.sort((a, b) => Number(existsSync(path.join(ROOT, 'src', `${b}.ts`))) - Number(existsSync(path.join(ROOT, 'src', `${a}.ts`))));
+  if (candidates.length === 0) throw new Error('dist/ has no token-admin.js: run `npm run build`');
+  const load = (m) => import(pathToFileURL(path.join(ROOT, 'dist', `${m}.js`)).href);
+  const [{ openRuntime }, { TokenAdmin }, { PinHasher }] = await Promise.all([
+    load('daemon/runtime'),
+    load(candidates[0]),
+    load('crypto/pin-hash'),
+  ]);
+  return { openRuntime, TokenAdmin, PinHasher };
+}
+
+/** A throw-away database on the local PostgreSQL server. */
+async function createPgDatabase() {
+  const { default: pg } = await import('pg');
+  const name = `smsotp_bench_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    /** The postmaster's pid (the parent of our backend), to find the server processes for the DB CPU column. */
+    async postmasterPid() {
+      const c = new pg.Client({ connectionString: url.toString() });
+      await c.connect();
+      try {
+        const { rows } = await c.query('SELECT pg_backend_pid() AS pid');
+        return parentPid(Number(rows[0].pid));
+      } finally {
+        await c.end();
+      }
+    },
+    async drop() {
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** Runs `fn` over `items` with at most `parallel` at a time. */
+async function eachLimited(items, parallel, fn) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(parallel, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
+
+let phoneCounter = 0;
+
+/**
+ * Users of one set: name, PIN and phone. `kdfCost` is the pin.kdf_cost their PINs are
+ * hashed at. `sharedHash` hashes one PIN once for the whole set, at `kdfCost` even below
+ * the setting's minimum of 10: for users whose PIN is checked only outside the timed part
+ * (to open challenges for round 2 and the memory row), where enrolment and round-1 time
+ * matter and the PIN cost does not.
+ */
+export function userSet(prefix, count, kdfCost, { sharedHash = false } = {}) {
+  const users = Array.from({ length: count }, (_, i) => ({
+    name: `${prefix}${i}`,
+    pin: sharedHash ? `${prefix}pin` : `${prefix}pin${i}`,
+    phone: `+1555${String(phoneCounter++).padStart(7, '0')}`,
+  }));
+  return Object.assign(users, { kdfCost, sharedHash, prefix });
+}
+
+/** Prepares the store (schema, gateway, settings, users) in `dir`, returns the config path and store handle. */
+export async function prepareStore({ kind, dir, secret, smsPort, sets, dist, log = () => {} }) {
+  mkdirSync(path.join(dir, 'scripts'), { recursive: true });
+  const pg = kind === 'pg' ? await createPgDatabase() : undefined;
+  const port = await freeUdpPort();
+  const config = path.join(dir, 'bench.yaml');
+  writeFileSync(
+    config,
+    [
+      pg ? `database: { client: pg, url: "${pg.url}" }` : `database: { client: sqlite, filename: "${path.join(dir, 'store.sqlite')}" }`,
+      `secrets: { keyfile: "${path.join(dir, 'encryption.key')}" }`,
+      // reject_delay 0: measure the work, not the deliberate delay of a reject.
+      // require_message_authenticator no: the bench's Access-Requests are unsigned (Status-Server is signed).
+      `radius: { reject_delay: 0, listen: [ { host: 127.0.0.1, port: ${port} } ], ` +
+        `clients: [ { name: bench, address: 127.0.0.1/32, secret: "${secret}", require_message_authenticator: no } ] }`,
+      `providers: { script_directory: "${path.join(dir, 'scripts')}" }`,
+      'log: { level: warn }',
+      '',
+    ].join('\n'),
+  );
+
+  // Created here so the runtime does not log (on stdout) that it created one.
+  writeFileSync(path.join(dir, 'encryption.key'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  let rt;
+  try {
+    rt = await dist.openRuntime(config, { migrate: true, logLevel: 'warn' });
+  } catch (err) {
+    await pg?.drop();
+    throw err;
+  }
+  try {
+    await rt.store.gateways.set({
+      identifier: 'bench',
+      description: 'bench SMS sink',
+      module: 'http',
+      headers: {},
+      options: { URL: `http://127.0.0.1:${smsPort}/`, to: '{phone}', text: '{otp}' },
+    });
+    await rt.store.settings.set('sms.identifier', 'bench');
+    // The flood and wrong-PIN rows fail the same tokens many times; they must not lock.
+    await rt.store.settings.set('token.default_maxfail', '1000');
+    for (const set of sets) {
+      const started = performance.now();
+      await enrollSet(rt, dist, set);
+      log(`  enrolled ${set.length} users ${set.prefix}* at pin.kdf_cost ${set.kdfCost} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    }
+    await rt.store.settings.set('pin.kdf_cost', '14'); // back to the default for anything hashed later
+  } catch (err) {
+    await rt.close();
+    await pg?.drop();
+    throw err;
+  }
+  await rt.close();
+  return { config, port, pg };
+}
+
+async function enrollSet(rt, dist, set) {
+  await rt.store.settings.set('pin.kdf_cost', String(Math.max(10, set.kdfCost)));
+  let pins = rt.pins;
+  if (set.sharedHash) {
+    const hash = rt.pins.hash(set[0].pin, set.kdfCost);
+    pins = Object.create(rt.pins, { hash: { value: () => hash } });
+  }
+  const admin = new dist.TokenAdmin(rt.store, pins);
+  await eachLimited(set, 8, (u) =>
+    admin.enroll({ username: u.name, phone: u.phone, pin: u.pin, otpKeyHex: randomBytes(20).toString('hex'), serial: `B${u.name}` }),
+  );
+}
+
+/** Changes a store setting while the daemon runs (as the CLI would). */
+export async function setSetting(dist, config, key, value) {
+  const rt = await dist.openRuntime(config, { migrate: false, logLevel: 'warn' });
+  try {
+    await rt.store.settings.set(key, String(value));
+  } finally {
+    await rt.close();
+  }
+}
+
+/** Starts `sms-otp-radiusd serve`; its log goes to a file in `dir`. */
+export async function startDaemon({ dir, config, port, secret }) {
+  const logFile = path.join(dir, 'daemon.log');
+  const fd = openSync(logFile, 'a');
+  const child = killOnExit(
+    spawn(process.execPath, [path.join(ROOT, 'bin/sms-otp-radiusd.js'), 'serve', '--config', config], { stdio: ['ignore', fd, fd] }),
+  );
+  closeSync(fd);
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  const tail = () => {
+    try {
+      const text = readFileSync(logFile, 'utf8');
+      return text.slice(-4000);
+    } catch {
+      return '';
+    }
+  };
+  try {
+    await waitUntilAnswering(port, Buffer.from(secret), { exited, name: 'sms-otp-radiusd' });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${err.message}\n${tail()}`);
+  }
+  return {
+    name: 'sms-otp-radiusd',
+    pid: child.pid,
+    port,
+    child,
+    logFile,
+    tail,
+    logBytes: () => (existsSync(logFile) ? statSync(logFile).size : 0),
+    get running() {
+      return !exited();
+    },
+    /** SIGTERM; resolves with the ms until it exited, or undefined if it had to be killed after `killAfterMs`. */
+    async stop(killAfterMs = 30_000) {
+      if (exited()) return 0;
+      const t = performance.now();
+      child.kill('SIGTERM');
+      if (await exitWithin(child, killAfterMs)) return performance.now() - t;
+      child.kill('SIGKILL');
+      await exitWithin(child, 5000);
+      return undefined;
+    },
+  };
+}
