@@ -11,7 +11,7 @@ import { RequestShed } from '../core/errors.js';
 import type { AuthRequest, AuthResult } from '../core/login/request.js';
 import { isExpectedError } from '../errors.js';
 import { ClientTable, normaliseAddress, type RadiusClient } from './clients.js';
-import { DuplicateCache } from './duplicates.js';
+import { DuplicateCache, type DuplicateTicket } from './duplicates.js';
 import { answerAccessRequest, type AccessRequestHandler } from './handlers/access-request.js';
 import { answerStatusServer } from './handlers/status-server.js';
 import { Attr, Code, MalformedPacket, encodeResponse, parsePacket, splitText, type RadiusPacket, type RawAttribute } from './packet.js';
@@ -161,15 +161,14 @@ export class RadiusServer {
       return;
     }
 
-    const key = DuplicateCache.key(address, peer.port, packet.identifier, packet.authenticator);
-    const seen = this.duplicates.check(key);
+    const seen = this.duplicates.check(address, peer.port, packet.identifier, packet.authenticator);
     if (seen.kind !== 'new') {
       counters.duplicates++;
       if (seen.kind === 'answered' && seen.reply) this.send(socket, seen.reply, peer);
       return;
     }
     const deadline = this.now() + client.maxRequestTimeMs;
-    const work = this.accessRequest(socket, packet, client, address, peer, key, deadline);
+    const work = this.accessRequest(socket, packet, client, address, peer, seen.ticket, deadline);
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
   }
@@ -180,7 +179,7 @@ export class RadiusServer {
     client: RadiusClient,
     address: string,
     peer: dgram.RemoteInfo,
-    key: string,
+    ticket: DuplicateTicket,
     deadline: number,
   ): Promise<void> {
     let response: Buffer | undefined;
@@ -188,7 +187,7 @@ export class RadiusServer {
       response = await answerAccessRequest(this.accessRequests, packet, client, address, deadline);
     } catch (err) {
       // Nothing cached: a retransmission gets a fresh try (the store may be back by then).
-      this.duplicates.forget(key);
+      this.duplicates.forget(ticket);
       if (err instanceof RequestShed) {
         this.stats.of(client.name).shed++;
         return;
@@ -205,7 +204,7 @@ export class RadiusServer {
     }
     if (response?.[0] === Code.AccessReject && this.options.rejectDelayMs) await sleep(this.options.rejectDelayMs);
     if (response) this.send(socket, response, peer);
-    this.duplicates.complete(key, response);
+    this.duplicates.complete(ticket, response);
   }
 
   private send(socket: dgram.Socket, datagram: Buffer, peer: dgram.RemoteInfo): void {

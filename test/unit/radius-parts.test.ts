@@ -15,27 +15,56 @@ describe('realm splitting', () => {
 });
 
 describe('DuplicateCache (RFC 5080)', () => {
+  const auth1 = Buffer.alloc(16, 1);
+
   it('reports a request in progress, then its reply, until the lifetime passes', () => {
     let now = 0;
     const cache = new DuplicateCache(30_000, () => now);
-    const key = DuplicateCache.key('192.0.2.1', 1645, 7, Buffer.alloc(16, 1));
-    expect(cache.check(key)).toEqual({ kind: 'new' });
-    expect(cache.check(key)).toEqual({ kind: 'in_progress' });
-    cache.complete(key, Buffer.from('reply'));
+    const first = cache.check('192.0.2.1', 1645, 7, auth1);
+    if (first.kind !== 'new') throw new Error('expected a new request');
+    expect(cache.check('192.0.2.1', 1645, 7, auth1)).toEqual({ kind: 'in_progress' });
+    cache.complete(first.ticket, Buffer.from('reply'));
     now = 29_999;
-    expect(cache.check(key)).toEqual({ kind: 'answered', reply: Buffer.from('reply') });
+    expect(cache.check('192.0.2.1', 1645, 7, auth1)).toEqual({ kind: 'answered', reply: Buffer.from('reply') });
     now = 30_000;
-    expect(cache.check(key)).toEqual({ kind: 'new' });
+    expect(cache.check('192.0.2.1', 1645, 7, auth1).kind).toBe('new');
   });
 
-  it('tells requests apart by source port, Identifier and authenticator', () => {
+  it('tells requests apart by source address, port, Identifier and authenticator', () => {
     const cache = new DuplicateCache(30_000);
-    const auth = Buffer.alloc(16, 1);
-    expect(cache.check(DuplicateCache.key('192.0.2.1', 1, 7, auth)).kind).toBe('new');
-    expect(cache.check(DuplicateCache.key('192.0.2.1', 2, 7, auth)).kind).toBe('new');
-    expect(cache.check(DuplicateCache.key('192.0.2.1', 1, 8, auth)).kind).toBe('new');
-    expect(cache.check(DuplicateCache.key('192.0.2.1', 1, 7, Buffer.alloc(16, 2))).kind).toBe('new');
-    expect(cache.size).toBe(4);
+    expect(cache.check('192.0.2.1', 1, 7, auth1).kind).toBe('new');
+    expect(cache.check('192.0.2.2', 1, 7, auth1).kind).toBe('new');
+    expect(cache.check('192.0.2.1', 2, 7, auth1).kind).toBe('new');
+    expect(cache.check('192.0.2.1', 1, 8, auth1).kind).toBe('new');
+    expect(cache.check('192.0.2.1', 1, 7, Buffer.alloc(16, 2)).kind).toBe('new');
+  });
+
+  it('gives an Identifier reused with a new authenticator the slot; the old request cannot overwrite it', () => {
+    const cache = new DuplicateCache(30_000);
+    const old = cache.check('192.0.2.1', 1, 7, auth1);
+    const replacement = cache.check('192.0.2.1', 1, 7, Buffer.alloc(16, 2));
+    if (old.kind !== 'new' || replacement.kind !== 'new') throw new Error('expected new requests');
+    cache.complete(old.ticket, Buffer.from('old reply'));
+    expect(cache.check('192.0.2.1', 1, 7, Buffer.alloc(16, 2))).toEqual({ kind: 'in_progress' });
+    expect(cache.check('192.0.2.1', 1, 7, auth1).kind).toBe('new'); // the old request is gone
+    expect(cache.size).toBe(1);
+  });
+
+  it('keeps one slot per NAS port and Identifier however many requests pass', () => {
+    const cache = new DuplicateCache(30_000);
+    for (let i = 0; i < 10_000; i++) {
+      const seen = cache.check('192.0.2.1', 1812 + (i % 4), Math.floor(i / 4) % 256, Buffer.from(String(i).padStart(16, '0')));
+      if (seen.kind === 'new') cache.complete(seen.ticket, Buffer.from('r'));
+    }
+    expect(cache.size).toBe(4 * 256);
+  });
+
+  it('forgets a request that failed, so its retransmission is worked on again', () => {
+    const cache = new DuplicateCache(30_000);
+    const first = cache.check('192.0.2.1', 1, 7, auth1);
+    if (first.kind !== 'new') throw new Error('expected a new request');
+    cache.forget(first.ticket);
+    expect(cache.check('192.0.2.1', 1, 7, auth1).kind).toBe('new');
   });
 });
 
