@@ -9,6 +9,17 @@ import { parentPid } from './proc.mjs';
 import { exitWithin, freeUdpPort, killOnExit, waitUntilAnswering } from './util.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
+/**
+ * The memory settings of the shipped systemd unit (NODE_OPTIONS, MALLOC_ARENA_MAX), read
+ * from the unit file itself so that the daemon is measured as it runs in production.
+ */
+function serviceEnvironment() {
+  const unit = readFileSync(path.join(ROOT, 'systemd/sms-otp-radiusd.service'), 'utf8');
+  const env = {};
+  for (const [, key, value] of unit.matchAll(/^Environment=(NODE_OPTIONS|MALLOC_ARENA_MAX)=(.*)$/gm)) env[key] = value;
+  return env;
+}
+
 const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /**
@@ -173,7 +184,10 @@ export async function startDaemon({ dir, config, port, secret }) {
   const logFile = path.join(dir, 'daemon.log');
   const fd = openSync(logFile, 'a');
   const child = killOnExit(
-    spawn(process.execPath, [path.join(ROOT, 'bin/sms-otp-radiusd.js'), 'serve', '--config', config], { stdio: ['ignore', fd, fd] }),
+    spawn(process.execPath, [path.join(ROOT, 'bin/sms-otp-radiusd.js'), 'serve', '--config', config], {
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, ...serviceEnvironment() },
+    }),
   );
   closeSync(fd);
   const exited = () => child.exitCode !== null || child.signalCode !== null;
