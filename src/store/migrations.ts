@@ -8,6 +8,64 @@ interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
+/** WriteUnit (src/core/ports.ts) as JSON in, { outcome, counters } out. */
+const APPLY_UNIT_FUNCTION = `
+CREATE OR REPLACE FUNCTION sms_otp_apply_unit(unit jsonb) RETURNS jsonb AS $fn$
+DECLARE
+  step jsonb;
+  outcome text := 'ok';
+  changed integer;
+  next_counter bigint;
+  counters jsonb := '{}'::jsonb;
+  entry jsonb;
+BEGIN
+  FOR step IN SELECT value FROM jsonb_array_elements(unit->'steps') LOOP
+    CASE step->>'kind'
+    WHEN 'advanceCounter' THEN
+      UPDATE tokens SET counter = counter + 1, updated_at = (step->>'at')::bigint
+        WHERE serial = step->>'serial' RETURNING counter INTO next_counter;
+      IF next_counter IS NULL THEN
+        RAISE EXCEPTION 'token % vanished while sending an SMS', step->>'serial';
+      END IF;
+      counters := counters || jsonb_build_object(step->>'serial', next_counter);
+    WHEN 'insertChallenges' THEN
+      INSERT INTO challenges (transaction_id, serial, counter, username, realm, client, received_count, created_at, expires_at)
+        SELECT c->>'transactionId', c->>'serial', (c->>'counter')::integer, c->>'username', c->>'realm', c->>'client', 0,
+               (c->>'createdAt')::bigint, (c->>'expiresAt')::bigint
+        FROM jsonb_array_elements(step->'challenges') AS c;
+    WHEN 'consumeTransaction' THEN
+      DELETE FROM challenges WHERE transaction_id = step->>'transactionId';
+      GET DIAGNOSTICS changed = ROW_COUNT;
+      IF changed = 0 AND step->>'guard' IS NOT NULL THEN outcome := step->>'guard'; EXIT; END IF;
+    WHEN 'countReceived' THEN
+      UPDATE challenges SET received_count = received_count + 1 WHERE transaction_id = step->>'transactionId';
+    WHEN 'commitOtp' THEN
+      UPDATE tokens SET counter = GREATEST(counter, (step->>'counter')::integer + 1), failcount = 0, last_fail_at = NULL,
+                        last_auth_at = (step->>'at')::bigint, updated_at = (step->>'at')::bigint
+        WHERE serial = step->>'serial' AND ((step->>'allowOlder')::boolean OR counter <= (step->>'counter')::integer);
+      GET DIAGNOSTICS changed = ROW_COUNT;
+      IF changed = 0 AND step->>'guard' IS NOT NULL THEN outcome := step->>'guard'; EXIT; END IF;
+    WHEN 'recordFailure' THEN
+      UPDATE tokens SET failcount = failcount + 1, last_fail_at = (step->>'at')::bigint, updated_at = (step->>'at')::bigint
+        WHERE serial IN (SELECT jsonb_array_elements_text(step->'serials'));
+    WHEN 'clearFailures' THEN
+      UPDATE tokens SET failcount = 0, last_fail_at = NULL, updated_at = (step->>'at')::bigint
+        WHERE serial IN (SELECT jsonb_array_elements_text(step->'serials'));
+    ELSE
+      RAISE EXCEPTION 'unknown write step %', step->>'kind';
+    END CASE;
+  END LOOP;
+  entry := unit->'audit'->outcome;
+  IF entry IS NOT NULL THEN
+    INSERT INTO audit (at, action, username, realm, client, client_address, serials, reason)
+      VALUES ((entry->>'at')::bigint, entry->>'action', entry->>'username', entry->>'realm', entry->>'client',
+              entry->>'clientAddress', array_to_string(ARRAY(SELECT jsonb_array_elements_text(entry->'serials')), ','),
+              entry->>'reason');
+  END IF;
+  RETURN jsonb_build_object('outcome', outcome, 'counters', counters);
+END
+$fn$ LANGUAGE plpgsql`;
+
 const migrations: Migration[] = [
   {
     name: '0001_initial',
@@ -145,6 +203,19 @@ const migrations: Migration[] = [
         t.dropColumn('last_auth_at');
       });
       await knex('store_meta').where({ key: 'config_revision' }).delete();
+    },
+  },
+  {
+    // PostgreSQL only: a request's writes in one round trip. The same steps as
+    // src/store/auth/unit.ts (which SQLite runs in-process); the domain tests run on both.
+    name: '0005_pg_apply_unit',
+    async up(knex) {
+      if (knex.client.config.client !== 'pg') return;
+      await knex.raw(APPLY_UNIT_FUNCTION);
+    },
+    async down(knex) {
+      if (knex.client.config.client !== 'pg') return;
+      await knex.raw('DROP FUNCTION IF EXISTS sms_otp_apply_unit(jsonb)');
     },
   },
 ];

@@ -1,14 +1,14 @@
 // The login hot path on PostgreSQL: its own pool, named prepared statements (parsed once per
-// connection), one transaction per unit. A unit that is only its audit entry (most rejects)
-// is a single statement and needs no BEGIN/COMMIT. Concurrent commits share WAL flushes in
-// PostgreSQL itself (group commit), so many in flight cost little more than one.
+// connection), and a request's writes in one round trip: the unit goes as JSON to a
+// PL/pgSQL function (migration 0005) that runs its steps in one transaction. Concurrent
+// commits share WAL flushes in PostgreSQL itself (group commit).
 import pg from 'pg';
 import type { Challenge, Token } from '../../core/model.js';
 import type { AuthStore, WriteResult, WriteUnit } from '../../core/ports.js';
 import type { TokenDecoder, TokenRow } from '../tokens.js';
 import { challengesWithTokens } from './rows.js';
 import { PG_STATEMENTS, type StatementName } from './statements.js';
-import { unitStatements, type ExecResult } from './unit.js';
+import type { ExecResult } from './unit.js';
 
 export interface PgAuthStoreOptions {
   readonly url: string;
@@ -16,7 +16,7 @@ export interface PgAuthStoreOptions {
   readonly onError: (err: Error) => void;
 }
 
-type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+type Queryable = Pick<pg.Pool, 'query'>;
 
 export class PgAuthStore implements AuthStore {
   private readonly pool: pg.Pool;
@@ -54,37 +54,15 @@ export class PgAuthStore implements AuthStore {
     return (await this.query(this.pool, 'purgeExpired', [now])).changes;
   }
 
+  /** One round trip: the steps run server-side in one implicit transaction (migration 0005). */
   async commit(unit: WriteUnit): Promise<WriteResult> {
-    if (unit.steps.length === 0) return this.drive(this.pool, unit);
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await this.drive(client, unit);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => {
-        broken = rollbackError;
-      });
-      throw err;
-    } finally {
-      // A connection whose rollback failed is not given back to the pool.
-      client.release(broken);
-    }
+    const result = await this.pool.query({ name: 'applyUnit', text: 'SELECT sms_otp_apply_unit($1::jsonb) AS result', values: [JSON.stringify(unit)] });
+    const { outcome, counters } = result.rows[0].result as { outcome: string; counters: Record<string, number> };
+    return { outcome, counters: new Map(Object.entries(counters).map(([serial, counter]) => [serial, Number(counter)])) };
   }
 
   close(): Promise<void> {
     return this.pool.end();
-  }
-
-  private async drive(db: Queryable, unit: WriteUnit): Promise<WriteResult> {
-    const statements = unitStatements(unit);
-    let step = statements.next();
-    while (!step.done) {
-      step = statements.next(await this.query(db, step.value.statement, step.value.params));
-    }
-    return step.value;
   }
 
   private async query(db: Queryable, name: StatementName, values: readonly unknown[]): Promise<ExecResult> {
