@@ -8,7 +8,11 @@ interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-/** WriteUnit (src/core/ports.ts) as JSON in, { outcome, counters } out. */
+/**
+ * sms_otp_apply_unit: a WriteUnit (src/core/ports.ts) as JSON in, { outcome, counters } out.
+ * sms_otp_apply_units: several in one transaction, each in its own subtransaction, so that
+ * the requests of one batch share one commit (one WAL flush).
+ */
 const APPLY_UNIT_FUNCTION = `
 CREATE OR REPLACE FUNCTION sms_otp_apply_unit(unit jsonb) RETURNS jsonb AS $fn$
 DECLARE
@@ -63,6 +67,23 @@ BEGIN
               entry->>'reason');
   END IF;
   RETURN jsonb_build_object('outcome', outcome, 'counters', counters);
+END
+$fn$ LANGUAGE plpgsql;
+
+CREATE OR REPLACE FUNCTION sms_otp_apply_units(units jsonb) RETURNS jsonb AS $fn$
+DECLARE
+  unit jsonb;
+  results jsonb := '[]'::jsonb;
+BEGIN
+  FOR unit IN SELECT value FROM jsonb_array_elements(units) LOOP
+    BEGIN
+      results := results || jsonb_build_array(sms_otp_apply_unit(unit));
+    EXCEPTION WHEN OTHERS THEN
+      -- This unit's writes are rolled back (a subtransaction); the others stand.
+      results := results || jsonb_build_array(jsonb_build_object('error', SQLERRM));
+    END;
+  END LOOP;
+  RETURN results;
 END
 $fn$ LANGUAGE plpgsql`;
 
@@ -206,7 +227,7 @@ const migrations: Migration[] = [
     },
   },
   {
-    // PostgreSQL only: a request's writes in one round trip. The same steps as
+    // PostgreSQL only: requests' writes in one round trip and one commit. The same steps as
     // src/store/auth/unit.ts (which SQLite runs in-process); the domain tests run on both.
     name: '0005_pg_apply_unit',
     async up(knex) {
@@ -215,6 +236,7 @@ const migrations: Migration[] = [
     },
     async down(knex) {
       if (knex.client.config.client !== 'pg') return;
+      await knex.raw('DROP FUNCTION IF EXISTS sms_otp_apply_units(jsonb)');
       await knex.raw('DROP FUNCTION IF EXISTS sms_otp_apply_unit(jsonb)');
     },
   },

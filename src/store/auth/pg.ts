@@ -1,7 +1,7 @@
 // The login hot path on PostgreSQL: its own pool, named prepared statements (parsed once per
-// connection), and a request's writes in one round trip: the unit goes as JSON to a
-// PL/pgSQL function (migration 0005) that runs its steps in one transaction. Concurrent
-// commits share WAL flushes in PostgreSQL itself (group commit).
+// connection) for the reads, and the writes of many requests in one round trip and one
+// commit: the units go as JSON to a PL/pgSQL function (migration 0005) that runs each in
+// its own subtransaction.
 import pg from 'pg';
 import type { Challenge, Token } from '../../core/model.js';
 import type { AuthStore, WriteResult, WriteUnit } from '../../core/ports.js';
@@ -18,8 +18,17 @@ export interface PgAuthStoreOptions {
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
+interface Queued {
+  readonly unit: WriteUnit;
+  readonly resolve: (result: WriteResult) => void;
+  readonly reject: (err: unknown) => void;
+}
+
 export class PgAuthStore implements AuthStore {
   private readonly pool: pg.Pool;
+  private readonly queued: Queued[] = [];
+  private flushing = false;
+  private flushScheduled = false;
 
   constructor(
     options: PgAuthStoreOptions,
@@ -54,11 +63,45 @@ export class PgAuthStore implements AuthStore {
     return (await this.query(this.pool, 'purgeExpired', [now])).changes;
   }
 
-  /** One round trip: the steps run server-side in one implicit transaction (migration 0005). */
-  async commit(unit: WriteUnit): Promise<WriteResult> {
-    const result = await this.pool.query({ name: 'applyUnit', text: 'SELECT sms_otp_apply_unit($1::jsonb) AS result', values: [JSON.stringify(unit)] });
-    const { outcome, counters } = result.rows[0].result as { outcome: string; counters: Record<string, number> };
-    return { outcome, counters: new Map(Object.entries(counters).map(([serial, counter]) => [serial, Number(counter)])) };
+  /**
+   * Group commit: the units of one turn of the event loop go to PostgreSQL as one call, one
+   * transaction, one WAL flush. One batch is in flight at a time (batches of one daemon
+   * never wait for each other's row locks); units arriving meanwhile form the next batch.
+   */
+  commit(unit: WriteUnit): Promise<WriteResult> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ unit, resolve, reject });
+      if (!this.flushing && !this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = this.queued.splice(0);
+    if (batch.length === 0) return;
+    this.flushing = true;
+    try {
+      const result = await this.pool.query({
+        name: 'applyUnits',
+        text: 'SELECT sms_otp_apply_units($1::jsonb) AS results',
+        values: [JSON.stringify(batch.map((b) => b.unit))],
+      });
+      const results = result.rows[0].results as Array<{ outcome: string; counters: Record<string, number> } | { error: string }>;
+      batch.forEach((b, i) => {
+        const r = results[i];
+        if (!r) b.reject(new Error('the store returned fewer results than units'));
+        else if ('error' in r) b.reject(new Error(r.error));
+        else b.resolve({ outcome: r.outcome, counters: new Map(Object.entries(r.counters).map(([serial, c]) => [serial, Number(c)])) });
+      });
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    } finally {
+      this.flushing = false;
+      if (this.queued.length > 0) void this.flush();
+    }
   }
 
   close(): Promise<void> {
