@@ -46,16 +46,12 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   const acceptAttributes = compileAcceptAttributes(config.radius);
 
   const authStore = store.openAuthStore((err) => log.warn({ reason: err.message }, 'store connection lost'));
-  let reachable = true;
   const site = new SiteConfig({
     settings: store.settings,
     gateways: store.gateways,
     revisions: authStore,
-    onError: (err) => {
-      // Once per outage, not once per probe.
-      if (reachable) log.error({ reason: (err as Error).message }, 'store unreachable: Status-Server falls silent until it is back');
-      reachable = false;
-    },
+    onError: (err) => log.error({ reason: (err as Error).message }, 'store unreachable: Status-Server falls silent until it is back'),
+    onRecovered: () => log.info('store reachable again'),
     onReload: (revision) => log.info({ revision }, 'site configuration reloaded'),
   });
   await site.start();
@@ -75,14 +71,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     listen: config.radius.listen,
     clients: new ClientTable(config.radius.clients, { maxRequestTime: config.radius.max_request_time }),
     authenticate: (request) => login.authenticate(request),
-    healthy: () => {
-      const storeUp = site.storeReachable();
-      if (storeUp && !reachable) {
-        reachable = true;
-        log.info('store reachable again');
-      }
-      return storeUp && !pins.overloaded();
-    },
+    healthy: () => site.storeReachable() && !pins.overloaded(),
     log,
     duplicateCacheMs: config.radius.duplicate_cache_seconds * 1000,
     rejectDelayMs: config.radius.reject_delay * 1000,

@@ -16,7 +16,10 @@ export interface SiteConfigOptions {
   readonly gateways: GatewayRepository;
   readonly revisions: RevisionSource;
   readonly now?: () => number;
+  /** Told when a probe fails after one that succeeded (once per outage). */
   readonly onError: (err: unknown) => void;
+  /** Told when a probe succeeds after one that failed. */
+  readonly onRecovered?: () => void;
   /** Told after every reload but the first, with the new revision. */
   readonly onReload?: (revision: string) => void;
 }
@@ -82,11 +85,13 @@ export class SiteConfig implements SettingsSource {
   private async poll(): Promise<void> {
     if (this.polling) return; // a probe that hangs (store frozen) is not stacked up
     this.polling = true;
+    const wasFailing = this.lastFailed;
     try {
       await this.refresh();
+      if (wasFailing) this.options.onRecovered?.();
     } catch (err) {
       this.lastFailed = true;
-      this.options.onError(err);
+      if (!wasFailing) this.options.onError(err);
     } finally {
       this.polling = false;
     }

@@ -1,12 +1,11 @@
 // The login core: one entry point for every front. It finds who the login name means,
 // then hands the request to the step that owns it (first factor, challenge answer, resend).
-import type { PinCheckOptions } from '../ports.js';
 import { answerChallenge, resend } from './answer.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import { checkPassword } from './first-factor.js';
 import type { AuthRequest, AuthResult } from './request.js';
 import { Messages } from '../messages.js';
-import { reject } from './verdict.js';
+import { deadlineOf, reject } from './verdict.js';
 
 const DUMMY_PIN = 'no such user';
 
@@ -41,8 +40,7 @@ export class LoginService {
     }
     const ctx: LoginContext = { ...base, user: { username: request.username, realm: '' } };
     // Same work as for a real user, so response time does not tell who exists.
-    const options: PinCheckOptions = { priority: ctx.priority, ...(request.deadline === undefined ? {} : { deadline: request.deadline }) };
-    await this.ports.pins.verify(request.password, await this.dummyHash(ctx.settings['pin.kdf_cost']), options);
+    await this.ports.pins.verify(request.password, await this.dummyHash(ctx.settings['pin.kdf_cost']), { priority: ctx.priority, ...deadlineOf(ctx) });
     return reject(this.ports, ctx, Messages.noToken, [], 'no token');
   }
 

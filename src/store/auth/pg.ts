@@ -7,7 +7,7 @@ import type { Challenge, Token } from '../../core/model.js';
 import type { AuthStore, WriteResult, WriteUnit } from '../../core/ports.js';
 import type { TokenDecoder, TokenRow } from '../tokens.js';
 import { challengesWithTokens } from './rows.js';
-import { PG_STATEMENTS, type StatementName } from './statements.js';
+import { PG_STATEMENTS, type PgStatementName } from './statements.js';
 import type { ExecResult } from './unit.js';
 
 export interface PgAuthStoreOptions {
@@ -15,8 +15,6 @@ export interface PgAuthStoreOptions {
   readonly max: number;
   readonly onError: (err: Error) => void;
 }
-
-type Queryable = Pick<pg.Pool, 'query'>;
 
 interface Queued {
   readonly unit: WriteUnit;
@@ -47,20 +45,20 @@ export class PgAuthStore implements AuthStore {
   }
 
   async byUser(username: string, realm: string): Promise<Token[]> {
-    const rows = await this.query(this.pool, 'tokensByUser', [username, realm]);
+    const rows = await this.query('tokensByUser', [username, realm]);
     return rows.rows.map((r) => this.decoder.decode(r as unknown as TokenRow));
   }
 
   async openWithTokens(transactionId: string, now: number): Promise<{ challenges: Challenge[]; tokens: Token[] }> {
-    return challengesWithTokens((await this.query(this.pool, 'openWithTokens', [transactionId, now])).rows, this.decoder);
+    return challengesWithTokens((await this.query('openWithTokens', [transactionId, now])).rows, this.decoder);
   }
 
   async configRevision(): Promise<string> {
-    return String((await this.query(this.pool, 'configRevision', [])).rows[0]?.value ?? '0');
+    return String((await this.query('configRevision', [])).rows[0]?.value ?? '0');
   }
 
   async purgeExpired(now: number): Promise<number> {
-    return (await this.query(this.pool, 'purgeExpired', [now])).changes;
+    return (await this.query('purgeExpired', [now])).changes;
   }
 
   /**
@@ -108,8 +106,8 @@ export class PgAuthStore implements AuthStore {
     return this.pool.end();
   }
 
-  private async query(db: Queryable, name: StatementName, values: readonly unknown[]): Promise<ExecResult> {
-    const result = await db.query({ name, text: PG_STATEMENTS[name], values: values as unknown[] });
+  private async query(name: PgStatementName, values: readonly unknown[]): Promise<ExecResult> {
+    const result = await this.pool.query({ name, text: PG_STATEMENTS[name], values: values as unknown[] });
     return { changes: result.rowCount ?? 0, rows: result.rows as Array<Record<string, unknown>> };
   }
 }

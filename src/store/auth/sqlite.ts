@@ -15,7 +15,7 @@ import type { Challenge, Token } from '../../core/model.js';
 import type { AuthStore, WriteResult, WriteUnit } from '../../core/ports.js';
 import { challengesWithTokens } from './rows.js';
 import { SQLITE_STATEMENTS, type StatementName } from './statements.js';
-import { unitStatements, type ExecResult } from './unit.js';
+import { applyUnit, type ExecResult } from './unit.js';
 import type { TokenDecoder, TokenRow } from '../tokens.js';
 
 const RETRY_MS = 5;
@@ -163,21 +163,12 @@ export class SqliteAuthStore implements AuthStore {
   }
 
   private drive(unit: WriteUnit): WriteResult {
-    const statements = unitStatements(unit);
-    let step = statements.next();
-    while (!step.done) {
-      const { statement, params } = step.value;
+    return applyUnit(unit, (statement, params): ExecResult => {
       const prepared = this.statements[statement];
-      let result: ExecResult;
-      if (prepared.reader) {
-        const rows = prepared.all(...params) as Array<Record<string, unknown>>;
-        result = { changes: rows.length, rows };
-      } else {
-        result = { changes: prepared.run(...params).changes, rows: [] };
-      }
-      step = statements.next(result);
-    }
-    return step.value;
+      if (!prepared.reader) return { changes: prepared.run(...params).changes, rows: [] };
+      const rows = prepared.all(...params) as Array<Record<string, unknown>>;
+      return { changes: rows.length, rows };
+    });
   }
 
   private commitBatch(): void {

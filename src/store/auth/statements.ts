@@ -1,5 +1,6 @@
-// The SQL of the login hot path, prepared once per connection. The two dialects differ only
-// where they must: placeholders, and MAX/GREATEST.
+// The SQL of the login hot path, prepared once per connection. SQLite runs all of it;
+// PostgreSQL only the reads and the purge (its writes run server-side, migration 0005), with
+// `$n` placeholders.
 
 export const TOKEN_COLUMNS =
   'serial, tokentype, username, realm, phone, gateway, otpkey, hashlib, otplen, counter, count_window, pin_hash, ' +
@@ -49,8 +50,11 @@ function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-export const PG_STATEMENTS: StatementSet = Object.fromEntries(
-  Object.entries({ ...COMMON, commitOtpStrict: commitOtp('GREATEST', true), commitOtpAny: commitOtp('GREATEST', false) }).map(
-    ([name, sql]) => [name, numbered(sql)],
-  ),
-) as StatementSet;
+export type PgStatementName = 'tokensByUser' | 'openWithTokens' | 'configRevision' | 'purgeExpired';
+
+export const PG_STATEMENTS: Readonly<Record<PgStatementName, string>> = {
+  tokensByUser: numbered(COMMON.tokensByUser),
+  openWithTokens: numbered(COMMON.openWithTokens),
+  configRevision: COMMON.configRevision,
+  purgeExpired: numbered(COMMON.purgeExpired),
+};

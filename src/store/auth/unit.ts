@@ -1,27 +1,23 @@
-// A WriteUnit as a sequence of statements. Written once as a generator: the SQLite engine
-// drives it synchronously inside its batch transaction, the PostgreSQL engine drives it
-// asynchronously inside BEGIN ... COMMIT. Each yield is one statement; the driver sends back
-// how many rows it changed (and the rows it returned).
+// A WriteUnit as a sequence of statements, run synchronously by the SQLite engine inside its
+// batch transaction; `exec` runs one statement and tells how many rows it changed (and the
+// rows it returned). PostgreSQL runs the same steps server-side (migration 0005).
 import type { WriteResult, WriteUnit } from '../../core/ports.js';
 import type { StatementName } from './statements.js';
-
-export interface Exec {
-  readonly statement: StatementName;
-  readonly params: readonly unknown[];
-}
 
 export interface ExecResult {
   readonly changes: number;
   readonly rows: ReadonlyArray<Record<string, unknown>>;
 }
 
-export function* unitStatements(unit: WriteUnit): Generator<Exec, WriteResult, ExecResult> {
+export type Exec = (statement: StatementName, params: readonly unknown[]) => ExecResult;
+
+export function applyUnit(unit: WriteUnit, exec: Exec): WriteResult {
   const counters = new Map<string, number>();
   let outcome = 'ok';
   steps: for (const step of unit.steps) {
     switch (step.kind) {
       case 'advanceCounter': {
-        const { rows } = yield { statement: 'advanceCounter', params: [step.at, step.serial] };
+        const { rows } = exec('advanceCounter', [step.at, step.serial]);
         const row = rows[0];
         if (!row) throw new Error(`token ${step.serial} vanished while sending an SMS`);
         counters.set(step.serial, Number(row.counter));
@@ -29,14 +25,11 @@ export function* unitStatements(unit: WriteUnit): Generator<Exec, WriteResult, E
       }
       case 'insertChallenges':
         for (const c of step.challenges) {
-          yield {
-            statement: 'insertChallenge',
-            params: [c.transactionId, c.serial, c.counter, c.username, c.realm, c.client, c.createdAt, c.expiresAt],
-          };
+          exec('insertChallenge', [c.transactionId, c.serial, c.counter, c.username, c.realm, c.client, c.createdAt, c.expiresAt]);
         }
         break;
       case 'consumeTransaction': {
-        const { changes } = yield { statement: 'consumeTransaction', params: [step.transactionId] };
+        const { changes } = exec('consumeTransaction', [step.transactionId]);
         if (changes === 0 && step.guard) {
           outcome = step.guard;
           break steps;
@@ -44,13 +37,13 @@ export function* unitStatements(unit: WriteUnit): Generator<Exec, WriteResult, E
         break;
       }
       case 'countReceived':
-        yield { statement: 'countReceived', params: [step.transactionId] };
+        exec('countReceived', [step.transactionId]);
         break;
       case 'commitOtp': {
         const next = step.counter + 1;
         const { changes } = step.allowOlder
-          ? yield { statement: 'commitOtpAny', params: [next, step.at, step.at, step.serial] }
-          : yield { statement: 'commitOtpStrict', params: [next, step.at, step.at, step.serial, step.counter] };
+          ? exec('commitOtpAny', [next, step.at, step.at, step.serial])
+          : exec('commitOtpStrict', [next, step.at, step.at, step.serial, step.counter]);
         if (changes === 0 && step.guard) {
           outcome = step.guard;
           break steps;
@@ -58,19 +51,16 @@ export function* unitStatements(unit: WriteUnit): Generator<Exec, WriteResult, E
         break;
       }
       case 'recordFailure':
-        for (const serial of step.serials) yield { statement: 'recordFailure', params: [step.at, step.at, serial] };
+        for (const serial of step.serials) exec('recordFailure', [step.at, step.at, serial]);
         break;
       case 'clearFailures':
-        for (const serial of step.serials) yield { statement: 'clearFailures', params: [step.at, serial] };
+        for (const serial of step.serials) exec('clearFailures', [step.at, serial]);
         break;
     }
   }
   const audit = unit.audit?.[outcome];
   if (audit) {
-    yield {
-      statement: 'insertAudit',
-      params: [audit.at, audit.action, audit.username, audit.realm, audit.client, audit.clientAddress, audit.serials.join(','), audit.reason],
-    };
+    exec('insertAudit', [audit.at, audit.action, audit.username, audit.realm, audit.client, audit.clientAddress, audit.serials.join(','), audit.reason]);
   }
   return { outcome, counters };
 }
