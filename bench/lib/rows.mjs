@@ -168,8 +168,8 @@ function userBoundSource(client, users, n, build, expected) {
   });
 }
 
-/** Round 1: the PIN alone, Access-Challenge (and an SMS). `stateful`: a user is never in flight twice. */
-export function round1Scenario(client, { key, label, users, maxRate, concurrency, stateful = true, password = (u) => u.pin }) {
+/** One Access-Request per user with `password(u)`, answered with `expect`. `stateful`: a user is never in flight twice. */
+function passwordScenario(client, { key, label, users, maxRate, concurrency, stateful, password, expect }) {
   const build = (u) => accessRequest(client.signer, { user: u.name, password: password(u) });
   return {
     key,
@@ -180,26 +180,28 @@ export function round1Scenario(client, { key, label, users, maxRate, concurrency
     poolSize: poolFor,
     build: (n) =>
       stateful
-        ? userBoundSource(client, users, n, build, Code.AccessChallenge)
-        : poolSource(client, Array.from({ length: n }, (_, i) => build(users[i % users.length])), Code.AccessChallenge),
+        ? userBoundSource(client, users, n, build, expect)
+        : poolSource(client, Array.from({ length: n }, (_, i) => build(users[i % users.length])), expect),
   };
+}
+
+/** Round 1: the PIN alone, Access-Challenge (and an SMS). */
+export function round1Scenario(client, { key, label, users, maxRate, concurrency, stateful = true, password = (u) => u.pin }) {
+  return passwordScenario(client, { key, label, users, maxRate, concurrency, stateful, password, expect: Code.AccessChallenge });
 }
 
 /** A wrong PIN (a different one each time): Access-Reject. */
 export function wrongPinScenario(client, { users, maxRate, concurrency, stateful = true }) {
-  const build = (u) => accessRequest(client.signer, { user: u.name, password: randomWrongPin() });
-  return {
+  return passwordScenario(client, {
     key: 'wrong-pin',
     label: 'wrong PIN → reject',
-    unit: 'req/s',
-    concurrency,
+    users,
     maxRate,
-    poolSize: poolFor,
-    build: (n) =>
-      stateful
-        ? userBoundSource(client, users, n, build, Code.AccessReject)
-        : poolSource(client, Array.from({ length: n }, (_, i) => build(users[i % users.length])), Code.AccessReject),
-  };
+    concurrency,
+    stateful,
+    password: randomWrongPin,
+    expect: Code.AccessReject,
+  });
 }
 
 /**
