@@ -1,15 +1,17 @@
 // Enrollment and administration of SMS tokens: the application layer the CLI's `token`
 // commands use (and the HTTP admin API will), over the store's repositories.
-import { SmsOtpError } from '../errors.js';
+import { NotFoundError, RefusedError, SmsOtpError } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import type { PinHasher } from '../crypto/pin-hash.js';
 import { newSerial } from '../crypto/random.js';
 import type { Store } from '../store/index.js';
 import { HASHLIBS, OTP_LENGTHS, type HashLib, type OtpLength, type Token } from '../core/model.js';
 
+/** A token request with an invalid value (the CLI's usage error, exit status 2). */
 export class TokenAdminError extends SmsOtpError {
   override name = 'TokenAdminError';
   readonly code = 'ERR_TOKEN_ADMIN';
+  override readonly exitStatus = 2;
 }
 
 export interface EnrollRequest {
@@ -58,7 +60,7 @@ export class TokenAdmin {
       throw new TokenAdminError(`no gateway '${req.gateway}'; define it first with 'gateway set ${req.gateway} --module ...'`);
     }
     const serial = req.serial ?? newSerial();
-    if (await this.store.tokens.bySerial(serial)) throw new TokenAdminError(`a token with serial ${serial} exists already`);
+    if (await this.store.tokens.bySerial(serial)) throw new RefusedError(`a token with serial ${serial} exists already`);
     const settings = await this.store.settings.values();
     await this.store.tokens.insert({
       serial,
@@ -78,7 +80,7 @@ export class TokenAdmin {
 
   async get(serial: string): Promise<Token> {
     const token = await this.store.tokens.bySerial(serial);
-    if (!token) throw new TokenAdminError(`no token with serial ${serial}`);
+    if (!token) throw new NotFoundError(`no token with serial ${serial}`);
     return token;
   }
 
@@ -92,7 +94,7 @@ export class TokenAdmin {
   }
 
   async delete(serial: string): Promise<void> {
-    if (!(await this.store.tokens.delete(serial))) throw new TokenAdminError(`no token with serial ${serial}`);
+    if (!(await this.store.tokens.delete(serial))) throw new NotFoundError(`no token with serial ${serial}`);
   }
 
   async set(serial: string, change: { pin?: string; phone?: string; gateway?: string }): Promise<void> {
@@ -117,7 +119,7 @@ export class TokenAdmin {
   }
 
   private async mustUpdate(serial: string, patch: Parameters<Store['tokens']['update']>[1]): Promise<void> {
-    if (!(await this.store.tokens.update(serial, patch))) throw new TokenAdminError(`no token with serial ${serial}`);
+    if (!(await this.store.tokens.update(serial, patch))) throw new NotFoundError(`no token with serial ${serial}`);
   }
 }
 

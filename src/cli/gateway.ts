@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { GatewayError } from '../gateways/provider.js';
 import { GatewayRegistry, MODULES, isModuleName } from '../gateways/registry.js';
 import { censor } from '../store/gateways.js';
 import { providerContext } from '../daemon/runtime.js';
+import { NotFoundError } from '../errors.js';
 import { collectPair, json, table, UsageError, type Io } from './output.js';
 import type { WithRuntime } from './context.js';
 
@@ -48,7 +48,7 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
     .action(async (id: string, _opts, cmd: Command) =>
       withRuntime(cmd, async (rt) => {
         const def = await rt.store.gateways.get(id);
-        if (!def) throw new UsageError(`no gateway '${id}'`);
+        if (!def) throw new NotFoundError(`no gateway '${id}'`);
         io.out(json(censor(def)));
       }),
     );
@@ -58,7 +58,7 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
     .description('delete a gateway')
     .action(async (id: string, _opts, cmd: Command) =>
       withRuntime(cmd, async (rt) => {
-        if (!(await rt.store.gateways.delete(id))) throw new UsageError(`no gateway '${id}'`);
+        if (!(await rt.store.gateways.delete(id))) throw new NotFoundError(`no gateway '${id}'`);
       }),
     );
 
@@ -73,9 +73,6 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
         try {
           await registry.send(id, opts.phone, opts.message);
           io.out(`gateway ${id} accepted the message`);
-        } catch (err) {
-          if (err instanceof GatewayError) throw new UsageError(err.message);
-          throw err;
         } finally {
           await registry.close();
         }

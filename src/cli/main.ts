@@ -82,8 +82,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     }
     // An expected error's message is the whole story for the operator: no stack trace.
     if (isExpectedError(err)) {
-      io.err(`sms-otp-radiusd: ${(err as Error).message}`);
-      return 1;
+      io.err(`sms-otp-radiusd: ${err.message}`);
+      return err.exitStatus;
     }
     io.err(`sms-otp-radiusd: unexpected error: ${(err as Error)?.stack ?? String(err)}`);
     return 1;

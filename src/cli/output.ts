@@ -1,8 +1,10 @@
-/** Errors the user can fix: printed as one line without a stack, exit status 1. */
 import { SmsOtpError } from '../errors.js';
+
+/** A mistake in the command line (a bad option value): one line without a stack, exit status 2. */
 export class UsageError extends SmsOtpError {
   override name = 'UsageError';
   readonly code = 'ERR_USAGE';
+  override readonly exitStatus = 2;
 }
 
 export interface Io {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { GatewayError } from '../gateways/provider.js';
 import { SmtpProvider } from '../gateways/smtp.js';
 import { censorSmtpServer } from '../store/smtp-servers.js';
+import { NotFoundError } from '../errors.js';
 import { json, table, UsageError, type Io } from './output.js';
 import type { WithRuntime } from './context.js';
 
@@ -64,7 +64,7 @@ export function smtpServerCommands(program: Command, io: Io, withRuntime: WithRu
     .action(async (id: string, _opts, cmd: Command) =>
       withRuntime(cmd, async (rt) => {
         const server = await rt.store.smtpServers.get(id);
-        if (!server) throw new UsageError(`no SMTP server '${id}'`);
+        if (!server) throw new NotFoundError(`no SMTP server '${id}'`);
         io.out(json(censorSmtpServer(server)));
       }),
     );
@@ -74,7 +74,7 @@ export function smtpServerCommands(program: Command, io: Io, withRuntime: WithRu
     .description('delete an SMTP server')
     .action(async (id: string, _opts, cmd: Command) =>
       withRuntime(cmd, async (rt) => {
-        if (!(await rt.store.smtpServers.delete(id))) throw new UsageError(`no SMTP server '${id}'`);
+        if (!(await rt.store.smtpServers.delete(id))) throw new NotFoundError(`no SMTP server '${id}'`);
       }),
     );
 
@@ -92,9 +92,6 @@ export function smtpServerCommands(program: Command, io: Io, withRuntime: WithRu
         try {
           await provider.send('', '');
           io.out(`SMTP server ${id} accepted the message`);
-        } catch (err) {
-          if (err instanceof GatewayError) throw new UsageError(err.message);
-          throw err;
         } finally {
           await provider.close();
         }

@@ -6,6 +6,7 @@ import { SmsOtpError } from '../errors.js';
 export class SettingError extends SmsOtpError {
   override name = 'SettingError';
   readonly code = 'ERR_SETTING';
+  override readonly exitStatus = 2;
 }
 
 type Kind = 'string' | 'boolean' | 'integer';

@@ -8,7 +8,7 @@ import { ConfigError } from '../../src/config/load.js';
 import { RequestShed, StoreUnavailable } from '../../src/core/errors.js';
 import { KeyFileError } from '../../src/crypto/keyfile.js';
 import { DecryptionError } from '../../src/crypto/secretbox.js';
-import { isExpectedError, SmsOtpError } from '../../src/errors.js';
+import { isExpectedError, NotFoundError, RefusedError, SmsOtpError } from '../../src/errors.js';
 import { GatewayError } from '../../src/gateways/provider.js';
 import { SettingError } from '../../src/settings/registry.js';
 import { KeyMismatchError } from '../../src/store/key-check.js';
@@ -26,6 +26,8 @@ const errors: SmsOtpError[] = [
   new GatewayError('gw', 'x'),
   new StoreUnavailable('x'),
   new RequestShed('deadline'),
+  new RefusedError('x'),
+  new NotFoundError('x'),
 ];
 
 describe('error codes', () => {
