@@ -23,7 +23,7 @@ export function buildProgram(io: Io): Command {
   // Commander recognises root options after the subcommand too, so --config works anywhere.
 
   const withRuntime: WithRuntime = async (cmd, fn) => {
-    const rt = await openRuntime(cmd.optsWithGlobals().config, { migrate: true, logLevel: 'warn' });
+    const rt = await openRuntime(cmd.optsWithGlobals().config, { migrate: true, cli: true });
     try {
       return await fn(rt);
     } finally {
@@ -53,7 +53,7 @@ export function buildProgram(io: Io): Command {
     .command('migrate')
     .description('create or upgrade the store schema')
     .action(async (_opts, cmd: Command) => {
-      const rt = await openRuntime(cmd.optsWithGlobals().config, { migrate: false, logLevel: 'warn' });
+      const rt = await openRuntime(cmd.optsWithGlobals().config, { migrate: false, cli: true });
       try {
         const applied = await rt.store.migrate();
         io.out(applied.length ? `applied: ${applied.join(', ')}` : 'store schema is up to date');

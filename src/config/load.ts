@@ -1,11 +1,17 @@
-import { SmsOtpError } from '../errors.js';
+import { describeFsError, SmsOtpError } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type Config } from './schema.js';
+import { configSchema, type Config, type ConfigFile, type DatabaseConfig, type RadiusClientConfig } from './schema.js';
 
-export const DEFAULT_CONFIG_PATH = 'config/sms-otp-radiusd.yaml';
+/**
+ * The example configuration of this installation (a checkout or a global npm install), found
+ * from this module's own location: the CLI run from another directory must reach the same
+ * store and key file as the daemon, never create new ones where it happens to stand.
+ */
+export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/sms-otp-radiusd.yaml', import.meta.url));
 
 /** A configuration that cannot be used; the message names the file, the key and the fix. */
 export class ConfigError extends SmsOtpError {
@@ -13,19 +19,22 @@ export class ConfigError extends SmsOtpError {
   readonly code = 'ERR_CONFIG';
 }
 
-/** --config wins, then $SMS_OTP_RADIUSD_CONFIG, then the example path in the checkout. */
+/** --config wins, then $SMS_OTP_RADIUSD_CONFIG, then the installation's example. */
 export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(flag ?? env.SMS_OTP_RADIUSD_CONFIG ?? DEFAULT_CONFIG_PATH);
 }
 
-export function loadConfig(file: string): Config {
+/**
+ * Reads, validates and resolves a configuration file: relative paths become absolute against
+ * the file's own directory, and secrets given by file or environment variable are read.
+ */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError(
-      `cannot read configuration ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; ` +
-        'pass --config PATH or set SMS_OTP_RADIUSD_CONFIG',
+      `cannot read configuration ${file}: ${describeFsError(err)}; pass --config PATH or set SMS_OTP_RADIUSD_CONFIG`,
     );
   }
   let raw: unknown;
@@ -38,7 +47,70 @@ export function loadConfig(file: string): Config {
   if (!result.success) {
     throw new ConfigError(`${file}: invalid configuration:\n${formatIssues(result.error.issues)}`);
   }
-  return result.data;
+  return resolveConfig(result.data, file, env);
+}
+
+function resolveConfig(parsed: ConfigFile, file: string, env: NodeJS.ProcessEnv): Config {
+  const dir = path.dirname(path.resolve(file));
+  const abs = (p: string) => path.resolve(dir, p);
+  const secret = new SecretReader(file, dir, env);
+  const { database } = parsed;
+  const resolvedDatabase: DatabaseConfig =
+    database.client === 'sqlite'
+      ? { ...database, filename: database.filename === ':memory:' ? database.filename : abs(database.filename) }
+      : {
+          client: 'pg',
+          ...(database.pool ? { pool: database.pool } : {}),
+          url: secret.read('database', 'url', database),
+        };
+  if (resolvedDatabase.client === 'pg' && !/^postgres(ql)?:\/\//.test(resolvedDatabase.url)) {
+    throw new ConfigError(`${file}: database.url_file/url_env: expected a postgres://user@host:5432/db URL`);
+  }
+  const clients: RadiusClientConfig[] = parsed.radius.clients.map((client, i) => {
+    const { secret: _inline, secret_file: _file, secret_env: _env, ...rest } = client;
+    return { ...rest, secret: secret.read(`radius.clients.${i}`, 'secret', client) };
+  });
+  return {
+    ...parsed,
+    database: resolvedDatabase,
+    secrets: { keyfile: abs(parsed.secrets.keyfile) },
+    radius: { ...parsed.radius, clients, dictionaries: parsed.radius.dictionaries.map(abs) },
+    providers: { script_directory: abs(parsed.providers.script_directory) },
+  };
+}
+
+/** Reads a secret given inline (KEY), by file (KEY_file) or by environment variable (KEY_env). */
+class SecretReader {
+  constructor(
+    private readonly file: string,
+    private readonly dir: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  read(where: string, key: string, section: Record<string, unknown>): string {
+    const inline = section[key];
+    if (typeof inline === 'string') return inline;
+    const fromFile = section[`${key}_file`];
+    if (typeof fromFile === 'string') {
+      const secretFile = path.resolve(this.dir, fromFile);
+      let value: string;
+      try {
+        value = readFileSync(secretFile, 'utf8');
+      } catch (err) {
+        throw new ConfigError(`${this.file}: ${where}.${key}_file: cannot read ${secretFile}: ${describeFsError(err)}`);
+      }
+      // The first line: editors and `echo` add a newline that is not part of the secret.
+      value = value.split(/\r?\n/, 1)[0] ?? '';
+      if (!value) throw new ConfigError(`${this.file}: ${where}.${key}_file: ${secretFile} is empty; put the ${key} on its first line`);
+      return value;
+    }
+    const variable = String(section[`${key}_env`]);
+    const value = this.env[variable];
+    if (!value) {
+      throw new ConfigError(`${this.file}: ${where}.${key}_env: the environment variable ${variable} is not set or empty`);
+    }
+    return value;
+  }
 }
 
 function formatIssues(issues: readonly z.core.$ZodIssue[]): string {

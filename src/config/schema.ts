@@ -23,11 +23,30 @@ const sqliteDatabase = z.strictObject({
   filename: z.string().min(1),
 });
 
-const pgDatabase = z.strictObject({
-  client: z.literal('pg'),
-  url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres://user@host:5432/db URL'),
-  pool: z.strictObject({ min: z.number().int().min(0), max: z.number().int().min(1) }).optional(),
-});
+const pgDatabase = z
+  .strictObject({
+    client: z.literal('pg'),
+    url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres://user@host:5432/db URL').optional(),
+    /** A file holding the URL (it has the password), so this file can be world-readable. */
+    url_file: z.string().min(1).optional(),
+    /** An environment variable holding the URL. */
+    url_env: z.string().min(1).optional(),
+    pool: z.strictObject({ min: z.number().int().min(0), max: z.number().int().min(1) }).optional(),
+  })
+  .superRefine(exactlyOne('url', 'url_file', 'url_env'));
+
+/** A value given once: inline, from a file, or from an environment variable. */
+function exactlyOne(...keys: string[]) {
+  return (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    const given = keys.filter((k) => value[k] !== undefined);
+    if (given.length === 1) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: given.length ? [given[1]!] : [keys[0]!],
+      message: given.length ? `give only one of ${keys.join(', ')}` : `missing; add one of ${keys.join(', ')}`,
+    });
+  };
+}
 
 /** yes/no as YAML writes them (true/false, or the words). */
 const yesNo = z.union([z.boolean(), z.enum(['yes', 'no'])]).transform((v) => v === true || v === 'yes');
@@ -44,7 +63,11 @@ export const replyAttributeSchema = z.strictObject({
 export const radiusClientSchema = z.strictObject({
   name: z.string().min(1),
   address: cidr,
-  secret: z.string().min(1, 'a shared secret must not be empty'),
+  secret: z.string().min(1, 'a shared secret must not be empty').optional(),
+  /** A file holding the shared secret (first line), so this file can be world-readable. */
+  secret_file: z.string().min(1).optional(),
+  /** An environment variable holding the shared secret. */
+  secret_env: z.string().min(1).optional(),
   /**
    * yes: every Access-Request must carry a valid Message-Authenticator (BlastRADIUS);
    * auto: required once this client has sent one; no: checked only when present.
@@ -63,7 +86,7 @@ export const radiusClientSchema = z.strictObject({
   accept_attributes: z.array(replyAttributeSchema).optional(),
   /** This NAS's whole wait for an answer in seconds (timeout × tries), instead of radius.max_request_time. */
   max_request_time: z.number().min(1).max(120).optional(),
-});
+}).superRefine(exactlyOne('secret', 'secret_file', 'secret_env'));
 
 export const configSchema = z.strictObject({
   database: z.discriminatedUnion('client', [sqliteDatabase, pgDatabase], {
@@ -113,7 +136,7 @@ export const configSchema = z.strictObject({
   }),
   providers: z
     .strictObject({ script_directory: z.string().min(1) })
-    .default({ script_directory: './config/scripts' }),
+    .default({ script_directory: './scripts' }),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -121,8 +144,17 @@ export const configSchema = z.strictObject({
     .default({ level: 'info' }),
 });
 
-export type Config = z.infer<typeof configSchema>;
-export type DatabaseConfig = Config['database'];
-export type RadiusClientConfig = z.infer<typeof radiusClientSchema>;
-export type RadiusConfig = Config['radius'];
+/** The file as written: paths relative to its directory, secrets possibly by reference. */
+export type ConfigFile = z.infer<typeof configSchema>;
+type FileClient = z.infer<typeof radiusClientSchema>;
+type FileDatabase = ConfigFile['database'];
+
+/** A client with its secret read. */
+export type RadiusClientConfig = Omit<FileClient, 'secret' | 'secret_file' | 'secret_env'> & { secret: string };
+export type DatabaseConfig =
+  | Extract<FileDatabase, { client: 'sqlite' }>
+  | (Omit<Extract<FileDatabase, { client: 'pg' }>, 'url' | 'url_file' | 'url_env'> & { url: string });
+export type RadiusConfig = Omit<ConfigFile['radius'], 'clients'> & { clients: RadiusClientConfig[] };
+/** The configuration in use: absolute paths, secrets read (see load.ts). */
+export type Config = Omit<ConfigFile, 'database' | 'radius'> & { database: DatabaseConfig; radius: RadiusConfig };
 export type ReplyAttributeConfig = z.infer<typeof replyAttributeSchema>;

@@ -1,9 +1,9 @@
 // The key file holds one random master key. Two independent keys are derived from it:
 // one encrypts secrets at rest, one peppers PIN hashes. A copy of the database without
 // this file reveals neither token keys, gateway passwords nor PINs.
-import { SmsOtpError } from '../errors.js';
+import { describeFsError, SmsOtpError } from '../errors.js';
 import { randomBytes, hkdfSync } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, statSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 export interface Keys {
@@ -28,27 +28,22 @@ export function keysFromMaster(master: Buffer): Keys {
   return { encryption: derive(master, 'encryption'), pinPepper: derive(master, 'pin-pepper') };
 }
 
-/**
- * Reads the key file, creating it (mode 0600, exclusive create) when it does not exist.
- * Returns the derived keys and whether the file was created now.
- */
-export function loadOrCreateKeyFile(file: string): { keys: Keys; created: boolean; looseMode: boolean } {
-  let created = false;
+export interface KeyFile {
+  readonly keys: Keys;
+  /** Readable by group or others: worth a warning. */
+  readonly looseMode: boolean;
+}
+
+/** Reads the key file; undefined when it does not exist (the caller decides whether to create it). */
+export function readKeyFile(file: string): KeyFile | undefined {
+  let text: string;
   try {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    const fd = openSync(file, 'wx', 0o600);
-    try {
-      writeSync(fd, `${randomBytes(MASTER_KEY_BYTES).toString('hex')}\n`);
-    } finally {
-      closeSync(fd);
-    }
-    created = true;
+    text = readFileSync(file, 'utf8').trim();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new KeyFileError(`cannot create key file ${file}: ${(err as Error).message} (secrets.keyfile)`);
-    }
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new KeyFileError(`cannot read key file ${file}: ${describeFsError(err)} (secrets.keyfile)`);
   }
-  const text = readFileSync(file, 'utf8').trim();
   if (!/^[0-9a-f]{64}$/i.test(text)) {
     throw new KeyFileError(
       `key file ${file} is not 64 hex digits; restore it from backup (secrets.keyfile). ` +
@@ -56,5 +51,37 @@ export function loadOrCreateKeyFile(file: string): { keys: Keys; created: boolea
     );
   }
   const looseMode = (statSync(file).mode & 0o077) !== 0;
-  return { keys: keysFromMaster(Buffer.from(text, 'hex')), created, looseMode };
+  return { keys: keysFromMaster(Buffer.from(text, 'hex')), looseMode };
+}
+
+/**
+ * Writes a new random key file (mode 0600, exclusive create, so two nodes starting at once
+ * cannot both write one). Its directory must exist: a missing one is a wrong path, not
+ * something to create silently.
+ */
+export function createKeyFile(file: string): void {
+  const dir = path.dirname(file);
+  if (!existsSync(dir)) {
+    throw new KeyFileError(`the directory of the key file ${file} does not exist (secrets.keyfile): create it (mkdir -m 700 ${dir}) or correct the path`);
+  }
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw new KeyFileError(`cannot create key file ${file}: ${describeFsError(err)} (secrets.keyfile)`);
+  }
+  try {
+    writeSync(fd, `${randomBytes(MASTER_KEY_BYTES).toString('hex')}\n`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads the key file, creating it first when it does not exist. */
+export function loadOrCreateKeyFile(file: string): KeyFile & { created: boolean } {
+  const existing = readKeyFile(file);
+  if (existing) return { ...existing, created: false };
+  createKeyFile(file);
+  return { ...readKeyFile(file)!, created: true };
 }

@@ -1,9 +1,14 @@
 // What every command needs: the validated config, the keys and an open store.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { loadConfig, resolveConfigPath } from '../config/load.js';
-import type { Config } from '../config/schema.js';
-import { loadOrCreateKeyFile, type Keys } from '../crypto/keyfile.js';
+import { ConfigError, loadConfig, resolveConfigPath } from '../config/load.js';
+import type { Config, DatabaseConfig } from '../config/schema.js';
+import { StoreUnavailable } from '../core/errors.js';
+import { createKeyFile, KeyFileError, readKeyFile, type Keys } from '../crypto/keyfile.js';
+import { SmsOtpError } from '../errors.js';
+import { connect, describeDatabase } from '../store/connection.js';
+import { storeHoldsSealedData } from '../store/key-check.js';
 import { PinHasher } from '../crypto/pin-hash.js';
 import type { ProviderContext } from '../gateways/provider.js';
 import { Store } from '../store/index.js';
@@ -18,25 +23,43 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function createLogger(level: string): Logger {
+/** The daemon logs to stdout (journald); a CLI command to stderr, so its stdout stays its output. */
+export function createLogger(level: string, to: 'stdout' | 'stderr' = 'stdout'): Logger {
   return pino({
     level,
     base: { service: 'sms-otp-radiusd' },
     // Defence in depth: these never belong in a log line, whoever passes them.
     redact: { paths: ['password', 'pin', 'otp', 'secret', '*.password', '*.pin', '*.otp', '*.secret'], censor: '[redacted]' },
-  });
+  }, pino.destination({ fd: to === 'stdout' ? 1 : 2, sync: true }));
 }
 
-export async function openRuntime(configFlag: string | undefined, options: { migrate: boolean; logLevel?: string }): Promise<Runtime> {
+export interface RuntimeOptions {
+  /** Apply pending migrations and verify the key against the store. */
+  readonly migrate: boolean;
+  /** The CLI: warnings only, to stderr. */
+  readonly cli?: boolean;
+}
+
+export async function openRuntime(configFlag: string | undefined, options: RuntimeOptions): Promise<Runtime> {
   const configPath = resolveConfigPath(configFlag);
   const config = loadConfig(configPath);
-  const log = createLogger(options.logLevel ?? config.log.level);
-  const keyfile = path.resolve(config.secrets.keyfile);
-  const { keys, created, looseMode } = loadOrCreateKeyFile(keyfile);
-  if (created) log.warn({ keyfile }, 'created a new key file: back it up, without it the stored secrets cannot be read');
-  if (looseMode) log.warn({ keyfile }, 'key file is readable by group or others: chmod 600 it');
+  const log = options.cli ? createLogger('warn', 'stderr') : createLogger(config.log.level);
+  requireDatabaseDirectory(config.database, configPath);
+  const keyfile = config.secrets.keyfile;
+  let keyFile = readKeyFile(keyfile);
+  if (!keyFile) {
+    await refuseNewKeyForUsedStore(config.database, keyfile);
+    createKeyFile(keyfile);
+    keyFile = readKeyFile(keyfile)!;
+    log.warn({ keyfile }, 'created a new key file: back it up, without it the stored secrets cannot be read');
+  }
+  if (keyFile.looseMode) log.warn({ keyfile }, 'key file is readable by group or others: chmod 600 it');
+  const { keys } = keyFile;
   const store = Store.open(config.database, keys);
   try {
+    await store.ping().catch((err: unknown) => {
+      throw storeOpenError(config.database, err);
+    });
     if (options.migrate) {
       const applied = await store.migrate();
       if (applied.length) log.info({ applied }, 'store migrated');
@@ -57,7 +80,48 @@ export async function openRuntime(configFlag: string | undefined, options: { mig
   };
 }
 
+/** A SQLite file's directory must exist: a missing one is a wrong path, not something to create. */
+export function requireDatabaseDirectory(database: DatabaseConfig, configPath: string): void {
+  if (database.client !== 'sqlite' || database.filename === ':memory:') return;
+  const dir = path.dirname(database.filename);
+  if (!existsSync(dir)) {
+    throw new ConfigError(
+      `database.filename: the directory ${dir} does not exist; create it (mkdir -p ${dir}) or correct the path in ${configPath}`,
+    );
+  }
+}
+
+/**
+ * A missing key file is created only for a store that holds nothing yet: a store already
+ * sealed with another key needs that key file restored, and a new one would only be a trap.
+ */
+async function refuseNewKeyForUsedStore(database: DatabaseConfig, keyfile: string): Promise<void> {
+  if (database.client === 'sqlite' && !existsSync(database.filename)) return;
+  const knex = connect(database);
+  try {
+    const used = await storeHoldsSealedData(knex).catch((err: unknown) => {
+      throw storeOpenError(database, err);
+    });
+    if (used) {
+      throw new KeyFileError(
+        `key file ${keyfile} does not exist, but the store ${describeDatabase(database)} already holds data sealed with a key: ` +
+          'restore the key file from backup or point secrets.keyfile at a copy of the one the other nodes use',
+      );
+    }
+  } finally {
+    await knex.destroy();
+  }
+}
+
+/** A store that cannot be opened, as one line: which store, which key, and the driver's reason. */
+export function storeOpenError(database: DatabaseConfig, err: unknown): Error {
+  if (err instanceof SmsOtpError) return err;
+  const key = database.client === 'sqlite' ? 'database.filename' : 'database.url';
+  const reason = ((err as Error)?.message ?? String(err)).split('\n')[0];
+  return new StoreUnavailable(`cannot use the store ${describeDatabase(database)} (${key}): ${reason}`);
+}
+
 /** What gateway providers need from the node: its script directory and the store's SMTP servers. */
 export function providerContext(rt: Pick<Runtime, 'config' | 'store'>): ProviderContext {
-  return { scriptDirectory: path.resolve(rt.config.providers.script_directory), smtpServers: rt.store.smtpServers };
+  return { scriptDirectory: rt.config.providers.script_directory, smtpServers: rt.store.smtpServers };
 }

@@ -3,6 +3,7 @@
 // gateways. What the CLI shares (config, keys, knex store, log) comes from the runtime.
 import { RecentFailures } from '../core/login/recent-failures.js';
 import { LoginService } from '../core/login/service.js';
+import { ConfigError } from '../config/load.js';
 import type { RadiusConfig } from '../config/schema.js';
 import { PinCheckQueue } from '../crypto/pin-check-queue.js';
 import { RealmNameDirectory } from '../directory/realm-names.js';
@@ -103,7 +104,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     await server.stop();
     await authStore.close();
     await runtime.close();
-    throw err;
+    throw listenError(err, config.radius.listen);
   }
   log.info({ config: runtime.configPath, database: config.database.client }, 'sms-otp-radiusd started');
   return {
@@ -120,6 +121,20 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       log.info({ counters: server.stats.snapshot(), shed: pins.shed }, 'sms-otp-radiusd stopped');
     },
   };
+}
+
+/** A socket that cannot be bound, as one line naming the address and the key. */
+function listenError(err: unknown, listen: RadiusConfig['listen']): Error {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (!e?.code || !e.syscall?.startsWith('bind')) return err as Error;
+  const i = listen.findIndex((l) => l.port === e.port && (e.address === undefined || l.host === e.address));
+  const where = i >= 0 ? `radius.listen.${i}` : 'radius.listen';
+  const why: Record<string, string> = {
+    EADDRINUSE: 'the address is in use by another process (another daemon, or FreeRADIUS?)',
+    EACCES: 'permission denied (a port below 1024 needs CAP_NET_BIND_SERVICE)',
+    EADDRNOTAVAIL: 'no interface of this machine has that address',
+  };
+  return new ConfigError(`cannot listen on ${e.address ?? '?'}:${e.port ?? '?'} (${where}): ${why[e.code] ?? e.code}`);
 }
 
 /** The site's Access-Accept attributes under '', and each client's own where it has them. */

@@ -78,7 +78,6 @@ export class RadiusServer {
     for (const { host, port } of this.options.listen) {
       const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(host) });
       socket.on('message', (msg, rinfo) => this.onDatagram(socket, msg, rinfo));
-      socket.on('error', (err) => this.options.log.error({ err, host, port }, 'RADIUS socket error'));
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
         socket.bind(port, host, () => {
@@ -86,6 +85,8 @@ export class RadiusServer {
           resolve();
         });
       });
+      // After the bind: a bind failure is the caller's to report, as one line.
+      socket.on('error', (err) => this.options.log.error({ reason: err.message, host, port }, 'RADIUS socket error'));
       try {
         socket.setRecvBufferSize(4 * 1024 * 1024);
       } catch {

@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/schema.js';
@@ -8,13 +6,17 @@ import type { DatabaseConfig } from '../config/schema.js';
 // millisecond or a small counter, well inside Number's exact range.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
+// knex prints pool and driver trouble with console.warn and a stack trace; the callers turn
+// those errors into one line naming the store, so the library's own output is silenced.
+const quiet = { warn() {}, error() {}, deprecate() {}, debug() {} };
+
 export function connect(database: DatabaseConfig): Knex {
   if (database.client === 'sqlite') {
-    if (database.filename !== ':memory:') mkdirSync(path.dirname(path.resolve(database.filename)), { recursive: true });
     return knexFactory({
       client: 'better-sqlite3',
       connection: { filename: database.filename },
       useNullAsDefault: true,
+      log: quiet,
       pool: {
         min: 1,
         max: 1,
@@ -41,5 +43,18 @@ export function connect(database: DatabaseConfig): Knex {
     connection: { connectionString: database.url, connectionTimeoutMillis: 3000, statement_timeout: 5000, query_timeout: 6000 },
     pool: { min: database.pool?.min ?? 0, max: database.pool?.max ?? 10 },
     acquireConnectionTimeout: 4000,
+    log: quiet,
   });
+}
+
+/** The store as an operator recognises it in a message: the file, or the URL without its password. */
+export function describeDatabase(database: DatabaseConfig): string {
+  if (database.client === 'sqlite') return database.filename;
+  try {
+    const url = new URL(database.url);
+    url.password = '';
+    return url.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
 }

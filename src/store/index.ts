@@ -57,6 +57,11 @@ export class Store {
     return new PgAuthStore({ url: this.database.url, max: this.database.pool?.max ?? 10, onError }, decoder);
   }
 
+  /** One round trip: throws what the driver says when the store cannot be used. */
+  async ping(): Promise<void> {
+    await this.knex.raw('select 1');
+  }
+
   migrate(): Promise<string[]> {
     return migrateLatest(this.knex);
   }

@@ -41,3 +41,13 @@ export class KeyCheck {
     );
   }
 }
+
+/**
+ * Whether a store already holds data sealed with some key (it has been used by a node). Asked
+ * before a missing key file is created: a new key could never read such a store.
+ */
+export async function storeHoldsSealedData(knex: Knex): Promise<boolean> {
+  if (!(await knex.schema.hasTable('store_meta'))) return false;
+  if (await knex('store_meta').where({ key: KEY }).first('key')) return true;
+  return (await knex.schema.hasTable('tokens')) && (await knex('tokens').first('serial')) !== undefined;
+}

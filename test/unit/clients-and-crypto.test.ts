@@ -70,7 +70,7 @@ describe('PinHasher', () => {
 
 describe('key file', () => {
   it('is created once with mode 0600 and read back the same', () => {
-    const file = path.join(tempDir(), 'sub', 'encryption.key');
+    const file = path.join(tempDir(), 'encryption.key');
     const first = loadOrCreateKeyFile(file);
     expect(first.created).toBe(true);
     expect(statSync(file).mode & 0o777).toBe(0o600);

@@ -65,6 +65,41 @@ describe('configuration', () => {
   it('resolves --config before $SMS_OTP_RADIUSD_CONFIG before the default', () => {
     expect(resolveConfigPath('/a.yaml', { SMS_OTP_RADIUSD_CONFIG: '/b.yaml' })).toBe('/a.yaml');
     expect(resolveConfigPath(undefined, { SMS_OTP_RADIUSD_CONFIG: '/b.yaml' })).toBe('/b.yaml');
-    expect(resolveConfigPath(undefined, {})).toBe(path.resolve('config/sms-otp-radiusd.yaml'));
+    // The installation's example, wherever the command is started.
+    expect(resolveConfigPath(undefined, {})).toBe(path.join(ROOT, 'config/sms-otp-radiusd.yaml'));
+  });
+
+  it('resolves relative paths against the file\'s own directory, not the working directory', () => {
+    const file = configWith(VALID.replace('radius:', 'providers: { script_directory: ./scripts }\nradius:\n  dictionaries: [ dict.extra ]'));
+    const dir = path.dirname(file);
+    const config = loadConfig(file);
+    expect(config.database).toMatchObject({ filename: path.join(dir, 'data/x.sqlite') });
+    expect(config.secrets.keyfile).toBe(path.join(dir, 'data/encryption.key'));
+    expect(config.providers.script_directory).toBe(path.join(dir, 'scripts'));
+    expect(config.radius.dictionaries).toEqual([path.join(dir, 'dict.extra')]);
+  });
+
+  it('reads a client secret and the PostgreSQL URL from a file or an environment variable', () => {
+    const file = configWith(
+      VALID.replace('client: sqlite, filename: ./data/x.sqlite', 'client: pg, url_file: pg-url').replace(
+        'secret: s3cr3t-value }',
+        'secret_file: nas1.secret }, { name: nas2, address: 10.1.0.0/16, secret_env: NAS2_SECRET }',
+      ),
+    );
+    const dir = path.dirname(file);
+    writeFileSync(path.join(dir, 'pg-url'), 'postgres://radiusd:pw@db.example.com/radiusd\n');
+    writeFileSync(path.join(dir, 'nas1.secret'), 'from-a-file\n');
+    const config = loadConfig(file, { NAS2_SECRET: 'from-the-environment' });
+    expect(config.database).toEqual({ client: 'pg', url: 'postgres://radiusd:pw@db.example.com/radiusd' });
+    expect(config.radius.clients.map((c) => c.secret)).toEqual(['from-a-file', 'from-the-environment']);
+    expect(() => loadConfig(file, {})).toThrow(/radius\.clients\.1\.secret_env: the environment variable NAS2_SECRET is not set/);
+  });
+
+  it('wants exactly one way of giving a secret', () => {
+    expect(errorOf(VALID.replace('secret: s3cr3t-value', 'secret: a, secret_env: B'))).toMatch(
+      /radius\.clients\.0\.secret_env: give only one of secret, secret_file, secret_env/,
+    );
+    expect(errorOf(VALID.replace(', secret: s3cr3t-value', ''))).toMatch(/radius\.clients\.0\.secret: missing; add one of secret, secret_file, secret_env/);
+    expect(errorOf(VALID.replace('secret: s3cr3t-value', 'secret_file: nowhere'))).toMatch(/radius\.clients\.0\.secret_file: cannot read .*nowhere: ENOENT/);
   });
 });
