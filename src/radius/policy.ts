@@ -1,5 +1,6 @@
 // Message-Authenticator and Proxy-State rules (BlastRADIUS; RFC 3579 §3.2, which also wants EAP
-// signed whatever the client's setting): which requests of a client are taken at all. Throws MalformedPacket for a request that must be dropped.
+// signed whatever the client's setting): which requests of a client are taken at all.
+// Throws MalformedPacket for a request that must be dropped.
 import type { Logger } from 'pino';
 import type { RadiusClient } from './clients.js';
 import { Attr, Code, MalformedPacket, checkMessageAuthenticator, firstAttribute, type RadiusPacket } from './packet.js';
