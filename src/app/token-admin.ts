@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { PinHasher } from '../crypto/pin-hash.js';
 import { newSerial } from '../crypto/random.js';
 import type { Store } from '../store/index.js';
+import { hasControlCharacter, normaliseRealm } from '../core/names.js';
 import { HASHLIBS, OTP_LENGTHS, type HashLib, type OtpLength, type Token } from '../core/model.js';
 
 /** A token request with an invalid value (the CLI's usage error, exit status 2). */
@@ -46,6 +47,8 @@ export class TokenAdmin {
     const otplen = Number(req.otplen ?? 6) as OtpLength;
     if (!OTP_LENGTHS.includes(otplen)) throw new TokenAdminError('--otplen must be 6 or 8');
     if (!req.username) throw new TokenAdminError('--user must not be empty');
+    if (hasControlCharacter(req.username)) throw new TokenAdminError('--user must not contain control characters');
+    if (req.realm !== undefined && hasControlCharacter(req.realm)) throw new TokenAdminError('--realm must not contain control characters');
     validatePhone(req.phone);
     let otpKey: Buffer;
     if (req.otpKeyHex !== undefined) {
@@ -65,7 +68,8 @@ export class TokenAdmin {
     await this.store.tokens.insert({
       serial,
       username: req.username,
-      realm: req.realm ?? '',
+      // Realms compare without case: kept in lower case (see src/core/names.ts).
+      realm: normaliseRealm(req.realm ?? ''),
       phone: req.phone,
       gateway: req.gateway ?? null,
       otpKey,

@@ -9,6 +9,7 @@ export const Messages = {
   locked: 'Failcounter exceeded',
   smsFailed: 'The PIN was correct, but the SMS could not be sent!',
   invalidTransaction: 'The challenge is unknown or has expired',
+  invalidUserName: 'The user name contains characters that are not allowed',
   resendTooSoon: (seconds: number) => `A new code can be requested in ${seconds} s.`,
   responseMismatch: (tokens: number) =>
     tokens === 1 ? 'Response did not match the challenge.' : `Response did not match for ${tokens} tokens.`,

@@ -15,6 +15,7 @@ export type ResponseCode = typeof Code.AccessAccept | typeof Code.AccessReject |
 export const Attr = {
   UserName: 1,
   UserPassword: 2,
+  ChapPassword: 3,
   NasIpAddress: 4,
   FilterId: 11,
   ReplyMessage: 18,
@@ -24,6 +25,7 @@ export const Attr = {
   SessionTimeout: 27,
   ProxyState: 33,
   NasIdentifier: 32,
+  EapMessage: 79,
   MessageAuthenticator: 80,
 } as const;
 
@@ -58,6 +60,7 @@ export type DropReason =
   | 'bad_message_authenticator'
   | 'missing_message_authenticator'
   | 'proxy_state_without_message_authenticator'
+  | 'eap_without_message_authenticator'
   | 'unknown_client'
   | 'unsupported_code'
   | 'missing_attribute';

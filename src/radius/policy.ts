@@ -1,5 +1,6 @@
-// Message-Authenticator and Proxy-State rules (BlastRADIUS, RFC 3579 §3.2): which requests
-// of a client are taken at all. Throws MalformedPacket for a request that must be dropped.
+// Message-Authenticator and Proxy-State rules (BlastRADIUS; RFC 3579 §3.2, which also wants EAP
+// signed whatever the client's setting): which requests of a client are taken at all.
+// Throws MalformedPacket for a request that must be dropped.
 import type { Logger } from 'pino';
 import type { RadiusClient } from './clients.js';
 import { Attr, Code, MalformedPacket, checkMessageAuthenticator, firstAttribute, type RadiusPacket } from './packet.js';
@@ -18,6 +19,12 @@ export function checkPolicy(packet: RadiusPacket, client: RadiusClient, address:
     }
     client.sawMessageAuthenticator = true;
     return;
+  }
+  if (firstAttribute(packet, Attr.EapMessage) !== undefined) {
+    // Whatever the client's setting: EAP is only ever taken signed (RFC 3579 §3.2).
+    warnings.warn('eap-without-ma', client.name, { address },
+      'EAP Access-Request without Message-Authenticator dropped (RFC 3579 requires one with EAP-Message)');
+    throw new MalformedPacket('eap_without_message_authenticator', 'EAP-Message without Message-Authenticator');
   }
   const required =
     packet.code === Code.StatusServer ||

@@ -12,7 +12,7 @@ import type { AuthRequest, AuthResult } from '../core/login/request.js';
 import { isExpectedError } from '../errors.js';
 import { ClientTable, normaliseAddress, type RadiusClient } from './clients.js';
 import { DuplicateCache, type DuplicateTicket } from './duplicates.js';
-import { answerAccessRequest, type AccessRequestHandler } from './handlers/access-request.js';
+import { answerAccessRequest, type AccessReply, type AccessRequestHandler } from './handlers/access-request.js';
 import { answerStatusServer } from './handlers/status-server.js';
 import { Attr, Code, MalformedPacket, encodeResponse, parsePacket, splitText, type RadiusPacket, type RawAttribute } from './packet.js';
 import { checkPolicy } from './policy.js';
@@ -121,6 +121,7 @@ export class RadiusServer {
     while (this.unsent > 0 && this.now() < until) await sleep(1);
     await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.sockets.length = 0;
+    this.warnings.flush();
   }
 
   private onDatagram(socket: dgram.Socket, datagram: Buffer, peer: dgram.RemoteInfo): void {
@@ -183,7 +184,7 @@ export class RadiusServer {
     ticket: DuplicateTicket,
     deadline: number,
   ): Promise<void> {
-    let response: Buffer | undefined;
+    let response: AccessReply | undefined;
     try {
       response = await answerAccessRequest(this.accessRequests, packet, client, address, deadline);
     } catch (err) {
@@ -203,9 +204,11 @@ export class RadiusServer {
       }
       return;
     }
-    if (response?.[0] === Code.AccessReject && this.options.rejectDelayMs) await sleep(this.options.rejectDelayMs);
-    if (response) this.send(socket, response, peer);
-    this.duplicates.complete(ticket, response);
+    if (response?.holdBack && response.datagram[0] === Code.AccessReject && this.options.rejectDelayMs) {
+      await sleep(this.options.rejectDelayMs);
+    }
+    if (response) this.send(socket, response.datagram, peer);
+    this.duplicates.complete(ticket, response?.datagram);
   }
 
   private send(socket: dgram.Socket, datagram: Buffer, peer: dgram.RemoteInfo): void {

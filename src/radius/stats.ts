@@ -1,4 +1,5 @@
 import type { DropReason } from './packet.js';
+import type { Refusal } from './refusals.js';
 
 export interface ClientCounters {
   requests: number;
@@ -12,6 +13,8 @@ export interface ClientCounters {
   /** Retransmissions: dropped while the first was in progress, or answered from the cache. */
   duplicates: number;
   dropped: Partial<Record<DropReason, number>>;
+  /** Of the rejects: those refused before any credential was checked (CHAP, EAP, no password...). */
+  refused: Partial<Record<Refusal, number>>;
 }
 
 /** Per-client counters kept in memory (a later metrics endpoint reads them). */
@@ -21,7 +24,7 @@ export class RadiusStats {
   of(client: string): ClientCounters {
     let counters = this.clients.get(client);
     if (!counters) {
-      counters = { requests: 0, accepts: 0, rejects: 0, challenges: 0, statusServer: 0, errors: 0, shed: 0, duplicates: 0, dropped: {} };
+      counters = { requests: 0, accepts: 0, rejects: 0, challenges: 0, statusServer: 0, errors: 0, shed: 0, duplicates: 0, dropped: {}, refused: {} };
       this.clients.set(client, counters);
     }
     return counters;

@@ -1,6 +1,7 @@
 // Schema migrations, kept in code so that the compiled daemon carries them with it.
 // The same migrations run on SQLite and PostgreSQL; timestamps are epoch milliseconds.
 import type { Knex } from 'knex';
+import { normaliseRealm } from '../core/names.js';
 
 interface Migration {
   name: string;
@@ -239,6 +240,23 @@ const migrations: Migration[] = [
       await knex.raw('DROP FUNCTION IF EXISTS sms_otp_apply_units(jsonb)');
       await knex.raw('DROP FUNCTION IF EXISTS sms_otp_apply_unit(jsonb)');
     },
+  },
+  {
+    // Realms compare without case from now on, kept in lower case (src/core/names.ts). The
+    // new case is computed here, not by SQL lower(), which differs between SQLite (ASCII only)
+    // and PostgreSQL (locale): the rows must match what the daemon looks up. Audit rows keep
+    // what was recorded. Not reversible: the old case is gone (down does nothing).
+    name: '0006_realm_lowercase',
+    async up(knex) {
+      for (const table of ['tokens', 'challenges']) {
+        const realms: Array<{ realm: string }> = await knex(table).distinct('realm');
+        for (const { realm } of realms) {
+          const lower = normaliseRealm(realm);
+          if (lower !== realm) await knex(table).where({ realm }).update({ realm: lower });
+        }
+      }
+    },
+    async down() {},
   },
 ];
 

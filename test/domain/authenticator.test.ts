@@ -8,6 +8,7 @@ import { TokenAdmin } from '../../src/app/token-admin.js';
 import type { SmsSender } from '../../src/core/ports.js';
 import { RFC4226_HOTP, RFC4226_KEY } from '../helpers/fs.js';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
+import { migrationConfig } from '../../src/store/migrations.js';
 
 interface Sent {
   gateway: string;
@@ -223,6 +224,37 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
     const r = await challenge('carol@example.com');
     expect((await login('carol@example.com', RFC4226_HOTP[1]!, r.transactionId)).outcome).toBe('accept');
     expect((await login('carol', '1234')).message).toBe(Messages.noToken);
+  });
+
+  it('compares realms without case: enrollment keeps them in lower case, user@EXAMPLE.com finds them', async () => {
+    const { realm } = await enroll({ username: 'carol', realm: 'Example.COM' });
+    expect(realm).toBe('example.com');
+    const r = await challenge('carol@EXAMPLE.com');
+    expect((await login('carol@example.Com', RFC4226_HOTP[1]!, r.transactionId)).outcome).toBe('accept');
+    // User names still compare exactly.
+    expect((await login('Carol@example.com', '1234')).message).toBe(Messages.noToken);
+  });
+
+  it('lower-cases the realms already in the store (migration 0006_realm_lowercase)', async () => {
+    await enroll({ username: 'carol', realm: 'example.com' });
+    await t.store.knex.migrate.down(migrationConfig);
+    await t.store.knex('tokens').update({ realm: 'Example.COM' });
+    expect(await t.store.migrate()).toEqual(['0006_realm_lowercase']);
+    expect((await t.store.tokens.byUser('carol', 'example.com')).length).toBe(1);
+    expect((await challenge('carol@EXAMPLE.com')).outcome).toBe('challenge');
+  });
+
+  it('rejects a user name with a control character (NUL, tab) before the store sees it, and audits it printably', async () => {
+    await enroll();
+    expect(await login('ali\u0000ce', '1234')).toEqual({ outcome: 'reject', message: Messages.invalidUserName });
+    expect(await login('alice\t', '1234', '12345678901234567890123456789012345678901')).toEqual({ outcome: 'reject', message: Messages.invalidUserName });
+    const entries = await t.store.audit.recent(10);
+    expect(entries.map((e) => [e.username, e.action, e.reason]).sort()).toEqual([
+      ['alice\u2409', 'reject', 'user name with control characters'],
+      ['ali\u2400ce', 'reject', 'user name with control characters'],
+    ]);
+    await expect(enroll({ username: 'bob\u0000' })).rejects.toThrow('--user must not contain control characters');
+    await expect(enroll({ username: 'bob', realm: 'example.com\n' })).rejects.toThrow('--realm must not contain control characters');
   });
 
   it('renders smstext and sms_challenge_text with their tags', async () => {

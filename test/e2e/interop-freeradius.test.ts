@@ -48,4 +48,12 @@ describe('FreeRADIUS 3.2 as a proxy in front of the daemon', () => {
     expect(r.code).toBe('Access-Reject');
     expect(r.attributes['Reply-Message']).toEqual(['wrong otp pin']);
   });
+
+  it('passes our reject of a CHAP request back (no silence that would mark us dead), and the next login goes through', async () => {
+    const chap = await radclient(nas(), { 'User-Name': '"alice"', 'CHAP-Password': '"x"' }, { timeout: 10 });
+    expect(chap.code, proxy.output().slice(-3000)).toBe('Access-Reject');
+    expect(chap.attributes['Reply-Message']).toEqual(['Only PAP (User-Password) is supported, not CHAP']);
+    const next = await radclient(nas(), { 'User-Name': '"alice"', 'User-Password': '"wrong"' }, { timeout: 10 });
+    expect(next.attributes['Reply-Message']).toEqual(['wrong otp pin']);
+  });
 });

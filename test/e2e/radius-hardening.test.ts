@@ -1,12 +1,12 @@
 // RADIUS rules beyond the happy path, with real packets on loopback: Message-Authenticator
 // policy per client, Proxy-State, retransmissions, foreign States, resend, reject delay,
 // reply attributes, and the counters that record it all.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Attr, Code, parsePacket, verifyResponse } from '../../src/radius/packet.js';
+import { Attr, Code, parsePacket } from '../../src/radius/packet.js';
 import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { RFC4226_KEY } from '../helpers/fs.js';
-import { buildRequest, RawClient } from '../helpers/raw-radius.js';
+import { buildRequest, isSignedReply, RawClient } from '../helpers/raw-radius.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
 
@@ -15,15 +15,8 @@ const SECRET = 'testing123';
 /** Checks a reply's authenticators against the request: Message-Authenticator first and valid, Response Authenticator valid. */
 function expectSigned(reply: Buffer | undefined, request: Buffer): Buffer {
   expect(reply, 'no reply').toBeDefined();
-  const r = reply as Buffer;
-  const requestAuthenticator = request.subarray(4, 20);
-  expect(verifyResponse(r, requestAuthenticator, Buffer.from(SECRET))).toBe(true);
-  expect([r[20], r[21]]).toEqual([Attr.MessageAuthenticator, 18]);
-  const copy = Buffer.from(r);
-  requestAuthenticator.copy(copy, 4);
-  copy.fill(0, 22, 38);
-  expect(createHmac('md5', SECRET).update(copy).digest().equals(r.subarray(22, 38))).toBe(true);
-  return r;
+  expect(isSignedReply(reply as Buffer, request, SECRET)).toBe(true);
+  return reply as Buffer;
 }
 
 const attrs = (reply: Buffer, type: number) => parsePacket(reply).attributes.filter((a) => a.type === type).map((a) => a.value);

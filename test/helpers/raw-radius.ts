@@ -3,7 +3,7 @@
 // retransmitted byte for byte, or malformed.
 import { createHmac, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import { Attr, encodeAttribute, hidePassword } from '../../src/radius/packet.js';
+import { Attr, encodeAttribute, hidePassword, verifyResponse } from '../../src/radius/packet.js';
 
 export interface RawRequest {
   secret: string;
@@ -39,6 +39,20 @@ export function buildRequest(r: RawRequest): Buffer {
     mac.copy(packet, 22);
   }
   return packet;
+}
+
+/**
+ * True when a reply answers `request` signed with `secret`: a valid Response Authenticator, and
+ * a valid Message-Authenticator as the first attribute (computed with the request authenticator).
+ */
+export function isSignedReply(reply: Buffer, request: Buffer, secret: string): boolean {
+  const requestAuthenticator = request.subarray(4, 20);
+  if (!verifyResponse(reply, requestAuthenticator, Buffer.from(secret))) return false;
+  if (reply[20] !== Attr.MessageAuthenticator || reply[21] !== 18) return false;
+  const copy = Buffer.from(reply);
+  requestAuthenticator.copy(copy, 4);
+  copy.fill(0, 22, 38);
+  return createHmac('md5', secret).update(copy).digest().equals(reply.subarray(22, 38));
 }
 
 export class RawClient {

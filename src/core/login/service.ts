@@ -5,6 +5,7 @@ import type { LoginContext, LoginPorts } from './context.js';
 import { checkPassword } from './first-factor.js';
 import type { AuthRequest, AuthResult } from './request.js';
 import { Messages } from '../messages.js';
+import { hasControlCharacter, normaliseRealm, printableName } from '../names.js';
 import { deadlineOf, reject } from './verdict.js';
 
 const DUMMY_PIN = 'no such user';
@@ -17,13 +18,18 @@ export class LoginService {
   async authenticate(request: AuthRequest): Promise<AuthResult> {
     const { settings, clock, directory, recentFailures } = this.ports;
     const now = clock.now();
-    const candidates = await directory.candidates(request.username);
     const base = {
       request,
       settings: settings.current(),
       now,
       priority: recentFailures.isSuspect(request.username, now) ? 'suspect' : 'normal',
     } satisfies Omit<LoginContext, 'user'>;
+    if (hasControlCharacter(request.username)) {
+      // No such user can exist (enrollment refuses the name) and the store could not even hold it.
+      const ctx: LoginContext = { ...base, user: { username: printableName(request.username), realm: '' } };
+      return reject(this.ports, ctx, Messages.invalidUserName, [], 'user name with control characters');
+    }
+    const candidates = (await directory.candidates(request.username)).map((c) => ({ ...c, realm: normaliseRealm(c.realm) }));
     if (request.transactionId !== undefined) {
       // The challenge names its user; the login name only has to be able to mean that user.
       const ctx: LoginContext = { ...base, user: candidates[0] ?? { username: request.username, realm: '' } };

@@ -1,11 +1,14 @@
 // Access-Request: PAP password decrypted with the client's secret, translated into the login
-// core's request, and the core's result back into Access-Accept/-Challenge/-Reject.
+// core's request, and the core's result back into Access-Accept/-Challenge/-Reject. Requests
+// in another protocol (CHAP, MS-CHAP, EAP) or without credentials are rejected here, saying why.
 import type { Logger } from 'pino';
 import type { AuthRequest, AuthResult } from '../../core/login/request.js';
 import { decodeUtf8, toAccessResponse, toAuthRequest } from '../access.js';
+import { authMethodOf, eapFailureFor } from '../auth-method.js';
 import type { RadiusClient } from '../clients.js';
 import { describeAttributes } from '../dictionary.js';
-import { Attr, MalformedPacket, decryptPassword, encodeResponse, firstAttribute, type RadiusPacket, type RawAttribute } from '../packet.js';
+import { Attr, Code, MalformedPacket, decryptPassword, encodeResponse, firstAttribute, splitText, type RadiusPacket, type RawAttribute } from '../packet.js';
+import { refusalHint, refusalReply, type Refusal } from '../refusals.js';
 import type { AcceptContext } from '../reply-attributes.js';
 import type { RadiusStats } from '../stats.js';
 import type { WarnOnce } from '../warnings.js';
@@ -20,43 +23,54 @@ export interface AccessRequestHandler {
   readonly now: () => number;
 }
 
-/** The reply datagram, or undefined when the request is dropped (counted as such). */
+export interface AccessReply {
+  readonly datagram: Buffer;
+  /**
+   * Whether an Access-Reject waits for reject_delay. That delay slows down guessing; a reject
+   * for the protocol or the form of the request checked no credential, so it leaves at once.
+   */
+  readonly holdBack: boolean;
+}
+
+/** The reply, or undefined when the request is dropped (counted as such). */
 export async function answerAccessRequest(
   h: AccessRequestHandler,
   packet: RadiusPacket,
   client: RadiusClient,
   address: string,
   deadline: number,
-): Promise<Buffer | undefined> {
+): Promise<AccessReply | undefined> {
+  const method = authMethodOf(packet);
+  const state = firstAttribute(packet, Attr.State);
+  if (method === 'none' && state === undefined) return refuse(h, packet, client, address, 'no_password');
+  if (method !== 'pap' && method !== 'none') return refuse(h, packet, client, address, method);
+
+  // PAP, or a State without a password: an empty password, which asks for the SMS again.
+  let password = '';
   const hidden = firstAttribute(packet, Attr.UserPassword);
-  if (hidden === undefined || firstAttribute(packet, Attr.UserName) === undefined) {
-    h.stats.drop(client.name, 'missing_attribute');
-    h.warnings.warn('no-pap', client.name, {}, 'Access-Request without User-Name or PAP User-Password dropped (only PAP is supported)');
-    return undefined;
-  }
-  let password: string | undefined;
-  try {
-    password = decodeUtf8(decryptPassword(hidden, client.secret, packet.authenticator));
-  } catch (err) {
-    if (!(err instanceof MalformedPacket)) throw err;
-    h.stats.drop(client.name, err.reason);
-    return undefined;
-  }
-  if (password === undefined) {
-    h.stats.drop(client.name, 'bad_password');
-    h.warnings.warn('bad-password', client.name, { address },
-      'User-Password is not valid UTF-8: probably a shared secret mismatch with this client');
-    return undefined;
+  if (hidden !== undefined) {
+    let decoded: string | undefined;
+    try {
+      decoded = decodeUtf8(decryptPassword(hidden, client.secret, packet.authenticator));
+    } catch (err) {
+      if (!(err instanceof MalformedPacket)) throw err;
+      h.stats.drop(client.name, err.reason);
+      return undefined;
+    }
+    if (decoded === undefined) {
+      h.stats.drop(client.name, 'bad_password');
+      h.warnings.warn('bad-password', client.name, { address },
+        'User-Password is not valid UTF-8: probably a shared secret mismatch with this client');
+      return undefined;
+    }
+    password = decoded;
   }
   const request = toAuthRequest(packet, password, {
     client: { name: client.name, address, ...(client.challengePrompt ? { challengePrompt: client.challengePrompt } : {}) },
     resendKeyword: h.resendKeyword,
     deadline,
   });
-  if (!request) {
-    h.stats.drop(client.name, 'missing_attribute');
-    return undefined;
-  }
+  if (!request) return refuse(h, packet, client, address, 'bad_user_name');
   if (h.log.isLevelEnabled('debug')) {
     h.log.debug({ client: client.name, attributes: describeAttributes(packet) }, 'Access-Request');
   }
@@ -72,5 +86,22 @@ export async function answerAccessRequest(
   } else {
     counters.challenges++;
   }
-  return encodeResponse(response.code, packet, response.attributes, client.secret);
+  return { datagram: encodeResponse(response.code, packet, response.attributes, client.secret), holdBack: true };
+}
+
+/**
+ * Access-Reject with a Reply-Message that says why; for EAP also the EAP-Failure that ends the
+ * peer's conversation (RFC 3579 §2.6.3). Counted, and logged once per client and kind per period.
+ */
+function refuse(h: AccessRequestHandler, packet: RadiusPacket, client: RadiusClient, address: string, refusal: Refusal): AccessReply {
+  const counters = h.stats.of(client.name);
+  counters.rejects++;
+  counters.refused[refusal] = (counters.refused[refusal] ?? 0) + 1;
+  const name = firstAttribute(packet, Attr.UserName);
+  const user = name === undefined ? undefined : decodeUtf8(name);
+  h.warnings.warn(`refused-${refusal}`, client.name, user === undefined ? { address } : { address, user }, refusalHint(refusal));
+  const attributes = splitText(Attr.ReplyMessage, refusalReply(refusal));
+  const failure = refusal === 'eap' ? eapFailureFor(packet) : undefined;
+  if (failure) attributes.push({ type: Attr.EapMessage, value: failure });
+  return { datagram: encodeResponse(Code.AccessReject, packet, attributes, client.secret), holdBack: false };
 }
