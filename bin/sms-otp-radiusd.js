@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher: the daemon and CLI are compiled from src/ to dist/ by `npm ci` (prepare script).
+// Thin launcher: the daemon and CLI are compiled from src/ to dist/ by `npm ci` (prepare script)
+// in a checkout; the tarball of `npm pack` ships dist/ (a global install compiles nothing).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

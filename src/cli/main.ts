@@ -1,4 +1,5 @@
 // Command line: `sms-otp-radiusd serve|migrate|token|gateway|setting ...`.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { startDaemon } from '../daemon/serve.js';
 import { openRuntime } from '../daemon/runtime.js';
@@ -9,12 +10,18 @@ import { processIo, type Io } from './output.js';
 import { settingCommands } from './setting.js';
 import { smtpServerCommands } from './smtp-server.js';
 import { tokenCommands } from './token.js';
+import { backupCommand } from './backup.js';
+
+// package.json sits two levels above the compiled module (dist/cli/main.js), in a checkout
+// and in an installed package alike.
+const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
 const CONFIG_HELP = 'configuration file (default: $SMS_OTP_RADIUSD_CONFIG, else config/sms-otp-radiusd.yaml)';
 
 export function buildProgram(io: Io): Command {
   const program = new Command('sms-otp-radiusd')
     .description('RADIUS server for two-factor login with an SMS one-time password')
+    .version(VERSION)
     .option('-c, --config <path>', CONFIG_HELP)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
@@ -66,6 +73,7 @@ export function buildProgram(io: Io): Command {
   gatewayCommands(program, io, withRuntime);
   settingCommands(program, io, withRuntime);
   smtpServerCommands(program, io, withRuntime);
+  backupCommand(program, io);
   return program;
 }
 
