@@ -1,6 +1,7 @@
 // Schema migrations, kept in code so that the compiled daemon carries them with it.
 // The same migrations run on SQLite and PostgreSQL; timestamps are epoch milliseconds.
 import type { Knex } from 'knex';
+import { SmsOtpError } from '../errors.js';
 import { normaliseRealm } from '../core/names.js';
 
 interface Migration {
@@ -271,8 +272,28 @@ export const migrationConfig: Knex.MigratorConfig = {
   tableName: 'schema_migrations',
 };
 
+/** The store's schema is newer than this installation knows: an old node must not touch it. */
+export class StoreVersionError extends SmsOtpError {
+  override name = 'StoreVersionError';
+  readonly code = 'ERR_STORE_VERSION';
+}
+
+/** Migrations recorded in the store that this installation does not have (a newer node ran them). */
+export async function unknownMigrations(knex: Knex): Promise<string[]> {
+  if (!(await knex.schema.hasTable(migrationConfig.tableName!))) return [];
+  const known = new Set(migrations.map((m) => m.name));
+  const done: Array<{ name: string }> = await knex(migrationConfig.tableName!).select('name');
+  return done.map((r) => r.name).filter((name) => !known.has(name));
+}
+
 /** Applies pending migrations; returns the names applied now. */
 export async function migrateLatest(knex: Knex): Promise<string[]> {
+  const newer = await unknownMigrations(knex);
+  if (newer.length) {
+    throw new StoreVersionError(
+      `the store was upgraded by a newer sms-otp-radiusd (migrations ${newer.join(', ')}); upgrade this installation to that version`,
+    );
+  }
   const [, applied] = (await knex.migrate.latest(migrationConfig)) as [number, string[]];
   return applied;
 }

@@ -12,6 +12,7 @@ import { isExpectedError, NotFoundError, RefusedError, SmsOtpError } from '../..
 import { GatewayError } from '../../src/gateways/provider.js';
 import { SettingError } from '../../src/settings/registry.js';
 import { KeyMismatchError } from '../../src/store/key-check.js';
+import { StoreVersionError } from '../../src/store/migrations.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -28,6 +29,7 @@ const errors: SmsOtpError[] = [
   new RequestShed('deadline'),
   new RefusedError('x'),
   new NotFoundError('x'),
+  new StoreVersionError('x'),
 ];
 
 describe('error codes', () => {
