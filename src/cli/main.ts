@@ -1,8 +1,9 @@
-// Command line: `sms-otp-radiusd serve|migrate|token|gateway|setting ...`.
+// Command line: `sms-otp-radiusd serve|migrate|token|gateway|setting|smtpserver|audit ...`.
 import { Command, CommanderError } from 'commander';
 import { startDaemon } from '../daemon/serve.js';
 import { openRuntime } from '../daemon/runtime.js';
 import { isExpectedError } from '../errors.js';
+import { auditCommands } from './audit.js';
 import type { WithRuntime } from './context.js';
 import { gatewayCommands } from './gateway.js';
 import { processIo, type Io } from './output.js';
@@ -66,6 +67,7 @@ export function buildProgram(io: Io): Command {
   gatewayCommands(program, io, withRuntime);
   settingCommands(program, io, withRuntime);
   smtpServerCommands(program, io, withRuntime);
+  auditCommands(program, io, withRuntime);
   return program;
 }
 

@@ -22,8 +22,10 @@ export const Attr = {
   Class: 25,
   VendorSpecific: 26,
   SessionTimeout: 27,
-  ProxyState: 33,
+  CallingStationId: 31,
   NasIdentifier: 32,
+  ProxyState: 33,
+  NasIpv6Address: 95,
   MessageAuthenticator: 80,
 } as const;
 
