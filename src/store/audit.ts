@@ -40,9 +40,9 @@ export class AuditRepository {
     });
   }
 
-  /** The newest `limit` rows that match, newest first (by id: the order they were written in). */
+  /** The newest `limit` rows that match, newest first (by time, through the `at` indexes). */
   async newest(filter: AuditFilter, limit: number): Promise<AuditRecord[]> {
-    const query = this.knex('audit').orderBy('id', 'desc').limit(limit);
+    const query = this.knex('audit').orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit);
     if (filter.username !== undefined) query.where('username', filter.username);
     if (filter.client !== undefined) query.where('client', filter.client);
     if (filter.action !== undefined) query.where('action', filter.action);
