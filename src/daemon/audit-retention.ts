@@ -4,19 +4,18 @@
 // passes skip each other's rows (src/store/auth/statements.ts), so nothing is done twice or waited for.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { AUDIT_PRUNE_BATCH } from '../store/auth/statements.js';
 
 const DAY_MS = 86_400_000;
 /** A pass every ten minutes: one indexed query when there is nothing to remove. */
 const INTERVAL_MS = 600_000;
 /**
- * Between two batches. A SQLite batch runs on the event loop inside the login's group commit
- * (a few ms for 1 000 rows); the pause bounds the share of the loop the pruning takes.
+ * Between two batches. A SQLite batch runs on the event loop inside the logins' group commit
+ * (about 2 ms); the pause bounds the share of the loop the pruning takes.
  */
 const PAUSE_MS = 20;
 
 export interface AuditRetentionOptions {
-  /** Removes up to AUDIT_PRUNE_BATCH rows older than `before`; how many it removed. */
+  /** Removes a bounded batch of rows older than `before`; how many it removed (0: none left). */
   readonly prune: (before: number) => Promise<number>;
   readonly retentionDays: () => number;
   readonly log: Logger;
@@ -71,7 +70,7 @@ export class AuditRetention {
       for (;;) {
         const removed = await this.options.prune(before);
         total += removed;
-        if (removed < AUDIT_PRUNE_BATCH || this.stopped) break;
+        if (removed === 0 || this.stopped) break;
         await sleep(PAUSE_MS);
       }
     } catch (err) {

@@ -61,7 +61,7 @@ export class PgAuthStore implements AuthStore {
     return (await this.query('purgeExpired', [now])).changes;
   }
 
-  /** Removes up to AUDIT_PRUNE_BATCH audit rows older than `before` (rows another node is removing are skipped). */
+  /** Removes a bounded batch of audit rows older than `before` (rows another node is removing are skipped). */
   async pruneAudit(before: number): Promise<number> {
     return (await this.query('pruneAudit', [before])).changes;
   }

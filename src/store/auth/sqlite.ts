@@ -104,7 +104,7 @@ export class SqliteAuthStore implements AuthStore {
     return removed;
   }
 
-  /** Removes up to AUDIT_PRUNE_BATCH audit rows older than `before`, in the batch like any write. */
+  /** Removes a bounded batch of audit rows older than `before`, in the batch like any write. */
   async pruneAudit(before: number): Promise<number> {
     let removed = 0;
     await this.enqueue(() => {
