@@ -10,9 +10,10 @@ const DAY_MS = 86_400_000;
 const INTERVAL_MS = 600_000;
 /**
  * Between two batches. A SQLite batch runs on the event loop inside the logins' group commit
- * (about 2 ms); the pause bounds the share of the loop the pruning takes.
+ * (about 10 ms); the pause bounds the share of the loop and of the WAL the pruning takes.
+ * 1 000 rows per 60 ms still removes over a million rows a minute.
  */
-const PAUSE_MS = 20;
+const PAUSE_MS = 50;
 
 export interface AuditRetentionOptions {
   /** Removes a bounded batch of rows older than `before`; how many it removed (0: none left). */

@@ -1,6 +1,7 @@
 // The audit retention under load: 200 000 rows past audit.retention_days are removed while
 // requests that write to the store (an unknown State: a read and an audit row) keep coming.
-// Their latency during the prune is compared with the same load before it. On PostgreSQL two
+// Their latency during the prune (its first seconds, or all of it) is compared with the same
+// load before it. On PostgreSQL two
 // nodes of one site prune at once, without waiting for each other or failing.
 import { randomInt } from 'node:crypto';
 import path from 'node:path';
@@ -87,7 +88,8 @@ describe.each(['sqlite', 'pg'] as const)('audit retention under load on %s', (ki
       // Every node logs what its pass removed (a node that found nothing left logs nothing).
       const removedBy = (n: TestDaemon) => [...n.logs().matchAll(/"removed":(\d+).*audit rows past/g)].reduce((sum, m) => sum + Number(m[1]), 0);
       const removed = () => nodes.reduce((sum, n) => sum + removedBy(n), 0);
-      const during = summary(await load(peer, () => removed() >= OLD_ROWS || Date.now() - started > 60_000));
+      const during = summary(await load(peer, () => removed() >= OLD_ROWS || Date.now() - started > BASELINE_MS * 2));
+      while (removed() < OLD_ROWS && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 100));
       const seconds = (Date.now() - started) / 1000;
 
       const left = Number((await knex('audit').where('username', 'old').count({ n: '*' }))[0]!.n);
