@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { userInfo } from 'node:os';
+import { testGateway } from '../app/gateway-test.js';
 import { GatewayRegistry, MODULES, isModuleName } from '../gateways/registry.js';
 import { censor } from '../store/gateways.js';
 import { providerContext } from '../daemon/runtime.js';
@@ -71,11 +73,27 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
       withRuntime(cmd, async (rt) => {
         const registry = new GatewayRegistry((id) => rt.store.gateways.get(id), providerContext(rt));
         try {
-          await registry.send(id, opts.phone, opts.message);
+          await testGateway(registry, rt.store.audit, {
+            gateway: id,
+            phone: opts.phone,
+            message: opts.message,
+            operator: operatorName(),
+            origin: 'cli',
+            now: Date.now,
+          });
           io.out(`gateway ${id} accepted the message`);
         } finally {
           await registry.close();
         }
       }),
     );
+}
+
+/** The account that runs the CLI, for the audit trail ('' where the system cannot tell). */
+function operatorName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? '';
+  }
 }

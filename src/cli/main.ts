@@ -1,9 +1,10 @@
-// Command line: `sms-otp-radiusd serve|migrate|token|gateway|setting ...`.
+// Command line: `sms-otp-radiusd serve|migrate|token|gateway|setting|smtpserver|audit|backup ...`.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { startDaemon } from '../daemon/serve.js';
 import { openRuntime } from '../daemon/runtime.js';
 import { isExpectedError } from '../errors.js';
+import { auditCommands } from './audit.js';
 import type { WithRuntime } from './context.js';
 import { gatewayCommands } from './gateway.js';
 import { processIo, type Io } from './output.js';
@@ -74,6 +75,7 @@ export function buildProgram(io: Io): Command {
   settingCommands(program, io, withRuntime);
   smtpServerCommands(program, io, withRuntime);
   backupCommand(program, io);
+  auditCommands(program, io, withRuntime);
   return program;
 }
 

@@ -32,3 +32,8 @@ export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_c, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }
+
+/** A time for people and scripts alike: ISO 8601 in UTC, to the millisecond. */
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}

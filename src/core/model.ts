@@ -45,7 +45,18 @@ export interface Challenge {
   readonly expiresAt: number;
 }
 
-export type AuditAction = 'accept' | 'challenge' | 'reject';
+/** A login's decision, or an operator's test send through a gateway. */
+export const AUDIT_ACTIONS = ['accept', 'challenge', 'reject', 'gateway-test'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** What the NAS said about the session, as far as it said it (empty when it did not). */
+export interface NasContext {
+  /** The caller: a VPN client's public address, a Wi-Fi station's MAC, a phone number. */
+  readonly callingStationId: string;
+  /** NAS-IP-Address (or NAS-IPv6-Address): the NAS itself, which may sit behind a proxy. */
+  readonly ipAddress: string;
+  readonly identifier: string;
+}
 
 export interface AuditEntry {
   readonly at: number;
@@ -56,4 +67,9 @@ export interface AuditEntry {
   readonly clientAddress: string;
   readonly serials: readonly string[];
   readonly reason: string;
+  /** The gateway(s) an SMS went or was tried through ('' when none was: an accept, a wrong PIN). */
+  readonly gateway: string;
+  /** The destination number(s), redacted (src/core/redact.ts). */
+  readonly phone: string;
+  readonly nas: NasContext;
 }

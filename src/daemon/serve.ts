@@ -14,6 +14,7 @@ import { realmSplitter } from '../radius/realms.js';
 import { ReplyAttributes } from '../radius/reply-attributes.js';
 import { RadiusServer } from '../radius/server.js';
 import { SiteConfig } from '../store/site-config.js';
+import { AuditRetention } from './audit-retention.js';
 import { LogEvents } from './log-events.js';
 import { openRuntime, providerContext } from './runtime.js';
 
@@ -53,7 +54,15 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     revisions: authStore,
     onError: (err) => log.error({ reason: (err as Error).message }, 'store unreachable: Status-Server falls silent until it is back'),
     onRecovered: () => log.info('store reachable again'),
-    onReload: (revision) => log.info({ revision }, 'site configuration reloaded'),
+    onReload: (revision) => {
+      log.info({ revision }, 'site configuration reloaded');
+      retention.kick();
+    },
+  });
+  const retention = new AuditRetention({
+    prune: (before) => authStore.pruneAudit(before),
+    retentionDays: () => site.current()['audit.retention_days'],
+    log,
   });
   await site.start();
   const pins = new PinCheckQueue(runtime.pins);
@@ -106,6 +115,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     await runtime.close();
     throw listenError(err, config.radius.listen);
   }
+  retention.start();
   log.info({ config: runtime.configPath, database: config.database.client }, 'sms-otp-radiusd started');
   return {
     server,
@@ -116,7 +126,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       await server.stop(STOP_GRACE_MS);
       site.stop();
       // A store or gateway that hangs must not hold the exit past the unit's stop timeout.
-      const closed = await settledWithin(CLOSE_GRACE_MS, [gateways.close(), authStore.close(), runtime.close()]);
+      const closed = await settledWithin(CLOSE_GRACE_MS, [retention.stop(), gateways.close(), authStore.close(), runtime.close()]);
       if (!closed) log.warn({ seconds: CLOSE_GRACE_MS / 1000 }, 'store or gateway connections did not close in time; exiting anyway');
       log.info({ counters: server.stats.snapshot(), shed: pins.shed }, 'sms-otp-radiusd stopped');
     },

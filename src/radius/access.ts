@@ -1,6 +1,7 @@
 // Access-Request in, authentication result out: the mapping between RADIUS attributes and
 // the domain's request and result (after privacyIDEA's FreeRADIUS plugin).
 import type { AuthRequest, AuthResult } from '../core/login/request.js';
+import type { NasContext } from '../core/model.js';
 import { Attr, Code, firstAttribute, splitText, type RadiusPacket, type RawAttribute, type ResponseCode } from './packet.js';
 
 export interface AccessResponse {
@@ -34,10 +35,35 @@ export function toAuthRequest(
   const username = name === undefined ? undefined : decodeUtf8(name);
   if (username === undefined || username === '') return undefined;
   const state = firstAttribute(packet, Attr.State);
-  const deadline = options.deadline === undefined ? {} : { deadline: options.deadline };
-  if (state === undefined) return { username, password, client: options.client, ...deadline };
+  const common = { client: options.client, nas: nasContextOf(packet), ...(options.deadline === undefined ? {} : { deadline: options.deadline }) };
+  if (state === undefined) return { username, password, ...common };
   const resend = password === '' || (options.resendKeyword !== '' && password === options.resendKeyword);
-  return { username, password, transactionId: state.toString('latin1'), resend, client: options.client, ...deadline };
+  return { username, password, transactionId: state.toString('latin1'), resend, ...common };
+}
+
+/** What the NAS says about the session, for the audit trail; absent attributes stay out. */
+export function nasContextOf(packet: RadiusPacket): Partial<NasContext> {
+  const nas: { -readonly [K in keyof NasContext]?: string } = {};
+  const station = firstAttribute(packet, Attr.CallingStationId);
+  if (station !== undefined) nas.callingStationId = textOf(station);
+  const identifier = firstAttribute(packet, Attr.NasIdentifier);
+  if (identifier !== undefined) nas.identifier = textOf(identifier);
+  const ipv4 = firstAttribute(packet, Attr.NasIpAddress);
+  const ipv6 = firstAttribute(packet, Attr.NasIpv6Address);
+  if (ipv4?.length === 4) nas.ipAddress = [...ipv4].join('.');
+  else if (ipv6?.length === 16) nas.ipAddress = ipv6Text(ipv6);
+  return nas;
+}
+
+/** A text attribute; bytes that are not UTF-8 (a NAS bug) are kept visible as hex. */
+function textOf(value: Buffer): string {
+  return decodeUtf8(value) ?? `0x${value.toString('hex')}`;
+}
+
+/** RFC 5952 form (zeros compressed), as the WHATWG URL parser serialises an IPv6 host. */
+function ipv6Text(bytes: Buffer): string {
+  const groups = Array.from({ length: 8 }, (_v, i) => bytes.readUInt16BE(i * 2).toString(16));
+  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
 }
 
 export function toAccessResponse(result: AuthResult, now: number): AccessResponse {

@@ -23,10 +23,12 @@ export const Attr = {
   Class: 25,
   VendorSpecific: 26,
   SessionTimeout: 27,
-  ProxyState: 33,
+  CallingStationId: 31,
   NasIdentifier: 32,
+  ProxyState: 33,
   EapMessage: 79,
   MessageAuthenticator: 80,
+  NasIpv6Address: 95,
 } as const;
 
 export const HEADER_LENGTH = 20;

@@ -87,6 +87,13 @@ export const SETTINGS = {
     max: 20,
     help: 'log2 of the scrypt work factor N for PIN hashes set from now on',
   },
+  'audit.retention_days': {
+    kind: 'integer',
+    default: 180,
+    min: 1,
+    max: 36500,
+    help: 'days audit rows are kept; every daemon removes older ones in the background',
+  },
 } as const satisfies Record<string, SettingDefinition>;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -1,10 +1,27 @@
 import type { Knex } from 'knex';
-import type { AuditEntry } from '../core/model.js';
+import type { AuditAction, AuditEntry } from '../core/model.js';
+
+/** An audit row as stored: the entry and its id (ascending in insertion order). */
+export interface AuditRecord extends AuditEntry {
+  readonly id: number;
+}
+
+/** Which rows to list; every given field must match. */
+export interface AuditFilter {
+  readonly username?: string;
+  readonly client?: string;
+  readonly action?: string;
+  /** Epoch ms: rows at or after it. */
+  readonly since?: number;
+  /** Rows with this id or a lower one. */
+  readonly upToId?: number;
+}
 
 /** The authentication trail: who, from which client, what happened and why. Never a PIN or OTP. */
 export class AuditRepository {
   constructor(private readonly knex: Knex) {}
 
+  /** Writes one entry outside a login (the hot path writes its own in the login's transaction). */
   async append(entry: AuditEntry): Promise<void> {
     await this.knex('audit').insert({
       at: entry.at,
@@ -15,22 +32,56 @@ export class AuditRepository {
       client_address: entry.clientAddress,
       serials: entry.serials.join(','),
       reason: entry.reason,
+      gateway: entry.gateway,
+      phone: entry.phone,
+      calling_station_id: entry.nas.callingStationId,
+      nas_ip_address: entry.nas.ipAddress,
+      nas_identifier: entry.nas.identifier,
     });
   }
 
-  async recent(limit = 50, username?: string): Promise<AuditEntry[]> {
-    const query = this.knex('audit').orderBy('id', 'desc').limit(limit);
-    if (username !== undefined) query.where({ username });
-    const rows = await query;
-    return rows.map((r: Record<string, unknown>) => ({
-      at: Number(r.at),
-      action: r.action as AuditEntry['action'],
-      username: String(r.username),
-      realm: String(r.realm),
-      client: String(r.client),
-      clientAddress: String(r.client_address),
-      serials: String(r.serials) ? String(r.serials).split(',') : [],
-      reason: String(r.reason),
-    }));
+  /** The newest `limit` rows that match, newest first (by time, through the `at` indexes). */
+  async newest(filter: AuditFilter, limit: number): Promise<AuditRecord[]> {
+    const query = this.knex('audit').orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit);
+    if (filter.username !== undefined) query.where('username', filter.username);
+    if (filter.client !== undefined) query.where('client', filter.client);
+    if (filter.action !== undefined) query.where('action', filter.action);
+    if (filter.since !== undefined) query.where('at', '>=', filter.since);
+    if (filter.upToId !== undefined) query.where('id', '<=', filter.upToId);
+    return (await query).map(toRecord);
   }
+
+  /** Rows after `id`, and the rows of `alsoIds` (gaps seen earlier), oldest first. */
+  async after(id: number, limit: number, alsoIds: readonly number[] = []): Promise<AuditRecord[]> {
+    const query = this.knex('audit').where('id', '>', id).orderBy('id', 'asc').limit(limit);
+    if (alsoIds.length > 0) query.orWhereIn('id', alsoIds);
+    return (await query).map(toRecord);
+  }
+
+  /** The highest id written so far (0 for none). */
+  async lastId(): Promise<number> {
+    const row = await this.knex('audit').max({ id: 'id' }).first();
+    return Number(row?.id ?? 0);
+  }
+}
+
+function toRecord(r: Record<string, unknown>): AuditRecord {
+  return {
+    id: Number(r.id),
+    at: Number(r.at),
+    action: String(r.action) as AuditAction,
+    username: String(r.username),
+    realm: String(r.realm),
+    client: String(r.client),
+    clientAddress: String(r.client_address),
+    serials: String(r.serials) ? String(r.serials).split(',') : [],
+    reason: String(r.reason),
+    gateway: String(r.gateway ?? ''),
+    phone: String(r.phone ?? ''),
+    nas: {
+      callingStationId: String(r.calling_station_id ?? ''),
+      ipAddress: String(r.nas_ip_address ?? ''),
+      identifier: String(r.nas_identifier ?? ''),
+    },
+  };
 }

@@ -10,12 +10,32 @@ interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
+/** How 0005's function writes the audit entry of a unit's outcome (`entry`). */
+const AUDIT_INSERT_0005 = `INSERT INTO audit (at, action, username, realm, client, client_address, serials, reason)
+      VALUES ((entry->>'at')::bigint, entry->>'action', entry->>'username', entry->>'realm', entry->>'client',
+              entry->>'clientAddress', array_to_string(ARRAY(SELECT jsonb_array_elements_text(entry->'serials')), ','),
+              entry->>'reason');`;
+
+/**
+ * From 0007 on the audit row is written by a function of its own, so that a migration that
+ * changes the audit columns replaces that small function, not the whole unit runner.
+ */
+const AUDIT_INSERT_FUNCTION_0007 = `
+CREATE OR REPLACE FUNCTION sms_otp_insert_audit(entry jsonb) RETURNS void AS $fn$
+  INSERT INTO audit (at, action, username, realm, client, client_address, serials, reason,
+                     gateway, phone, calling_station_id, nas_ip_address, nas_identifier)
+  VALUES ((entry->>'at')::bigint, entry->>'action', entry->>'username', entry->>'realm', entry->>'client',
+          entry->>'clientAddress', array_to_string(ARRAY(SELECT jsonb_array_elements_text(entry->'serials')), ','),
+          entry->>'reason', entry->>'gateway', entry->>'phone', entry->'nas'->>'callingStationId',
+          entry->'nas'->>'ipAddress', entry->'nas'->>'identifier')
+$fn$ LANGUAGE sql`;
+
 /**
  * sms_otp_apply_unit: a WriteUnit (src/core/ports.ts) as JSON in, { outcome, counters } out.
  * sms_otp_apply_units: several in one transaction, each in its own subtransaction, so that
  * the requests of one batch share one commit (one WAL flush).
  */
-const APPLY_UNIT_FUNCTION = `
+const applyUnitFunction = (auditInsert: string) => `
 CREATE OR REPLACE FUNCTION sms_otp_apply_unit(unit jsonb) RETURNS jsonb AS $fn$
 DECLARE
   step jsonb;
@@ -63,10 +83,7 @@ BEGIN
   END LOOP;
   entry := unit->'audit'->outcome;
   IF entry IS NOT NULL THEN
-    INSERT INTO audit (at, action, username, realm, client, client_address, serials, reason)
-      VALUES ((entry->>'at')::bigint, entry->>'action', entry->>'username', entry->>'realm', entry->>'client',
-              entry->>'clientAddress', array_to_string(ARRAY(SELECT jsonb_array_elements_text(entry->'serials')), ','),
-              entry->>'reason');
+    ${auditInsert}
   END IF;
   RETURN jsonb_build_object('outcome', outcome, 'counters', counters);
 END
@@ -234,7 +251,7 @@ const migrations: Migration[] = [
     name: '0005_pg_apply_unit',
     async up(knex) {
       if (knex.client.config.client !== 'pg') return;
-      await knex.raw(APPLY_UNIT_FUNCTION);
+      await knex.raw(applyUnitFunction(AUDIT_INSERT_0005));
     },
     async down(knex) {
       if (knex.client.config.client !== 'pg') return;
@@ -258,6 +275,33 @@ const migrations: Migration[] = [
       }
     },
     async down() {},
+  },
+  {
+    // Who and what around a decision: the gateway and redacted number of the SMS, and what the
+    // NAS said of the session. Text columns: a NAS decides their length, and several tokens
+    // of one login list several gateways and numbers.
+    name: '0007_audit_context',
+    async up(knex) {
+      await knex.schema.alterTable('audit', (t) => {
+        t.text('gateway').notNullable().defaultTo('');
+        t.text('phone').notNullable().defaultTo('');
+        t.text('calling_station_id').notNullable().defaultTo('');
+        t.text('nas_ip_address').notNullable().defaultTo('');
+        t.text('nas_identifier').notNullable().defaultTo('');
+      });
+      if (knex.client.config.client !== 'pg') return;
+      await knex.raw(AUDIT_INSERT_FUNCTION_0007);
+      await knex.raw(applyUnitFunction('PERFORM sms_otp_insert_audit(entry);'));
+    },
+    async down(knex) {
+      if (knex.client.config.client === 'pg') {
+        await knex.raw(applyUnitFunction(AUDIT_INSERT_0005));
+        await knex.raw('DROP FUNCTION IF EXISTS sms_otp_insert_audit(jsonb)');
+      }
+      await knex.schema.alterTable('audit', (t) => {
+        for (const column of ['gateway', 'phone', 'calling_station_id', 'nas_ip_address', 'nas_identifier']) t.dropColumn(column);
+      });
+    },
   },
 ];
 

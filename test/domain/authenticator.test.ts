@@ -248,7 +248,7 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
     await enroll();
     expect(await login('ali\u0000ce', '1234')).toEqual({ outcome: 'reject', message: Messages.invalidUserName });
     expect(await login('alice\t', '1234', '12345678901234567890123456789012345678901')).toEqual({ outcome: 'reject', message: Messages.invalidUserName });
-    const entries = await t.store.audit.recent(10);
+    const entries = await t.store.audit.newest({}, 10);
     expect(entries.map((e) => [e.username, e.action, e.reason]).sort()).toEqual([
       ['alice\u2409', 'reject', 'user name with control characters'],
       ['ali\u2400ce', 'reject', 'user name with control characters'],
@@ -278,9 +278,29 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
     await enroll();
     const r = await challenge();
     await login('alice', RFC4226_HOTP[1]!, r.transactionId);
-    const entries = await t.store.audit.recent(10);
+    const entries = await t.store.audit.newest({}, 10);
     expect(entries.map((e) => e.action).sort()).toEqual(['accept', 'challenge']);
     expect(JSON.stringify(entries)).not.toMatch(/1234|287082/);
+  });
+
+  it('audits the gateway, the redacted number, what the NAS said of the session, and why an SMS failed', async () => {
+    await enroll();
+    const nas = { callingStationId: '203.0.113.7', ipAddress: '192.0.2.10', identifier: 'vpn-1' };
+    const r = await auth.authenticate({ username: 'alice', password: '1234', client, nas });
+    if (r.outcome !== 'challenge') throw new Error(r.message);
+    await auth.authenticate({ username: 'alice', password: RFC4226_HOTP[1]!, transactionId: r.transactionId, client, nas });
+    sms.failWith = 'gateway gw1: HTTP 500';
+    await login('alice', '1234');
+    const [failed, accepted, challenged] = await t.store.audit.newest({}, 10);
+    expect(challenged).toMatchObject({ action: 'challenge', gateway: 'gw1', phone: '*************78', nas, clientAddress: '192.0.2.1' });
+    expect(accepted).toMatchObject({ action: 'accept', gateway: '', phone: '', nas });
+    expect(failed).toMatchObject({
+      action: 'reject',
+      gateway: 'gw1',
+      phone: '*************78',
+      reason: 'no SMS could be sent: gateway gw1: HTTP 500',
+      nas: { callingStationId: '', ipAddress: '', identifier: '' },
+    });
   });
 });
 

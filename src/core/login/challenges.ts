@@ -10,7 +10,7 @@ import { redactPhone, renderTemplate, timeTags, userTags } from '../templates.js
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
 import { usableTokens } from './token-state.js';
-import { decide, deadlineOf, reject, serialsOf, type Verdict } from './verdict.js';
+import { decide, deadlineOf, reject, serialsOf, type SmsAttempt, type Verdict } from './verdict.js';
 
 export interface IssueOptions {
   /** The transaction this one replaces (a resend): ended in the same writes, once. */
@@ -42,15 +42,21 @@ export async function issueChallenge(
   const transactionId = newTransactionId();
   const expiresAt = ctx.now + ctx.settings['sms.providerTimeout'] * 1000;
   const sent: Array<{ token: Token; counter: number }> = [];
+  const failures: string[] = [];
   await Promise.all(
     sendable.map(async (token) => {
       const counter = reserved.counters.get(token.serial);
       if (counter === undefined) return;
-      if (await sendOtp(ports, ctx, token, counter)) sent.push({ token, counter });
+      const failure = await sendOtp(ports, ctx, token, counter);
+      if (failure === undefined) sent.push({ token, counter });
+      else failures.push(failure);
     }),
   );
   if (sent.length === 0) {
-    return reject(ports, ctx, Messages.smsFailed, serialsOf(usable.tokens), 'no SMS could be sent');
+    const reason = failures.length > 0 ? `no SMS could be sent: ${failures.sort().join('; ')}` : 'no SMS could be sent';
+    return decide(ports, ctx, [], {
+      ok: { result: { outcome: 'reject', message: Messages.smsFailed }, serials: serialsOf(usable.tokens), reason, sms: smsOf(ctx, sendable) },
+    });
   }
   sent.sort((a, b) => a.token.serial.localeCompare(b.token.serial));
   const challenges: Array<Omit<Challenge, 'receivedCount'>> = sent.map(({ token, counter }) => ({
@@ -67,7 +73,12 @@ export async function issueChallenge(
   const serials = sent.map((s) => s.token.serial);
   if (ctx.settings.increase_failcounter_on_challenge) steps.push({ kind: 'recordFailure', serials, at: ctx.now });
   return decide(ports, ctx, steps, {
-    ok: { result: { outcome: 'challenge', message: prompt(ctx, sent.map((s) => s.token)), transactionId, expiresAt, serials }, serials, reason: 'SMS sent' },
+    ok: {
+      result: { outcome: 'challenge', message: prompt(ctx, sent.map((s) => s.token)), transactionId, expiresAt, serials },
+      serials,
+      reason: 'SMS sent',
+      sms: smsOf(ctx, sent.map((s) => s.token)),
+    },
   });
 }
 
@@ -85,8 +96,15 @@ function gatewayOf(ctx: LoginContext, token: Token): string | null {
   return token.gateway ?? ctx.settings['sms.identifier'];
 }
 
-/** False when the SMS could not be sent (the reason goes to the events, never to the user). */
-async function sendOtp(ports: LoginPorts, ctx: LoginContext, token: Token, counter: number): Promise<boolean> {
+function smsOf(ctx: LoginContext, tokens: readonly Token[]): SmsAttempt[] {
+  return tokens.map((token) => ({ gateway: gatewayOf(ctx, token) ?? '', phone: token.phone }));
+}
+
+/**
+ * Undefined when the SMS was sent, else why not (for the events and the audit trail, never
+ * for the user; a gateway's reason never holds the message or a credential).
+ */
+async function sendOtp(ports: LoginPorts, ctx: LoginContext, token: Token, counter: number): Promise<string | undefined> {
   const gateway = gatewayOf(ctx, token);
   const text = renderTemplate(ctx.settings.smstext, {
     ...userTags(ctx.user),
@@ -97,10 +115,11 @@ async function sendOtp(ports: LoginPorts, ctx: LoginContext, token: Token, count
   });
   try {
     await ports.sms.send(gateway ?? '', token.phone, text);
-    return true;
+    return undefined;
   } catch (err) {
-    ports.events.emit({ type: 'sms_failed', serial: token.serial, gateway, reason: (err as Error).message });
-    return false;
+    const reason = (err as Error).message;
+    ports.events.emit({ type: 'sms_failed', serial: token.serial, gateway, reason });
+    return reason;
   }
 }
 

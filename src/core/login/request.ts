@@ -1,5 +1,6 @@
 // The login core's typed request and result: what every front (RADIUS, HTTP) translates
 // its protocol to and from.
+import type { NasContext } from '../model.js';
 
 export interface AuthRequest {
   /** The user name as the client sent it, possibly `user@realm`. */
@@ -15,6 +16,8 @@ export interface AuthRequest {
     /** This client's challenge prompt, over the site's sms_challenge_text. */
     readonly challengePrompt?: string;
   };
+  /** What the NAS told about the session, for the audit trail. */
+  readonly nas?: Partial<NasContext>;
   /** Epoch ms after which nobody waits for the answer (the NAS has given up): work then stops. */
   readonly deadline?: number;
 }

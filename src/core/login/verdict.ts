@@ -3,14 +3,24 @@
 // Nothing is reported to the client before the store has it.
 import type { AuditAction, AuditEntry } from '../model.js';
 import type { WriteStep } from '../ports.js';
+import { redactPhone } from '../redact.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
+
+/** An SMS sent, or tried, for this verdict: audited with the number redacted. */
+export interface SmsAttempt {
+  readonly gateway: string;
+  readonly phone: string;
+}
 
 export interface Verdict {
   readonly result: AuthResult;
   readonly serials: readonly string[];
   readonly reason: string;
+  readonly sms?: readonly SmsAttempt[];
 }
+
+const distinct = (values: readonly string[]): string => [...new Set(values)].join(',');
 
 function auditOf(ctx: LoginContext, verdict: Verdict): AuditEntry {
   return {
@@ -22,6 +32,13 @@ function auditOf(ctx: LoginContext, verdict: Verdict): AuditEntry {
     clientAddress: ctx.request.client.address,
     serials: verdict.serials,
     reason: verdict.reason,
+    gateway: distinct((verdict.sms ?? []).map((s) => s.gateway)),
+    phone: distinct((verdict.sms ?? []).map((s) => redactPhone(s.phone))),
+    nas: {
+      callingStationId: ctx.request.nas?.callingStationId ?? '',
+      ipAddress: ctx.request.nas?.ipAddress ?? '',
+      identifier: ctx.request.nas?.identifier ?? '',
+    },
   };
 }
 

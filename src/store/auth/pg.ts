@@ -61,6 +61,11 @@ export class PgAuthStore implements AuthStore {
     return (await this.query('purgeExpired', [now])).changes;
   }
 
+  /** Removes a bounded batch of audit rows older than `before` (rows another node is removing are skipped). */
+  async pruneAudit(before: number): Promise<number> {
+    return (await this.query('pruneAudit', [before])).changes;
+  }
+
   /**
    * Group commit: the units of one turn of the event loop go to PostgreSQL as one call, one
    * transaction, one WAL flush. One batch is in flight at a time (batches of one daemon

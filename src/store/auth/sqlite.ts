@@ -104,6 +104,16 @@ export class SqliteAuthStore implements AuthStore {
     return removed;
   }
 
+  /** Removes a bounded batch of audit rows older than `before`, in the batch like any write. */
+  async pruneAudit(before: number): Promise<number> {
+    let removed = 0;
+    await this.enqueue(() => {
+      removed = this.statements.pruneAudit.run(before).changes;
+      return { outcome: 'ok', counters: new Map() };
+    });
+    return removed;
+  }
+
   commit(unit: WriteUnit): Promise<WriteResult> {
     return this.enqueue(() => this.drive(unit), unit.deadline);
   }

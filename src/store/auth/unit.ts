@@ -1,6 +1,7 @@
 // A WriteUnit as a sequence of statements, run synchronously by the SQLite engine inside its
 // batch transaction; `exec` runs one statement and tells how many rows it changed (and the
 // rows it returned). PostgreSQL runs the same steps server-side (migration 0005).
+import type { AuditEntry } from '../../core/model.js';
 import type { WriteResult, WriteUnit } from '../../core/ports.js';
 import type { StatementName } from './statements.js';
 
@@ -60,7 +61,13 @@ export function applyUnit(unit: WriteUnit, exec: Exec): WriteResult {
   }
   const audit = unit.audit?.[outcome];
   if (audit) {
-    exec('insertAudit', [audit.at, audit.action, audit.username, audit.realm, audit.client, audit.clientAddress, audit.serials.join(','), audit.reason]);
+    exec('insertAudit', auditParams(audit));
   }
   return { outcome, counters };
+}
+
+/** The parameters of the insertAudit statement (its column order). */
+export function auditParams(e: AuditEntry): unknown[] {
+  return [e.at, e.action, e.username, e.realm, e.client, e.clientAddress, e.serials.join(','), e.reason,
+    e.gateway, e.phone, e.nas.callingStationId, e.nas.ipAddress, e.nas.identifier];
 }

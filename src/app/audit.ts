@@ -1,0 +1,101 @@
+// Reading the audit trail: the newest rows that match a filter, and following new rows as
+// they are written (by this node or any other of a PostgreSQL site). Shared by the CLI's
+// `audit` commands and the HTTP API; option parsing stays with each front.
+import { AUDIT_ACTIONS, type AuditAction } from '../core/model.js';
+import type { AuditFilter, AuditRecord, AuditRepository } from '../store/audit.js';
+
+export type { AuditFilter, AuditRecord } from '../store/audit.js';
+
+export function isAuditAction(value: string): value is AuditAction {
+  return (AUDIT_ACTIONS as readonly string[]).includes(value);
+}
+
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A point in time from `30m`, `1h`, `2d` (that long before `now`) or an ISO 8601 time (UTC
+ * unless it carries an offset, like the times the trail shows); undefined when it is neither.
+ */
+export function parseSince(text: string, now: number): number | undefined {
+  const relative = /^(\d{1,6})([smhd])$/.exec(text.trim());
+  if (relative) return now - Number(relative[1]) * UNIT_MS[relative[2]!]!;
+  const iso = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(text.trim());
+  if (!iso) return undefined;
+  const withZone = iso[1] !== undefined || !text.includes(':') ? text.trim() : `${text.trim()}Z`;
+  const ms = Date.parse(withZone.replace(' ', 'T'));
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+export function matches(filter: AuditFilter, r: AuditRecord): boolean {
+  return (
+    (filter.username === undefined || r.username === filter.username) &&
+    (filter.client === undefined || r.client === filter.client) &&
+    (filter.action === undefined || r.action === filter.action) &&
+    (filter.since === undefined || r.at >= filter.since) &&
+    (filter.upToId === undefined || r.id <= filter.upToId)
+  );
+}
+
+/** The newest `limit` matching rows, oldest first: read top to bottom, the newest is last. */
+export async function listAudit(repo: AuditRepository, filter: AuditFilter, limit: number): Promise<AuditRecord[]> {
+  return (await repo.newest(filter, limit)).reverse();
+}
+
+/** Rows fetched per poll; a follower that is behind polls again at once. */
+const FOLLOW_BATCH = 1_000;
+/**
+ * On PostgreSQL ids are taken when a row is inserted but become visible when its transaction
+ * commits, so a row may appear after one with a higher id (another node's batch committing
+ * later). Missing ids below the cursor are asked for again for this long; an id that never
+ * appears (a rolled-back unit) is then given up.
+ */
+const GAP_MS = 10_000;
+/** At most this many missing ids are remembered; a larger jump is taken as real (rows removed). */
+const MAX_GAPS = 1_000;
+
+/** New rows after a starting point, each once, including rows that commit out of id order. */
+export class AuditFollower {
+  private readonly gaps = new Map<number, number>();
+
+  private constructor(
+    private readonly repo: AuditRepository,
+    private readonly filter: AuditFilter,
+    private cursor: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** A follower from now on, and the newest `backlog` matching rows written before it (oldest first). */
+  static async start(
+    repo: AuditRepository,
+    filter: AuditFilter,
+    backlog: number,
+    now: () => number = Date.now,
+  ): Promise<{ follower: AuditFollower; backlog: AuditRecord[] }> {
+    const cursor = await repo.lastId();
+    const rows = backlog > 0 ? await repo.newest({ ...filter, upToId: cursor }, backlog) : [];
+    return { follower: new AuditFollower(repo, filter, cursor, now), backlog: rows.reverse() };
+  }
+
+  /** The matching rows that appeared since the last poll. */
+  async poll(): Promise<AuditRecord[]> {
+    const out: AuditRecord[] = [];
+    for (;;) {
+      const now = this.now();
+      for (const [id, since] of this.gaps) if (now - since > GAP_MS) this.gaps.delete(id);
+      const rows = await this.repo.after(this.cursor, FOLLOW_BATCH, [...this.gaps.keys()]);
+      let fresh = 0;
+      for (const row of rows) {
+        if (row.id <= this.cursor) {
+          this.gaps.delete(row.id);
+        } else {
+          fresh++;
+          if (row.id - this.cursor - 1 <= MAX_GAPS) for (let id = this.cursor + 1; id < row.id; id++) this.gaps.set(id, now);
+          this.cursor = row.id;
+        }
+        if (matches(this.filter, row)) out.push(row);
+      }
+      while (this.gaps.size > MAX_GAPS) this.gaps.delete(this.gaps.keys().next().value!);
+      if (fresh < FOLLOW_BATCH) return out;
+    }
+  }
+}
