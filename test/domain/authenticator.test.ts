@@ -237,9 +237,12 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
 
   it('lower-cases the realms already in the store (migration 0006_realm_lowercase)', async () => {
     await enroll({ username: 'carol', realm: 'example.com' });
-    await t.store.knex.migrate.down(migrationConfig);
+    // Back to before 0006 (the migrations after it first).
+    while ((await t.store.knex.migrate.currentVersion(migrationConfig)) !== '0005') {
+      await t.store.knex.migrate.down(migrationConfig);
+    }
     await t.store.knex('tokens').update({ realm: 'Example.COM' });
-    expect(await t.store.migrate()).toEqual(['0006_realm_lowercase']);
+    expect(await t.store.migrate()).toContain('0006_realm_lowercase');
     expect((await t.store.tokens.byUser('carol', 'example.com')).length).toBe(1);
     expect((await challenge('carol@EXAMPLE.com')).outcome).toBe('challenge');
   });

@@ -1,5 +1,7 @@
 // The whole product as an operator runs it: the daemon process, the CLI, a real HTTP SMS
 // gateway, and RADIUS clients nobody here wrote (FreeRADIUS's radclient, python3-pyrad).
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { RFC4226_HOTP, RFC4226_KEY } from '../helpers/fs.js';
@@ -151,6 +153,7 @@ describe('RADIUS login on PostgreSQL, with pyrad, across two daemons', () => {
 
   it('refuses to start a node whose key file differs from the store’s, naming the key', async () => {
     const stranger = await createDaemon({ database: { client: 'pg', url: db.url } });
+    writeFileSync(stranger.keyfile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
     await expect(stranger.start()).rejects.toThrow(/secrets.keyfile .* is not the key file this store was set up with/);
     const cli = await stranger.cli('token', 'list');
     expect(cli.code).not.toBe(0);
