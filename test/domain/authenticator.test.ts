@@ -47,6 +47,8 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
   beforeEach(async () => {
     t = await openTestStore(kind);
     await t.store.settings.set('pin.kdf_cost', '10');
+    // The default must name a defined gateway; the SMS itself is recorded, not sent.
+    await t.store.gateways.set({ identifier: 'gw1', description: '', module: 'http', options: { URL: 'http://127.0.0.1:9/' }, headers: {} });
     await t.store.settings.set('sms.identifier', 'gw1');
     sms = new RecordingSms();
     auth = await openLoginEngine(t, sms);
@@ -260,6 +262,8 @@ describe.each(STORE_KINDS)('resend and foreign States on %s', (kind) => {
   beforeEach(async () => {
     t = await openTestStore(kind);
     await t.store.settings.set('pin.kdf_cost', '10');
+    // The default must name a defined gateway; the SMS itself is recorded, not sent.
+    await t.store.gateways.set({ identifier: 'gw1', description: '', module: 'http', options: { URL: 'http://127.0.0.1:9/' }, headers: {} });
     await t.store.settings.set('sms.identifier', 'gw1');
     sms = new RecordingSms();
     auth = await openLoginEngine(t, sms);
@@ -300,6 +304,6 @@ describe.each(STORE_KINDS)('resend and foreign States on %s', (kind) => {
 
   it('uses the client’s own challenge prompt', async () => {
     const r = await auth.authenticate({ username: 'alice', password: '1234', client: { ...client, challengePrompt: 'Code to {phone_redacted} for {user}' } });
-    expect(r.message).toBe('Code to +*11 for alice');
+    expect(r.message).toBe('Code to **** for alice');
   });
 });
