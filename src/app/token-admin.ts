@@ -7,6 +7,9 @@ import { newSerial } from '../crypto/random.js';
 import type { Store } from '../store/index.js';
 import { hasControlCharacter, normaliseRealm } from '../core/names.js';
 import { HASHLIBS, OTP_LENGTHS, type HashLib, type OtpLength, type Token } from '../core/model.js';
+import { checkRecipient, type RecipientKind } from '../core/recipient.js';
+import { MODULE_PARAMETERS, type ModuleName } from '../gateways/parameters.js';
+import { mustFit } from './limits.js';
 
 /** A token request with an invalid value (the CLI's usage error, exit status 2). */
 export class TokenAdminError extends SmsOtpError {
@@ -49,7 +52,14 @@ export class TokenAdmin {
     if (!req.username) throw new TokenAdminError('--user must not be empty');
     if (hasControlCharacter(req.username)) throw new TokenAdminError('--user must not contain control characters');
     if (req.realm !== undefined && hasControlCharacter(req.realm)) throw new TokenAdminError('--realm must not contain control characters');
-    validatePhone(req.phone);
+    mustFit('tokens', 'username', req.username, '--user');
+    mustFit('tokens', 'realm', req.realm ?? '', '--realm');
+    if (req.serial !== undefined) {
+      if (!req.serial) throw new TokenAdminError('--serial must not be empty');
+      mustFit('tokens', 'serial', req.serial, '--serial');
+    }
+    if (req.gateway !== undefined) mustFit('tokens', 'gateway', req.gateway, '--gateway');
+    validatePin(req.pin);
     let otpKey: Buffer;
     if (req.otpKeyHex !== undefined) {
       if (!/^([0-9a-fA-F]{2}){10,64}$/.test(req.otpKeyHex)) {
@@ -60,8 +70,9 @@ export class TokenAdmin {
       otpKey = randomBytes(hashlib === 'sha512' ? 64 : hashlib === 'sha256' ? 32 : 20);
     }
     if (req.gateway !== undefined && !(await this.store.gateways.get(req.gateway))) {
-      throw new TokenAdminError(`no gateway '${req.gateway}'; define it first with 'gateway set ${req.gateway} --module ...'`);
+      throw new NotFoundError(`no gateway '${req.gateway}'; define it first with 'gateway set ${req.gateway} --module ...'`);
     }
+    const phone = checkPhone(req.phone, await this.recipientKind(req.gateway ?? null));
     const serial = req.serial ?? newSerial();
     if (await this.store.tokens.bySerial(serial)) throw new RefusedError(`a token with serial ${serial} exists already`);
     const settings = await this.store.settings.values();
@@ -70,7 +81,7 @@ export class TokenAdmin {
       username: req.username,
       // Realms compare without case: kept in lower case (see src/core/names.ts).
       realm: normaliseRealm(req.realm ?? ''),
-      phone: req.phone,
+      phone,
       gateway: req.gateway ?? null,
       otpKey,
       hashlib,
@@ -103,23 +114,34 @@ export class TokenAdmin {
 
   async set(serial: string, change: { pin?: string; phone?: string; gateway?: string }): Promise<void> {
     const patch: { pinHash?: string; phone?: string; gateway?: string | null } = {};
-    if (change.pin !== undefined) {
-      const settings = await this.store.settings.values();
-      patch.pinHash = await this.pins.hash(change.pin, settings['pin.kdf_cost']);
-    }
-    if (change.phone !== undefined) {
-      validatePhone(change.phone);
-      patch.phone = change.phone;
-    }
     if (change.gateway !== undefined) {
       // An empty value returns the token to the site default gateway.
+      mustFit('tokens', 'gateway', change.gateway, '--gateway');
       if (change.gateway !== '' && !(await this.store.gateways.get(change.gateway))) {
-        throw new TokenAdminError(`no gateway '${change.gateway}'`);
+        throw new NotFoundError(`no gateway '${change.gateway}'; see 'gateway list'`);
       }
       patch.gateway = change.gateway === '' ? null : change.gateway;
     }
+    if (change.phone !== undefined) {
+      // Checked for the gateway the token will use after this change.
+      const gateway = patch.gateway !== undefined ? patch.gateway : (await this.get(serial)).gateway;
+      patch.phone = checkPhone(change.phone, await this.recipientKind(gateway));
+    }
+    if (change.pin !== undefined) {
+      validatePin(change.pin);
+      const settings = await this.store.settings.values();
+      patch.pinHash = await this.pins.hash(change.pin, settings['pin.kdf_cost']);
+    }
     if (Object.keys(patch).length === 0) throw new TokenAdminError('nothing to change: give --pin, --phone or --gateway');
     await this.mustUpdate(serial, patch);
+  }
+
+  /** What the token's "phone" must hold for the gateway it will send through (its own, else the default). */
+  private async recipientKind(gateway: string | null): Promise<RecipientKind> {
+    const id = gateway ?? (await this.store.settings.values())['sms.identifier'];
+    const definition = id === null ? undefined : await this.store.gateways.get(id);
+    const module = definition && Object.hasOwn(MODULE_PARAMETERS, definition.module) ? (definition.module as ModuleName) : undefined;
+    return module ? MODULE_PARAMETERS[module].recipient : 'phone';
   }
 
   private async mustUpdate(serial: string, patch: Parameters<Store['tokens']['update']>[1]): Promise<void> {
@@ -127,9 +149,25 @@ export class TokenAdmin {
   }
 }
 
-function validatePhone(phone: string): void {
-  // A phone number, or for push-style gateways a device token: printable, no control characters.
-  if (!phone || phone.length > 255 || /[\u0000-\u001f\u007f]/.test(phone)) {
-    throw new TokenAdminError('--phone must be a non-empty printable string of at most 255 characters');
+/** The recipient as stored, or a usage error quoting the rule (src/core/recipient.ts). */
+function checkPhone(phone: string, kind: RecipientKind): string {
+  const checked = checkRecipient(phone, kind);
+  if ('problem' in checked) {
+    throw new TokenAdminError(`--phone ${checked.problem}${kind === 'device-token' ? ' (the token\'s gateway is a push gateway)' : ''}`);
+  }
+  return checked.value;
+}
+
+/**
+ * RFC 2865 carries at most 128 octets of User-Password, and the longest login is
+ * `<PIN><OTP>` with an 8-digit OTP: a longer PIN could never be typed through RADIUS.
+ */
+export const PIN_MAX_BYTES = 128 - 8;
+
+/** The PIN is the first factor: an empty one would let the OTP alone log in. */
+function validatePin(pin: string): void {
+  if (pin === '') throw new TokenAdminError('--pin must not be empty: the PIN is the first factor of the login');
+  if (Buffer.byteLength(pin, 'utf8') > PIN_MAX_BYTES) {
+    throw new TokenAdminError(`--pin is at most ${PIN_MAX_BYTES} bytes (RADIUS carries 128 bytes of password, PIN and OTP together)`);
   }
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { userInfo } from 'node:os';
 import { testGateway } from '../app/gateway-test.js';
 import { GatewayRegistry, MODULES, isModuleName } from '../gateways/registry.js';
+import { GatewayAdmin } from '../app/gateway-admin.js';
 import { censor } from '../store/gateways.js';
 import { providerContext } from '../daemon/runtime.js';
 import { NotFoundError } from '../errors.js';
@@ -20,13 +21,12 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
     .option('--header <KEY=VALUE>', 'HTTP header, repeatable', collectPair, {})
     .action(async (id: string, opts, cmd: Command) =>
       withRuntime(cmd, async (rt) => {
-        if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new UsageError('gateway id: 1 to 64 letters, digits, . _ -');
+        if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new UsageError('gateway id: letters, digits, . _ - only');
         if (!isModuleName(opts.module)) throw new UsageError(`--module must be one of ${MODULES.join(', ')}`);
-        const definition = { identifier: id, description: opts.description, module: opts.module, options: opts.option, headers: opts.header };
-        // Building the provider checks its options now rather than at the first login.
-        const provider = await GatewayRegistry.instantiate(definition, providerContext(rt));
-        await provider.close();
-        await rt.store.gateways.set(definition);
+        // Checked now (limits, files, the provider itself) rather than at the first login.
+        await new GatewayAdmin(rt.store, providerContext(rt)).set({
+          identifier: id, description: opts.description, module: opts.module, options: opts.option, headers: opts.header,
+        });
       }),
     );
 
@@ -57,10 +57,13 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
 
   gateway
     .command('delete <id>')
-    .description('delete a gateway')
-    .action(async (id: string, _opts, cmd: Command) =>
+    .description('delete a gateway; refused while tokens use it or it is the default, unless --force')
+    .option('--force', 'delete anyway: its tokens fall back to the default gateway, a default naming it is unset', false)
+    .action(async (id: string, opts, cmd: Command) =>
       withRuntime(cmd, async (rt) => {
-        if (!(await rt.store.gateways.delete(id))) throw new NotFoundError(`no gateway '${id}'`);
+        const released = await new GatewayAdmin(rt.store, providerContext(rt)).delete(id, opts.force);
+        if (released.tokens > 0) io.out(`${released.tokens} token(s) of gateway ${id} now use the default gateway`);
+        if (released.isDefault) io.out(`setting sms.identifier unset: tokens without a gateway of their own have none until it is set again`);
       }),
     );
 

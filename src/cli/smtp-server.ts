@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { SmtpProvider } from '../gateways/smtp.js';
 import { censorSmtpServer } from '../store/smtp-servers.js';
+import { FREE_TEXT_LIMIT, mustBeAtMost, mustFit } from '../app/limits.js';
 import { NotFoundError } from '../errors.js';
 import { json, table, UsageError, type Io } from './output.js';
 import type { WithRuntime } from './context.js';
@@ -28,7 +29,12 @@ export function smtpServerCommands(program: Command, io: Io, withRuntime: WithRu
     .option('--description <text>', 'free text', '')
     .action(async (id: string, opts, cmd: Command) =>
       withRuntime(cmd, async (rt) => {
-        if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new UsageError('SMTP server id: 1 to 64 letters, digits, . _ -');
+        if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new UsageError('SMTP server id: letters, digits, . _ - only');
+        mustFit('smtp_servers', 'identifier', id, 'the SMTP server id');
+        mustFit('smtp_servers', 'server', opts.server, '--server');
+        mustFit('smtp_servers', 'username', opts.username ?? '', '--username');
+        mustFit('smtp_servers', 'sender', opts.sender ?? '', '--sender');
+        mustBeAtMost(FREE_TEXT_LIMIT, opts.description, '--description');
         if (opts.sender !== undefined && !/^[^@\s]+@[^@\s]+$/.test(opts.sender)) throw new UsageError('--sender must be an email address');
         await rt.store.smtpServers.set({
           identifier: id,

@@ -1,9 +1,17 @@
-// How a destination number is shown wherever it leaves the token record (the challenge
-// prompt's {phone_redacted}, the audit trail): enough to tell which phone, not enough to
-// reach it.
+// How a phone number (or a push token standing in for one) is shown where it must be
+// recognisable but not readable: challenge prompts and audit rows. One rule for all of them.
 
-/** Every character but the last two masked: `+4917012345` → `*********45`. */
+/** Values shorter than this are masked completely: showing two characters of them would show most of them. */
+const SHORTEST_SHOWN = 5;
+
+/**
+ * Every character but the last two becomes `*`, whatever the value looks like (digits,
+ * spaces, `+`, letters of a device token alike), so the length is all that shows of the rest:
+ * '+49 170 1234567' → '*************67'. A value of fewer than five characters is masked
+ * completely ('1234' → '****'). Characters are code points, so no surrogate half is kept.
+ */
 export function redactPhone(phone: string): string {
   const chars = [...phone];
-  return '*'.repeat(Math.max(0, chars.length - 2)) + chars.slice(-2).join('');
+  const keep = chars.length < SHORTEST_SHOWN ? 0 : 2;
+  return '*'.repeat(chars.length - keep) + chars.slice(chars.length - keep).join('');
 }

@@ -1,6 +1,8 @@
 // privacyIDEA-style text templates: `{tag}` is replaced by its value, an unknown tag by
 // nothing; the legacy `<otp>` and `<serial>` forms still work in the SMS text.
 
+import { redactPhone } from './redact.js';
+
 export type Tags = Readonly<Record<string, string>>;
 
 export function renderTemplate(template: string, tags: Tags): string {
@@ -11,17 +13,9 @@ export function renderTemplate(template: string, tags: Tags): string {
   });
 }
 
-/** All but the last two digits masked, as privacyIDEA shows a phone number in prompts. */
-export function redactPhone(phone: string): string {
-  const digits = [...phone];
-  let keep = 2;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    if (/\d/.test(digits[i] ?? '')) {
-      if (keep > 0) keep--;
-      else digits[i] = '*';
-    }
-  }
-  return digits.join('');
+/** `{phone}` and `{phone_redacted}` (masked by the rule audit rows share, src/core/redact.ts). */
+export function phoneTags(phone: string): Record<string, string> {
+  return { phone, phone_redacted: redactPhone(phone) };
 }
 
 export interface TemplateUser {

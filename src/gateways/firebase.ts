@@ -12,9 +12,9 @@ import type { Messaging } from 'firebase-admin/messaging';
 import type { GatewayDefinition } from '../store/gateways.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type SmsProvider } from './provider.js';
+import { parameterNames } from './parameters.js';
 
-// `httpsproxy`: privacyIDEA's name for HTTPS_PROXY, kept so migrated definitions work.
-const KNOWN = new Set(['JSON_CONFIG', 'PROJECT_ID', 'HTTPS_PROXY', 'httpsproxy', 'CA_FILE', 'TTL', 'TIMEOUT', 'REGEXP']);
+const KNOWN = parameterNames('firebase');
 
 let appSequence = 0;
 

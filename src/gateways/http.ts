@@ -4,12 +4,9 @@ import { createDispatcher, describeNetworkError, readLimited } from './http-clie
 import type { GatewayDefinition } from '../store/gateways.js';
 import { fillTags, rewritePhone } from './phone.js';
 import { GatewayError, Options, type SmsProvider } from './provider.js';
+import { parameterNames } from './parameters.js';
 
-const KNOWN = new Set([
-  'URL', 'HTTP_METHOD', 'HTTP_Method', 'CHECK_SSL', 'SEND_DATA_AS_JSON', 'USERNAME', 'PASSWORD',
-  'RETURN_SUCCESS', 'RETURN_FAIL', 'REGEXP', 'PROXY', 'HTTP_PROXY', 'HTTPS_PROXY', 'TIMEOUT',
-  'SMS_PHONENUMBER_KEY', 'SMS_TEXT_KEY', 'PARAMETER',
-]);
+const KNOWN = parameterNames('http');
 const OK_STATUS = new Set([200, 201, 202]);
 
 export class HttpProvider implements SmsProvider {

@@ -6,10 +6,11 @@ import { SerialPort } from 'serialport';
 import type { GatewayDefinition } from '../store/gateways.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type SmsProvider } from './provider.js';
+import { parameterNames } from './parameters.js';
 import { splitSms } from './sms-parts.js';
 import { smscField, submitTpdu } from './sms-pdu.js';
 
-const KNOWN = new Set(['PORT', 'BAUDRATE', 'PIN', 'MODE', 'SMSC_NUMBER', 'TIMEOUT', 'REGEXP']);
+const KNOWN = parameterNames('modem');
 const CTRL_Z = '\x1a';
 const FINAL = /^(OK|ERROR|\+CMS ERROR:.*|\+CME ERROR:.*|NO CARRIER)$/;
 

@@ -4,11 +4,12 @@
 import { createHash } from 'node:crypto';
 import type { SmsSender } from '../core/ports.js';
 import type { GatewayDefinition } from '../store/gateways.js';
+import { MODULE_PARAMETERS, type ModuleName } from './parameters.js';
 import { GatewayError, type ProviderContext, type ProviderFactory, type SmsProvider } from './provider.js';
 
-/** Module names as operators write them in `gateway set --module`. */
-export const MODULES = ['http', 'sipgate', 'smtp', 'smpp', 'script', 'modem', 'firebase'] as const;
-export type ModuleName = (typeof MODULES)[number];
+/** Module names as operators write them in `gateway set --module` (declared with their parameters). */
+export const MODULES = Object.keys(MODULE_PARAMETERS) as ModuleName[];
+export type { ModuleName };
 
 // Loaded on first use: a site uses one or two modules, and the clients of the others
 // (nodemailer, serialport, the smpp stack, undici) cost ~15 MB of memory each daemon.

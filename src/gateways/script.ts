@@ -6,8 +6,9 @@ import path from 'node:path';
 import type { GatewayDefinition } from '../store/gateways.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type ProviderContext, type SmsProvider } from './provider.js';
+import { parameterNames } from './parameters.js';
 
-const KNOWN = new Set(['SCRIPT', 'BACKGROUND', 'REGEXP', 'TIMEOUT']);
+const KNOWN = parameterNames('script');
 
 export class ScriptProvider implements SmsProvider {
   private readonly opts: Options;
@@ -19,6 +20,7 @@ export class ScriptProvider implements SmsProvider {
 
   constructor(definition: GatewayDefinition, context: ProviderContext) {
     this.opts = new Options(definition, KNOWN);
+    this.opts.rejectUnknown('script');
     this.name = this.opts.required('SCRIPT');
     this.file = confine(this.opts.id, context.scriptDirectory, this.name);
     this.wait = this.opts.oneOf('BACKGROUND', ['background', 'wait'] as const, 'background') === 'wait';

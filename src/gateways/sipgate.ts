@@ -4,9 +4,10 @@ import type { GatewayDefinition } from '../store/gateways.js';
 import { createDispatcher, describeNetworkError, readLimited } from './http-client.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type SmsProvider } from './provider.js';
+import { parameterNames } from './parameters.js';
 import { methodCall, parseResponse } from './xmlrpc.js';
 
-const KNOWN = new Set(['URL', 'USERNAME', 'PASSWORD', 'PROXY', 'HTTPS_PROXY', 'TIMEOUT', 'REGEXP']);
+const KNOWN = parameterNames('sipgate');
 export const SIPGATE_URL = 'https://samurai.sipgate.net/RPC2';
 
 export class SipgateProvider implements SmsProvider {

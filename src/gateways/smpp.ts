@@ -5,12 +5,10 @@ import smpp, { type Pdu, type Session } from 'smpp';
 import type { GatewayDefinition } from '../store/gateways.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type SmsProvider } from './provider.js';
+import { parameterNames } from './parameters.js';
 import { splitSms, type SmsCoding } from './sms-parts.js';
 
-const KNOWN = new Set([
-  'SMSC_HOST', 'SMSC_PORT', 'SYSTEM_ID', 'PASSWORD', 'SYSTEM_TYPE', 'S_ADDR', 'S_ADDR_TON', 'S_ADDR_NPI',
-  'D_ADDR_TON', 'D_ADDR_NPI', 'REGEXP', 'TIMEOUT', 'REGISTERED_DELIVERY',
-]);
+const KNOWN = parameterNames('smpp');
 const DATA_CODING: Record<SmsCoding, number> = { gsm: 0x00, ucs2: 0x08 };
 const ENQUIRE_LINK_MS = 30_000;
 const BACKOFF_START_MS = 1_000;

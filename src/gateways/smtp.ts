@@ -8,8 +8,9 @@ import type { GatewayDefinition } from '../store/gateways.js';
 import type { SmtpServerDefinition } from '../store/smtp-servers.js';
 import { fillTags, rewritePhone } from './phone.js';
 import { GatewayError, Options, type ProviderContext, type SmsProvider } from './provider.js';
+import { parameterNames } from './parameters.js';
 
-const KNOWN = new Set(['SMTPIDENTIFIER', 'MAILTO', 'SUBJECT', 'BODY', 'REGEXP']);
+const KNOWN = parameterNames('smtp');
 
 interface CachedTransport {
   fingerprint: string;

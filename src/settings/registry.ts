@@ -16,6 +16,8 @@ interface SettingDefinition<K extends Kind = Kind> {
   default: K extends 'string' ? string | null : K extends 'boolean' ? boolean : number;
   min?: number;
   max?: number;
+  /** The value names a gateway: `setting set` refuses one that does not exist. */
+  references?: 'gateway';
   help: string;
 }
 
@@ -23,6 +25,7 @@ export const SETTINGS = {
   'sms.identifier': {
     kind: 'string',
     default: null,
+    references: 'gateway',
     help: 'default SMS gateway identifier for tokens that do not name their own',
   },
   'sms.providerTimeout': {
@@ -110,6 +113,12 @@ export function isSettingKey(key: string): key is SettingKey {
 
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
 const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
+
+/** The kind of thing a setting's value names, if it names one. */
+export function referenceOf(key: SettingKey): 'gateway' | undefined {
+  const def: SettingDefinition = SETTINGS[key];
+  return def.references;
+}
 
 /** Validates a raw string for a key and returns its canonical stored form. */
 export function normaliseSetting(key: string, raw: string): string {

@@ -10,6 +10,15 @@ export interface GatewayDefinition {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/** The setting naming the site's default gateway. */
+const DEFAULT_GATEWAY_SETTING = 'sms.identifier';
+
+/** What refers to a gateway: tokens that name it, and whether it is the site's default. */
+export interface GatewayUsage {
+  readonly tokens: number;
+  readonly isDefault: boolean;
+}
+
 /** What `gateway show` prints instead of a secret; sending it back keeps the stored secret. */
 export const CENSORED = '__CENSORED__';
 
@@ -116,8 +125,25 @@ export class GatewayRepository {
     }
   }
 
-  async delete(identifier: string): Promise<boolean> {
-    return (await changeConfiguration(this.knex, (trx) => trx('sms_gateways').where({ identifier }).delete())) > 0;
+  /**
+   * Deletes a gateway unless `decide`, shown what uses it, throws (which rolls everything
+   * back). What used it is let go in the same transaction: its tokens return to the site
+   * default (gateway NULL) and a default naming it is unset, so nothing names a gateway that
+   * does not exist. Returns undefined when there is no such gateway.
+   */
+  async delete(identifier: string, decide: (usage: GatewayUsage) => void = () => undefined): Promise<GatewayUsage | undefined> {
+    return changeConfiguration(this.knex, async (trx) => {
+      const gw = await trx('sms_gateways').where({ identifier }).first();
+      if (!gw) return undefined;
+      const counted: Array<{ n: number | string }> = await trx('tokens').where({ gateway: identifier }).count({ n: '*' });
+      const setting = await trx('settings').where({ key: DEFAULT_GATEWAY_SETTING }).first();
+      const usage: GatewayUsage = { tokens: Number(counted[0]?.n ?? 0), isDefault: setting?.value === identifier };
+      decide(usage);
+      if (usage.tokens > 0) await trx('tokens').where({ gateway: identifier }).update({ gateway: null, updated_at: this.now() });
+      if (usage.isDefault) await trx('settings').where({ key: DEFAULT_GATEWAY_SETTING }).delete();
+      await trx('sms_gateways').where({ id: gw.id }).delete();
+      return usage;
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { changeConfiguration } from './config-revision.js';
-import { normaliseSetting, resolveSettings, type SettingValues } from '../settings/registry.js';
+import { NotFoundError } from '../errors.js';
+import { normaliseSetting, referenceOf, resolveSettings, type SettingKey, type SettingValues } from '../settings/registry.js';
 
 export class SettingRepository {
   constructor(
@@ -18,12 +19,21 @@ export class SettingRepository {
     return resolveSettings(await this.stored());
   }
 
-  /** Validates and stores; returns the canonical value. */
+  /**
+   * Validates and stores; returns the canonical value. A setting that names a gateway is
+   * refused when no such gateway exists, checked in the same transaction as the write (which
+   * `gateway delete` also runs in), so the two cannot pass each other.
+   */
   async set(key: string, raw: string): Promise<string> {
     const value = normaliseSetting(key, raw);
-    await changeConfiguration(this.knex, (trx) =>
-      trx('settings').insert({ key, value, updated_at: this.now() }).onConflict('key').merge(['value', 'updated_at']),
-    );
+    await changeConfiguration(this.knex, async (trx) => {
+      if (referenceOf(key as SettingKey) === 'gateway' && !(await trx('sms_gateways').where({ identifier: value }).first())) {
+        throw new NotFoundError(
+          `no gateway '${value}' for setting ${key}; define it first with 'gateway set ${value} --module ...' (see 'gateway list')`,
+        );
+      }
+      await trx('settings').insert({ key, value, updated_at: this.now() }).onConflict('key').merge(['value', 'updated_at']);
+    });
     return value;
   }
 

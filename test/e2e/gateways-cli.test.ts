@@ -146,6 +146,11 @@ describe('gateway test for every module, against its real peer', () => {
     expect(await daemon.ok('gateway', 'test', 'push', '--phone', 'fcm-registration-token', '--message', 'hello')).toBe('gateway push accepted the message');
     expect(google.sent.at(-1)!.message).toMatchObject({ token: 'fcm-registration-token', data: { message: 'hello' } });
     expect(await testFails('push', 'unregistered-token')).toMatch(/gateway push: .*no longer registered/);
+    // A token on a push gateway holds the app's registration token, not a phone number.
+    await daemon.ok('token', 'enroll', '--user', 'erin', '--phone', 'fcm-registration-token', '--pin', '1234', '--gateway', 'push', '--serial', 'PUSH1');
+    const phone = await daemon.cli('token', 'enroll', '--user', 'erin', '--phone', '+49 170 1234567', '--pin', '1234', '--gateway', 'push');
+    expect(phone.code).toBe(2);
+    expect(phone.stderr).toMatch(/--phone must be an app's registration token: 8 to 255 letters, digits and _ - : \. \(the token's gateway is a push gateway\)/);
     const bad = await daemon.cli('gateway', 'set', 'push2', '--module', 'firebase', '--option', `JSON_CONFIG=${path.join(daemon.dir, 'none.json')}`);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/option JSON_CONFIG: cannot read .*none.json \(ENOENT\)/);

@@ -191,7 +191,7 @@ describe('RADIUS hardening', () => {
   it('uses the client’s own prompt and Access-Accept attributes, vendor-specific ones included', async () => {
     const pin = buildRequest({ secret: SECRET, user: 'alice', password: 'pin1234' });
     const challenge = (await clients.custom!.request(pin, daemon.port))!;
-    expect(text(challenge, Attr.ReplyMessage)).toEqual(['Code for alice sent to +********45']);
+    expect(text(challenge, Attr.ReplyMessage)).toEqual(['Code for alice sent to *********45']);
     const otp = (await gw.next()).query.get('text')!;
     const accept = (await clients.custom!.request(buildRequest({ secret: SECRET, user: 'alice', password: otp, state: attrs(challenge, Attr.State)[0] }), daemon.port))!;
     expect(accept[0]).toBe(Code.AccessAccept);

@@ -72,7 +72,7 @@ describe('RADIUS login on the embedded store, with radclient', () => {
     await daemon.configure('setting', 'set', 'smstext', 'Your code: {otp}');
     await daemon.configure('setting', 'set', 'sms_challenge_text', 'Code sent to {phone_redacted}');
     const r = await radclient(daemon, { 'User-Name': '"alice"', 'User-Password': '"pin1234"' });
-    expect(r.attributes['Reply-Message']).toEqual(['Code sent to +********45']);
+    expect(r.attributes['Reply-Message']).toEqual(['Code sent to *********45']);
     expect((await gw.next()).query.get('text')).toMatch(/^Your code: \d{6}$/);
     await daemon.ok('token', 'disable', 'PISM00000001');
     const disabled = await radclient(daemon, { 'User-Name': '"alice"', 'User-Password': '"pin1234"' });

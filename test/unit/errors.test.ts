@@ -2,6 +2,7 @@
 // without a stack trace, and is documented in the README's table of codes.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ValueTooLongError } from '../../src/app/limits.js';
 import { TokenAdminError } from '../../src/app/token-admin.js';
 import { UsageError } from '../../src/cli/output.js';
 import { ConfigError } from '../../src/config/load.js';
@@ -30,6 +31,7 @@ const errors: SmsOtpError[] = [
   new RefusedError('x'),
   new NotFoundError('x'),
   new StoreVersionError('x'),
+  new ValueTooLongError('x'),
 ];
 
 describe('error codes', () => {

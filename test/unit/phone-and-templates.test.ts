@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { redactPhone, renderTemplate } from '../../src/core/templates.js';
+import { redactPhone } from '../../src/core/redact.js';
+import { phoneTags, renderTemplate } from '../../src/core/templates.js';
 import { fillTags, rewritePhone } from '../../src/gateways/phone.js';
 
 describe('REGEXP phone rewriting (reference examples on "+49 123/456-78")', () => {
@@ -47,8 +48,19 @@ describe('templates', () => {
     expect(renderTemplate('{constructor}{toString}', {})).toBe('');
   });
 
-  it('masks all but the last two digits of a phone number', () => {
-    expect(redactPhone('+49 123/456-78')).toBe('+** ***/***-78');
-    expect(redactPhone('12')).toBe('12');
+  it('{phone_redacted} masks every character but the last two, whatever the number looks like', () => {
+    expect(renderTemplate('to {phone_redacted}', phoneTags('+49 170 1234567'))).toBe('to *************67');
+    expect(redactPhone('+49 123/456-78')).toBe('************78');
+    expect(redactPhone('(030) 1234-56')).toBe('***********56');
+    expect(redactPhone('dGVzdA:APA91bH')).toBe('************bH');
+    expect(redactPhone('12345')).toBe('***45');
+  });
+
+  it('masks values of fewer than five characters completely, and counts code points', () => {
+    expect(redactPhone('1234')).toBe('****');
+    expect(redactPhone('12')).toBe('**');
+    expect(redactPhone('1')).toBe('*');
+    expect(redactPhone('')).toBe('');
+    expect(redactPhone('+4917\u{1F4F1}9')).toBe('*****\u{1F4F1}9');
   });
 });

@@ -6,7 +6,7 @@ import { hotp } from '../hotp.js';
 import { Messages } from '../messages.js';
 import type { Challenge, Token } from '../model.js';
 import type { WriteStep } from '../ports.js';
-import { redactPhone, renderTemplate, timeTags, userTags } from '../templates.js';
+import { phoneTags, renderTemplate, timeTags, userTags } from '../templates.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
 import { usableTokens } from './token-state.js';
@@ -126,7 +126,7 @@ async function sendOtp(ports: LoginPorts, ctx: LoginContext, token: Token, count
 function prompt(ctx: LoginContext, tokens: readonly Token[]): string {
   const template = ctx.request.client.challengePrompt ?? ctx.settings.sms_challenge_text;
   const prompts = tokens.map((token) =>
-    renderTemplate(template, { ...userTags(ctx.user), serial: token.serial, phone: token.phone, phone_redacted: redactPhone(token.phone) }),
+    renderTemplate(template, { ...userTags(ctx.user), serial: token.serial, ...phoneTags(token.phone) }),
   );
   return [...new Set(prompts)].join(', ');
 }

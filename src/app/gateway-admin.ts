@@ -1,0 +1,76 @@
+// Defining and deleting SMS gateways: the application layer the CLI's `gateway` commands use.
+// What could never be sent is refused here, before the store is touched.
+import { NotFoundError, RefusedError } from '../errors.js';
+import { checkDefinition } from '../gateways/parameters.js';
+import type { ProviderContext } from '../gateways/provider.js';
+import { GatewayRegistry } from '../gateways/registry.js';
+import { CENSORED, isSecretKey, type GatewayDefinition, type GatewayUsage } from '../store/gateways.js';
+import type { Store } from '../store/index.js';
+import { FREE_TEXT_LIMIT, mustBeAtMost, mustFit } from './limits.js';
+
+/** What deleting a gateway let go of (with --force). */
+export type DeletedGateway = GatewayUsage;
+
+export class GatewayAdmin {
+  constructor(
+    private readonly store: Store,
+    private readonly context: ProviderContext,
+  ) {}
+
+  /**
+   * Checks a definition the way it will be used (limits, then the provider itself, which
+   * reads the files it names) and stores it. A secret given as CENSORED is checked as the
+   * stored value it stands for.
+   */
+  async set(definition: GatewayDefinition): Promise<void> {
+    mustFit('sms_gateways', 'identifier', definition.identifier, 'the gateway id');
+    mustBeAtMost(FREE_TEXT_LIMIT, definition.description, '--description');
+    for (const key of Object.keys(definition.options)) mustFit('sms_gateway_options', 'key', key, 'an --option name');
+    for (const key of Object.keys(definition.headers)) mustFit('sms_gateway_options', 'key', key, 'a --header name');
+    const resolved = await this.withStoredSecrets(definition);
+    checkDefinition(resolved);
+    const provider = await GatewayRegistry.instantiate(resolved, this.context);
+    await provider.close();
+    await this.store.gateways.set(resolved);
+  }
+
+  /**
+   * Deletes a gateway. One that tokens name, or that is the site default, is refused unless
+   * `force`: then its tokens fall back to the site default and the default is unset.
+   */
+  async delete(identifier: string, force: boolean): Promise<DeletedGateway> {
+    const usage = await this.store.gateways.delete(identifier, (u) => {
+      if (force || (u.tokens === 0 && !u.isDefault)) return;
+      const uses = [
+        u.isDefault ? 'it is the default gateway (setting sms.identifier)' : '',
+        u.tokens > 0 ? `${u.tokens} token${u.tokens === 1 ? ' uses' : 's use'} it` : '',
+      ].filter(Boolean);
+      const fixes = [
+        u.isDefault ? `'setting set sms.identifier OTHER'` : '',
+        u.tokens > 0 ? `'token set SERIAL --gateway OTHER' (see 'token list')` : '',
+      ].filter(Boolean);
+      throw new RefusedError(
+        `gateway ${identifier} not deleted: ${uses.join(' and ')}; first ${fixes.join(' and ')}, or add --force ` +
+          `(its tokens then use the default gateway${u.isDefault ? ', and no default is set' : ''})`,
+      );
+    });
+    if (!usage) throw new NotFoundError(`no gateway '${identifier}'`);
+    return usage;
+  }
+
+  private async withStoredSecrets(definition: GatewayDefinition): Promise<GatewayDefinition> {
+    const censored = (entries: Readonly<Record<string, string>>) => Object.entries(entries).some(([k, v]) => v === CENSORED && isSecretKey(k));
+    if (!censored(definition.options) && !censored(definition.headers)) return definition;
+    const previous = await this.store.gateways.get(definition.identifier);
+    const resolve = (entries: Readonly<Record<string, string>>, stored: Readonly<Record<string, string>> | undefined) =>
+      Object.fromEntries(
+        Object.entries(entries).map(([k, v]) => {
+          if (v !== CENSORED || !isSecretKey(k)) return [k, v];
+          const old = stored?.[k];
+          if (old === undefined) throw new NotFoundError(`${k} is ${CENSORED} but gateway ${definition.identifier} has no stored value to keep; give the real value`);
+          return [k, old];
+        }),
+      );
+    return { ...definition, options: resolve(definition.options, previous?.options), headers: resolve(definition.headers, previous?.headers) };
+  }
+}

@@ -1,0 +1,20 @@
+// The length of every bounded (varchar) column of the schema, in characters, in one table.
+// SQLite does not enforce varchar lengths and PostgreSQL fails with an internal error, so
+// the application layer (src/app/limits.ts) checks values against this table before they
+// reach either store, and names the limit. The migrations keep their own literal sizes (a
+// migration is history and must not change when this file does); test/unit/column-limits
+// checks on both databases that the migrated schema and this table agree, column for column.
+
+export const COLUMN_LIMITS = {
+  tokens: { serial: 40, tokentype: 16, username: 255, realm: 255, phone: 255, gateway: 64, hashlib: 8 },
+  challenges: { transaction_id: 64, serial: 40, username: 255, realm: 255, client: 255 },
+  sms_gateways: { identifier: 64, module: 32 },
+  sms_gateway_options: { kind: 8, key: 255 },
+  smtp_servers: { identifier: 64, server: 255, username: 255, sender: 255 },
+  settings: { key: 255 },
+  audit: { action: 16, username: 255, realm: 255, client: 255, client_address: 64 },
+  store_meta: { key: 64 },
+} as const;
+
+export type LimitedTable = keyof typeof COLUMN_LIMITS;
+export type LimitedColumn<T extends LimitedTable> = keyof (typeof COLUMN_LIMITS)[T] & string;
