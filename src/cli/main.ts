@@ -1,9 +1,9 @@
 // Command line: `sms-otp-radiusd serve|migrate|token|gateway|setting|smtpserver|audit|backup ...`.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { startDaemon } from '../daemon/serve.js';
 import { openRuntime } from '../daemon/runtime.js';
 import { isExpectedError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { auditCommands } from './audit.js';
 import type { WithRuntime } from './context.js';
 import { gatewayCommands } from './gateway.js';
@@ -15,7 +15,6 @@ import { backupCommand } from './backup.js';
 
 // package.json sits two levels above the compiled module (dist/cli/main.js), in a checkout
 // and in an installed package alike.
-const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
 const CONFIG_HELP = 'configuration file (default: $SMS_OTP_RADIUSD_CONFIG, else config/sms-otp-radiusd.yaml)';
 
@@ -54,6 +53,8 @@ export function buildProgram(io: Io): Command {
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
+        // systemctl reload: the config file again (clients, secrets, log level), never a stop.
+        process.on('SIGHUP', () => daemon.reload());
       });
     });
 

@@ -3,8 +3,8 @@
 // gateways. What the CLI shares (config, keys, knex store, log) comes from the runtime.
 import { RecentFailures } from '../core/login/recent-failures.js';
 import { LoginService } from '../core/login/service.js';
-import { ConfigError } from '../config/load.js';
-import type { RadiusConfig } from '../config/schema.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { Config, RadiusConfig } from '../config/schema.js';
 import { PinCheckQueue } from '../crypto/pin-check-queue.js';
 import { RealmNameDirectory } from '../directory/realm-names.js';
 import { GatewayRegistry } from '../gateways/registry.js';
@@ -13,7 +13,9 @@ import { loadDictionaries } from '../radius/dictionary.js';
 import { realmSplitter } from '../radius/realms.js';
 import { ReplyAttributes } from '../radius/reply-attributes.js';
 import { RadiusServer } from '../radius/server.js';
+import { describeDatabase } from '../store/connection.js';
 import { SiteConfig } from '../store/site-config.js';
+import { VERSION } from '../version.js';
 import { AuditRetention } from './audit-retention.js';
 import { LogEvents } from './log-events.js';
 import { openRuntime, providerContext } from './runtime.js';
@@ -38,6 +40,8 @@ async function settledWithin(ms: number, work: Array<Promise<unknown>>): Promise
 export interface Daemon {
   readonly server: RadiusServer;
   readonly addresses: Array<{ address: string; port: number }>;
+  /** Reads the config file again (SIGHUP); a broken one is reported and the running one kept. */
+  reload(): void;
   stop(): Promise<void>;
 }
 
@@ -45,7 +49,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   const runtime = await openRuntime(configFlag, { migrate: true });
   const { config, store, log } = runtime;
   loadDictionaries(config.radius.dictionaries);
-  const acceptAttributes = compileAcceptAttributes(config.radius);
+  let acceptAttributes = compileAcceptAttributes(config.radius);
 
   const authStore = store.openAuthStore((err) => log.warn({ reason: err.message }, 'store connection lost'));
   const site = new SiteConfig({
@@ -79,7 +83,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   });
   const server = new RadiusServer({
     listen: config.radius.listen,
-    clients: new ClientTable(config.radius.clients, { maxRequestTime: config.radius.max_request_time }),
+    clients: clientTable(config.radius),
     authenticate: (request) => login.authenticate(request),
     healthy: () => site.storeReachable() && !pins.overloaded(),
     log,
@@ -116,10 +120,43 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     throw listenError(err, config.radius.listen);
   }
   retention.start();
-  log.info({ config: runtime.configPath, database: config.database.client }, 'sms-otp-radiusd started');
+  log.info(
+    {
+      version: VERSION,
+      config: runtime.configPath,
+      store: describeDatabase(config.database),
+      keyfile: config.secrets.keyfile,
+      listen: addresses.map((a) => `${a.address}:${a.port}`),
+      clients: config.radius.clients.map((c) => `${c.name} ${c.address}`),
+    },
+    'sms-otp-radiusd started',
+  );
   return {
     server,
     addresses,
+    reload() {
+      let next: Config;
+      let nextAttributes: Map<string, ReplyAttributes>;
+      try {
+        next = loadConfig(runtime.configPath);
+        nextAttributes = compileAcceptAttributes(next.radius);
+      } catch (err) {
+        log.error({ config: runtime.configPath, reason: (err as Error).message }, 'configuration not reloaded: it has errors; the running configuration stays');
+        return;
+      }
+      const needRestart = RESTART_KEYS.filter(([, pick]) => JSON.stringify(pick(next)) !== JSON.stringify(pick(config))).map(([key]) => key);
+      log.level = next.log.level;
+      acceptAttributes = nextAttributes;
+      server.reconfigure({
+        clients: clientTable(next.radius),
+        rejectDelayMs: next.radius.reject_delay * 1000,
+        resendKeyword: next.radius.resend_keyword,
+        acceptAttributes: (client, context) => (acceptAttributes.get(client) ?? acceptAttributes.get('')!).render(context),
+      });
+      const kept = needRestart.length ? { unchanged_until_restart: needRestart } : {};
+      log.info({ config: runtime.configPath, clients: next.radius.clients.map((c) => `${c.name} ${c.address}`), ...kept }, 'configuration reloaded');
+      if (needRestart.length) log.warn({ keys: needRestart }, 'these keys changed but apply only after a restart');
+    },
     async stop() {
       clearInterval(purge);
       pins.close();
@@ -131,6 +168,24 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       log.info({ counters: server.stats.snapshot(), shed: pins.shed }, 'sms-otp-radiusd stopped');
     },
   };
+}
+
+/**
+ * What a reload cannot change in a running daemon: the sockets, the store, the keys, the
+ * providers' directory, the loaded dictionaries, the duplicate cache and the NAS time window
+ * the PIN queue was sized for. Each with how to read it from a config.
+ */
+const RESTART_KEYS: Array<[string, (c: Config) => unknown]> = [
+  ['radius.listen', (c) => c.radius.listen],
+  ['database', (c) => c.database],
+  ['secrets.keyfile', (c) => c.secrets.keyfile],
+  ['providers.script_directory', (c) => c.providers.script_directory],
+  ['radius.dictionaries', (c) => c.radius.dictionaries],
+  ['radius.duplicate_cache_seconds', (c) => c.radius.duplicate_cache_seconds],
+];
+
+function clientTable(radius: RadiusConfig): ClientTable {
+  return new ClientTable(radius.clients, { maxRequestTime: radius.max_request_time });
 }
 
 /** A socket that cannot be bound, as one line naming the address and the key. */

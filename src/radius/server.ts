@@ -52,12 +52,12 @@ export class RadiusServer {
   private readonly now: () => number;
   private readonly duplicates: DuplicateCache;
   private readonly warnings: WarnOnce;
-  private readonly accessRequests: AccessRequestHandler;
+  private accessRequests: AccessRequestHandler;
   private readonly inFlight = new Set<Promise<void>>();
   private unsent = 0;
   private stopping = false;
 
-  constructor(private readonly options: RadiusServerOptions) {
+  constructor(private options: RadiusServerOptions) {
     this.now = options.now ?? Date.now;
     this.duplicates = new DuplicateCache(options.duplicateCacheMs ?? 30_000, this.now);
     this.warnings = new WarnOnce(options.log, this.now);
@@ -72,6 +72,20 @@ export class RadiusServer {
     };
   }
 
+
+  /**
+   * A reloaded configuration (SIGHUP): clients and their secrets, the reject delay, the resend
+   * keyword and the Access-Accept attributes apply to the next request; requests in flight
+   * finish with what they started with. Listen addresses need a restart.
+   */
+  reconfigure(changes: Pick<RadiusServerOptions, 'clients' | 'rejectDelayMs' | 'resendKeyword' | 'acceptAttributes'>): void {
+    this.options = { ...this.options, ...changes };
+    this.accessRequests = {
+      ...this.accessRequests,
+      resendKeyword: changes.resendKeyword ?? '',
+      acceptAttributes: changes.acceptAttributes,
+    };
+  }
 
   async start(): Promise<Array<{ address: string; port: number }>> {
     const bound: Array<{ address: string; port: number }> = [];

@@ -56,6 +56,8 @@ export interface TestDaemon {
   configure(...args: string[]): Promise<string>;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The running daemon's process (to signal it). */
+  process(): RunningProcess | undefined;
 }
 
 export async function createDaemon(options: DaemonOptions = {}): Promise<TestDaemon> {
@@ -134,6 +136,7 @@ export async function createDaemon(options: DaemonOptions = {}): Promise<TestDae
         name: 'daemon',
       });
     },
+    process: () => running,
     async stop() {
       if (running) last = running;
       running = undefined;

@@ -11,6 +11,10 @@ export interface RunningProcess {
    */
   settledOutput(): Promise<string>;
   stop(): Promise<void>;
+  /** Sends a signal (e.g. SIGHUP) to the running process. */
+  signal(name: NodeJS.Signals): void;
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  exited(): Promise<number | string>;
 }
 
 export async function startProcess(
@@ -47,6 +51,14 @@ export async function startProcess(
       while (Date.now() - lastData < QUIET_MS);
       return output;
     },
+    signal: (name) => {
+      child.kill(name);
+    },
+    exited: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode ?? child.signalCode!);
+        child.once('exit', (code, signal) => resolve(code ?? signal!));
+      }),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
