@@ -3,11 +3,25 @@ import { userInfo } from 'node:os';
 import { testGateway } from '../app/gateway-test.js';
 import { GatewayRegistry, MODULES, isModuleName } from '../gateways/registry.js';
 import { GatewayAdmin } from '../app/gateway-admin.js';
-import { censor } from '../store/gateways.js';
+import { censor, isSecretKey } from '../store/gateways.js';
 import { providerContext } from '../daemon/runtime.js';
 import { NotFoundError } from '../errors.js';
 import { collectPair, json, table, UsageError, type Io } from './output.js';
 import type { WithRuntime } from './context.js';
+import { SecretInput } from './secret-input.js';
+
+/**
+ * Secret values (and headers, which often carry a token) given as - or @FILE are read now,
+ * so they never need to be on the command line. Other values are taken as written.
+ */
+async function readSecretValues(option: string, pairs: Record<string, string>, input: SecretInput): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(pairs)) {
+    const readable = option === '--header' || isSecretKey(key);
+    out[key] = readable && (value === '-' || value.startsWith('@')) ? await input.resolve(`${option} ${key}`, value) : value;
+  }
+  return out;
+}
 
 export function gatewayCommands(program: Command, io: Io, withRuntime: WithRuntime): void {
   const gateway = program.command('gateway').description('centrally defined SMS gateways');
@@ -17,18 +31,21 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
     .description('create or replace a gateway definition (a censored secret keeps the stored one)')
     .requiredOption('--module <module>', `provider module: ${MODULES.join(', ')}`)
     .option('--description <text>', 'free text', '')
-    .option('--option <KEY=VALUE>', 'provider option, repeatable', collectPair, {})
-    .option('--header <KEY=VALUE>', 'HTTP header, repeatable', collectPair, {})
-    .action(async (id: string, opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
+    .option('--option <KEY=VALUE>', 'provider option, repeatable; a secret one (PASSWORD, SECRET, PIN) takes KEY=- for standard input or KEY=@FILE', collectPair, {})
+    .option('--header <KEY=VALUE>', 'HTTP header, repeatable; KEY=- or KEY=@FILE as for options', collectPair, {})
+    .action(async (id: string, opts, cmd: Command) => {
+      const input = new SecretInput();
+      const options = await readSecretValues('--option', opts.option, input);
+      const headers = await readSecretValues('--header', opts.header, input);
+      return withRuntime(cmd, async (rt) => {
         if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new UsageError('gateway id: letters, digits, . _ - only');
         if (!isModuleName(opts.module)) throw new UsageError(`--module must be one of ${MODULES.join(', ')}`);
         // Checked now (limits, files, the provider itself) rather than at the first login.
         await new GatewayAdmin(rt.store, providerContext(rt)).set({
-          identifier: id, description: opts.description, module: opts.module, options: opts.option, headers: opts.header,
+          identifier: id, description: opts.description, module: opts.module, options, headers,
         });
-      }),
-    );
+      });
+    });
 
   gateway
     .command('list')

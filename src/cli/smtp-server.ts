@@ -5,6 +5,7 @@ import { FREE_TEXT_LIMIT, mustBeAtMost, mustFit } from '../app/limits.js';
 import { NotFoundError } from '../errors.js';
 import { json, table, UsageError, type Io } from './output.js';
 import type { WithRuntime } from './context.js';
+import { SecretInput } from './secret-input.js';
 
 const positiveInt = (name: string, max: number) => (value: string) => {
   const n = Number(value);
@@ -21,14 +22,15 @@ export function smtpServerCommands(program: Command, io: Io, withRuntime: WithRu
     .requiredOption('--server <host>', 'host name or address; smtps://host for implicit TLS')
     .option('--port <port>', 'port (25; 465 with smtps://, 587 for submission)', positiveInt('--port', 65535), 25)
     .option('--username <user>', 'login name (AUTH)')
-    .option('--password <password>', 'password (stored encrypted; __CENSORED__ keeps the stored one)')
+    .option('--password [password]', 'password, stored encrypted: - reads it from standard input, @FILE from a file, no value asks for it; __CENSORED__ keeps the stored one')
     .option('--sender <address>', 'From address')
     .option('--tls', 'require STARTTLS', false)
     .option('--timeout <seconds>', 'seconds for connecting and for each answer', positiveInt('--timeout', 300), 10)
     .option('--ca-file <pem>', 'CA certificate(s) that signed the server certificate, when no public CA did')
     .option('--description <text>', 'free text', '')
-    .action(async (id: string, opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
+    .action(async (id: string, opts, cmd: Command) => {
+      const password = await new SecretInput().value('--password', opts.password, { required: false, label: 'SMTP password' });
+      return withRuntime(cmd, async (rt) => {
         if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new UsageError('SMTP server id: letters, digits, . _ - only');
         mustFit('smtp_servers', 'identifier', id, 'the SMTP server id');
         mustFit('smtp_servers', 'server', opts.server, '--server');
@@ -42,14 +44,14 @@ export function smtpServerCommands(program: Command, io: Io, withRuntime: WithRu
           server: opts.server,
           port: opts.port,
           username: opts.username ?? null,
-          password: opts.password ?? null,
+          password: password ?? null,
           sender: opts.sender ?? null,
           tls: opts.tls,
           timeout: opts.timeout,
           caFile: opts.caFile ?? null,
         });
-      }),
-    );
+      });
+    });
 
   smtp
     .command('list')

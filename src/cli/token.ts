@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import { TokenAdmin, viewToken } from '../app/token-admin.js';
 import { json, table, type Io } from './output.js';
 import type { WithRuntime } from './context.js';
+import { SecretInput } from './secret-input.js';
 
 export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime): void {
+  const secrets = new SecretInput();
   const token = program.command('token').description('enroll and manage SMS tokens');
   const admin = <T>(cmd: Command, fn: (a: TokenAdmin) => Promise<T>) =>
     withRuntime(cmd, (rt) => fn(new TokenAdmin(rt.store, rt.pins)));
@@ -14,19 +16,20 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
     .requiredOption('--user <user>', 'user name as the NAS sends it')
     .option('--realm <realm>', 'realm (a user@realm login selects it)', '')
     .requiredOption('--phone <phone>', 'mobile number the OTP is sent to')
-    .requiredOption('--pin <pin>', 'the PIN the user types first')
+    .option('--pin [pin]', 'the PIN the user types first: - reads it from standard input, @FILE from a file; asked for without echo when left out')
     .option('--otpkey <hex>', 'HOTP key in hex (default: random)')
     .option('--otplen <digits>', '6 or 8', '6')
     .option('--hashlib <hash>', 'sha1, sha256 or sha512', 'sha1')
     .option('--gateway <id>', 'gateway of this token (default: setting sms.identifier)')
     .option('--serial <serial>', 'serial (default: PISM + random)')
-    .action(async (opts, cmd: Command) =>
-      admin(cmd, async (a) => {
+    .action(async (opts, cmd: Command) => {
+      const pin = await secrets.value('--pin', opts.pin, { required: true, confirm: true, label: 'PIN' });
+      return admin(cmd, async (a) => {
         const t = await a.enroll({
           username: opts.user,
           realm: opts.realm,
           phone: opts.phone,
-          pin: opts.pin,
+          pin: pin!,
           otpKeyHex: opts.otpkey,
           otplen: Number(opts.otplen),
           hashlib: opts.hashlib,
@@ -34,8 +37,8 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
           serial: opts.serial,
         });
         io.out(t.serial);
-      }),
-    );
+      });
+    });
 
   token
     .command('list')
@@ -73,11 +76,12 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
   token
     .command('set <serial>')
     .description('change the PIN, phone number or gateway of a token')
-    .option('--pin <pin>', 'new PIN')
+    .option('--pin [pin]', 'new PIN: - reads it from standard input, @FILE from a file; asked for without echo when given without a value')
     .option('--phone <phone>', 'new phone number')
     .option('--gateway <id>', 'gateway identifier; empty for the site default')
-    .action(async (serial: string, opts, cmd: Command) =>
-      admin(cmd, (a) => a.set(serial, { pin: opts.pin, phone: opts.phone, gateway: opts.gateway })),
-    );
+    .action(async (serial: string, opts, cmd: Command) => {
+      const pin = await secrets.value('--pin', opts.pin, { required: false, confirm: true, label: 'New PIN' });
+      return admin(cmd, (a) => a.set(serial, { pin, phone: opts.phone, gateway: opts.gateway }));
+    });
 }
 
