@@ -132,6 +132,9 @@ export class GatewayRepository {
    * does not exist. Returns undefined when there is no such gateway.
    */
   async delete(identifier: string, decide: (usage: GatewayUsage) => void = () => undefined): Promise<GatewayUsage | undefined> {
+    // Nothing to delete moves no revision (every daemon would reload for nothing); the
+    // transaction checks again, for a delete racing this one.
+    if (!(await this.knex('sms_gateways').where({ identifier }).first('id'))) return undefined;
     return changeConfiguration(this.knex, async (trx) => {
       const gw = await trx('sms_gateways').where({ identifier }).first();
       if (!gw) return undefined;

@@ -38,6 +38,8 @@ export class SettingRepository {
   }
 
   async unset(key: string): Promise<boolean> {
+    // A setting already at its default moves no revision (every daemon would reload for nothing).
+    if (!(await this.knex('settings').where({ key }).first('key'))) return false;
     return (await changeConfiguration(this.knex, (trx) => trx('settings').where({ key }).delete())) > 0;
   }
 }

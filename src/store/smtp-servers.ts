@@ -96,6 +96,8 @@ export class SmtpServerRepository {
   }
 
   async delete(identifier: string): Promise<boolean> {
+    // Nothing to delete moves no revision (every daemon would reload for nothing).
+    if (!(await this.knex('smtp_servers').where({ identifier }).first('identifier'))) return false;
     return (await changeConfiguration(this.knex, (trx) => trx('smtp_servers').where({ identifier }).delete())) > 0;
   }
 }

@@ -2,6 +2,7 @@
 // SQLite and PostgreSQL alike: exit status 1 for a refusal or a missing name, 2 for a bad
 // value, one line on stderr without a stack, and nothing changed in the store.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import knexFactory, { type Knex } from 'knex';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -12,9 +13,18 @@ describe.each(STORE_KINDS)('configuration refusals on %s', (kind) => {
   let daemon: TestDaemon;
   let dropDatabase: (() => Promise<void>) | undefined;
 
-  /** The store as `list` commands show it, to prove a refusal changed nothing. */
-  const snapshot = async () =>
-    Promise.all([daemon.ok('gateway', 'list'), daemon.ok('token', 'list'), daemon.ok('setting', 'list')]).then((parts) => parts.join('\n'));
+  let knex: Knex;
+  let pgUrl = '';
+  /**
+   * Every row a configuration change could touch, read straight from the store (in-process,
+   * so each refusal costs one CLI process, not four), to prove a refusal changed nothing.
+   */
+  const snapshot = async () => {
+    const tables = ['tokens', 'sms_gateways', 'sms_gateway_options', 'smtp_servers', 'settings', 'store_meta'];
+    const rows = await Promise.all(tables.map((t) => knex(t).select('*')));
+    const sorted = rows.map((r) => r.map((row) => JSON.stringify(row)).sort());
+    return JSON.stringify(sorted);
+  };
 
   /** The store as last seen; refreshed after every change a test makes on purpose. */
   let known = '';
@@ -41,6 +51,7 @@ describe.each(STORE_KINDS)('configuration refusals on %s', (kind) => {
     if (kind === 'pg') {
       const db = await createTestDatabase();
       dropDatabase = db.drop;
+      pgUrl = db.url;
       daemon = await createDaemon({ database: { client: 'pg', url: db.url } });
     } else {
       daemon = await createDaemon();
@@ -54,9 +65,14 @@ describe.each(STORE_KINDS)('configuration refusals on %s', (kind) => {
     await daemon.ok('setting', 'set', 'sms.identifier', 'web');
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+49 170 1234567', '--pin', '1234', '--serial', 'ALICE', '--gateway', 'sh');
     await daemon.ok('token', 'enroll', '--user', 'bob', '--phone', '(030) 123-456.78', '--pin', '5678', '--serial', 'BOB');
+    knex =
+      kind === 'pg'
+        ? knexFactory({ client: 'pg', connection: pgUrl, pool: { min: 0, max: 2 } })
+        : knexFactory({ client: 'better-sqlite3', connection: { filename: path.join(daemon.dir, 'store.sqlite') }, useNullAsDefault: true });
     await changed();
   });
   afterAll(async () => {
+    await knex?.destroy();
     await dropDatabase?.();
   });
 
