@@ -75,10 +75,14 @@ describe('npm pack, npm install -g, and the systemd files', () => {
     expect((await run('sms-otp-radiusd', ['--version'], { env })).stdout.trim()).toBe(VERSION);
 
     // The native SQLite module works: a store is created and migrated.
+    // The shipped example, as a checkout has it: config/ beside data/ (its paths are relative
+    // to the config file, so the command may run anywhere).
     const dir = tempDir('smsotp-installed-');
-    const config = path.join(dir, 'sms-otp-radiusd.yaml');
+    mkdirSync(path.join(dir, 'config'));
+    mkdirSync(path.join(dir, 'data'));
+    const config = path.join(dir, 'config', 'sms-otp-radiusd.yaml');
     cpSync(path.join(ROOT, 'config/sms-otp-radiusd.yaml'), config);
-    const out = await run(installedBin, ['migrate', '--config', config], { cwd: dir, env });
+    const out = await run(installedBin, ['migrate', '--config', config], { cwd: '/', env });
     expect(out.stdout).toMatch(/^applied: 0001_initial/m);
     expect(existsSync(path.join(dir, 'data/sms-otp-radiusd.sqlite'))).toBe(true);
   });
