@@ -123,7 +123,14 @@ async function checkStoreAndKey(config: Config, configPath: string, f: Findings)
   try {
     const keyFile = checkKeyFile(config, state, f);
     if (!state.knex) return;
-    const keyMatches = keyFile ? await checkKeyMatch(config, state.knex, keyFile, state, f) : false;
+    let keyMatches = false;
+    if (keyFile) {
+      try {
+        keyMatches = await checkKeyMatch(config, state.knex, keyFile, state, f);
+      } catch (err) {
+        f.fail('key check', `cannot read the store's key check: ${reasonOf(err)}`);
+      }
+    }
     await checkContents(config, state, keyMatches ? keyFile : undefined, f);
   } finally {
     await state.knex?.destroy();
