@@ -39,15 +39,17 @@ async function checkJson(config: string): Promise<{ code: number; checks: Check[
 const failed = (checks: Check[]) => checks.filter((c) => c.status === 'fail');
 const find = (checks: Check[], check: string) => checks.filter((c) => c.check === check);
 
-/** Every file under dir with its size, mode, mtime and content hash. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    const file = path.join(entry.parentPath, entry.name);
+/** Every file under dir with its size, mode, mtime and content hash (directories by name only). */
+function tree(dir: string, out: Record<string, string> = {}, root = dir): Record<string, string> {
+  for (const name of readdirSync(dir)) {
+    const file = path.join(dir, name);
     const st = statSync(file);
-    out[path.relative(dir, file)] = entry.isDirectory()
-      ? 'dir'
-      : `${st.size} ${st.mode.toString(8)} ${st.mtimeMs} ${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
+    if (st.isDirectory()) {
+      out[path.relative(root, file)] = 'dir';
+      tree(file, out, root);
+    } else {
+      out[path.relative(root, file)] = `${st.size} ${st.mode.toString(8)} ${st.mtimeMs} ${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
+    }
   }
   return out;
 }
