@@ -1,4 +1,4 @@
-// Command line: `sms-otp-radiusd serve|migrate|token|gateway|setting|smtpserver|audit|backup ...`.
+// Command line: `sms-otp-radiusd serve|migrate|check|token|gateway|setting|smtpserver|audit|backup ...`.
 import { Command, CommanderError } from 'commander';
 import { startDaemon } from '../daemon/serve.js';
 import { openRuntime } from '../daemon/runtime.js';
@@ -12,6 +12,7 @@ import { settingCommands } from './setting.js';
 import { smtpServerCommands } from './smtp-server.js';
 import { tokenCommands } from './token.js';
 import { backupCommand } from './backup.js';
+import { checkCommand } from './check.js';
 
 // package.json sits two levels above the compiled module (dist/cli/main.js), in a checkout
 // and in an installed package alike.
@@ -71,6 +72,7 @@ export function buildProgram(io: Io): Command {
       }
     });
 
+  checkCommand(program, io);
   tokenCommands(program, io, withRuntime);
   gatewayCommands(program, io, withRuntime);
   settingCommands(program, io, withRuntime);

@@ -11,7 +11,7 @@ import { GatewayRegistry } from '../gateways/registry.js';
 import { ClientTable } from '../radius/clients.js';
 import { loadDictionaries } from '../radius/dictionary.js';
 import { realmSplitter } from '../radius/realms.js';
-import { ReplyAttributes } from '../radius/reply-attributes.js';
+import { compileAcceptAttributes, type ReplyAttributes } from '../radius/reply-attributes.js';
 import { RadiusServer } from '../radius/server.js';
 import { describeDatabase } from '../store/connection.js';
 import { SiteConfig } from '../store/site-config.js';
@@ -200,15 +200,4 @@ function listenError(err: unknown, listen: RadiusConfig['listen']): Error {
     EADDRNOTAVAIL: 'no interface of this machine has that address',
   };
   return new ConfigError(`cannot listen on ${e.address ?? '?'}:${e.port ?? '?'} (${where}): ${why[e.code] ?? e.code}`);
-}
-
-/** The site's Access-Accept attributes under '', and each client's own where it has them. */
-function compileAcceptAttributes(radius: RadiusConfig): Map<string, ReplyAttributes> {
-  const compiled = new Map([['', ReplyAttributes.compile(radius.accept_attributes, 'radius.accept_attributes')]]);
-  radius.clients.forEach((client, i) => {
-    if (client.accept_attributes) {
-      compiled.set(client.name, ReplyAttributes.compile(client.accept_attributes, `radius.clients.${i}.accept_attributes`));
-    }
-  });
-  return compiled;
 }

@@ -2,7 +2,7 @@
 // named as in FreeRADIUS dictionaries and coded by the `radius` package. Each entry is
 // checked once at start (an unknown attribute stops the daemon naming the config key);
 // the tags {user} {realm} {serial} {client} are filled per request.
-import type { ReplyAttributeConfig } from '../config/schema.js';
+import type { RadiusConfig, ReplyAttributeConfig } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 import { parsePacket, type RawAttribute } from './packet.js';
 import { radiusLibrary } from './dictionary.js';
@@ -106,4 +106,15 @@ function withBuffers(attr: LibAttribute): LibAttribute {
   if (attr.length === 3) return [attr[0], attr[1], attr[2].map(withBuffers)];
   const [name, value] = attr;
   return typeof value === 'string' ? [name, Buffer.from(value, 'utf8')] : attr;
+}
+
+/** The site's Access-Accept attributes under '', and each client's own where it has them. */
+export function compileAcceptAttributes(radius: RadiusConfig): Map<string, ReplyAttributes> {
+  const compiled = new Map([['', ReplyAttributes.compile(radius.accept_attributes, 'radius.accept_attributes')]]);
+  radius.clients.forEach((client, i) => {
+    if (client.accept_attributes) {
+      compiled.set(client.name, ReplyAttributes.compile(client.accept_attributes, `radius.clients.${i}.accept_attributes`));
+    }
+  });
+  return compiled;
 }

@@ -10,7 +10,17 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
 // those errors into one line naming the store, so the library's own output is silenced.
 const quiet = { warn() {}, error() {}, deprecate() {}, debug() {} };
 
-export function connect(database: DatabaseConfig): Knex {
+export interface ConnectOptions {
+  /**
+   * Only read (`check`): the connection refuses every write, and an SQLite database is left
+   * in the journal mode it has. The caller makes sure an SQLite file exists first: opening
+   * one creates it.
+   */
+  readonly readOnly?: boolean;
+}
+
+export function connect(database: DatabaseConfig, options: ConnectOptions = {}): Knex {
+  if (database.client === 'sqlite' && options.readOnly) return connectSqliteReadOnly(database.filename);
   if (database.client === 'sqlite') {
     return knexFactory({
       client: 'better-sqlite3',
@@ -40,10 +50,45 @@ export function connect(database: DatabaseConfig): Knex {
   // longer than that, so it fails (closed, or silently for failover) while the NAS still waits.
   return knexFactory({
     client: 'pg',
-    connection: { connectionString: database.url, connectionTimeoutMillis: 3000, statement_timeout: 5000, query_timeout: 6000 },
-    pool: { min: database.pool?.min ?? 0, max: database.pool?.max ?? 10 },
+    connection: {
+      connectionString: database.url,
+      connectionTimeoutMillis: 3000,
+      statement_timeout: 5000,
+      query_timeout: 6000,
+      ...(options.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
+    },
+    pool: options.readOnly ? { min: 0, max: 1 } : { min: database.pool?.min ?? 0, max: database.pool?.max ?? 10 },
     acquireConnectionTimeout: 4000,
     log: quiet,
+  });
+}
+
+/**
+ * Not better-sqlite3's `readonly: true`: a read-only connection to a WAL database creates the
+ * -wal and -shm files when no other process has them open and cannot remove them again, so
+ * they would stay behind owned by whoever ran the check (root, say), where the daemon's user
+ * may not write them. A read-write connection with query_only removes them when it closes,
+ * like every other last connection, and SQLite refuses any write through it.
+ */
+function connectSqliteReadOnly(filename: string): Knex {
+  return knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename },
+    useNullAsDefault: true,
+    log: quiet,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+        try {
+          conn.pragma('query_only = ON');
+          conn.pragma('busy_timeout = 5000');
+          done(null, conn);
+        } catch (err) {
+          done(err as Error, conn);
+        }
+      },
+    },
   });
 }
 

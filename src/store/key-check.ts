@@ -22,23 +22,31 @@ export class KeyCheck {
 
   /** 'created' on the first node to use the store, 'matched' afterwards; throws when the key differs. */
   async verify(keyfile: string): Promise<'created' | 'matched'> {
-    let row: { value: string } | undefined = await this.knex('store_meta').where({ key: KEY }).first('value');
-    let created = false;
-    if (!row) {
+    let state = await this.compare();
+    if (state === 'absent') {
       // Two nodes starting at once: the first insert wins, the other reads it back.
       await this.knex('store_meta').insert({ key: KEY, value: this.box.seal(CANARY, CONTEXT) }).onConflict('key').ignore();
-      row = await this.knex('store_meta').where({ key: KEY }).first('value');
-      created = true;
+      state = await this.compare();
+      if (state === 'matched') return 'created';
     }
-    try {
-      if (row && this.box.openString(row.value, CONTEXT) === CANARY) return created ? 'created' : 'matched';
-    } catch (err) {
-      if (!(err instanceof DecryptionError)) throw err;
-    }
+    if (state === 'matched') return 'matched';
     throw new KeyMismatchError(
       `secrets.keyfile ${keyfile} is not the key file this store was set up with; ` +
         'every daemon and CLI of a site must use a copy of the same key file',
     );
+  }
+
+  /** Compares without writing: 'absent' when no node has recorded its key yet. */
+  async compare(): Promise<'absent' | 'matched' | 'mismatch'> {
+    if (!(await this.knex.schema.hasTable('store_meta'))) return 'absent';
+    const row: { value: string } | undefined = await this.knex('store_meta').where({ key: KEY }).first('value');
+    if (!row) return 'absent';
+    try {
+      return this.box.openString(row.value, CONTEXT) === CANARY ? 'matched' : 'mismatch';
+    } catch (err) {
+      if (err instanceof DecryptionError) return 'mismatch';
+      throw err;
+    }
   }
 }
 

@@ -324,10 +324,26 @@ export class StoreVersionError extends SmsOtpError {
 
 /** Migrations recorded in the store that this installation does not have (a newer node ran them). */
 export async function unknownMigrations(knex: Knex): Promise<string[]> {
-  if (!(await knex.schema.hasTable(migrationConfig.tableName!))) return [];
-  const known = new Set(migrations.map((m) => m.name));
-  const done: Array<{ name: string }> = await knex(migrationConfig.tableName!).select('name');
-  return done.map((r) => r.name).filter((name) => !known.has(name));
+  return (await migrationState(knex)).unknown;
+}
+
+export interface MigrationState {
+  /** Known to this installation, not yet applied (serve or migrate applies them). */
+  readonly pending: string[];
+  /** Applied by a newer installation: this one must not touch the store. */
+  readonly unknown: string[];
+}
+
+/**
+ * Where the store's schema stands, read without writing (knex's own migrate.list creates its
+ * bookkeeping tables first, which `check` must not).
+ */
+export async function migrationState(knex: Knex): Promise<MigrationState> {
+  const names = migrations.map((m) => m.name);
+  if (!(await knex.schema.hasTable(migrationConfig.tableName!))) return { pending: names, unknown: [] };
+  const done = new Set(((await knex(migrationConfig.tableName!).select('name')) as Array<{ name: string }>).map((r) => r.name));
+  const known = new Set(names);
+  return { pending: names.filter((n) => !done.has(n)), unknown: [...done].filter((n) => !known.has(n)) };
 }
 
 /** Applies pending migrations; returns the names applied now. */

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ValueTooLongError } from '../../src/app/limits.js';
 import { TokenAdminError } from '../../src/app/token-admin.js';
+import { CheckFailedError } from '../../src/cli/check.js';
 import { UsageError } from '../../src/cli/output.js';
 import { ConfigError } from '../../src/config/load.js';
 import { RequestShed, StoreUnavailable } from '../../src/core/errors.js';
@@ -32,6 +33,7 @@ const errors: SmsOtpError[] = [
   new NotFoundError('x'),
   new StoreVersionError('x'),
   new ValueTooLongError('x'),
+  new CheckFailedError('x'),
 ];
 
 describe('error codes', () => {

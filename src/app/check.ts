@@ -1,0 +1,431 @@
+// `check`: is this node ready to serve? The configuration, the key file, the store and every
+// definition in it are looked at the way `serve` would use them, and nothing is changed: no
+// key file or SQLite file is created, no migration run, no key recorded, nothing sent. Used by
+// the CLI's `check` command (and meant for the HTTP API too); every finding is one result.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import path from 'node:path';
+import { createSecureContext } from 'node:tls';
+import type { Knex } from 'knex';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { readKeyFile, type KeyFile } from '../crypto/keyfile.js';
+import { SecretBox } from '../crypto/secretbox.js';
+import { requireDatabaseDirectory, storeOpenError } from '../daemon/runtime.js';
+import { isExpectedError } from '../errors.js';
+import { checkDefinition } from '../gateways/parameters.js';
+import { GatewayError } from '../gateways/provider.js';
+import { GatewayRegistry } from '../gateways/registry.js';
+import { ClientTable } from '../radius/clients.js';
+import { loadDictionaries } from '../radius/dictionary.js';
+import { compileAcceptAttributes } from '../radius/reply-attributes.js';
+import { isSettingKey, normaliseSetting, resolveSettings } from '../settings/registry.js';
+import { connect, describeDatabase } from '../store/connection.js';
+import { GatewayRepository, type GatewayDefinition } from '../store/gateways.js';
+import { KeyCheck, storeHoldsSealedData } from '../store/key-check.js';
+import { migrationState, type MigrationState } from '../store/migrations.js';
+import { SmtpServerRepository, type SmtpServerDefinition } from '../store/smtp-servers.js';
+
+export type CheckStatus = 'ok' | 'note' | 'warn' | 'fail';
+
+/** One finding. `note` is information (something happens at first start), `warn` is worth fixing, `fail` stops `serve`. */
+export interface CheckResult {
+  readonly check: string;
+  readonly status: CheckStatus;
+  readonly message: string;
+}
+
+/** An error as one line for a result: the operator's message, or the driver's first line. */
+const reasonOf = (err: unknown) => (isExpectedError(err) ? err.message : ((err as Error)?.message ?? String(err)).split('\n')[0]!);
+
+class Findings {
+  readonly results: CheckResult[] = [];
+  add(check: string, status: CheckStatus, message: string): void {
+    this.results.push({ check, status, message });
+  }
+  ok = (check: string, message: string) => this.add(check, 'ok', message);
+  note = (check: string, message: string) => this.add(check, 'note', message);
+  warn = (check: string, message: string) => this.add(check, 'warn', message);
+  fail = (check: string, message: string) => this.add(check, 'fail', message);
+}
+
+/** Checks the node configured in `configPath`; never throws for what it finds. */
+export async function checkInstallation(configPath: string, env: NodeJS.ProcessEnv = process.env): Promise<CheckResult[]> {
+  const f = new Findings();
+  let config: Config;
+  try {
+    config = loadConfig(configPath, env);
+    // The daemon builds its client table from this at start; what it refuses, refuse here.
+    new ClientTable(config.radius.clients, { maxRequestTime: config.radius.max_request_time });
+  } catch (err) {
+    f.fail('config', reasonOf(err));
+    return f.results; // nothing else can be found without the configuration
+  }
+  const listen = config.radius.listen.map((l) => (l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`));
+  const clients = config.radius.clients.length;
+  f.ok('config', `${configPath} (${clients} client${clients === 1 ? '' : 's'}, listen ${listen.join(', ')})`);
+  checkRadius(config, f);
+  checkListenAddresses(config, f);
+  await checkStoreAndKey(config, configPath, f);
+  return f.results;
+}
+
+function checkRadius(config: Config, f: Findings): void {
+  try {
+    loadDictionaries(config.radius.dictionaries);
+    const extra = config.radius.dictionaries;
+    f.ok('dictionaries', extra.length ? `built in, and ${extra.join(', ')}` : 'built in (radius.dictionaries adds none)');
+  } catch (err) {
+    f.fail('dictionaries', reasonOf(err));
+    return; // accept attributes name attributes of the dictionaries
+  }
+  try {
+    compileAcceptAttributes(config.radius);
+    const site = config.radius.accept_attributes.length;
+    const own = config.radius.clients.filter((c) => c.accept_attributes).length;
+    f.ok('accept attributes', `${site} for every NAS${own ? `, ${own} client${own === 1 ? '' : 's'} with their own` : ''}`);
+  } catch (err) {
+    f.fail('accept attributes', reasonOf(err));
+  }
+}
+
+/**
+ * A listen address no interface of this machine has cannot be bound. Only a warning: a
+ * floating address (keepalived) may arrive later, and the daemon names it when it cannot bind.
+ */
+function checkListenAddresses(config: Config, f: Findings): void {
+  const own = new Set(
+    Object.values(networkInterfaces())
+      .flat()
+      .map((i) => i?.address.split('%')[0]),
+  );
+  const wildcard = new Set(['0.0.0.0', '::']);
+  const foreign = config.radius.listen
+    .map((l, i) => ({ ...l, i }))
+    .filter((l) => !wildcard.has(l.host) && !own.has(l.host));
+  for (const l of foreign) {
+    f.warn('listen', `${l.host} (radius.listen.${l.i}.host) is no address of this machine: serve cannot listen there until it is`);
+  }
+  if (!foreign.length) f.ok('listen', 'every address is one of this machine');
+}
+
+/** What is known about the store once it has been looked at. */
+interface StoreState {
+  /** Open (read-only) with a schema, when there is a store to read. */
+  knex?: Knex;
+  migrations?: MigrationState;
+  /** It holds data sealed with some key: a missing key file cannot be replaced by a new one. */
+  used: boolean;
+}
+
+async function checkStoreAndKey(config: Config, configPath: string, f: Findings): Promise<void> {
+  const state = await checkStore(config, configPath, f);
+  try {
+    const keyFile = checkKeyFile(config, state, f);
+    if (!state.knex) return;
+    let keyMatches = false;
+    if (keyFile) {
+      try {
+        keyMatches = await checkKeyMatch(config, state.knex, keyFile, state, f);
+      } catch (err) {
+        f.fail('key check', `cannot read the store's key check: ${reasonOf(err)}`);
+      }
+    }
+    await checkContents(config, state, keyMatches ? keyFile : undefined, f);
+  } finally {
+    await state.knex?.destroy();
+  }
+}
+
+async function checkStore(config: Config, configPath: string, f: Findings): Promise<StoreState> {
+  const { database } = config;
+  if (database.client === 'sqlite') {
+    if (database.filename === ':memory:') {
+      f.note('store', ':memory: (database.filename): every start begins with an empty store');
+      return { used: false };
+    }
+    try {
+      requireDatabaseDirectory(database, configPath);
+    } catch (err) {
+      f.fail('store', reasonOf(err));
+      return { used: false };
+    }
+    // Opening a missing SQLite file would create it: look first.
+    if (!existsSync(database.filename)) {
+      f.note('store', `${database.filename} does not exist yet; serve (or migrate) creates it`);
+      return { used: false };
+    }
+  }
+  const knex = connect(database, { readOnly: true });
+  try {
+    await knex.raw('select 1');
+    const migrations = await migrationState(knex);
+    const used = await storeHoldsSealedData(knex);
+    f.ok('store', `${describeDatabase(database)} (${database.client === 'sqlite' ? 'SQLite' : 'PostgreSQL'}) answers`);
+    reportMigrations(migrations, f);
+    return { knex, migrations, used };
+  } catch (err) {
+    await knex.destroy();
+    f.fail('store', storeOpenError(database, err).message);
+    return { used: false };
+  }
+}
+
+function reportMigrations({ pending, unknown }: MigrationState, f: Findings): void {
+  if (unknown.length) {
+    f.fail(
+      'migrations',
+      `the store was upgraded by a newer sms-otp-radiusd (migrations ${unknown.join(', ')}); upgrade this installation to that version`,
+    );
+  } else if (pending.length) {
+    f.note('migrations', `serve or migrate applies ${pending.length} migration${pending.length === 1 ? '' : 's'} (${pending.join(', ')})`);
+  } else {
+    f.ok('migrations', 'the schema is up to date');
+  }
+}
+
+function checkKeyFile(config: Config, state: StoreState, f: Findings): KeyFile | undefined {
+  const file = config.secrets.keyfile;
+  let keyFile: KeyFile | undefined;
+  try {
+    keyFile = readKeyFile(file);
+  } catch (err) {
+    f.fail('key file', reasonOf(err));
+    return undefined;
+  }
+  if (!keyFile) {
+    const dir = path.dirname(file);
+    if (state.used) {
+      f.fail(
+        'key file',
+        `${file} does not exist, but the store ${describeDatabase(config.database)} already holds data sealed with a key: ` +
+          'restore the key file from backup or point secrets.keyfile at a copy of the one the other nodes use',
+      );
+    } else if (!existsSync(dir)) {
+      f.fail('key file', `${file}: its directory ${dir} does not exist (secrets.keyfile): create it (mkdir -m 700 ${dir}) or correct the path`);
+    } else {
+      f.note('key file', `${file} does not exist yet; created at first start (mode 0600): back it up then`);
+    }
+    return undefined;
+  }
+  const mode = (statSync(file).mode & 0o777).toString(8).padStart(4, '0');
+  if (keyFile.looseMode) f.warn('key file', `${file} has mode ${mode}: group or others can read it; chmod 600 ${file}`);
+  else f.ok('key file', `${file} (mode ${mode})`);
+  return keyFile;
+}
+
+/** True when the key file can open the store's secrets (as far as the store tells). */
+async function checkKeyMatch(config: Config, knex: Knex, keyFile: KeyFile, state: StoreState, f: Findings): Promise<boolean> {
+  const verdict = await new KeyCheck(knex, new SecretBox(keyFile.keys.encryption)).compare();
+  if (verdict === 'matched') {
+    f.ok('key check', 'the key file is the one the store was set up with');
+    return true;
+  }
+  if (verdict === 'mismatch') {
+    f.fail(
+      'key check',
+      `secrets.keyfile ${config.secrets.keyfile} is not the key file this store was set up with; ` +
+        'every daemon and CLI of a site must use a copy of the same key file',
+    );
+    return false;
+  }
+  if (state.used || (state.migrations && state.migrations.pending.length === 0)) {
+    f.note('key check', 'the store has no key recorded yet; the next serve or CLI command records this key file');
+  }
+  return true;
+}
+
+/** Settings, gateways, SMTP servers and what tokens name: only a store with a schema has them. */
+async function checkContents(config: Config, state: StoreState, keyFile: KeyFile | undefined, f: Findings): Promise<void> {
+  const knex = state.knex!;
+  const tables = ['settings', 'sms_gateways', 'sms_gateway_options', 'smtp_servers', 'tokens'];
+  for (const table of tables) if (!(await knex.schema.hasTable(table))) return; // an empty store: nothing defined yet
+  const sections: Array<[string, () => Promise<void>]> = [
+    ['settings', () => checkSettings(knex, f)],
+    ['gateways', () => checkGateways(config, knex, keyFile, f)],
+    ['smtp servers', () => checkSmtpServers(knex, keyFile, f)],
+    ['tokens', () => checkTokenGateways(knex, f)],
+    ['default gateway', () => checkDefaultGateway(knex, f)],
+  ];
+  for (const [name, run] of sections) {
+    try {
+      await run();
+    } catch (err) {
+      // A store an older version set up may lack what this one reads until it is migrated.
+      if (state.migrations?.pending.length) f.note(name, `not checked before the pending migrations are applied (${reasonOf(err)})`);
+      else f.fail(name, `cannot read them from the store: ${reasonOf(err)}`);
+    }
+  }
+}
+
+async function checkSettings(knex: Knex, f: Findings): Promise<void> {
+  const rows: Array<{ key: string; value: string }> = await knex('settings').select('key', 'value').orderBy('key');
+  let bad = 0;
+  for (const { key, value } of rows) {
+    if (!isSettingKey(key)) {
+      f.warn('setting', `${key}: stored, but this version knows no such setting and ignores it (written by a newer version?)`);
+      continue;
+    }
+    let canonical: string;
+    try {
+      canonical = normaliseSetting(key, value);
+    } catch (err) {
+      bad++;
+      f.fail('setting', `${reasonOf(err)}; correct it with 'setting set ${key} VALUE'`);
+      continue;
+    }
+    if (canonical !== value) {
+      bad++;
+      const read = resolveSettings(new Map([[key, value]]))[key];
+      f.fail('setting', `${key} is stored as '${value}', which the daemon reads as ${String(read)}; store it again with 'setting set ${key} ${canonical}'`);
+    }
+  }
+  if (!bad) f.ok('settings', rows.length ? `${rows.length} stored, every one valid` : 'none stored: every setting has its default');
+}
+
+async function checkGateways(config: Config, knex: Knex, keyFile: KeyFile | undefined, f: Findings): Promise<void> {
+  const rows: Array<{ identifier: string; module: string }> = await knex('sms_gateways').select('identifier', 'module').orderBy('identifier');
+  if (!rows.length) {
+    f.note('gateways', "none defined yet: 'gateway set ID --module MODULE --option KEY=VALUE ...'");
+    return;
+  }
+  if (!keyFile) {
+    f.note('gateways', `${rows.length} defined, not checked: their secrets need the store's key file`);
+    return;
+  }
+  const box = new SecretBox(keyFile.keys.encryption);
+  const gateways = new GatewayRepository(knex, box, Date.now);
+  const smtpServers = new SmtpServerRepository(knex, box, Date.now);
+  const context = { scriptDirectory: config.providers.script_directory, smtpServers };
+  for (const { identifier, module } of rows) {
+    let definition: GatewayDefinition | undefined;
+    try {
+      definition = await gateways.get(identifier);
+    } catch (err) {
+      f.fail('gateway', `${identifier} (${module}): cannot open its sealed options: ${reasonOf(err)}`);
+      continue;
+    }
+    if (!definition) continue; // deleted meanwhile
+    const problem = await gatewayProblem(definition, context, knex);
+    if (problem) f.fail('gateway', `${identifier} (${module}): ${problem}`);
+    else f.ok('gateway', `${identifier} (${module})`);
+  }
+}
+
+/**
+ * What `gateway set` would refuse about a stored definition, or undefined: the declared
+ * limits, then the provider itself, built and closed again (it reads the files it names but
+ * connects nowhere). An smtp gateway must name an SMTP server that exists.
+ */
+async function gatewayProblem(
+  definition: GatewayDefinition,
+  context: ConstructorParameters<typeof GatewayRegistry>[1],
+  knex: Knex,
+): Promise<string | undefined> {
+  try {
+    checkDefinition(definition);
+    const provider = await GatewayRegistry.instantiate(definition, context);
+    await provider.close();
+  } catch (err) {
+    return err instanceof GatewayError ? err.reason : reasonOf(err);
+  }
+  const server = definition.module === 'smtp' ? definition.options.SMTPIDENTIFIER : undefined;
+  if (server && !(await knex('smtp_servers').where({ identifier: server }).first('identifier'))) {
+    return `option SMTPIDENTIFIER names the SMTP server '${server}', which does not exist: 'smtpserver set ${server} --server HOST'`;
+  }
+  return undefined;
+}
+
+async function checkSmtpServers(knex: Knex, keyFile: KeyFile | undefined, f: Findings): Promise<void> {
+  const rows: Array<{ identifier: string }> = await knex('smtp_servers').select('identifier').orderBy('identifier');
+  if (!rows.length) return; // only smtp gateways need one, and they are checked for it
+  if (!keyFile) {
+    f.note('smtp servers', `${rows.length} defined, not checked: their passwords need the store's key file`);
+    return;
+  }
+  const servers = new SmtpServerRepository(knex, new SecretBox(keyFile.keys.encryption), Date.now);
+  for (const { identifier } of rows) {
+    let server: SmtpServerDefinition | undefined;
+    try {
+      server = await servers.get(identifier);
+    } catch (err) {
+      f.fail('smtp server', `${identifier}: cannot open its sealed password: ${reasonOf(err)}`);
+      continue;
+    }
+    if (!server) continue;
+    const problem = smtpServerProblem(server);
+    if (problem) f.fail('smtp server', `${identifier}: ${problem}`);
+    else f.ok('smtp server', `${identifier} (${server.server}:${server.port})`);
+  }
+}
+
+/** What `smtpserver set` refuses, and a CA file that cannot be read or is no certificate. */
+function smtpServerProblem(server: SmtpServerDefinition): string | undefined {
+  const host = server.server.replace(/^smtps:\/\//, '');
+  if (!host) return `--server names no host: 'smtpserver set ${server.identifier} --server HOST'`;
+  if (!(Number.isInteger(server.port) && server.port >= 1 && server.port <= 65535)) return `--port ${server.port} is not a port (1 to 65535)`;
+  if (!(server.timeout >= 1 && server.timeout <= 300)) return `--timeout ${server.timeout} is not 1 to 300 seconds`;
+  if (server.sender !== null && !/^[^@\s]+@[^@\s]+$/.test(server.sender)) return `--sender '${server.sender}' is not an email address`;
+  if (server.caFile) {
+    let pem: Buffer;
+    try {
+      pem = readFileSync(server.caFile);
+    } catch (err) {
+      return `--ca-file ${server.caFile} cannot be read (${(err as NodeJS.ErrnoException).code})`;
+    }
+    try {
+      createSecureContext({ ca: pem });
+    } catch (err) {
+      return `--ca-file ${server.caFile} holds no usable PEM certificate (${reasonOf(err)})`;
+    }
+  }
+  return undefined;
+}
+
+async function checkTokenGateways(knex: Knex, f: Findings): Promise<void> {
+  const dangling: Array<{ gateway: string; n: number | string }> = await knex('tokens')
+    .whereNotNull('gateway')
+    .whereNotIn('gateway', knex('sms_gateways').select('identifier'))
+    .groupBy('gateway')
+    .select('gateway')
+    .count({ n: '*' });
+  for (const { gateway, n } of dangling) {
+    const count = Number(n);
+    f.fail(
+      'tokens',
+      `${count} token${count === 1 ? ' names' : 's name'} the gateway '${gateway}', which does not exist: ` +
+        `'token set SERIAL --gateway OTHER' (see 'token list'), or define it with 'gateway set ${gateway} --module ...'`,
+    );
+  }
+  if (!dangling.length) {
+    f.ok('tokens', `${await countRows(knex('tokens'))} enrolled; every gateway they name exists`);
+  }
+}
+
+async function checkDefaultGateway(knex: Knex, f: Findings): Promise<void> {
+  const row: { value: string } | undefined = await knex('settings').where({ key: 'sms.identifier' }).first('value');
+  if (row) {
+    if (await knex('sms_gateways').where({ identifier: row.value }).first('identifier')) {
+      f.ok('default gateway', `${row.value} (sms.identifier)`);
+    } else {
+      f.fail(
+        'default gateway',
+        `sms.identifier names the gateway '${row.value}', which does not exist: 'setting set sms.identifier ID' with one of 'gateway list', ` +
+          `or define it with 'gateway set ${row.value} --module ...'`,
+      );
+    }
+    return;
+  }
+  const count = await countRows(knex('tokens').whereNull('gateway'));
+  if (count) {
+    f.warn('default gateway', `sms.identifier is unset, and ${count} token${count === 1 ? ' names' : 's name'} no gateway of its own: they get no SMS; 'setting set sms.identifier ID'`);
+  } else {
+    f.note('default gateway', 'sms.identifier is unset: a token must name its own gateway (token enroll --gateway ID)');
+  }
+}
+
+/** COUNT(*) as a number (PostgreSQL answers a string). */
+async function countRows(query: Knex.QueryBuilder): Promise<number> {
+  const rows = (await query.count({ n: '*' })) as Array<{ n: number | string }>;
+  return Number(rows[0]?.n ?? 0);
+}
