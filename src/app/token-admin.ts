@@ -9,6 +9,8 @@ import { hasControlCharacter, normaliseRealm } from '../core/names.js';
 import { HASHLIBS, OTP_LENGTHS, type HashLib, type OtpLength, type Token } from '../core/model.js';
 import { checkRecipient, type RecipientKind } from '../core/recipient.js';
 import { MODULE_PARAMETERS, type ModuleName } from '../gateways/parameters.js';
+import { lockState } from '../core/login/token-state.js';
+import { SETTINGS } from '../settings/registry.js';
 import { mustFit } from './limits.js';
 
 /** A token request with an invalid value (the CLI's usage error, exit status 2). */
@@ -30,12 +32,72 @@ export interface EnrollRequest {
   serial?: string;
 }
 
-/** What may be shown of a token: everything but the key and the PIN hash. */
-export type TokenView = Omit<Token, 'otpKey' | 'pinHash'> & { locked: boolean };
+/**
+ * What may be shown of a token, to people and scripts alike: everything but the key and the
+ * PIN hash, times in ISO 8601 UTC, and whether the fail counter locks it now.
+ */
+export interface TokenView {
+  readonly serial: string;
+  readonly tokentype: 'sms';
+  readonly username: string;
+  readonly realm: string;
+  readonly phone: string;
+  readonly gateway: string | null;
+  readonly hashlib: HashLib;
+  readonly otplen: OtpLength;
+  readonly counter: number;
+  readonly countWindow: number;
+  readonly active: boolean;
+  readonly failcount: number;
+  readonly maxfail: number;
+  /** The fail counter has reached maxfail: no login until `token reset` (or unlocksAt). */
+  readonly locked: boolean;
+  /** When a locked token unlocks itself (failcounter_clear_timeout); null when it does not. */
+  readonly unlocksAt: string | null;
+  readonly lastFailAt: string | null;
+  readonly lastAuthAt: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
 
-export function viewToken(token: Token): TokenView {
-  const { otpKey: _key, pinHash: _pin, ...rest } = token;
-  return { ...rest, locked: token.failcount >= token.maxfail };
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+
+export function viewToken(token: Token, now: number, clearTimeoutMinutes: number): TokenView {
+  const { locked, unlocksAt } = lockState(token, now, clearTimeoutMinutes);
+  return {
+    serial: token.serial,
+    tokentype: token.tokentype,
+    username: token.username,
+    realm: token.realm,
+    phone: token.phone,
+    gateway: token.gateway,
+    hashlib: token.hashlib,
+    otplen: token.otplen,
+    counter: token.counter,
+    countWindow: token.countWindow,
+    active: token.active,
+    failcount: token.failcount,
+    maxfail: token.maxfail,
+    locked,
+    unlocksAt: isoOrNull(unlocksAt),
+    lastFailAt: isoOrNull(token.lastFailAt),
+    lastAuthAt: isoOrNull(token.lastAuthAt),
+    createdAt: iso(token.createdAt),
+    updatedAt: iso(token.updatedAt),
+  };
+}
+
+/** The range `token set --maxfail` takes: the same as setting token.default_maxfail's. */
+export const MAXFAIL_RANGE = { min: SETTINGS['token.default_maxfail'].min, max: SETTINGS['token.default_maxfail'].max } as const;
+
+/** What `token set` may change. */
+export interface TokenChange {
+  pin?: string;
+  phone?: string;
+  gateway?: string;
+  /** As typed: a whole number in MAXFAIL_RANGE. */
+  maxfail?: string;
 }
 
 export class TokenAdmin {
@@ -99,21 +161,42 @@ export class TokenAdmin {
     return token;
   }
 
+  /** Tokens as they may be shown (see TokenView), optionally of one user. */
+  async list(filter: { username?: string } = {}): Promise<TokenView[]> {
+    const view = await this.viewer();
+    return (await this.store.tokens.list(filter)).map(view);
+  }
+
+  async show(serial: string): Promise<TokenView> {
+    return (await this.viewer())(await this.get(serial));
+  }
+
+  /** Lock states are judged by the clear timeout in force now, as the next login would. */
+  private async viewer(): Promise<(t: Token) => TokenView> {
+    const clearTimeout = (await this.store.settings.values()).failcounter_clear_timeout;
+    const now = Date.now();
+    return (t) => viewToken(t, now, clearTimeout);
+  }
+
   async setActive(serial: string, active: boolean): Promise<void> {
     await this.mustUpdate(serial, { active });
   }
 
-  /** Clears the fail counter (unlocks the token). */
-  async reset(serial: string): Promise<void> {
+  /** Clears the fail counter (unlocks the token); returns the count it had. */
+  async reset(serial: string): Promise<number> {
+    const { failcount } = await this.get(serial);
     await this.mustUpdate(serial, { failcount: 0, lastFailAt: null });
+    return failcount;
   }
 
   async delete(serial: string): Promise<void> {
     if (!(await this.store.tokens.delete(serial))) throw new NotFoundError(`no token with serial ${serial}`);
   }
 
-  async set(serial: string, change: { pin?: string; phone?: string; gateway?: string }): Promise<void> {
-    const patch: { pinHash?: string; phone?: string; gateway?: string | null } = {};
+  /** Returns the names of what changed (pin, phone, gateway, maxfail, in this order). */
+  async set(serial: string, change: TokenChange): Promise<string[]> {
+    const patch: { pinHash?: string; phone?: string; gateway?: string | null; maxfail?: number } = {};
+    if (change.maxfail !== undefined) patch.maxfail = parseMaxfail(change.maxfail);
     if (change.gateway !== undefined) {
       // An empty value returns the token to the site default gateway.
       mustFit('tokens', 'gateway', change.gateway, '--gateway');
@@ -132,8 +215,9 @@ export class TokenAdmin {
       const settings = await this.store.settings.values();
       patch.pinHash = await this.pins.hash(change.pin, settings['pin.kdf_cost']);
     }
-    if (Object.keys(patch).length === 0) throw new TokenAdminError('nothing to change: give --pin, --phone or --gateway');
+    if (Object.keys(patch).length === 0) throw new TokenAdminError('nothing to change: give --pin, --phone, --gateway or --maxfail');
     await this.mustUpdate(serial, patch);
+    return (['pin', 'phone', 'gateway', 'maxfail'] as const).filter((name) => change[name] !== undefined);
   }
 
   /** What the token's "phone" must hold for the gateway it will send through (its own, else the default). */
@@ -147,6 +231,15 @@ export class TokenAdmin {
   private async mustUpdate(serial: string, patch: Parameters<Store['tokens']['update']>[1]): Promise<void> {
     if (!(await this.store.tokens.update(serial, patch))) throw new NotFoundError(`no token with serial ${serial}`);
   }
+}
+
+/** How many failures lock a token, as typed after --maxfail. */
+function parseMaxfail(raw: string): number {
+  const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!(n >= MAXFAIL_RANGE.min && n <= MAXFAIL_RANGE.max)) {
+    throw new TokenAdminError(`--maxfail must be a whole number from ${MAXFAIL_RANGE.min} to ${MAXFAIL_RANGE.max}, not '${raw}'`);
+  }
+  return n;
 }
 
 /** The recipient as stored, or a usage error quoting the rule (src/core/recipient.ts). */

@@ -4,6 +4,7 @@ import { testGateway } from '../app/gateway-test.js';
 import { GatewayRegistry, MODULES, isModuleName } from '../gateways/registry.js';
 import { GatewayAdmin } from '../app/gateway-admin.js';
 import { censor, isSecretKey } from '../store/gateways.js';
+import { gatewayView } from '../app/views.js';
 import { providerContext } from '../daemon/runtime.js';
 import { NotFoundError } from '../errors.js';
 import { collectPair, json, table, UsageError, type Io } from './output.js';
@@ -44,31 +45,36 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
         await new GatewayAdmin(rt.store, providerContext(rt)).set({
           identifier: id, description: opts.description, module: opts.module, options, headers,
         });
+        io.out(`gateway ${id} saved (module ${opts.module})`);
       });
     });
 
   gateway
     .command('list')
     .description('list gateways')
-    .action(async (_opts, cmd: Command) =>
+    .option('--json', 'a JSON array of what `gateway show` prints, instead of a table')
+    .action(async (opts, cmd: Command) =>
       withRuntime(cmd, async (rt) => {
-        const settings = await rt.store.settings.values();
-        const rows = [['ID', 'MODULE', 'DEFAULT', 'DESCRIPTION']];
-        for (const g of await rt.store.gateways.list()) {
-          rows.push([g.identifier, g.module, g.identifier === settings['sms.identifier'] ? 'yes' : '', g.description]);
-        }
+        const defaultGateway = (await rt.store.settings.values())['sms.identifier'];
+        const times = await rt.store.gateways.times();
+        const gateways = (await rt.store.gateways.list()).map((g) => gatewayView(g, times.get(g.identifier), defaultGateway));
+        if (opts.json) return io.out(json(gateways));
+        const rows = [['ID', 'MODULE', 'DEFAULT', 'UPDATED', 'DESCRIPTION']];
+        for (const g of gateways) rows.push([g.identifier, g.module, g.default ? 'yes' : '', g.updatedAt ?? '-', g.description]);
         io.out(table(rows));
       }),
     );
 
   gateway
     .command('show <id>')
-    .description('show a gateway as JSON, secrets censored')
+    .description('show a gateway as a JSON object, secrets censored')
+    .option('--json', 'the same JSON (show always prints JSON; accepted like on every list and show)')
     .action(async (id: string, _opts, cmd: Command) =>
       withRuntime(cmd, async (rt) => {
         const def = await rt.store.gateways.get(id);
         if (!def) throw new NotFoundError(`no gateway '${id}'`);
-        io.out(json(censor(def)));
+        const defaultGateway = (await rt.store.settings.values())['sms.identifier'];
+        io.out(json(gatewayView(def, (await rt.store.gateways.times(id)).get(id), defaultGateway)));
       }),
     );
 
@@ -79,6 +85,7 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
     .action(async (id: string, opts, cmd: Command) =>
       withRuntime(cmd, async (rt) => {
         const released = await new GatewayAdmin(rt.store, providerContext(rt)).delete(id, opts.force);
+        io.out(`gateway ${id} deleted`);
         if (released.tokens > 0) io.out(`${released.tokens} token(s) of gateway ${id} now use the default gateway`);
         if (released.isDefault) io.out(`setting sms.identifier unset: tokens without a gateway of their own have none until it is set again`);
       }),

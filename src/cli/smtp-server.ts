@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { SmtpProvider } from '../gateways/smtp.js';
-import { censorSmtpServer } from '../store/smtp-servers.js';
+import { smtpServerView } from '../app/views.js';
 import { FREE_TEXT_LIMIT, mustBeAtMost, mustFit } from '../app/limits.js';
 import { NotFoundError } from '../errors.js';
 import { json, table, UsageError, type Io } from './output.js';
@@ -50,17 +50,22 @@ export function smtpServerCommands(program: Command, io: Io, withRuntime: WithRu
           timeout: opts.timeout,
           caFile: opts.caFile ?? null,
         });
+        io.out(`smtpserver ${id} saved (server ${opts.server}:${opts.port})`);
       });
     });
 
   smtp
     .command('list')
     .description('list SMTP servers')
-    .action(async (_opts, cmd: Command) =>
+    .option('--json', 'a JSON array of what `smtpserver show` prints, instead of a table')
+    .action(async (opts, cmd: Command) =>
       withRuntime(cmd, async (rt) => {
-        const rows = [['ID', 'SERVER', 'PORT', 'TLS', 'USERNAME', 'SENDER']];
-        for (const s of await rt.store.smtpServers.list()) {
-          rows.push([s.identifier, s.server, String(s.port), s.tls ? 'STARTTLS' : s.server.startsWith('smtps://') ? 'implicit' : 'no', s.username ?? '', s.sender ?? '']);
+        const times = await rt.store.smtpServers.times();
+        const servers = (await rt.store.smtpServers.list()).map((s) => smtpServerView(s, times.get(s.identifier)));
+        if (opts.json) return io.out(json(servers));
+        const rows = [['ID', 'SERVER', 'PORT', 'TLS', 'USERNAME', 'SENDER', 'UPDATED']];
+        for (const s of servers) {
+          rows.push([s.identifier, s.server, String(s.port), s.tls ? 'STARTTLS' : s.server.startsWith('smtps://') ? 'implicit' : 'no', s.username ?? '', s.sender ?? '', s.updatedAt ?? '-']);
         }
         io.out(table(rows));
       }),
@@ -68,12 +73,13 @@ export function smtpServerCommands(program: Command, io: Io, withRuntime: WithRu
 
   smtp
     .command('show <id>')
-    .description('show an SMTP server as JSON, password censored')
+    .description('show an SMTP server as a JSON object, password censored')
+    .option('--json', 'the same JSON (show always prints JSON; accepted like on every list and show)')
     .action(async (id: string, _opts, cmd: Command) =>
       withRuntime(cmd, async (rt) => {
         const server = await rt.store.smtpServers.get(id);
         if (!server) throw new NotFoundError(`no SMTP server '${id}'`);
-        io.out(json(censorSmtpServer(server)));
+        io.out(json(smtpServerView(server, (await rt.store.smtpServers.times(id)).get(id))));
       }),
     );
 
@@ -83,6 +89,7 @@ export function smtpServerCommands(program: Command, io: Io, withRuntime: WithRu
     .action(async (id: string, _opts, cmd: Command) =>
       withRuntime(cmd, async (rt) => {
         if (!(await rt.store.smtpServers.delete(id))) throw new NotFoundError(`no SMTP server '${id}'`);
+        io.out(`smtpserver ${id} deleted`);
       }),
     );
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { TokenAdmin, viewToken } from '../app/token-admin.js';
+import { TokenAdmin, MAXFAIL_RANGE, type TokenView } from '../app/token-admin.js';
 import { json, table, type Io } from './output.js';
 import type { WithRuntime } from './context.js';
 import { SecretInput } from './secret-input.js';
@@ -36,6 +36,7 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
           gateway: opts.gateway,
           serial: opts.serial,
         });
+        // Only the serial: scripts capture it (the confirmation of enrolling).
         io.out(t.serial);
       });
     });
@@ -44,13 +45,15 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
     .command('list')
     .description('list tokens')
     .option('--user <user>', 'only this user’s tokens')
+    .option('--json', 'a JSON array of what `token show` prints, instead of a table')
     .action(async (opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        const tokens = await rt.store.tokens.list(opts.user === undefined ? {} : { username: opts.user });
-        const rows = [['SERIAL', 'USER', 'REALM', 'PHONE', 'GATEWAY', 'ACTIVE', 'FAILCOUNT', 'COUNTER']];
+      admin(cmd, async (a) => {
+        const tokens = await a.list(opts.user === undefined ? {} : { username: opts.user });
+        if (opts.json) return io.out(json(tokens));
+        const rows = [['SERIAL', 'USER', 'REALM', 'PHONE', 'GATEWAY', 'STATE', 'FAILCOUNT', 'COUNTER', 'LAST-AUTH']];
         for (const t of tokens) {
-          rows.push([t.serial, t.username, t.realm, t.phone, t.gateway ?? '(default)', t.active ? 'yes' : 'no',
-            `${t.failcount}/${t.maxfail}`, String(t.counter)]);
+          rows.push([t.serial, t.username, t.realm, t.phone, t.gateway ?? '(default)', stateOf(t),
+            `${t.failcount}/${t.maxfail}`, String(t.counter), t.lastAuthAt ?? '-']);
         }
         io.out(table(rows));
       }),
@@ -58,30 +61,42 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
 
   token
     .command('show <serial>')
-    .description('show one token as JSON (without key or PIN)')
-    .action(async (serial: string, _opts, cmd: Command) => admin(cmd, async (a) => io.out(json(viewToken(await a.get(serial))))));
+    .description('show one token as a JSON object (without key or PIN)')
+    .option('--json', 'the same JSON (show always prints JSON; accepted like on every list and show)')
+    .action(async (serial: string, _opts, cmd: Command) => admin(cmd, async (a) => io.out(json(await a.show(serial)))));
 
+  // Each change confirms itself in one stable line on stdout.
   for (const [name, description, run] of [
-    ['enable', 'enable a token', (a: TokenAdmin, s: string) => a.setActive(s, true)],
-    ['disable', 'disable a token (no SMS is sent for it)', (a: TokenAdmin, s: string) => a.setActive(s, false)],
-    ['reset', 'reset the fail counter (unlock)', (a: TokenAdmin, s: string) => a.reset(s)],
-    ['delete', 'delete a token and its open challenges', (a: TokenAdmin, s: string) => a.delete(s)],
+    ['enable', 'enable a token', async (a: TokenAdmin, s: string) => (await a.setActive(s, true), `token ${s} enabled`)],
+    ['disable', 'disable a token (no SMS is sent for it)', async (a: TokenAdmin, s: string) => (await a.setActive(s, false), `token ${s} disabled`)],
+    ['reset', 'reset the fail counter (unlocks a locked token)', async (a: TokenAdmin, s: string) => `token ${s} reset (failcount was ${await a.reset(s)})`],
+    ['delete', 'delete a token and its open challenges', async (a: TokenAdmin, s: string) => (await a.delete(s), `token ${s} deleted`)],
   ] as const) {
     token
       .command(`${name} <serial>`)
       .description(description)
-      .action(async (serial: string, _opts, cmd: Command) => admin(cmd, (a) => run(a, serial)));
+      .action(async (serial: string, _opts, cmd: Command) => admin(cmd, async (a) => io.out(await run(a, serial))));
   }
 
   token
     .command('set <serial>')
-    .description('change the PIN, phone number or gateway of a token')
+    .description('change the PIN, phone number, gateway or maximum fail count of a token')
     .option('--pin [pin]', 'new PIN: - reads it from standard input, @FILE from a file; asked for without echo when given without a value')
     .option('--phone <phone>', 'new phone number')
     .option('--gateway <id>', 'gateway identifier; empty for the site default')
+    .option('--maxfail <n>', `failures that lock the token, ${MAXFAIL_RANGE.min} to ${MAXFAIL_RANGE.max}`)
     .action(async (serial: string, opts, cmd: Command) => {
       const pin = await secrets.value('--pin', opts.pin, { required: false, confirm: true, label: 'New PIN' });
-      return admin(cmd, (a) => a.set(serial, { pin, phone: opts.phone, gateway: opts.gateway }));
+      return admin(cmd, async (a) => {
+        const changed = await a.set(serial, { pin, phone: opts.phone, gateway: opts.gateway, maxfail: opts.maxfail });
+        io.out(`token ${serial} updated (${changed.join(', ')})`);
+      });
     });
+}
+
+/** The STATE column: whether the token can log in, and if not, why. */
+function stateOf(t: TokenView): string {
+  const why = [t.active ? '' : 'disabled', t.locked ? 'locked' : ''].filter(Boolean);
+  return why.length ? why.join(',') : 'active';
 }
 

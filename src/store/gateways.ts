@@ -10,6 +10,20 @@ export interface GatewayDefinition {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/** When a definition was created and last replaced (epoch milliseconds), for display. */
+export interface DefinitionTimes {
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** The times of definitions in `table`, by identifier (all of them, or the one named). */
+export async function definitionTimes(knex: Knex, table: string, identifier?: string): Promise<Map<string, DefinitionTimes>> {
+  const query = knex(table).select('identifier', 'created_at', 'updated_at');
+  if (identifier !== undefined) query.where({ identifier });
+  const rows: Array<{ identifier: string; created_at: number | string; updated_at: number | string }> = await query;
+  return new Map(rows.map((r) => [r.identifier, { createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) }]));
+}
+
 /** The setting naming the site's default gateway. */
 const DEFAULT_GATEWAY_SETTING = 'sms.identifier';
 
@@ -61,6 +75,11 @@ export class GatewayRepository {
       (row.kind === 'header' ? headers : options)[row.key] = value;
     }
     return { identifier, description: gw.description, module: gw.module, options, headers };
+  }
+
+  /** Created and updated times, by identifier (all gateways, or the one named). */
+  times(identifier?: string): Promise<Map<string, DefinitionTimes>> {
+    return definitionTimes(this.knex, 'sms_gateways', identifier);
   }
 
   async list(): Promise<GatewayDefinition[]> {

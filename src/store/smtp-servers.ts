@@ -2,7 +2,7 @@ import { changeConfiguration } from './config-revision.js';
 // Central SMTP server definitions, used by the SMTP gateway through SMTPIDENTIFIER.
 import type { Knex } from 'knex';
 import type { SecretBox } from '../crypto/secretbox.js';
-import { CENSORED } from './gateways.js';
+import { CENSORED, definitionTimes, type DefinitionTimes } from './gateways.js';
 
 export interface SmtpServerDefinition {
   readonly identifier: string;
@@ -61,6 +61,11 @@ export class SmtpServerRepository {
   async get(identifier: string): Promise<SmtpServerDefinition | undefined> {
     const row: Row | undefined = await this.knex('smtp_servers').where({ identifier }).first();
     return row ? this.fromRow(row) : undefined;
+  }
+
+  /** Created and updated times, by identifier (all servers, or the one named). */
+  times(identifier?: string): Promise<Map<string, DefinitionTimes>> {
+    return definitionTimes(this.knex, 'smtp_servers', identifier);
   }
 
   async list(): Promise<SmtpServerDefinition[]> {

@@ -44,6 +44,7 @@ export interface TokenPatch {
   gateway?: string | null;
   pinHash?: string;
   failcount?: number;
+  maxfail?: number;
   lastFailAt?: number | null;
 }
 
@@ -174,6 +175,7 @@ export class TokenRepository {
     if (patch.gateway !== undefined) row.gateway = patch.gateway;
     if (patch.pinHash !== undefined) row.pin_hash = patch.pinHash;
     if (patch.failcount !== undefined) row.failcount = patch.failcount;
+    if (patch.maxfail !== undefined) row.maxfail = patch.maxfail;
     if (patch.lastFailAt !== undefined) row.last_fail_at = patch.lastFailAt;
     return (await this.knex('tokens').where({ serial }).update(row)) > 0;
   }

@@ -91,11 +91,11 @@ describe.each(STORE_KINDS)('configuration refusals on %s', (kind) => {
   }, 60_000);
 
   it('with --force deletes anyway: the tokens fall back to the default, the default is unset', async () => {
-    expect(await daemon.ok('gateway', 'delete', 'sh', '--force')).toBe('1 token(s) of gateway sh now use the default gateway');
+    expect(await daemon.ok('gateway', 'delete', 'sh', '--force')).toBe('gateway sh deleted\n1 token(s) of gateway sh now use the default gateway');
     expect(await tokenGateway('ALICE')).toBeNull();
-    expect(await daemon.ok('gateway', 'delete', 'web', '--force')).toMatch(/^setting sms\.identifier unset/);
+    expect(await daemon.ok('gateway', 'delete', 'web', '--force')).toMatch(/^gateway web deleted\nsetting sms\.identifier unset/);
     expect(await daemon.ok('setting', 'get', 'sms.identifier')).toBe('');
-    expect(await daemon.ok('gateway', 'list')).toBe('ID  MODULE  DEFAULT  DESCRIPTION');
+    expect(await daemon.ok('gateway', 'list')).toBe('ID  MODULE  DEFAULT  UPDATED  DESCRIPTION');
     // An unused gateway goes without --force.
     await daemon.ok('gateway', 'set', 'spare', '--module', 'http', '--option', 'URL=http://127.0.0.1:9/');
     await daemon.ok('gateway', 'delete', 'spare');

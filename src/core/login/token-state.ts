@@ -6,6 +6,18 @@ import type { WriteStep } from '../ports.js';
 import type { LoginContext } from './context.js';
 import { serialsOf, type Verdict } from './verdict.js';
 
+/**
+ * Whether a token's fail counter locks it now, and when the lock lifts by itself
+ * (failcounter_clear_timeout minutes after the last failure; null when it never does).
+ * The one rule for the login and for what `token list`/`token show` print.
+ */
+export function lockState(token: Token, now: number, clearTimeoutMinutes: number): { locked: boolean; unlocksAt: number | null } {
+  if (token.failcount < token.maxfail) return { locked: false, unlocksAt: null };
+  const unlocksAt = clearTimeoutMinutes > 0 && token.lastFailAt !== null ? token.lastFailAt + clearTimeoutMinutes * 60_000 : null;
+  if (unlocksAt !== null && now >= unlocksAt) return { locked: false, unlocksAt: null };
+  return { locked: true, unlocksAt };
+}
+
 export type Usable = { readonly tokens: Token[]; readonly unlock: WriteStep[] } | { readonly refused: Verdict };
 
 export function usableTokens(ctx: LoginContext, tokens: readonly Token[]): Usable {
@@ -13,13 +25,12 @@ export function usableTokens(ctx: LoginContext, tokens: readonly Token[]): Usabl
   if (active.length === 0) {
     return { refused: { result: { outcome: 'reject', message: Messages.disabled }, serials: serialsOf(tokens), reason: 'token disabled' } };
   }
-  const clearAfterMs = ctx.settings.failcounter_clear_timeout * 60_000;
   const usable: Token[] = [];
   const unlocked: string[] = [];
   for (const token of active) {
     if (token.failcount < token.maxfail) {
       usable.push(token);
-    } else if (clearAfterMs > 0 && token.lastFailAt !== null && ctx.now - token.lastFailAt >= clearAfterMs) {
+    } else if (!lockState(token, ctx.now, ctx.settings.failcounter_clear_timeout).locked) {
       usable.push({ ...token, failcount: 0, lastFailAt: null });
       unlocked.push(token.serial);
     }
