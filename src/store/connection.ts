@@ -20,8 +20,19 @@ export interface ConnectOptions {
 }
 
 export function connect(database: DatabaseConfig, options: ConnectOptions = {}): Knex {
-  if (database.client === 'sqlite' && options.readOnly) return connectSqliteReadOnly(database.filename);
   if (database.client === 'sqlite') {
+    // WAL lets the CLI write while the daemon reads; busy_timeout makes a writer wait for the
+    // other process instead of failing with SQLITE_BUSY.
+    //
+    // Read-only is not better-sqlite3's `readonly: true`: a read-only connection to a WAL
+    // database creates the -wal and -shm files when no other process has them open and
+    // cannot remove them again, so they would stay behind owned by whoever ran the check
+    // (root, say), where the daemon's user may not write them. A read-write connection with
+    // query_only removes them when it closes, like every other last connection, and SQLite
+    // refuses any write through it.
+    const pragmas = options.readOnly
+      ? ['query_only = ON', 'busy_timeout = 5000']
+      : ['journal_mode = WAL', 'busy_timeout = 5000', 'foreign_keys = ON', 'synchronous = NORMAL'];
     return knexFactory({
       client: 'better-sqlite3',
       connection: { filename: database.filename },
@@ -30,14 +41,9 @@ export function connect(database: DatabaseConfig, options: ConnectOptions = {}):
       pool: {
         min: 1,
         max: 1,
-        // WAL lets the CLI write while the daemon reads; busy_timeout makes a writer wait
-        // for the other process instead of failing with SQLITE_BUSY.
         afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
           try {
-            conn.pragma('journal_mode = WAL');
-            conn.pragma('busy_timeout = 5000');
-            conn.pragma('foreign_keys = ON');
-            conn.pragma('synchronous = NORMAL');
+            for (const pragma of pragmas) conn.pragma(pragma);
             done(null, conn);
           } catch (err) {
             done(err as Error, conn);
@@ -60,35 +66,6 @@ export function connect(database: DatabaseConfig, options: ConnectOptions = {}):
     pool: options.readOnly ? { min: 0, max: 1 } : { min: database.pool?.min ?? 0, max: database.pool?.max ?? 10 },
     acquireConnectionTimeout: 4000,
     log: quiet,
-  });
-}
-
-/**
- * Not better-sqlite3's `readonly: true`: a read-only connection to a WAL database creates the
- * -wal and -shm files when no other process has them open and cannot remove them again, so
- * they would stay behind owned by whoever ran the check (root, say), where the daemon's user
- * may not write them. A read-write connection with query_only removes them when it closes,
- * like every other last connection, and SQLite refuses any write through it.
- */
-function connectSqliteReadOnly(filename: string): Knex {
-  return knexFactory({
-    client: 'better-sqlite3',
-    connection: { filename },
-    useNullAsDefault: true,
-    log: quiet,
-    pool: {
-      min: 1,
-      max: 1,
-      afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
-        try {
-          conn.pragma('query_only = ON');
-          conn.pragma('busy_timeout = 5000');
-          done(null, conn);
-        } catch (err) {
-          done(err as Error, conn);
-        }
-      },
-    },
   });
 }
 
