@@ -9,6 +9,8 @@
 //   --only ROW               one row (plus the references its ratios need): kdf, pap, status,
 //                            unknown-state, round1-14, round1-10, round2, full, wrong-pin,
 //                            memory, soak, flood
+//   --cpu-prof DIR           the daemon writes a V8 CPU profile per run into DIR (node --cpu-prof);
+//                            bench/cpu-profile-top.mjs summarises one
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -42,6 +44,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     soak: { type: 'string' },
     only: { type: 'string' },
+    'cpu-prof': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -49,6 +52,7 @@ if (args.help) {
   process.stdout.write('usage: npm run bench -- [--store sqlite|pg|both] [--quick] [--soak MINUTES] [--only ROW]\n');
   process.exit(0);
 }
+if (args['cpu-prof']) process.env.SMS_OTP_BENCH_CPU_PROF_DIR = path.resolve(args['cpu-prof']);
 if (!['sqlite', 'pg', 'both'].includes(args.store)) throw new Error('--store must be sqlite, pg or both');
 if (args.only && !ROWS.includes(args.only)) throw new Error(`--only must be one of ${ROWS.join(', ')}`);
 const STORES = args.store === 'both' ? ['sqlite', 'pg'] : [args.store];
