@@ -36,10 +36,22 @@ export interface GatewayUsage {
 /** What `gateway show` prints instead of a secret; sending it back keeps the stored secret. */
 export const CENSORED = '__CENSORED__';
 
-/** Option keys that hold credentials are sealed at rest and censored on display (PIN: a modem's SIM PIN). */
+/**
+ * Option and header names that hold credentials, sealed at rest and censored on display: the
+ * providers' passwords and secrets, a modem's SIM PIN, and what HTTP APIs carry their keys in
+ * (an Authorization header, a token or API key parameter). Not every name with KEY in it:
+ * SMS_TEXT_KEY names a form field.
+ */
 export function isSecretKey(key: string): boolean {
   const upper = key.toUpperCase();
-  return upper.includes('PASSWORD') || upper.includes('SECRET') || upper === 'PIN';
+  return (
+    upper.includes('PASSWORD') ||
+    upper.includes('SECRET') ||
+    upper === 'PIN' ||
+    upper.includes('AUTHORIZATION') ||
+    upper.includes('TOKEN') ||
+    /API[-_]?KEY/.test(upper)
+  );
 }
 
 type Kind = 'option' | 'header';

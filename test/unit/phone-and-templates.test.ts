@@ -64,3 +64,16 @@ describe('templates', () => {
     expect(redactPhone('+4917\u{1F4F1}9')).toBe('*****\u{1F4F1}9');
   });
 });
+
+describe('secret option and header names', () => {
+  it('seals and censors credentials, not form-field names', async () => {
+    const { isSecretKey, censor } = await import('../../src/store/gateways.js');
+    for (const key of ['PASSWORD', 'smpp_password', 'CLIENT_SECRET', 'PIN', 'Authorization', 'Proxy-Authorization', 'token', 'X-Auth-Token', 'api_key', 'X-API-Key', 'apikey']) {
+      expect(isSecretKey(key), key).toBe(true);
+    }
+    for (const key of ['URL', 'USERNAME', 'SMS_TEXT_KEY', 'SMS_PHONENUMBER_KEY', 'to', 'PINNED', 'TIMEOUT']) expect(isSecretKey(key), key).toBe(false);
+    const shown = censor({ identifier: 'g', description: '', module: 'http', options: { URL: 'https://x', api_key: 'k1' }, headers: { Authorization: 'Bearer t0k3n' } });
+    expect(shown.options).toEqual({ URL: 'https://x', api_key: '__CENSORED__' });
+    expect(shown.headers).toEqual({ Authorization: '__CENSORED__' });
+  });
+});
