@@ -30,6 +30,8 @@ export interface EnrollRequest {
   hashlib?: string;
   gateway?: string;
   serial?: string;
+  /** The owner must answer one OTP before the token counts; absent: setting verify_enrollment. */
+  verify?: boolean;
 }
 
 /**
@@ -48,6 +50,8 @@ export interface TokenView {
   readonly counter: number;
   readonly countWindow: number;
   readonly active: boolean;
+  /** False until the owner answered the OTP that verifies the enrollment (verify_enrollment). */
+  readonly verified: boolean;
   readonly failcount: number;
   readonly maxfail: number;
   /** The fail counter has reached maxfail: no login until `token reset` (or unlocksAt). */
@@ -77,6 +81,7 @@ export function viewToken(token: Token, now: number, clearTimeoutMinutes: number
     counter: token.counter,
     countWindow: token.countWindow,
     active: token.active,
+    verified: token.verified,
     failcount: token.failcount,
     maxfail: token.maxfail,
     locked,
@@ -151,6 +156,7 @@ export class TokenAdmin {
       countWindow: settings['token.default_count_window'],
       maxfail: settings['token.default_maxfail'],
       pinHash: await this.pins.hash(req.pin, settings['pin.kdf_cost']),
+      verified: !(req.verify ?? settings.verify_enrollment),
     });
     return this.get(serial);
   }

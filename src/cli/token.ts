@@ -22,6 +22,8 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
     .option('--hashlib <hash>', 'sha1, sha256 or sha512', 'sha1')
     .option('--gateway <id>', 'gateway of this token (default: setting sms.identifier)')
     .option('--serial <serial>', 'serial (default: PISM + random)')
+    .option('--verify', 'the token counts only after its owner answered one OTP sent to it (default: setting verify_enrollment)')
+    .option('--no-verify', 'the token counts at once, whatever verify_enrollment says')
     .action(async (opts, cmd: Command) => {
       const pin = await secrets.value('--pin', opts.pin, { required: true, confirm: true, label: 'PIN' });
       return admin(cmd, async (a) => {
@@ -35,6 +37,7 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
           hashlib: opts.hashlib,
           gateway: opts.gateway,
           serial: opts.serial,
+          verify: opts.verify,
         });
         // Only the serial: scripts capture it (the confirmation of enrolling).
         io.out(t.serial);
@@ -96,7 +99,7 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
 
 /** The STATE column: whether the token can log in, and if not, why. */
 function stateOf(t: TokenView): string {
-  const why = [t.active ? '' : 'disabled', t.locked ? 'locked' : ''].filter(Boolean);
+  const why = [t.active ? '' : 'disabled', t.verified ? '' : 'unverified', t.locked ? 'locked' : ''].filter(Boolean);
   return why.length ? why.join(',') : 'active';
 }
 

@@ -9,6 +9,8 @@ export const Messages = {
   locked: 'Failcounter exceeded',
   smsFailed: 'The PIN was correct, but the SMS could not be sent!',
   invalidTransaction: 'The challenge is unknown or has expired',
+  // Ours (privacyIDEA verifies at enrollment, not at login): PIN+OTP cannot verify a token.
+  notVerified: 'The token is not verified yet: enter the PIN alone, then the OTP from the SMS',
   invalidUserName: 'The user name contains characters that are not allowed',
   resendTooSoon: (seconds: number) => `A new code can be requested in ${seconds} s.`,
   responseMismatch: (tokens: number) =>

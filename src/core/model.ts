@@ -22,6 +22,11 @@ export interface Token {
   readonly countWindow: number;
   readonly pinHash: string;
   readonly active: boolean;
+  /**
+   * False while an administrator's enrollment waits for its owner to answer one OTP sent to
+   * it (verify_enrollment): until then the token logs in only through that answer.
+   */
+  readonly verified: boolean;
   readonly failcount: number;
   readonly maxfail: number;
   readonly lastFailAt: number | null;
@@ -45,8 +50,8 @@ export interface Challenge {
   readonly expiresAt: number;
 }
 
-/** A login's decision, or an operator's test send through a gateway. */
-export const AUDIT_ACTIONS = ['accept', 'challenge', 'reject', 'gateway-test'] as const;
+/** A login's decision, the next OTP sent after it (smsautosend), or an operator's test send. */
+export const AUDIT_ACTIONS = ['accept', 'challenge', 'reject', 'autosend', 'gateway-test'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** What the NAS said about the session, as far as it said it (empty when it did not). */

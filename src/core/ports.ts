@@ -62,7 +62,9 @@ export type WriteStep =
       readonly guard?: string;
     }
   | { readonly kind: 'recordFailure'; readonly serials: readonly string[]; readonly at: number }
-  | { readonly kind: 'clearFailures'; readonly serials: readonly string[]; readonly at: number };
+  | { readonly kind: 'clearFailures'; readonly serials: readonly string[]; readonly at: number }
+  /** The owner answered the OTP sent to an unverified token: it counts from now on. */
+  | { readonly kind: 'verifyToken'; readonly serial: string; readonly at: number };
 
 /**
  * The writes of one request, committed together with the audit entry of the outcome they
@@ -123,7 +125,11 @@ export type AuthEvent =
       readonly reason: string;
     }
   | { readonly type: 'sms_failed'; readonly serial: string; readonly gateway: string | null; readonly reason: string }
-  | { readonly type: 'configuration'; readonly serial: string; readonly problem: string };
+  | { readonly type: 'configuration'; readonly serial: string; readonly problem: string }
+  /** The next OTP after an accept (smsautosend), sent or not (then sms_failed says why). */
+  | { readonly type: 'autosend'; readonly serial: string; readonly username: string; readonly realm: string; readonly sent: boolean }
+  /** Work that followed a reply (the autosend SMS and its audit row) failed. */
+  | { readonly type: 'deferred_failed'; readonly reason: string };
 
 export interface EventSink {
   emit(event: AuthEvent): void;

@@ -20,6 +20,12 @@ export class LogEvents implements EventSink {
       case 'configuration':
         this.log.error({ serial: event.serial }, event.problem);
         return;
+      case 'autosend':
+        if (event.sent) this.log.info({ user: event.username, realm: event.realm, serial: event.serial }, 'next OTP sent (smsautosend)');
+        return;
+      case 'deferred_failed':
+        this.log.error({ reason: event.reason }, 'work after a reply failed');
+        return;
     }
   }
 }

@@ -163,7 +163,9 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       await server.stop(STOP_GRACE_MS);
       site.stop();
       // A store or gateway that hangs must not hold the exit past the unit's stop timeout.
-      const closed = await settledWithin(CLOSE_GRACE_MS, [retention.stop(), gateways.close(), authStore.close(), runtime.close()]);
+      // The SMS that smsautosend owes to logins already answered goes out before the gateways and the store close.
+      const afterReplies = login.idle().then(() => Promise.all([gateways.close(), authStore.close()]));
+      const closed = await settledWithin(CLOSE_GRACE_MS, [retention.stop(), afterReplies, runtime.close()]);
       if (!closed) log.warn({ seconds: CLOSE_GRACE_MS / 1000 }, 'store or gateway connections did not close in time; exiting anyway');
       log.info({ counters: server.stats.snapshot(), shed: pins.shed }, 'sms-otp-radiusd stopped');
     },

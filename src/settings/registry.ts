@@ -69,6 +69,21 @@ export const SETTINGS = {
     default: false,
     help: 'count every SMS sent as a failure (limits SMS flooding)',
   },
+  verify_enrollment: {
+    kind: 'boolean',
+    default: false,
+    help: 'a token enrolled from now on counts only after its owner answered one OTP sent to it (token enroll --verify/--no-verify decide for one token)',
+  },
+  verify_enrollment_text: {
+    kind: 'string',
+    default: 'Your phone number is being verified. Enter the OTP from the SMS:',
+    help: 'prompt of the challenge that verifies a new token; the tags of sms_challenge_text',
+  },
+  smsautosend: {
+    kind: 'boolean',
+    default: false,
+    help: 'after a successful SMS login send the next OTP at once; the next login is PIN followed by that OTP',
+  },
   'token.default_maxfail': {
     kind: 'integer',
     default: 10,

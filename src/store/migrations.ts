@@ -31,11 +31,21 @@ CREATE OR REPLACE FUNCTION sms_otp_insert_audit(entry jsonb) RETURNS void AS $fn
 $fn$ LANGUAGE sql`;
 
 /**
+ * The write step 0009 adds: an unverified token (verify_enrollment) becomes verified. A
+ * migration adding a step kind passes its branch, with those of the migrations before it,
+ * to applyUnitFunction; the function of an older migration stays exactly as it was.
+ */
+const VERIFY_TOKEN_STEP_0009 = `
+    WHEN 'verifyToken' THEN
+      UPDATE tokens SET verified = TRUE, updated_at = (step->>'at')::bigint WHERE serial = step->>'serial';`;
+
+/**
  * sms_otp_apply_unit: a WriteUnit (src/core/ports.ts) as JSON in, { outcome, counters } out.
  * sms_otp_apply_units: several in one transaction, each in its own subtransaction, so that
- * the requests of one batch share one commit (one WAL flush).
+ * the requests of one batch share one commit (one WAL flush). `extraSteps`: WHEN branches
+ * of step kinds added after 0005.
  */
-const applyUnitFunction = (auditInsert: string) => `
+const applyUnitFunction = (auditInsert: string, extraSteps: readonly string[] = []) => `
 CREATE OR REPLACE FUNCTION sms_otp_apply_unit(unit jsonb) RETURNS jsonb AS $fn$
 DECLARE
   step jsonb;
@@ -76,7 +86,7 @@ BEGIN
         WHERE serial IN (SELECT jsonb_array_elements_text(step->'serials'));
     WHEN 'clearFailures' THEN
       UPDATE tokens SET failcount = 0, last_fail_at = NULL, updated_at = (step->>'at')::bigint
-        WHERE serial IN (SELECT jsonb_array_elements_text(step->'serials'));
+        WHERE serial IN (SELECT jsonb_array_elements_text(step->'serials'));${extraSteps.join('')}
     ELSE
       RAISE EXCEPTION 'unknown write step %', step->>'kind';
     END CASE;
@@ -300,6 +310,24 @@ const migrations: Migration[] = [
       }
       await knex.schema.alterTable('audit', (t) => {
         for (const column of ['gateway', 'phone', 'calling_station_id', 'nas_ip_address', 'nas_identifier']) t.dropColumn(column);
+      });
+    },
+  },
+  {
+    // verify_enrollment: a token enrolled by an administrator may wait for its owner to answer
+    // one OTP before it counts. Tokens already in the store are in use: they stay verified.
+    name: '0009_token_verification',
+    async up(knex) {
+      await knex.schema.alterTable('tokens', (t) => {
+        t.boolean('verified').notNullable().defaultTo(true);
+      });
+      if (knex.client.config.client !== 'pg') return;
+      await knex.raw(applyUnitFunction('PERFORM sms_otp_insert_audit(entry);', [VERIFY_TOKEN_STEP_0009]));
+    },
+    async down(knex) {
+      if (knex.client.config.client === 'pg') await knex.raw(applyUnitFunction('PERFORM sms_otp_insert_audit(entry);'));
+      await knex.schema.alterTable('tokens', (t) => {
+        t.dropColumn('verified');
       });
     },
   },

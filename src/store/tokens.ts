@@ -16,6 +16,7 @@ export interface TokenRow {
   count_window: number;
   pin_hash: string;
   active: boolean | number;
+  verified: boolean | number;
   failcount: number;
   maxfail: number;
   last_fail_at: number | null;
@@ -36,6 +37,8 @@ export interface NewToken {
   countWindow: number;
   maxfail: number;
   pinHash: string;
+  /** False: the owner must answer one OTP before the token counts (verify_enrollment). */
+  verified: boolean;
 }
 
 export interface TokenPatch {
@@ -83,6 +86,7 @@ export class TokenDecoder {
       countWindow: Number(row.count_window),
       pinHash: row.pin_hash,
       active: Boolean(row.active),
+      verified: Boolean(row.verified),
       failcount: Number(row.failcount),
       maxfail: Number(row.maxfail),
       lastFailAt: row.last_fail_at === null ? null : Number(row.last_fail_at),
@@ -137,6 +141,7 @@ export class TokenRepository {
       count_window: token.countWindow,
       pin_hash: token.pinHash,
       active: true,
+      verified: token.verified,
       failcount: 0,
       maxfail: token.maxfail,
       last_fail_at: null,

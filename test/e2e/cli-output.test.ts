@@ -68,10 +68,10 @@ describe('CLI output for operators and scripts', () => {
     expect(tokens).toEqual([shownToken]);
     expect(Object.keys(shownToken).sort()).toEqual([
       'active', 'countWindow', 'counter', 'createdAt', 'failcount', 'gateway', 'hashlib', 'lastAuthAt', 'lastFailAt',
-      'locked', 'maxfail', 'otplen', 'phone', 'realm', 'serial', 'tokentype', 'unlocksAt', 'updatedAt', 'username',
+      'locked', 'maxfail', 'otplen', 'phone', 'realm', 'serial', 'tokentype', 'unlocksAt', 'updatedAt', 'username', 'verified',
     ]);
     expect(shownToken).toMatchObject({
-      serial: 'ALICE', username: 'alice', realm: '', phone: '+4917012', gateway: null, active: true, locked: false,
+      serial: 'ALICE', username: 'alice', realm: '', phone: '+4917012', gateway: null, active: true, verified: true, locked: false,
       failcount: 0, maxfail: 10, lastAuthAt: null, lastFailAt: null, unlocksAt: null,
     });
     expect(shownToken.createdAt).toMatch(ISO);

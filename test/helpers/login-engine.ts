@@ -13,6 +13,8 @@ import type { TestStore } from './store.js';
 
 export interface LoginEngine {
   authenticate(request: AuthRequest): Promise<AuthResult>;
+  /** Waits for the work logins deferred past their reply (the smsautosend SMS). */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,6 +39,10 @@ export async function openLoginEngine(t: TestStore, sms: SmsSender): Promise<Log
       await site.refresh();
       return service.authenticate(request);
     },
-    close: () => authStore.close(),
+    idle: () => service.idle(),
+    async close() {
+      await service.idle();
+      await authStore.close();
+    },
   };
 }

@@ -1,10 +1,12 @@
 // A login with a State: the answer to an SMS challenge (single use), or a request to send
 // the SMS again. A State we did not issue, or issued to someone else, is rejected, never
-// taken for a PIN attempt.
+// taken for a PIN attempt. The answer for a token not yet verified (verify_enrollment) must
+// be the very OTP its challenge sent: it verifies the token and logs in.
 import { isTransactionId } from '../../crypto/random.js';
 import { constantTimeEqual, findCounter, hotp } from '../hotp.js';
 import { Messages } from '../messages.js';
 import type { Challenge, Token } from '../model.js';
+import { autosendNext } from './autosend.js';
 import { issueChallenge, resendTooSoon } from './challenges.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
@@ -52,9 +54,9 @@ export async function answerChallenge(
   const otp = ctx.request.password;
   const concurrent = ctx.settings['sms.concurrent_challenges'];
   for (const token of usable.tokens) {
-    const counter = matchChallenge(token, otp, challenges, concurrent);
+    const counter = token.verified ? matchChallenge(token, otp, challenges, concurrent) : matchSent(token, otp, challenges);
     if (counter < 0) continue;
-    return decide(
+    const result = await decide(
       ports,
       ctx,
       [
@@ -63,20 +65,25 @@ export async function answerChallenge(
         // lost a race to an identical answer and are rejected without counting a failure.
         { kind: 'consumeTransaction', transactionId, guard: 'transaction_used' },
         { kind: 'commitOtp', serial: token.serial, counter, allowOlder: concurrent, at: ctx.now, guard: 'otp_used' },
+        ...(token.verified ? [] : [{ kind: 'verifyToken', serial: token.serial, at: ctx.now } as const]),
       ],
       {
         ok: {
           result: { outcome: 'accept', message: Messages.accepted, serial: token.serial, username: ctx.user.username, realm: ctx.user.realm },
           serials: [token.serial],
-          reason: 'challenge answered',
+          reason: token.verified ? 'challenge answered' : 'challenge answered; enrollment verified',
         },
         transaction_used: { result: { outcome: 'reject', message: Messages.invalidTransaction }, serials: [token.serial], reason: 'transaction already used' },
         otp_used: { result: { outcome: 'reject', message: Messages.responseMismatch(1) }, serials: [token.serial], reason: 'OTP already used' },
       },
     );
+    if (result.outcome === 'accept') autosendNext(ports, ctx, token, counter);
+    return result;
   }
   const serials = serialsOf(usable.tokens);
-  return reject(ports, ctx, Messages.responseMismatch(usable.tokens.length), serials, 'response did not match', [
+  const unverified = usable.tokens.some((t) => !t.verified);
+  const why = unverified ? 'response did not match; enrollment not verified' : 'response did not match';
+  return reject(ports, ctx, Messages.responseMismatch(usable.tokens.length), serials, why, [
     ...usable.unlock,
     { kind: 'countReceived', transactionId },
     { kind: 'recordFailure', serials, at: ctx.now },
@@ -100,6 +107,17 @@ export async function resend(
   const wait = Math.ceil((newest + ctx.settings['sms.resend_interval'] * 1000 - ctx.now) / 1000);
   if (wait > 0) return decide(ports, ctx, [], { ok: resendTooSoon(ctx, transactionId, challenges, wait) });
   return issueChallenge(ports, ctx, tokens, { replaces: transactionId });
+}
+
+/**
+ * The counter of this transaction's challenge of `token` whose OTP is `otp`, else -1: only
+ * an OTP that was sent proves the phone (the counter window could be computed from the key).
+ */
+function matchSent(token: Token, otp: string, open: readonly Challenge[]): number {
+  for (const challenge of open) {
+    if (challenge.serial === token.serial && constantTimeEqual(otp, hotp(token, challenge.counter))) return challenge.counter;
+  }
+  return -1;
 }
 
 /**

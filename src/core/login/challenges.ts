@@ -1,6 +1,7 @@
 // The SMS challenge: advance each token's counter (durably, before anything is sent, so an
 // OTP is never sent twice), send HOTP(counter) through the token's gateway, then record the
-// challenges that went out. A resend ends the old transaction and issues a new one.
+// challenges that went out. A resend ends the old transaction and issues a new one. The
+// challenge of a token not yet verified (verify_enrollment) says so in its prompt.
 import { newTransactionId } from '../../crypto/random.js';
 import { hotp } from '../hotp.js';
 import { Messages } from '../messages.js';
@@ -72,11 +73,12 @@ export async function issueChallenge(
   const steps: WriteStep[] = [{ kind: 'insertChallenges', challenges }];
   const serials = sent.map((s) => s.token.serial);
   if (ctx.settings.increase_failcounter_on_challenge) steps.push({ kind: 'recordFailure', serials, at: ctx.now });
+  const verifying = sent.filter((s) => !s.token.verified).map((s) => s.token.serial);
   return decide(ports, ctx, steps, {
     ok: {
       result: { outcome: 'challenge', message: prompt(ctx, sent.map((s) => s.token)), transactionId, expiresAt, serials },
       serials,
-      reason: 'SMS sent',
+      reason: verifying.length > 0 ? `SMS sent; it verifies the enrollment of ${verifying.join(',')}` : 'SMS sent',
       sms: smsOf(ctx, sent.map((s) => s.token)),
     },
   });
@@ -92,11 +94,11 @@ export function resendTooSoon(ctx: LoginContext, transactionId: string, open: re
   };
 }
 
-function gatewayOf(ctx: LoginContext, token: Token): string | null {
+export function gatewayOf(ctx: LoginContext, token: Token): string | null {
   return token.gateway ?? ctx.settings['sms.identifier'];
 }
 
-function smsOf(ctx: LoginContext, tokens: readonly Token[]): SmsAttempt[] {
+export function smsOf(ctx: LoginContext, tokens: readonly Token[]): SmsAttempt[] {
   return tokens.map((token) => ({ gateway: gatewayOf(ctx, token) ?? '', phone: token.phone }));
 }
 
@@ -104,7 +106,7 @@ function smsOf(ctx: LoginContext, tokens: readonly Token[]): SmsAttempt[] {
  * Undefined when the SMS was sent, else why not (for the events and the audit trail, never
  * for the user; a gateway's reason never holds the message or a credential).
  */
-async function sendOtp(ports: LoginPorts, ctx: LoginContext, token: Token, counter: number): Promise<string | undefined> {
+export async function sendOtp(ports: LoginPorts, ctx: LoginContext, token: Token, counter: number): Promise<string | undefined> {
   const gateway = gatewayOf(ctx, token);
   const text = renderTemplate(ctx.settings.smstext, {
     ...userTags(ctx.user),
@@ -126,7 +128,11 @@ async function sendOtp(ports: LoginPorts, ctx: LoginContext, token: Token, count
 function prompt(ctx: LoginContext, tokens: readonly Token[]): string {
   const template = ctx.request.client.challengePrompt ?? ctx.settings.sms_challenge_text;
   const prompts = tokens.map((token) =>
-    renderTemplate(template, { ...userTags(ctx.user), serial: token.serial, ...phoneTags(token.phone) }),
+    renderTemplate(token.verified ? template : ctx.settings.verify_enrollment_text, {
+      ...userTags(ctx.user),
+      serial: token.serial,
+      ...phoneTags(token.phone),
+    }),
   );
   return [...new Set(prompts)].join(', ');
 }

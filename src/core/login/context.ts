@@ -35,4 +35,9 @@ export interface LoginContext {
   readonly now: number;
   /** Names with recent failures wait behind everyone else for the PIN hash. */
   readonly priority: PinCheckPriority;
+  /**
+   * Work that follows the decision but must not hold the reply (the smsautosend SMS): it
+   * runs after the verdict is committed; the service waits for it only when it stops.
+   */
+  readonly defer: (work: () => Promise<void>) => void;
 }

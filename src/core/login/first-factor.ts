@@ -1,8 +1,10 @@
 // A login without a State: the password is the PIN (an SMS challenge follows) or the PIN
-// followed by the OTP (accepted at once), as privacyIDEA's SMS token defines it.
+// followed by the OTP (accepted at once), as privacyIDEA's SMS token defines it. A token not
+// yet verified (verify_enrollment) takes no PIN+OTP: only the answer to its challenge.
 import { constantTimeEqual, findCounter, hotp } from '../hotp.js';
 import { Messages } from '../messages.js';
 import type { Token } from '../model.js';
+import { autosendNext } from './autosend.js';
 import { issueChallenge } from './challenges.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
@@ -25,11 +27,17 @@ export async function checkPassword(ports: LoginPorts, ctx: LoginContext, tokens
   }
   const usable = usableTokens(ctx, pinMatched);
   if ('refused' in usable) return decide(ports, ctx, [], { ok: usable.refused });
-  for (const token of usable.tokens) {
+  const verified = usable.tokens.filter((t) => t.verified);
+  if (verified.length === 0) {
+    // Nothing but the OTP sent for its challenge proves the phone; no failure is counted,
+    // since no OTP was checked.
+    return reject(ports, ctx, Messages.notVerified, serialsOf(usable.tokens), 'PIN+OTP for a token not verified yet', usable.unlock);
+  }
+  for (const token of verified) {
     const otp = password.slice(-token.otplen);
     const counter = findCounter(token, otp, token.counter, token.countWindow);
     if (counter < 0) continue;
-    return decide(
+    const result = await decide(
       ports,
       ctx,
       [...usable.unlock, { kind: 'commitOtp', serial: token.serial, counter, allowOlder: false, at: ctx.now, guard: 'otp_used' }],
@@ -43,10 +51,12 @@ export async function checkPassword(ports: LoginPorts, ctx: LoginContext, tokens
         otp_used: lostRace(token),
       },
     );
+    if (result.outcome === 'accept') autosendNext(ports, ctx, token, counter);
+    return result;
   }
-  const replayed = usable.tokens.find((t) => isJustUsedOtp(ctx, t, password.slice(-t.otplen)));
+  const replayed = verified.find((t) => isJustUsedOtp(ctx, t, password.slice(-t.otplen)));
   if (replayed) return decide(ports, ctx, usable.unlock, { ok: lostRace(replayed) });
-  const serials = serialsOf(usable.tokens);
+  const serials = serialsOf(verified);
   return reject(ports, ctx, Messages.wrongOtp, serials, 'PIN right, OTP wrong', [
     ...usable.unlock,
     { kind: 'recordFailure', serials, at: ctx.now },

@@ -12,8 +12,26 @@ const DUMMY_PIN = 'no such user';
 
 export class LoginService {
   private readonly dummyHashes = new Map<number, Promise<string>>();
+  /** Deferred work (LoginContext.defer) still running. */
+  private readonly deferred = new Set<Promise<void>>();
 
   constructor(private readonly ports: LoginPorts) {}
+
+  /** Resolves when the work deferred by the logins so far has ended (for a clean stop). */
+  async idle(): Promise<void> {
+    while (this.deferred.size > 0) await Promise.all([...this.deferred]);
+  }
+
+  private readonly defer = (work: () => Promise<void>): void => {
+    const running = (async () => {
+      // After the verdict's reply: the caller has what it waits for already.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      await work();
+    })()
+      .catch((err: unknown) => this.ports.events.emit({ type: 'deferred_failed', reason: (err as Error).message }))
+      .finally(() => this.deferred.delete(running));
+    this.deferred.add(running);
+  };
 
   async authenticate(request: AuthRequest): Promise<AuthResult> {
     const { settings, clock, directory, recentFailures } = this.ports;
@@ -23,6 +41,7 @@ export class LoginService {
       settings: settings.current(),
       now,
       priority: recentFailures.isSuspect(request.username, now) ? 'suspect' : 'normal',
+      defer: this.defer,
     } satisfies Omit<LoginContext, 'user'>;
     if (hasControlCharacter(request.username)) {
       // No such user can exist (enrollment refuses the name) and the store could not even hold it.

@@ -23,17 +23,25 @@ export interface Verdict {
 const distinct = (values: readonly string[]): string => [...new Set(values)].join(',');
 
 function auditOf(ctx: LoginContext, verdict: Verdict): AuditEntry {
+  return auditEntry(ctx, { action: verdict.result.outcome, at: ctx.now, serials: verdict.serials, reason: verdict.reason, sms: verdict.sms });
+}
+
+/** The audit row of something this login did: its decision, or work that followed it. */
+export function auditEntry(
+  ctx: LoginContext,
+  what: { action: AuditAction; at: number; serials: readonly string[]; reason: string; sms?: readonly SmsAttempt[] | undefined },
+): AuditEntry {
   return {
-    at: ctx.now,
-    action: verdict.result.outcome as AuditAction,
+    at: what.at,
+    action: what.action,
     username: ctx.user.username,
     realm: ctx.user.realm,
     client: ctx.request.client.name,
     clientAddress: ctx.request.client.address,
-    serials: verdict.serials,
-    reason: verdict.reason,
-    gateway: distinct((verdict.sms ?? []).map((s) => s.gateway)),
-    phone: distinct((verdict.sms ?? []).map((s) => redactPhone(s.phone))),
+    serials: what.serials,
+    reason: what.reason,
+    gateway: distinct((what.sms ?? []).map((s) => s.gateway)),
+    phone: distinct((what.sms ?? []).map((s) => redactPhone(s.phone))),
     nas: {
       callingStationId: ctx.request.nas?.callingStationId ?? '',
       ipAddress: ctx.request.nas?.ipAddress ?? '',

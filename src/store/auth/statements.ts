@@ -4,7 +4,7 @@
 
 export const TOKEN_COLUMNS =
   'serial, tokentype, username, realm, phone, gateway, otpkey, hashlib, otplen, counter, count_window, pin_hash, ' +
-  'active, failcount, maxfail, last_fail_at, last_auth_at, created_at, updated_at';
+  'active, verified, failcount, maxfail, last_fail_at, last_auth_at, created_at, updated_at';
 
 const TOKEN_COLUMNS_OF_T = TOKEN_COLUMNS.split(', ').map((c) => `t.${c}`).join(', ');
 
@@ -25,6 +25,7 @@ const COMMON = {
   countReceived: 'UPDATE challenges SET received_count = received_count + 1 WHERE transaction_id = ?',
   recordFailure: 'UPDATE tokens SET failcount = failcount + 1, last_fail_at = ?, updated_at = ? WHERE serial = ?',
   clearFailures: 'UPDATE tokens SET failcount = 0, last_fail_at = NULL, updated_at = ? WHERE serial = ?',
+  verifyToken: 'UPDATE tokens SET verified = TRUE, updated_at = ? WHERE serial = ?',
   insertAudit:
     'INSERT INTO audit (at, action, username, realm, client, client_address, serials, reason, ' +
     'gateway, phone, calling_station_id, nas_ip_address, nas_identifier) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',

@@ -57,6 +57,9 @@ export function applyUnit(unit: WriteUnit, exec: Exec): WriteResult {
       case 'clearFailures':
         for (const serial of step.serials) exec('clearFailures', [step.at, serial]);
         break;
+      case 'verifyToken':
+        exec('verifyToken', [step.at, step.serial]);
+        break;
     }
   }
   const audit = unit.audit?.[outcome];
