@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { PinHasher } from '../crypto/pin-hash.js';
 import { newSerial } from '../crypto/random.js';
 import type { Store } from '../store/index.js';
+import type { GatewayDefinition } from '../store/gateways.js';
 import { hasControlCharacter, normaliseRealm } from '../core/names.js';
 import { HASHLIBS, OTP_LENGTHS, type HashLib, type OtpLength, type Token } from '../core/model.js';
 import { checkRecipient, type RecipientKind } from '../core/recipient.js';
@@ -116,26 +117,12 @@ export class TokenAdmin {
     if (!HASHLIBS.includes(hashlib)) throw new TokenAdminError(`--hashlib must be one of ${HASHLIBS.join(', ')}`);
     const otplen = Number(req.otplen ?? 6) as OtpLength;
     if (!OTP_LENGTHS.includes(otplen)) throw new TokenAdminError('--otplen must be 6 or 8');
-    if (!req.username) throw new TokenAdminError('--user must not be empty');
-    if (hasControlCharacter(req.username)) throw new TokenAdminError('--user must not contain control characters');
-    if (req.realm !== undefined && hasControlCharacter(req.realm)) throw new TokenAdminError('--realm must not contain control characters');
-    mustFit('tokens', 'username', req.username, '--user');
-    mustFit('tokens', 'realm', req.realm ?? '', '--realm');
-    if (req.serial !== undefined) {
-      if (!req.serial) throw new TokenAdminError('--serial must not be empty');
-      mustFit('tokens', 'serial', req.serial, '--serial');
-    }
+    checkUser(req.username);
+    checkRealm(req.realm ?? '');
+    if (req.serial !== undefined) checkSerial(req.serial);
     if (req.gateway !== undefined) mustFit('tokens', 'gateway', req.gateway, '--gateway');
     validatePin(req.pin);
-    let otpKey: Buffer;
-    if (req.otpKeyHex !== undefined) {
-      if (!/^([0-9a-fA-F]{2}){10,64}$/.test(req.otpKeyHex)) {
-        throw new TokenAdminError('--otpkey must be 20 to 128 hex digits (10 to 64 bytes)');
-      }
-      otpKey = Buffer.from(req.otpKeyHex, 'hex');
-    } else {
-      otpKey = randomBytes(hashlib === 'sha512' ? 64 : hashlib === 'sha256' ? 32 : 20);
-    }
+    const otpKey = req.otpKeyHex !== undefined ? parseOtpKey(req.otpKeyHex) : randomOtpKey(hashlib);
     if (req.gateway !== undefined && !(await this.store.gateways.get(req.gateway))) {
       throw new NotFoundError(`no gateway '${req.gateway}'; define it first with 'gateway set ${req.gateway} --module ...'`);
     }
@@ -229,9 +216,7 @@ export class TokenAdmin {
   /** What the token's "phone" must hold for the gateway it will send through (its own, else the default). */
   private async recipientKind(gateway: string | null): Promise<RecipientKind> {
     const id = gateway ?? (await this.store.settings.values())['sms.identifier'];
-    const definition = id === null ? undefined : await this.store.gateways.get(id);
-    const module = definition && Object.hasOwn(MODULE_PARAMETERS, definition.module) ? (definition.module as ModuleName) : undefined;
-    return module ? MODULE_PARAMETERS[module].recipient : 'phone';
+    return recipientKindOf(id === null ? undefined : await this.store.gateways.get(id));
   }
 
   private async mustUpdate(serial: string, patch: Parameters<Store['tokens']['update']>[1]): Promise<void> {
@@ -248,8 +233,43 @@ function parseMaxfail(raw: string): number {
   return n;
 }
 
+/** What a token sending through this gateway holds in "phone" (a phone number when the gateway is unknown). */
+export function recipientKindOf(definition: Pick<GatewayDefinition, 'module'> | undefined): RecipientKind {
+  const module = definition && Object.hasOwn(MODULE_PARAMETERS, definition.module) ? (definition.module as ModuleName) : undefined;
+  return module ? MODULE_PARAMETERS[module].recipient : 'phone';
+}
+
+// The checks of one value each, shared by `token enroll` and `token import`: the messages
+// name the option, and the import puts the line and column in front.
+
+export function checkUser(username: string): void {
+  if (!username) throw new TokenAdminError('--user must not be empty');
+  if (hasControlCharacter(username)) throw new TokenAdminError('--user must not contain control characters');
+  mustFit('tokens', 'username', username, '--user');
+}
+
+export function checkRealm(realm: string): void {
+  if (hasControlCharacter(realm)) throw new TokenAdminError('--realm must not contain control characters');
+  mustFit('tokens', 'realm', realm, '--realm');
+}
+
+export function checkSerial(serial: string): void {
+  if (!serial) throw new TokenAdminError('--serial must not be empty');
+  mustFit('tokens', 'serial', serial, '--serial');
+}
+
+export function parseOtpKey(hex: string): Buffer {
+  if (!/^([0-9a-fA-F]{2}){10,64}$/.test(hex)) throw new TokenAdminError('--otpkey must be 20 to 128 hex digits (10 to 64 bytes)');
+  return Buffer.from(hex, 'hex');
+}
+
+/** A random key as long as the hash's output (RFC 4226 section 4, R6). */
+export function randomOtpKey(hashlib: HashLib): Buffer {
+  return randomBytes(hashlib === 'sha512' ? 64 : hashlib === 'sha256' ? 32 : 20);
+}
+
 /** The recipient as stored, or a usage error quoting the rule (src/core/recipient.ts). */
-function checkPhone(phone: string, kind: RecipientKind): string {
+export function checkPhone(phone: string, kind: RecipientKind): string {
   const checked = checkRecipient(phone, kind);
   if ('problem' in checked) {
     throw new TokenAdminError(`--phone ${checked.problem}${kind === 'device-token' ? ' (the token\'s gateway is a push gateway)' : ''}`);
@@ -264,7 +284,7 @@ function checkPhone(phone: string, kind: RecipientKind): string {
 export const PIN_MAX_BYTES = 128 - 8;
 
 /** The PIN is the first factor: an empty one would let the OTP alone log in. */
-function validatePin(pin: string): void {
+export function validatePin(pin: string): void {
   if (pin === '') throw new TokenAdminError('--pin must not be empty: the PIN is the first factor of the login');
   if (Buffer.byteLength(pin, 'utf8') > PIN_MAX_BYTES) {
     throw new TokenAdminError(`--pin is at most ${PIN_MAX_BYTES} bytes (RADIUS carries 128 bytes of password, PIN and OTP together)`);

@@ -1,8 +1,11 @@
+import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { TokenAdmin, MAXFAIL_RANGE, type TokenView } from '../app/token-admin.js';
-import { json, table, type Io } from './output.js';
+import { json, table, UsageError, type Io } from './output.js';
 import type { WithRuntime } from './context.js';
 import { SecretInput } from './secret-input.js';
+import { TokenImport } from '../app/token-import.js';
+import { describeFsError } from '../errors.js';
 
 export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime): void {
   const secrets = new SecretInput();
@@ -41,6 +44,20 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
         });
         // Only the serial: scripts capture it (the confirmation of enrolling).
         io.out(t.serial);
+      });
+    });
+
+  token
+    .command('import')
+    .description('enroll a token for every line of a CSV file, all or none; prints how many')
+    .requiredOption('--csv <file>', 'CSV file with a header line (columns user,realm,phone,pin,otpkey,serial,gateway); - reads standard input')
+    .action(async (opts, cmd: Command) => {
+      const { data, name, exposed } = readImportFile(opts.csv);
+      return withRuntime(cmd, async (rt) => {
+        // The file holds PINs and keys: it is the secret, and others should not read it.
+        if (exposed) io.err(`warning: ${name} is readable by group or others and holds PINs or keys: chmod 600 it (and delete it after the import)`);
+        const n = await new TokenImport(rt.store, rt.pins).importCsv(data, name);
+        io.out(`imported ${n} token${n === 1 ? '' : 's'}`);
       });
     });
 
@@ -103,3 +120,13 @@ function stateOf(t: TokenView): string {
   return why.length ? why.join(',') : 'active';
 }
 
+
+/** The file to import (or standard input for -), and whether users other than its owner may read it. */
+function readImportFile(file: string): { data: Buffer; name: string; exposed: boolean } {
+  try {
+    if (file === '-') return { data: readFileSync(0), name: 'standard input', exposed: false };
+    return { data: readFileSync(file), name: file, exposed: (statSync(file).mode & 0o044) !== 0 };
+  } catch (err) {
+    throw new UsageError(`--csv ${file}: cannot read it: ${describeFsError(err)}`);
+  }
+}

@@ -55,6 +55,11 @@ const otpkeyContext = (serial: string) => `token:${serial}:otpkey`;
 
 const KEY_CACHE_LIMIT = 50_000;
 
+/** Rows per INSERT: 18 columns × 500 = 9 000 parameters, under SQLite's 32 766 and PostgreSQL's 65 535. */
+const INSERT_BATCH = 500;
+/** Values per IN (...) list. */
+const LOOKUP_BATCH = 1000;
+
 /**
  * Token rows to domain tokens. Opening a sealed key costs an AES-GCM decryption; the hot path
  * reads the same tokens again and again, so opened keys are kept, by their sealed text (a
@@ -126,8 +131,44 @@ export class TokenRepository {
   }
 
   async insert(token: NewToken): Promise<void> {
+    await this.knex('tokens').insert(this.toRow(token, this.now()));
+  }
+
+  /**
+   * Inserts all tokens or none (one transaction, in batches that stay under SQLite's and
+   * PostgreSQL's limits of bound parameters per statement). A serial taken meanwhile fails
+   * the unique index and so the whole import.
+   */
+  async insertMany(tokens: readonly NewToken[]): Promise<void> {
     const now = this.now();
-    await this.knex('tokens').insert({
+    const rows = tokens.map((t) => this.toRow(t, now));
+    await this.knex.transaction(async (trx) => {
+      for (let i = 0; i < rows.length; i += INSERT_BATCH) await trx('tokens').insert(rows.slice(i, i + INSERT_BATCH));
+    });
+  }
+
+  /** Which of these serials tokens have already. */
+  async takenSerials(serials: readonly string[]): Promise<Set<string>> {
+    const taken = new Set<string>();
+    for (let i = 0; i < serials.length; i += LOOKUP_BATCH) {
+      const rows: Array<{ serial: string }> = await this.knex('tokens').select('serial').whereIn('serial', serials.slice(i, i + LOOKUP_BATCH));
+      for (const { serial } of rows) taken.add(serial);
+    }
+    return taken;
+  }
+
+  /** The user and realm of every token of these user names (without decoding keys). */
+  async ownersAmong(usernames: readonly string[]): Promise<Array<{ username: string; realm: string }>> {
+    const owners: Array<{ username: string; realm: string }> = [];
+    const unique = [...new Set(usernames)];
+    for (let i = 0; i < unique.length; i += LOOKUP_BATCH) {
+      owners.push(...(await this.knex('tokens').distinct('username', 'realm').whereIn('username', unique.slice(i, i + LOOKUP_BATCH))));
+    }
+    return owners;
+  }
+
+  private toRow(token: NewToken, now: number): Omit<TokenRow, 'last_auth_at'> {
+    return {
       serial: token.serial,
       tokentype: 'sms',
       username: token.username,
@@ -147,7 +188,7 @@ export class TokenRepository {
       last_fail_at: null,
       created_at: now,
       updated_at: now,
-    });
+    };
   }
 
   async bySerial(serial: string): Promise<Token | undefined> {

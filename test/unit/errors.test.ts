@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ValueTooLongError } from '../../src/app/limits.js';
+import { CsvFileError } from '../../src/app/csv-table.js';
 import { TokenAdminError } from '../../src/app/token-admin.js';
+import { TokenImportError } from '../../src/app/token-import.js';
 import { CheckFailedError } from '../../src/cli/check.js';
 import { UsageError } from '../../src/cli/output.js';
 import { ConfigError } from '../../src/config/load.js';
@@ -34,6 +36,8 @@ const errors: SmsOtpError[] = [
   new StoreVersionError('x'),
   new ValueTooLongError('x'),
   new CheckFailedError('x'),
+  new CsvFileError('x'),
+  new TokenImportError('x'),
 ];
 
 describe('error codes', () => {
