@@ -7,7 +7,9 @@ import { TokenAdminError } from '../../src/app/token-admin.js';
 import { CheckFailedError } from '../../src/cli/check.js';
 import { UsageError } from '../../src/cli/output.js';
 import { ConfigError } from '../../src/config/load.js';
-import { RequestShed, StoreUnavailable } from '../../src/core/errors.js';
+import { DirectoryUnavailable, RequestShed, StoreUnavailable } from '../../src/core/errors.js';
+import { UserStoreAdminError } from '../../src/app/userstore-admin.js';
+import { SearchFilterError } from '../../src/directory/ldap-users.js';
 import { KeyFileError } from '../../src/crypto/keyfile.js';
 import { DecryptionError } from '../../src/crypto/secretbox.js';
 import { isExpectedError, NotFoundError, RefusedError, SmsOtpError } from '../../src/errors.js';
@@ -34,6 +36,9 @@ const errors: SmsOtpError[] = [
   new StoreVersionError('x'),
   new ValueTooLongError('x'),
   new CheckFailedError('x'),
+  new DirectoryUnavailable('x'),
+  new UserStoreAdminError('x'),
+  new SearchFilterError('x'),
 ];
 
 describe('error codes', () => {
