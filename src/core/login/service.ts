@@ -3,6 +3,7 @@
 import { answerChallenge, resend } from './answer.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import { checkPassword } from './first-factor.js';
+import { passWithoutToken } from './no-token.js';
 import type { AuthRequest, AuthResult } from './request.js';
 import { Messages } from '../messages.js';
 import { hasControlCharacter, normaliseRealm, printableName } from '../names.js';
@@ -44,6 +45,8 @@ export class LoginService {
       const known = await directory.lookup(candidate.username, candidate.realm);
       return checkPassword(this.ports, { ...base, user: { ...candidate, ...known } }, tokens);
     }
+    const passed = await passWithoutToken(this.ports, base, candidates);
+    if (passed) return passed;
     const ctx: LoginContext = { ...base, user: { username: request.username, realm: '' } };
     // Same work as for a real user, so response time does not tell who exists.
     await this.ports.pins.verify(request.password, await this.dummyHash(ctx.settings['pin.kdf_cost']), { priority: ctx.priority, ...deadlineOf(ctx) });
