@@ -103,7 +103,13 @@ describe('RADIUS logins with users from an LDAP directory', () => {
   it('a changed given name is in the next SMS after userstore.cache_seconds, without any CLI step', async () => {
     await slapd.modify('alice', { givenName: 'Alicia' });
     await new Promise((r) => setTimeout(r, 1100));
-    expect((await login(daemon, 'alice', 'alice-pw')).code).toBe('Access-Challenge');
+    await daemon.configure('setting', 'set', 'sms.resend_interval', '0');
+    const challenge = await login(daemon, 'alice', 'alice-pw');
+    expect(challenge.code).toBe('Access-Challenge');
+    expect((await gw.next()).query.get('text')).toMatch(/^Hi Alicia Liddell, code \d{6}$/);
+    // Asked again (State, no password): the resent SMS has the names too.
+    const again = await radclient(daemon, { 'User-Name': '"alice"', State: stateOf(challenge) });
+    expect(again.code).toBe('Access-Challenge');
     expect((await gw.next()).query.get('text')).toMatch(/^Hi Alicia Liddell, code \d{6}$/);
   });
 

@@ -33,7 +33,10 @@ export class LoginService {
     const candidates = (await directory.candidates(request.username)).map((c) => ({ ...c, realm: normaliseRealm(c.realm) }));
     if (request.transactionId !== undefined) {
       // The challenge names its user; the login name only has to be able to mean that user.
-      const ctx: LoginContext = { ...base, user: candidates[0] ?? { username: request.username, realm: '' } };
+      const first = candidates[0] ?? { username: request.username, realm: '' };
+      // A resend sends an SMS again: with the names the directory has for its text.
+      const known = request.resend ? await directory.lookup(first.username, first.realm) : undefined;
+      const ctx: LoginContext = { ...base, user: { ...first, ...known } };
       return request.resend
         ? resend(this.ports, ctx, request.transactionId, candidates)
         : answerChallenge(this.ports, ctx, request.transactionId, candidates);
