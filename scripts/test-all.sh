@@ -11,6 +11,7 @@ packages=(
   socat python3-aiosmtpd python3-gammu openssl                             # gateway peers
   systemd                                                                  # systemd-analyze, systemd-sysusers
   g++ make python3                                                         # better-sqlite3's native module
+  slapd ldap-utils                                                         # the directory of the user-store tests
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -3,6 +3,8 @@
 // README lists them); the HTTP admin API is to print the same.
 import { censor, type DefinitionTimes, type GatewayDefinition } from '../store/gateways.js';
 import { censorSmtpServer, type SmtpServerDefinition } from '../store/smtp-servers.js';
+import type { RealmDefinition } from '../store/realms.js';
+import { censorUserStore, type UserStoreDefinition } from '../store/userstores.js';
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -36,4 +38,20 @@ export type SmtpServerView = SmtpServerDefinition & { readonly createdAt: string
 
 export function smtpServerView(def: SmtpServerDefinition, times: DefinitionTimes | undefined): SmtpServerView {
   return { ...censorSmtpServer(def), createdAt: iso(times?.createdAt), updatedAt: iso(times?.updatedAt) };
+}
+
+export type UserStoreView = UserStoreDefinition & {
+  /** The realms that name this user store. */
+  readonly realms: readonly string[];
+  readonly createdAt: string | null;
+  readonly updatedAt: string | null;
+};
+
+export function userStoreView(def: UserStoreDefinition, times: DefinitionTimes | undefined, realms: readonly RealmDefinition[]): UserStoreView {
+  return {
+    ...censorUserStore(def),
+    realms: realms.filter((r) => r.userstore === def.identifier).map((r) => r.name),
+    createdAt: iso(times?.createdAt),
+    updatedAt: iso(times?.updatedAt),
+  };
 }

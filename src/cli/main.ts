@@ -1,4 +1,4 @@
-// Command line: `sms-otp-radiusd serve|migrate|check|token|gateway|setting|smtpserver|audit|backup ...`.
+// Command line: `sms-otp-radiusd serve|migrate|check|token|gateway|setting|smtpserver|userstore|realm|audit|backup ...`.
 import { Command, CommanderError } from 'commander';
 import { startDaemon } from '../daemon/serve.js';
 import { openRuntime } from '../daemon/runtime.js';
@@ -13,6 +13,7 @@ import { smtpServerCommands } from './smtp-server.js';
 import { tokenCommands } from './token.js';
 import { backupCommand } from './backup.js';
 import { checkCommand } from './check.js';
+import { userStoreCommands } from './userstore.js';
 
 // package.json sits two levels above the compiled module (dist/cli/main.js), in a checkout
 // and in an installed package alike.
@@ -77,6 +78,7 @@ export function buildProgram(io: Io): Command {
   gatewayCommands(program, io, withRuntime);
   settingCommands(program, io, withRuntime);
   smtpServerCommands(program, io, withRuntime);
+  userStoreCommands(program, io, withRuntime);
   backupCommand(program, io);
   auditCommands(program, io, withRuntime);
   return program;

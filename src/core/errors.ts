@@ -19,3 +19,9 @@ export class StoreUnavailable extends SmsOtpError {
   override name = 'StoreUnavailable';
   readonly code = 'ERR_STORE_UNAVAILABLE';
 }
+
+/** The user directory (LDAP, Active Directory) did not answer: no server reachable, or it refused the service account. */
+export class DirectoryUnavailable extends SmsOtpError {
+  override name = 'DirectoryUnavailable';
+  readonly code = 'ERR_DIRECTORY_UNAVAILABLE';
+}

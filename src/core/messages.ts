@@ -5,6 +5,8 @@ export const Messages = {
   noToken: 'The user has no tokens assigned',
   wrongPin: 'wrong otp pin',
   wrongOtp: 'wrong otp value',
+  /** passthru: the directory password of a user without a token was wrong. */
+  wrongPassword: 'wrong user password',
   disabled: 'Token is disabled',
   locked: 'Failcounter exceeded',
   smsFailed: 'The PIN was correct, but the SMS could not be sent!',

@@ -93,18 +93,39 @@ export interface AuthStore extends TokenReader, ChallengeReader, AuthWriter {}
 
 /** A person as the user directory knows them; filled into templates and (later) phone numbers. */
 export interface DirectoryUser {
+  /** The name as the directory spells it (its login attribute), which tokens are enrolled under. */
   readonly username: string;
   readonly realm: string;
+  /** Where the directory keeps the person (an LDAP DN), for the operator's eyes. */
+  readonly dn?: string;
   readonly givenname?: string;
   readonly surname?: string;
   readonly email?: string;
+  /** The first value of the user store's mobile attribute. */
   readonly mobile?: string;
 }
 
-/** Maps a login name to the people it may mean, most specific first (user@realm before the whole name). */
+/** A user name in a realm: whom a login name may mean. */
+export interface UserRef {
+  readonly username: string;
+  readonly realm: string;
+}
+
+/**
+ * Who a login name means and what the directory knows of them. Adapters throw
+ * DirectoryUnavailable (src/core/errors.ts) when the directory cannot be asked: never
+ * "no such user" for a directory that is down.
+ */
 export interface UserDirectory {
-  candidates(loginName: string): Promise<Array<{ username: string; realm: string }>>;
+  /** The people a login name may mean, most specific first (user@realm before the whole name). */
+  candidates(loginName: string): Promise<UserRef[]>;
+  /** The person, or undefined when the directory has nobody of that name in that realm. */
   lookup(username: string, realm: string): Promise<DirectoryUser | undefined>;
+  /**
+   * Whether `password` is the person's directory password (a bind as the person). False for
+   * an unknown person and for an empty password, which never reaches the directory.
+   */
+  checkPassword(username: string, realm: string, password: string): Promise<boolean>;
 }
 
 /** A limit on how often something may happen (SMS per phone, per user, per NAS). */

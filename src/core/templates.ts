@@ -24,6 +24,7 @@ export interface TemplateUser {
   /** From the user directory, where one is attached; empty otherwise, as for an unknown tag. */
   readonly givenname?: string;
   readonly surname?: string;
+  readonly email?: string;
 }
 
 export function userTags(user: TemplateUser): Record<string, string> {
@@ -33,6 +34,7 @@ export function userTags(user: TemplateUser): Record<string, string> {
     userrealm: user.realm,
     givenname: user.givenname ?? '',
     surname: user.surname ?? '',
+    email: user.email ?? '',
   };
 }
 

@@ -6,6 +6,7 @@ import { LoginService } from '../core/login/service.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config, RadiusConfig } from '../config/schema.js';
 import { PinCheckQueue } from '../crypto/pin-check-queue.js';
+import { LdapDirectory } from '../directory/directory.js';
 import { RealmNameDirectory } from '../directory/realm-names.js';
 import { GatewayRegistry } from '../gateways/registry.js';
 import { ClientTable } from '../radius/clients.js';
@@ -18,6 +19,7 @@ import { SiteConfig } from '../store/site-config.js';
 import { VERSION } from '../version.js';
 import { AuditRetention } from './audit-retention.js';
 import { LogEvents } from './log-events.js';
+import { warnOfOpenDoors } from './open-doors.js';
 import { openRuntime, providerContext } from './runtime.js';
 
 const PURGE_INTERVAL_MS = 5_000;
@@ -55,11 +57,14 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   const site = new SiteConfig({
     settings: store.settings,
     gateways: store.gateways,
+    userstores: store.userstores,
+    realms: store.realms,
     revisions: authStore,
     onError: (err) => log.error({ reason: (err as Error).message }, 'store unreachable: Status-Server falls silent until it is back'),
     onRecovered: () => log.info('store reachable again'),
     onReload: (revision) => {
       log.info({ revision }, 'site configuration reloaded');
+      warnOfOpenDoors(log, site.current());
       retention.kick();
     },
   });
@@ -69,6 +74,12 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     log,
   });
   await site.start();
+  warnOfOpenDoors(log, site.current());
+  const directory = new LdapDirectory({
+    snapshot: () => site.directorySnapshot(),
+    fallback: new RealmNameDirectory(realmSplitter(config.radius.realm_format, config.radius.realm_delimiter)),
+    cacheMs: () => site.current()['userstore.cache_seconds'] * 1000,
+  });
   const pins = new PinCheckQueue(runtime.pins);
   const gateways = new GatewayRegistry((id) => site.gateway(id), providerContext(runtime));
   const login = new LoginService({
@@ -78,7 +89,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     settings: site,
     clock: { now: () => Date.now() },
     events: new LogEvents(log),
-    directory: new RealmNameDirectory(realmSplitter(config.radius.realm_format, config.radius.realm_delimiter)),
+    directory,
     recentFailures: new RecentFailures(),
   });
   const server = new RadiusServer({
@@ -115,6 +126,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     clearInterval(purge);
     site.stop();
     await server.stop();
+    await directory.close();
     await authStore.close();
     await runtime.close();
     throw listenError(err, config.radius.listen);
@@ -164,7 +176,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       site.stop();
       // A store or gateway that hangs must not hold the exit past the unit's stop timeout.
       // The SMS that smsautosend owes to logins already answered goes out before the gateways and the store close.
-      const afterReplies = login.idle().then(() => Promise.all([gateways.close(), authStore.close()]));
+      const afterReplies = login.idle().then(() => Promise.all([gateways.close(), directory.close(), authStore.close()]));
       const closed = await settledWithin(CLOSE_GRACE_MS, [retention.stop(), afterReplies, runtime.close()]);
       if (!closed) log.warn({ seconds: CLOSE_GRACE_MS / 1000 }, 'store or gateway connections did not close in time; exiting anyway');
       log.info({ counters: server.stats.snapshot(), shed: pins.shed }, 'sms-otp-radiusd stopped');

@@ -24,4 +24,9 @@ export class RealmNameDirectory implements UserDirectory {
   async lookup(): Promise<DirectoryUser | undefined> {
     return undefined;
   }
+
+  /** Nobody has a directory password here. */
+  async checkPassword(): Promise<boolean> {
+    return false;
+  }
 }

@@ -18,6 +18,8 @@ interface SettingDefinition<K extends Kind = Kind> {
   max?: number;
   /** The value names a gateway: `setting set` refuses one that does not exist. */
   references?: 'gateway';
+  /** The only values a string setting takes. */
+  choices?: readonly string[];
   help: string;
 }
 
@@ -50,12 +52,12 @@ export const SETTINGS = {
   smstext: {
     kind: 'string',
     default: '<otp>',
-    help: 'SMS text; tags {otp} {serial} {user} {givenname} {surname} {username} {userrealm} {tokentype} {time} {date}, legacy <otp> <serial>',
+    help: 'SMS text; tags {otp} {serial} {user} {givenname} {surname} {email} {username} {userrealm} {tokentype} {time} {date}, legacy <otp> <serial>',
   },
   sms_challenge_text: {
     kind: 'string',
     default: 'Enter the OTP from the SMS:',
-    help: 'prompt sent as Reply-Message with the challenge; tags {phone} {phone_redacted} {serial} {user} {username} {userrealm}',
+    help: 'prompt sent as Reply-Message with the challenge; tags {phone} {phone_redacted} {serial} {user} {givenname} {surname} {email} {username} {userrealm}',
   },
   failcounter_clear_timeout: {
     kind: 'integer',
@@ -105,6 +107,34 @@ export const SETTINGS = {
     max: 20,
     help: 'log2 of the scrypt work factor N for PIN hashes set from now on',
   },
+  otppin: {
+    kind: 'string',
+    default: 'tokenpin',
+    choices: ['tokenpin', 'userstore', 'none'],
+    help: "the first factor: tokenpin (the token's PIN), userstore (the user's directory password, an LDAP bind), none (the OTP alone)",
+  },
+  passthru: {
+    kind: 'boolean',
+    default: false,
+    help: 'a user of a user store who has no token logs in with the directory password alone (one factor)',
+  },
+  passOnNoToken: {
+    kind: 'boolean',
+    default: false,
+    help: 'a user who exists but has no token is let in without any check',
+  },
+  passOnNoUser: {
+    kind: 'boolean',
+    default: false,
+    help: 'a login name that no user store knows and no token has is let in without any check',
+  },
+  'userstore.cache_seconds': {
+    kind: 'integer',
+    default: 60,
+    min: 0,
+    max: 3600,
+    help: 'seconds what a user store said about a user (DN, mobile, names) is kept before it is asked again (0 = every time)',
+  },
   'audit.retention_days': {
     kind: 'integer',
     default: 180,
@@ -119,7 +149,9 @@ type ValueOf<K extends SettingKey> = (typeof SETTINGS)[K]['kind'] extends 'boole
   ? boolean
   : (typeof SETTINGS)[K]['kind'] extends 'integer'
     ? number
-    : (typeof SETTINGS)[K]['default'];
+    : (typeof SETTINGS)[K] extends { choices: readonly (infer C)[] }
+      ? C
+      : (typeof SETTINGS)[K]['default'];
 export type SettingValues = { [K in SettingKey]: ValueOf<K> };
 
 export function isSettingKey(key: string): key is SettingKey {
@@ -154,6 +186,9 @@ export function normaliseSetting(key: string, raw: string): string {
       throw new SettingError(`setting '${key}' must be between ${def.min} and ${def.max}, not ${n}`);
     }
     return String(n);
+  }
+  if (def.choices && !def.choices.includes(raw)) {
+    throw new SettingError(`setting '${key}' takes one of ${def.choices.join(', ')}, not '${raw}'`);
   }
   return raw;
 }

@@ -14,6 +14,8 @@ export const COLUMN_LIMITS = {
   settings: { key: 255 },
   audit: { action: 16, username: 255, realm: 255, client: 255, client_address: 64 },
   store_meta: { key: 64 },
+  userstores: { identifier: 64, preset: 16 },
+  realms: { name: 255, userstore: 64 },
 } as const;
 
 export type LimitedTable = keyof typeof COLUMN_LIMITS;

@@ -13,6 +13,8 @@ import { SmtpServerRepository } from './smtp-servers.js';
 import { PgAuthStore } from './auth/pg.js';
 import { SqliteAuthStore } from './auth/sqlite.js';
 import { TokenDecoder, TokenRepository } from './tokens.js';
+import { RealmRepository } from './realms.js';
+import { UserStoreRepository } from './userstores.js';
 
 /** The one source of truth shared by every daemon of a site and the CLI. */
 export class Store {
@@ -23,6 +25,8 @@ export class Store {
   readonly audit: AuditRepository;
   readonly smtpServers: SmtpServerRepository;
   readonly keyCheck: KeyCheck;
+  readonly userstores: UserStoreRepository;
+  readonly realms: RealmRepository;
   private readonly box: SecretBox;
 
   constructor(
@@ -40,6 +44,8 @@ export class Store {
     this.audit = new AuditRepository(knex);
     this.smtpServers = new SmtpServerRepository(knex, box, now);
     this.keyCheck = new KeyCheck(knex, box);
+    this.userstores = new UserStoreRepository(knex, box, now);
+    this.realms = new RealmRepository(knex, now);
   }
 
   static open(database: DatabaseConfig, keys: Keys, now?: () => number): Store {

@@ -314,6 +314,46 @@ const migrations: Migration[] = [
     },
   },
   {
+    // User stores (LDAP / Active Directory) and the realms that name them. A user store's
+    // attribute names are kept resolved (its preset applied), so a later change of a preset
+    // does not change a store that is in use; the bind password is sealed by the key file.
+    name: '0008_userstores',
+    async up(knex) {
+      await knex.schema.createTable('userstores', (t) => {
+        t.increments('id');
+        t.string('identifier', 64).notNullable().unique();
+        t.string('preset', 16).notNullable().defaultTo('');
+        t.text('uris').notNullable(); // JSON array, tried in order
+        t.text('base_dn').notNullable();
+        t.text('bind_dn').notNullable();
+        t.text('bind_password').notNullable(); // sealed
+        t.text('login_attribute').notNullable();
+        t.text('search_filter').notNullable();
+        t.text('mobile_attribute').notNullable();
+        t.text('givenname_attribute').notNullable();
+        t.text('surname_attribute').notNullable();
+        t.text('email_attribute').notNullable();
+        t.text('upn_attribute').notNullable().defaultTo(''); // '' when logins by UPN are not looked up
+        t.boolean('starttls').notNullable().defaultTo(false);
+        t.text('ca_file').nullable();
+        t.integer('timeout').notNullable().defaultTo(3);
+        t.bigInteger('created_at').notNullable();
+        t.bigInteger('updated_at').notNullable();
+      });
+      await knex.schema.createTable('realms', (t) => {
+        t.string('name', 255).primary(); // lower case (src/core/names.ts)
+        t.string('userstore', 64).notNullable().references('identifier').inTable('userstores');
+        t.boolean('is_default').notNullable().defaultTo(false);
+        t.bigInteger('created_at').notNullable();
+        t.bigInteger('updated_at').notNullable();
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('realms');
+      await knex.schema.dropTableIfExists('userstores');
+    },
+  },
+  {
     // verify_enrollment: a token enrolled by an administrator may wait for its owner to answer
     // one OTP before it counts. Tokens already in the store are in use: they stay verified.
     name: '0009_token_verification',

@@ -1,11 +1,14 @@
-// What a daemon keeps in memory of the store: the site's settings and gateway definitions,
+// What a daemon keeps in memory of the store: the site's settings, gateway definitions, user
+// stores and realms,
 // reloaded when the configuration revision moves (any node's CLI bumps it), and whether the
 // store answers at all. One small read every half second serves both, so no request reads a
 // settings table and no Status-Server queries the store.
 import type { SettingsSource } from '../core/ports.js';
 import type { SettingValues } from '../settings/registry.js';
 import type { GatewayDefinition, GatewayRepository } from './gateways.js';
+import type { RealmDefinition, RealmRepository } from './realms.js';
 import type { SettingRepository } from './settings.js';
+import type { UserStoreDefinition, UserStoreRepository } from './userstores.js';
 
 export interface RevisionSource {
   configRevision(): Promise<string>;
@@ -15,6 +18,9 @@ export interface SiteConfigOptions {
   readonly settings: SettingRepository;
   readonly gateways: GatewayRepository;
   readonly revisions: RevisionSource;
+  /** The user stores and realms (a daemon without them has none). */
+  readonly userstores?: UserStoreRepository;
+  readonly realms?: RealmRepository;
   readonly now?: () => number;
   /** Told when a probe fails after one that succeeded (once per outage). */
   readonly onError: (err: unknown) => void;
@@ -32,6 +38,7 @@ export class SiteConfig implements SettingsSource {
   private settings: SettingValues | undefined;
   private gatewayDefinitions = new Map<string, GatewayDefinition>();
   private revision: string | undefined;
+  private directory: { revision: string; userstores: UserStoreDefinition[]; realms: RealmDefinition[] } = { revision: '', userstores: [], realms: [] };
   private lastSuccess = -Infinity;
   private lastFailed = false;
   private polling = false;
@@ -62,6 +69,11 @@ export class SiteConfig implements SettingsSource {
     return this.gatewayDefinitions.get(identifier);
   }
 
+  /** The user stores and realms, with the revision they were read at (it moves on every reload). */
+  directorySnapshot(): { readonly revision: string; readonly userstores: readonly UserStoreDefinition[]; readonly realms: readonly RealmDefinition[] } {
+    return this.directory;
+  }
+
   /** The store answered the last probe, and recently. */
   storeReachable(): boolean {
     return !this.lastFailed && this.now() - this.lastSuccess <= REACHABLE_MS;
@@ -74,9 +86,15 @@ export class SiteConfig implements SettingsSource {
     this.lastFailed = false;
     if (!force && revision === this.revision) return;
     // Read after the revision: a change landing meanwhile moves it again, and the next poll reloads.
-    const [settings, gateways] = await Promise.all([this.options.settings.values(), this.options.gateways.list()]);
+    const [settings, gateways, userstores, realms] = await Promise.all([
+      this.options.settings.values(),
+      this.options.gateways.list(),
+      this.options.userstores?.list() ?? [],
+      this.options.realms?.list() ?? [],
+    ]);
     this.settings = settings;
     this.gatewayDefinitions = new Map(gateways.map((g) => [g.identifier, g]));
+    this.directory = { revision, userstores, realms };
     const first = this.revision === undefined;
     this.revision = revision;
     if (!first) this.options.onReload?.(revision);

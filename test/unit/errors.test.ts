@@ -9,7 +9,9 @@ import { TokenImportError } from '../../src/app/token-import.js';
 import { CheckFailedError } from '../../src/cli/check.js';
 import { UsageError } from '../../src/cli/output.js';
 import { ConfigError } from '../../src/config/load.js';
-import { RequestShed, StoreUnavailable } from '../../src/core/errors.js';
+import { DirectoryUnavailable, RequestShed, StoreUnavailable } from '../../src/core/errors.js';
+import { UserStoreAdminError } from '../../src/app/userstore-admin.js';
+import { SearchFilterError } from '../../src/directory/ldap-users.js';
 import { KeyFileError } from '../../src/crypto/keyfile.js';
 import { DecryptionError } from '../../src/crypto/secretbox.js';
 import { isExpectedError, NotFoundError, RefusedError, SmsOtpError } from '../../src/errors.js';
@@ -38,6 +40,9 @@ const errors: SmsOtpError[] = [
   new CheckFailedError('x'),
   new CsvFileError('x'),
   new TokenImportError('x'),
+  new DirectoryUnavailable('x'),
+  new UserStoreAdminError('x'),
+  new SearchFilterError('x'),
 ];
 
 describe('error codes', () => {

@@ -1,6 +1,8 @@
-// A login without a State: the password is the PIN (an SMS challenge follows) or the PIN
-// followed by the OTP (accepted at once), as privacyIDEA's SMS token defines it. A token not
-// yet verified (verify_enrollment) takes no PIN+OTP: only the answer to its challenge.
+// A login without a State: the password is the first factor (an SMS challenge follows) or the
+// first factor followed by the OTP (accepted at once), as privacyIDEA's SMS token defines it.
+// The first factor is the token's PIN, the user's directory password, or nothing, as the
+// setting otppin says (privacyIDEA's tokenpin, userstore, none).
+// A token not yet verified (verify_enrollment) takes no PIN+OTP: only the answer to its challenge.
 import { constantTimeEqual, findCounter, hotp } from '../hotp.js';
 import { Messages } from '../messages.js';
 import type { Token } from '../model.js';
@@ -12,6 +14,10 @@ import { usableTokens } from './token-state.js';
 import { deadlineOf, decide, reject, serialsOf } from './verdict.js';
 
 export async function checkPassword(ports: LoginPorts, ctx: LoginContext, tokens: Token[]): Promise<AuthResult> {
+  return ctx.settings.otppin === 'tokenpin' ? checkTokenPin(ports, ctx, tokens) : checkWithoutTokenPin(ports, ctx, tokens);
+}
+
+async function checkTokenPin(ports: LoginPorts, ctx: LoginContext, tokens: Token[]): Promise<AuthResult> {
   const password = ctx.request.password;
   const pinOnly = await filterAsync(tokens, (t) => verifyPin(ports, ctx, password, t));
   if (pinOnly.length > 0) return issueChallenge(ports, ctx, pinOnly);
@@ -20,11 +26,53 @@ export async function checkPassword(ports: LoginPorts, ctx: LoginContext, tokens
   const pinMatched = await filterAsync(tokens, (t) =>
     password.length >= t.otplen ? verifyPin(ports, ctx, password.slice(0, -t.otplen), t) : Promise.resolve(false),
   );
-  if (pinMatched.length === 0) {
-    return reject(ports, ctx, Messages.wrongPin, serialsOf(tokens), 'wrong PIN', [
-      { kind: 'recordFailure', serials: serialsOf(tokens), at: ctx.now },
-    ]);
+  if (pinMatched.length === 0) return wrongFirstFactor(ports, ctx, tokens);
+  return acceptOtp(ports, ctx, pinMatched);
+}
+
+/**
+ * otppin userstore or none: one first factor for all of the user's tokens. The OTP is looked
+ * for first (a local computation), so that a directory sees one bind per login, never a
+ * failed one for the PIN+OTP form: with an OTP at the end, the rest is the password;
+ * otherwise the whole password is, and a challenge follows.
+ */
+async function checkWithoutTokenPin(ports: LoginPorts, ctx: LoginContext, tokens: Token[]): Promise<AuthResult> {
+  const password = ctx.request.password;
+  const firstFactor = firstFactorCheck(ports, ctx);
+  const withOtp = tokens.filter(
+    (t) => password.length >= t.otplen && findCounter(t, password.slice(-t.otplen), t.counter, t.countWindow) >= 0,
+  );
+  if (withOtp.length > 0) {
+    const matched = await filterAsync(withOtp, (t) => firstFactor(password.slice(0, -t.otplen)));
+    if (matched.length === 0) return wrongFirstFactor(ports, ctx, tokens);
+    return acceptOtp(ports, ctx, matched);
   }
+  if (await firstFactor(password)) return issueChallenge(ports, ctx, tokens);
+  return wrongFirstFactor(ports, ctx, tokens);
+}
+
+/** The first factor of otppin userstore (a bind, once per distinct value) or none (always). */
+function firstFactorCheck(ports: LoginPorts, ctx: LoginContext): (secret: string) => Promise<boolean> {
+  if (ctx.settings.otppin === 'none') return async () => true;
+  const asked = new Map<string, Promise<boolean>>();
+  return (secret) => {
+    let answer = asked.get(secret);
+    if (!answer) {
+      answer = ports.directory.checkPassword(ctx.user.username, ctx.user.realm, secret);
+      asked.set(secret, answer);
+    }
+    return answer;
+  };
+}
+
+function wrongFirstFactor(ports: LoginPorts, ctx: LoginContext, tokens: Token[]): Promise<AuthResult> {
+  const why = ctx.settings.otppin === 'userstore' ? 'wrong directory password' : 'wrong PIN';
+  return reject(ports, ctx, Messages.wrongPin, serialsOf(tokens), why, [{ kind: 'recordFailure', serials: serialsOf(tokens), at: ctx.now }]);
+}
+
+/** The first factor was right for `pinMatched`: the OTP at the end of the password decides. */
+async function acceptOtp(ports: LoginPorts, ctx: LoginContext, pinMatched: Token[]): Promise<AuthResult> {
+  const password = ctx.request.password;
   const usable = usableTokens(ctx, pinMatched);
   if ('refused' in usable) return decide(ports, ctx, [], { ok: usable.refused });
   const verified = usable.tokens.filter((t) => t.verified);

@@ -3,6 +3,7 @@
 import { answerChallenge, resend } from './answer.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import { checkPassword } from './first-factor.js';
+import { passWithoutToken } from './no-token.js';
 import type { AuthRequest, AuthResult } from './request.js';
 import { Messages } from '../messages.js';
 import { hasControlCharacter, normaliseRealm, printableName } from '../names.js';
@@ -51,7 +52,10 @@ export class LoginService {
     const candidates = (await directory.candidates(request.username)).map((c) => ({ ...c, realm: normaliseRealm(c.realm) }));
     if (request.transactionId !== undefined) {
       // The challenge names its user; the login name only has to be able to mean that user.
-      const ctx: LoginContext = { ...base, user: candidates[0] ?? { username: request.username, realm: '' } };
+      const first = candidates[0] ?? { username: request.username, realm: '' };
+      // A resend sends an SMS again: with the names the directory has for its text.
+      const known = request.resend ? await directory.lookup(first.username, first.realm) : undefined;
+      const ctx: LoginContext = { ...base, user: { ...first, ...known } };
       return request.resend
         ? resend(this.ports, ctx, request.transactionId, candidates)
         : answerChallenge(this.ports, ctx, request.transactionId, candidates);
@@ -63,6 +67,8 @@ export class LoginService {
       const known = await directory.lookup(candidate.username, candidate.realm);
       return checkPassword(this.ports, { ...base, user: { ...candidate, ...known } }, tokens);
     }
+    const passed = await passWithoutToken(this.ports, base, candidates);
+    if (passed) return passed;
     const ctx: LoginContext = { ...base, user: { username: request.username, realm: '' } };
     // Same work as for a real user, so response time does not tell who exists.
     await this.ports.pins.verify(request.password, await this.dummyHash(ctx.settings['pin.kdf_cost']), { priority: ctx.priority, ...deadlineOf(ctx) });

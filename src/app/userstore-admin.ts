@@ -1,0 +1,239 @@
+// Defining user stores and realms, and testing a user store the way the daemon will use it:
+// the application layer of the CLI's `userstore` and `realm` commands (and the HTTP API to
+// come). What could never work is refused here, before the store is touched.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { NoSuchObjectError } from 'ldapts';
+import { DirectoryUnavailable } from '../core/errors.js';
+import { LdapConnections, describeLdapError } from '../directory/ldap-connections.js';
+import { parseSearchFilter } from '../directory/ldap-users.js';
+import { LdapUserStore } from '../directory/ldap-userstore.js';
+import { PRESET_VALUES } from '../directory/presets.js';
+import { NotFoundError, RefusedError, SmsOtpError, describeFsError } from '../errors.js';
+import type { Store } from '../store/index.js';
+import type { RealmDefinition } from '../store/realms.js';
+import { CENSORED } from '../store/gateways.js';
+import { PRESETS, type PresetName, type UserStoreDefinition } from '../store/userstores.js';
+import { mustFit } from './limits.js';
+
+/** A user store or realm request with an invalid value (the CLI's usage error, exit status 2). */
+export class UserStoreAdminError extends SmsOtpError {
+  override name = 'UserStoreAdminError';
+  readonly code = 'ERR_USERSTORE_ADMIN';
+  override readonly exitStatus = 2;
+}
+
+export const DEFAULT_TIMEOUT_SECONDS = 3;
+const MAX_TIMEOUT_SECONDS = 30;
+
+export interface UserStoreRequest {
+  readonly identifier: string;
+  readonly uris: readonly string[];
+  readonly baseDn: string;
+  readonly bindDn: string;
+  /** Undefined keeps the stored password (an existing user store only). */
+  readonly bindPassword?: string;
+  readonly preset?: string;
+  readonly loginAttribute?: string;
+  readonly searchFilter?: string;
+  readonly mobileAttribute?: string;
+  readonly starttls?: boolean;
+  readonly caFile?: string;
+  readonly timeout?: number;
+}
+
+/** What `userstore test` found, server by server, and the user asked for. */
+export interface UserStoreTestReport {
+  readonly servers: ReadonlyArray<{ readonly uri: string; readonly ok: boolean; readonly detail: string }>;
+  readonly user?: {
+    readonly dn: string;
+    readonly username: string;
+    readonly mobile: string | null;
+    readonly givenname: string | null;
+    readonly surname: string | null;
+    readonly email: string | null;
+  };
+  /** Why the daemon could not use the user store, or not find the user; absent when all is well. */
+  readonly failure?: SmsOtpError;
+}
+
+const IDENTIFIER = /^[A-Za-z0-9._-]+$/;
+
+export class UserStoreAdmin {
+  constructor(private readonly store: Store) {}
+
+  async set(request: UserStoreRequest): Promise<UserStoreDefinition> {
+    const definition = await this.definitionOf(request);
+    await this.store.userstores.set(definition);
+    return definition;
+  }
+
+  /** Refused while a realm names the user store: the realm would lose its people. */
+  async delete(identifier: string): Promise<void> {
+    const usage = await this.store.userstores.delete(identifier, (u) => {
+      if (u.realms.length === 0) return;
+      throw new RefusedError(
+        `user store ${identifier} not deleted: realm${u.realms.length === 1 ? '' : 's'} ${u.realms.join(', ')} use${u.realms.length === 1 ? 's' : ''} it; ` +
+          `first 'realm delete REALM' or 'realm set REALM --userstore OTHER' (see 'realm list')`,
+      );
+    });
+    if (!usage) throw new NotFoundError(`no user store '${identifier}' (see 'userstore list')`);
+  }
+
+  /**
+   * Binds on every server of the user store as the service account and checks the base DN;
+   * with `username`, looks that user up as a login would. The report's failure says why the
+   * daemon could not use the user store at all, or not find the user.
+   */
+  async test(identifier: string, username?: string): Promise<UserStoreTestReport> {
+    const definition = await this.store.userstores.get(identifier);
+    if (!definition) throw new NotFoundError(`no user store '${identifier}' (see 'userstore list')`);
+    const servers = await Promise.all(definition.uris.map((uri) => this.testServer(definition, uri)));
+    if (!servers.some((s) => s.ok)) {
+      return { servers, failure: new DirectoryUnavailable(`user store ${identifier} cannot be used: no server answered (${servers.map((s) => s.uri).join(', ')})`) };
+    }
+    if (username === undefined) return { servers };
+    const userstore = new LdapUserStore(definition, { cacheMs: () => 0 });
+    try {
+      let outcome: Awaited<ReturnType<LdapUserStore['find']>>;
+      try {
+        outcome = await userstore.find(username);
+      } catch (err) {
+        if (err instanceof SmsOtpError) return { servers, failure: err };
+        throw err;
+      }
+      const a = definition.attributes;
+      if (!outcome.found) {
+        const why = outcome.matches === 0 ? 'no entry matches' : 'several entries match (a login must name one person)';
+        return {
+          servers,
+          failure: new NotFoundError(`user '${username}' not found in user store ${identifier}: ${why} ${definition.searchFilter} and ${a.login}=${username} under ${definition.baseDn}`),
+        };
+      }
+      const f = outcome.found;
+      return {
+        servers,
+        user: { dn: f.dn, username: f.login, mobile: f.mobile ?? null, givenname: f.givenname ?? null, surname: f.surname ?? null, email: f.email ?? null },
+      };
+    } finally {
+      await userstore.close();
+    }
+  }
+
+  private async testServer(definition: UserStoreDefinition, uri: string): Promise<{ uri: string; ok: boolean; detail: string }> {
+    const connections = new LdapConnections({ ...definition, uris: [uri] });
+    try {
+      const base = await connections.withService(async (client) => {
+        try {
+          await client.search(definition.baseDn, { scope: 'base', attributes: ['1.1'], timeLimit: definition.timeout });
+          return true;
+        } catch (err) {
+          if (err instanceof NoSuchObjectError) return false;
+          throw err;
+        }
+      });
+      if (!base) return { uri, ok: false, detail: `bound as ${definition.bindDn}, but the base DN ${definition.baseDn} does not exist (correct --base-dn)` };
+      return { uri, ok: true, detail: `bound as ${definition.bindDn}, base DN ${definition.baseDn} found` };
+    } catch (err) {
+      const reason = err instanceof DirectoryUnavailable ? err.message.replace(/^user store [^:]+: (no directory server answered: )?/, '') : describeLdapError(err);
+      return { uri, ok: false, detail: reason.startsWith(`${uri}: `) ? reason.slice(uri.length + 2) : reason };
+    } finally {
+      await connections.close();
+    }
+  }
+
+  private async definitionOf(r: UserStoreRequest): Promise<UserStoreDefinition> {
+    if (!IDENTIFIER.test(r.identifier)) throw new UserStoreAdminError('user store id: letters, digits, . _ - only');
+    mustFit('userstores', 'identifier', r.identifier, 'the user store id');
+    if (r.uris.length === 0) throw new UserStoreAdminError('--uri is required: ldaps://dc1.example.com (repeat it for each server, tried in order)');
+    for (const uri of r.uris) checkUri(uri, r.starttls ?? false);
+    if (!r.baseDn.trim()) throw new UserStoreAdminError('--base-dn must not be empty, e.g. --base-dn DC=example,DC=com');
+    if (!r.bindDn.trim()) throw new UserStoreAdminError('--bind-dn must not be empty: the service account that searches the directory');
+    let preset: PresetName | '' = '';
+    if (r.preset !== undefined) {
+      if (!(PRESETS as readonly string[]).includes(r.preset)) throw new UserStoreAdminError(`--preset must be one of ${PRESETS.join(', ')}, not '${r.preset}'`);
+      preset = r.preset as PresetName;
+    }
+    const base = preset ? PRESET_VALUES[preset] : undefined;
+    const login = r.loginAttribute ?? base?.attributes.login;
+    const searchFilter = r.searchFilter ?? base?.searchFilter;
+    if (login === undefined || searchFilter === undefined) {
+      throw new UserStoreAdminError('give --preset ad or --preset openldap, or both --login-attribute and --search-filter');
+    }
+    for (const [option, value] of [['--login-attribute', login], ['--mobile-attribute', r.mobileAttribute]] as const) {
+      if (value !== undefined && !/^[A-Za-z][A-Za-z0-9-]*$/.test(value)) throw new UserStoreAdminError(`${option} '${value}' is not an LDAP attribute name`);
+    }
+    parseSearchFilter(searchFilter);
+    const timeout = r.timeout ?? DEFAULT_TIMEOUT_SECONDS;
+    if (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_TIMEOUT_SECONDS) {
+      throw new UserStoreAdminError(`--timeout must be a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS} (below the NAS's own timeout)`);
+    }
+    const caFile = r.caFile === undefined ? null : path.resolve(r.caFile);
+    if (caFile !== null) {
+      try {
+        if (!readFileSync(caFile, 'utf8').includes('-----BEGIN CERTIFICATE-----')) throw new UserStoreAdminError(`--ca-file ${caFile} holds no PEM certificate`);
+      } catch (err) {
+        if (err instanceof UserStoreAdminError) throw err;
+        throw new UserStoreAdminError(`--ca-file ${caFile}: cannot read it: ${describeFsError(err)}`);
+      }
+    }
+    let bindPassword = r.bindPassword;
+    if (bindPassword === undefined) {
+      if (!(await this.store.userstores.get(r.identifier))) {
+        throw new UserStoreAdminError('--bind-password-file is required for a new user store: FILE, or - for standard input');
+      }
+      bindPassword = CENSORED;
+    }
+    if (bindPassword === '') throw new UserStoreAdminError('the bind password is empty: an empty password is an anonymous bind, which cannot search a directory');
+    const attributes = {
+      login,
+      mobile: r.mobileAttribute ?? base?.attributes.mobile ?? 'mobile',
+      givenname: base?.attributes.givenname ?? 'givenName',
+      surname: base?.attributes.surname ?? 'sn',
+      email: base?.attributes.email ?? 'mail',
+      upn: base?.attributes.upn ?? '',
+    };
+    return {
+      identifier: r.identifier,
+      preset,
+      uris: [...r.uris],
+      baseDn: r.baseDn,
+      bindDn: r.bindDn,
+      bindPassword,
+      attributes,
+      searchFilter,
+      starttls: r.starttls ?? false,
+      caFile,
+      timeout,
+    };
+  }
+}
+
+function checkUri(uri: string, starttls: boolean): void {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new UserStoreAdminError(`--uri '${uri}' is not a URI; e.g. ldaps://dc1.example.com or ldap://ldap.example.com:389`);
+  }
+  if (url.protocol !== 'ldap:' && url.protocol !== 'ldaps:') throw new UserStoreAdminError(`--uri '${uri}': only ldap:// and ldaps:// are supported`);
+  if (!url.hostname) throw new UserStoreAdminError(`--uri '${uri}' names no host`);
+  if (url.pathname !== '' && url.pathname !== '/') throw new UserStoreAdminError(`--uri '${uri}': give the server only (scheme, host, port); the base DN goes in --base-dn`);
+  if (starttls && url.protocol === 'ldaps:') throw new UserStoreAdminError(`--starttls is for ldap:// URIs; '${uri}' is TLS from the start already`);
+}
+
+export class RealmAdmin {
+  constructor(private readonly store: Store) {}
+
+  async set(name: string, userstore: string, isDefault: boolean): Promise<RealmDefinition> {
+    if (!name || /[\s@\\]/.test(name) || /[\u0000-\u001f\u007f]/.test(name)) {
+      throw new UserStoreAdminError(`realm name '${name}': no spaces, @ or \\ (it is what follows the @ or precedes the \\ of a login name)`);
+    }
+    mustFit('realms', 'name', name, 'the realm name');
+    return this.store.realms.set({ name, userstore, isDefault });
+  }
+
+  async delete(name: string): Promise<void> {
+    if (!(await this.store.realms.delete(name))) throw new NotFoundError(`no realm '${name}' (see 'realm list')`);
+  }
+}

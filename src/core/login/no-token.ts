@@ -1,0 +1,56 @@
+// A login name for which nobody has a token. Normally a reject; privacyIDEA's three
+// authentication policies, all off by default, open a door here (each logs a warning at
+// start while on, src/daemon/open-doors.ts):
+// - passOnNoToken: a user the directory knows, without a token, is let in unchecked;
+// - passthru: such a user logs in with the directory password (a bind as the user);
+// - passOnNoUser: a name no user store knows is let in unchecked.
+// A directory that cannot be asked throws (DirectoryUnavailable): an outage is never "no user".
+import { Messages } from '../messages.js';
+import type { DirectoryUser, UserRef } from '../ports.js';
+import type { LoginContext, LoginPorts } from './context.js';
+import type { AuthResult } from './request.js';
+import { decide, reject } from './verdict.js';
+
+/** Undefined when no policy applies: the caller rejects as before (no token). */
+export async function passWithoutToken(
+  ports: LoginPorts,
+  base: Omit<LoginContext, 'user'>,
+  candidates: readonly UserRef[],
+): Promise<AuthResult | undefined> {
+  const { passthru, passOnNoToken, passOnNoUser } = base.settings;
+  if (!passthru && !passOnNoToken && !passOnNoUser) return undefined;
+  const known = await firstKnown(ports, candidates);
+  if (known) {
+    const ctx: LoginContext = { ...base, user: known };
+    if (passOnNoToken) return accept(ports, ctx, "user has no token, accepted due to 'passOnNoToken'");
+    if (passthru) {
+      if (await ports.directory.checkPassword(known.username, known.realm, base.request.password)) {
+        return accept(ports, ctx, "user has no token, directory password accepted due to 'passthru'");
+      }
+      return reject(ports, ctx, Messages.wrongPassword, [], "passthru: wrong directory password");
+    }
+    return undefined;
+  }
+  if (passOnNoUser) {
+    return accept(ports, { ...base, user: { username: base.request.username, realm: '' } }, "user does not exist, accepted due to 'passOnNoUser'");
+  }
+  return undefined;
+}
+
+async function firstKnown(ports: LoginPorts, candidates: readonly UserRef[]): Promise<DirectoryUser | undefined> {
+  for (const c of candidates) {
+    const user = await ports.directory.lookup(c.username, c.realm);
+    if (user) return user;
+  }
+  return undefined;
+}
+
+function accept(ports: LoginPorts, ctx: LoginContext, reason: string): Promise<AuthResult> {
+  return decide(ports, ctx, [], {
+    ok: {
+      result: { outcome: 'accept', message: Messages.accepted, serial: '', username: ctx.user.username, realm: ctx.user.realm },
+      serials: [],
+      reason,
+    },
+  });
+}

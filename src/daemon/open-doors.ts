@@ -1,0 +1,17 @@
+// Settings that let people in with less than two factors, said out loud in the log at start
+// and at every reload while they are on, so that nobody runs with one without knowing it.
+import type { Logger } from 'pino';
+import type { SettingValues } from '../settings/registry.js';
+
+const DOORS = {
+  passthru: 'users of a user store without a token log in with their directory password alone',
+  passOnNoToken: 'users without a token are let in without any check',
+  passOnNoUser: 'login names nobody knows are let in without any check',
+} as const;
+
+export function warnOfOpenDoors(log: Logger, settings: SettingValues): void {
+  for (const [key, meaning] of Object.entries(DOORS) as Array<[keyof typeof DOORS, string]>) {
+    if (settings[key]) log.warn({ setting: key }, `setting ${key} is on: ${meaning}`);
+  }
+  if (settings.otppin === 'none') log.warn({ setting: 'otppin' }, 'setting otppin is none: the OTP alone logs in, and any password sends an SMS');
+}

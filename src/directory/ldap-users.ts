@@ -1,0 +1,95 @@
+// Finding a person in a user store: the user store's filter AND (attribute = the name as
+// typed). The filter is built from ldapts's filter objects and sent as BER, so a name is only
+// ever a value: `*`, `)(uid=*` or `\2a` in it match those characters literally (RFC 4515's
+// escaping is what the string form needs; here there is no string form to escape).
+import { AndFilter, EqualityFilter, FilterParser, SizeLimitExceededError, type Client, type Entry, type Filter } from 'ldapts';
+import { SmsOtpError } from '../errors.js';
+import type { UserStoreAttributes } from '../store/userstores.js';
+
+/** What the directory says of a person, in the user store's terms. */
+export interface LdapPerson {
+  readonly dn: string;
+  /** The value of the login attribute, as the directory spells it. */
+  readonly login: string;
+  readonly givenname?: string;
+  readonly surname?: string;
+  readonly email?: string;
+  readonly mobile?: string;
+}
+
+export type SearchOutcome =
+  | { readonly found: LdapPerson }
+  | { readonly found?: undefined; readonly matches: 0 | 'several' };
+
+/** A user store's --search-filter that is not an LDAP filter. */
+export class SearchFilterError extends SmsOtpError {
+  override name = 'SearchFilterError';
+  readonly code = 'ERR_SEARCH_FILTER';
+  override readonly exitStatus = 2;
+}
+
+/** Parses an operator's filter (it is theirs, not a user's: it may use any filter syntax). */
+export function parseSearchFilter(text: string): Filter {
+  const wrapped = text.trim().startsWith('(') ? text.trim() : `(${text.trim()})`;
+  try {
+    return FilterParser.parseString(wrapped);
+  } catch (err) {
+    throw new SearchFilterError(`--search-filter '${text}' is not an LDAP filter: ${(err as Error).message}; e.g. '(objectClass=user)'`);
+  }
+}
+
+export interface SearchSpec {
+  readonly baseDn: string;
+  readonly filter: Filter;
+  readonly attributes: UserStoreAttributes;
+  /** Seconds the server may spend on the search. */
+  readonly timeLimit: number;
+}
+
+/** Looks up `value` in `attribute` (the login attribute, or the UPN's); one match or none. */
+export async function searchPerson(client: Client, spec: SearchSpec, attribute: string, value: string): Promise<SearchOutcome> {
+  const a = spec.attributes;
+  const filter = new AndFilter({ filters: [spec.filter, new EqualityFilter({ attribute, value })] });
+  let entries: Entry[];
+  try {
+    ({ searchEntries: entries } = await client.search(spec.baseDn, {
+      scope: 'sub',
+      filter,
+      attributes: [a.login, a.mobile, a.givenname, a.surname, a.email].filter(Boolean),
+      sizeLimit: 2,
+      timeLimit: spec.timeLimit,
+    }));
+  } catch (err) {
+    if (err instanceof SizeLimitExceededError) return { matches: 'several' };
+    throw err;
+  }
+  if (entries.length > 1) return { matches: 'several' };
+  const entry = entries[0];
+  if (!entry) return { matches: 0 };
+  const login = firstValue(entry, a.login) ?? value;
+  return {
+    found: {
+      dn: entry.dn,
+      login,
+      ...optional('givenname', firstValue(entry, a.givenname)),
+      ...optional('surname', firstValue(entry, a.surname)),
+      ...optional('email', firstValue(entry, a.email)),
+      ...optional('mobile', firstValue(entry, a.mobile)),
+    },
+  };
+}
+
+/** The first value of an attribute, its name compared without case (servers spell names their way). */
+function firstValue(entry: Entry, attribute: string): string | undefined {
+  if (!attribute) return undefined;
+  const key = Object.keys(entry).find((k) => k.toLowerCase() === attribute.toLowerCase());
+  const raw = key === undefined ? undefined : entry[key];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (value === undefined) return undefined;
+  const text = Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+  return text === '' ? undefined : text;
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
