@@ -10,13 +10,16 @@ import { exitWithin, freeUdpPort, killOnExit, waitUntilAnswering } from './util.
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 /**
- * The memory settings of the shipped systemd unit (NODE_OPTIONS, MALLOC_ARENA_MAX), read
+ * The memory settings of the shipped systemd unit (NODE_OPTIONS, MALLOC_*), read
  * from the unit file itself so that the daemon is measured as it runs in production.
  */
 function serviceEnvironment() {
   const unit = readFileSync(path.join(ROOT, 'systemd/sms-otp-radiusd.service'), 'utf8');
   const env = {};
-  for (const [, key, value] of unit.matchAll(/^Environment=(NODE_OPTIONS|MALLOC_ARENA_MAX)=(.*)$/gm)) env[key] = value;
+  for (const [, key, value] of unit.matchAll(/^Environment="?(NODE_OPTIONS|MALLOC_[A-Z_]+)=(.*?)"?$/gm)) env[key] = value;
+  // BENCH_DAEMON_NODE_OPTIONS: added to the unit's, e.g. `--import=/path/memlog.mjs` to log
+  // the daemon's heap while a row runs.
+  if (process.env.BENCH_DAEMON_NODE_OPTIONS) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} ${process.env.BENCH_DAEMON_NODE_OPTIONS}`.trim();
   return env;
 }
 

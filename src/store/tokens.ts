@@ -54,6 +54,8 @@ export interface TokenPatch {
 const otpkeyContext = (serial: string) => `token:${serial}:otpkey`;
 
 const KEY_CACHE_LIMIT = 50_000;
+/** Opened keys are copied into slabs of this size that belong to the cache alone. */
+const KEY_SLAB_BYTES = 64 * 1024;
 
 /** Rows per INSERT: 18 columns × 500 = 9 000 parameters, under SQLite's 32 766 and PostgreSQL's 65 535. */
 const INSERT_BATCH = 500;
@@ -67,6 +69,11 @@ const LOOKUP_BATCH = 1000;
  */
 export class TokenDecoder {
   private readonly keys = new Map<string, Buffer>();
+  // A small Buffer (the decrypted key) is a view of one of Node's shared 8 KB pool slabs: a
+  // cached one kept its whole slab, and whatever garbage shared it, alive (measured: 40 000
+  // cached keys held 16 MB of slabs). Copies in slabs of our own cost 20-32 bytes each.
+  private slab = Buffer.allocUnsafeSlow(KEY_SLAB_BYTES);
+  private slabUsed = 0;
 
   constructor(private readonly box: SecretBox) {}
 
@@ -107,11 +114,31 @@ export class TokenDecoder {
     const cacheKey = `${row.serial}\0${row.otpkey}`;
     let key = this.keys.get(cacheKey);
     if (key === undefined) {
-      key = this.box.open(row.otpkey, otpkeyContext(row.serial));
-      if (this.keys.size >= KEY_CACHE_LIMIT) this.keys.clear();
+      const opened = this.box.open(row.otpkey, otpkeyContext(row.serial));
+      if (this.keys.size >= KEY_CACHE_LIMIT) this.clear();
+      key = this.keep(opened);
+      opened.fill(0); // the plaintext does not linger in the shared pool
       this.keys.set(cacheKey, key);
     }
     return key;
+  }
+
+  private clear(): void {
+    this.keys.clear();
+    this.slab = Buffer.allocUnsafeSlow(KEY_SLAB_BYTES);
+    this.slabUsed = 0;
+  }
+
+  /** A copy of `key` in the cache's own slab (a full slab stays alive through its keys until clear()). */
+  private keep(key: Buffer): Buffer {
+    if (this.slabUsed + key.length > this.slab.length) {
+      this.slab = Buffer.allocUnsafeSlow(Math.max(KEY_SLAB_BYTES, key.length));
+      this.slabUsed = 0;
+    }
+    const kept = this.slab.subarray(this.slabUsed, this.slabUsed + key.length);
+    key.copy(kept);
+    this.slabUsed += key.length;
+    return kept;
   }
 }
 
