@@ -13,6 +13,7 @@ function row(serial: string, key: Buffer): TokenRow {
     realm: '',
     phone: '+15550000000',
     gateway: null,
+    verified: true,
     otpkey: box.seal(key, `token:${serial}:otpkey`),
     hashlib: 'sha1',
     otplen: 6,
