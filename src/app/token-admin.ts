@@ -1,9 +1,8 @@
 // Enrollment and administration of SMS tokens: the application layer the CLI's `token`
 // commands use (and the HTTP admin API will), over the store's repositories.
 import { NotFoundError, RefusedError, SmsOtpError } from '../errors.js';
-import { randomBytes } from 'node:crypto';
 import type { PinHasher } from '../crypto/pin-hash.js';
-import { newSerial } from '../crypto/random.js';
+import { newSerial, randomOtpKey } from '../crypto/random.js';
 import type { Store } from '../store/index.js';
 import type { GatewayDefinition } from '../store/gateways.js';
 import { hasControlCharacter, normaliseRealm } from '../core/names.js';
@@ -263,10 +262,7 @@ export function parseOtpKey(hex: string): Buffer {
   return Buffer.from(hex, 'hex');
 }
 
-/** A random key as long as the hash's output (RFC 4226 section 4, R6). */
-export function randomOtpKey(hashlib: HashLib): Buffer {
-  return randomBytes(hashlib === 'sha512' ? 64 : hashlib === 'sha256' ? 32 : 20);
-}
+export { randomOtpKey } from '../crypto/random.js';
 
 /** The recipient as stored, or a usage error quoting the rule (src/core/recipient.ts). */
 export function checkPhone(phone: string, kind: RecipientKind): string {

@@ -13,6 +13,9 @@ export const Messages = {
   invalidTransaction: 'The challenge is unknown or has expired',
   // Ours (privacyIDEA verifies at enrollment, not at login): PIN+OTP cannot verify a token.
   notVerified: 'The token is not verified yet: enter the PIN alone, then the OTP from the SMS',
+  // Ours (enrollment by challenge): a typed answer that cannot be a phone number, re-prompted.
+  notAPhoneNumber: 'That is not a phone number.',
+  enrollmentEnded: 'Too many wrong answers: the enrollment has ended',
   invalidUserName: 'The user name contains characters that are not allowed',
   resendTooSoon: (seconds: number) => `A new code can be requested in ${seconds} s.`,
   responseMismatch: (tokens: number) =>

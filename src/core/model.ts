@@ -50,6 +50,31 @@ export interface Challenge {
   readonly expiresAt: number;
 }
 
+/**
+ * An enrollment by challenge under way (enroll_via_multichallenge): a user without a token
+ * passed the first factor and is proving a phone. No token exists until the OTP sent to that
+ * phone comes back; the record lives as long as its transaction and is purged with it.
+ */
+export interface PendingEnrollment {
+  readonly transactionId: string;
+  readonly username: string;
+  readonly realm: string;
+  /** Name of the RADIUS client the challenge was issued to. */
+  readonly client: string;
+  /** The number the OTP went to; '' while the user is still to type it. */
+  readonly phone: string;
+  /** Where the number came from: the user's directory entry, or typed by the user. */
+  readonly phoneSource: 'directory' | 'typed';
+  /** The key of the token to be; its OTPs are HOTP(otpKey, counter), sha1, 6 digits. */
+  readonly otpKey: Buffer;
+  /** The HOTP counter of the OTP sent (0 while none was). */
+  readonly counter: number;
+  /** Wrong answers so far (a number that is none, a wrong OTP). */
+  readonly receivedCount: number;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
 /** A login's decision, the next OTP sent after it (smsautosend), or an operator's test send. */
 export const AUDIT_ACTIONS = ['accept', 'challenge', 'reject', 'autosend', 'gateway-test'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -3,7 +3,7 @@
 // those. Every port is asynchronous where the outside world may be slow, and synchronous
 // where the adapter keeps the answer in memory (settings, clock, rate limits).
 import type { SettingValues } from '../settings/registry.js';
-import type { AuditEntry, Challenge, Token } from './model.js';
+import type { AuditEntry, Challenge, HashLib, OtpLength, PendingEnrollment, Token } from './model.js';
 
 export interface Clock {
   now(): number;
@@ -41,6 +41,25 @@ export interface TokenReader {
 export interface ChallengeReader {
   /** The still valid challenges of a transaction (oldest counter first) and their tokens. */
   openWithTokens(transactionId: string, now: number): Promise<{ challenges: Challenge[]; tokens: Token[] }>;
+  /** The still valid enrollment by challenge of a transaction, if the transaction is one. */
+  pendingEnrollment(transactionId: string, now: number): Promise<PendingEnrollment | undefined>;
+}
+
+/** A token made by the login itself (enrollment by challenge), already verified and used once. */
+export interface EnrolledToken {
+  readonly serial: string;
+  readonly username: string;
+  readonly realm: string;
+  readonly phone: string;
+  readonly otpKey: Buffer;
+  readonly hashlib: HashLib;
+  readonly otplen: OtpLength;
+  /** The next counter to accept: the one after the OTP that proved the phone. */
+  readonly counter: number;
+  readonly countWindow: number;
+  readonly maxfail: number;
+  readonly pinHash: string;
+  readonly at: number;
 }
 
 /**
@@ -64,7 +83,13 @@ export type WriteStep =
   | { readonly kind: 'recordFailure'; readonly serials: readonly string[]; readonly at: number }
   | { readonly kind: 'clearFailures'; readonly serials: readonly string[]; readonly at: number }
   /** The owner answered the OTP sent to an unverified token: it counts from now on. */
-  | { readonly kind: 'verifyToken'; readonly serial: string; readonly at: number };
+  | { readonly kind: 'verifyToken'; readonly serial: string; readonly at: number }
+  /** Enrollment by challenge: the record of an enrollment under way (never a token). */
+  | { readonly kind: 'insertPendingEnrollment'; readonly enrollment: Omit<PendingEnrollment, 'receivedCount'> }
+  | { readonly kind: 'consumePendingEnrollment'; readonly transactionId: string; readonly guard?: string }
+  | { readonly kind: 'countPendingReceived'; readonly transactionId: string }
+  /** The OTP proved the phone of a pending enrollment: its token exists from now on. */
+  | { readonly kind: 'createToken'; readonly token: EnrolledToken };
 
 /**
  * The writes of one request, committed together with the audit entry of the outcome they

@@ -1,4 +1,5 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import type { HashLib } from '../core/model.js';
 
 /**
  * A transaction id (the RADIUS State): decimal digits from the CSPRNG. privacyIDEA uses 20
@@ -23,4 +24,9 @@ export function newSerial(prefix = 'PISM'): string {
   let serial = prefix;
   for (let i = 0; i < 8; i++) serial += SERIAL_ALPHABET[randomInt(SERIAL_ALPHABET.length)];
   return serial;
+}
+
+/** A random key as long as the hash's output (RFC 4226 section 4, R6). */
+export function randomOtpKey(hashlib: HashLib): Buffer {
+  return randomBytes(hashlib === 'sha512' ? 64 : hashlib === 'sha256' ? 32 : 20);
 }

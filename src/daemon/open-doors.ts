@@ -13,5 +13,9 @@ export function warnOfOpenDoors(log: Logger, settings: SettingValues): void {
   for (const [key, meaning] of Object.entries(DOORS) as Array<[keyof typeof DOORS, string]>) {
     if (settings[key]) log.warn({ setting: key }, `setting ${key} is on: ${meaning}`);
   }
+  if (settings.enroll_via_multichallenge !== '' && settings.otppin === 'tokenpin') {
+    // Said, not refused: the two settings are set one after the other.
+    log.warn({ setting: 'enroll_via_multichallenge' }, 'setting enroll_via_multichallenge has no effect while otppin is tokenpin: a user without a token has no PIN to pass');
+  }
   if (settings.otppin === 'none') log.warn({ setting: 'otppin' }, 'setting otppin is none: the OTP alone logs in, and any password sends an SMS');
 }

@@ -128,6 +128,17 @@ export const SETTINGS = {
     default: false,
     help: 'a login name that no user store knows and no token has is let in without any check',
   },
+  enroll_via_multichallenge: {
+    kind: 'string',
+    default: '',
+    choices: ['', 'sms'],
+    help: "sms: a directory user without a token who passes the first factor (otppin userstore or none) enrolls an SMS token by challenge instead of being let in or turned away ('' = off)",
+  },
+  enroll_via_multichallenge_text: {
+    kind: 'string',
+    default: 'Please enter your new phone number!',
+    help: 'prompt asking a user who enrolls by challenge, and whose directory entry has no mobile number, for the phone number; tags {user} {givenname} {surname} {email} {username} {userrealm}',
+  },
   'userstore.cache_seconds': {
     kind: 'integer',
     default: 60,

@@ -13,6 +13,7 @@ import { SmtpServerRepository } from './smtp-servers.js';
 import { PgAuthStore } from './auth/pg.js';
 import { SqliteAuthStore } from './auth/sqlite.js';
 import { TokenDecoder, TokenRepository } from './tokens.js';
+import { LoginKeys } from './auth/login-keys.js';
 import { RealmRepository } from './realms.js';
 import { UserStoreRepository } from './userstores.js';
 
@@ -59,8 +60,9 @@ export class Store {
   openAuthStore(onError: (err: Error) => void): SqliteAuthStore | PgAuthStore {
     if (!this.database) throw new Error('Store.openAuthStore needs the database configuration (use Store.open)');
     const decoder = new TokenDecoder(this.box);
-    if (this.database.client === 'sqlite') return new SqliteAuthStore(this.database.filename, decoder, this.now);
-    return new PgAuthStore({ url: this.database.url, max: this.database.pool?.max ?? 10, onError }, decoder);
+    const keys = new LoginKeys(this.box);
+    if (this.database.client === 'sqlite') return new SqliteAuthStore(this.database.filename, decoder, keys, this.now);
+    return new PgAuthStore({ url: this.database.url, max: this.database.pool?.max ?? 10, onError }, decoder, keys);
   }
 
   /** One round trip: throws what the driver says when the store cannot be used. */

@@ -40,6 +40,33 @@ const VERIFY_TOKEN_STEP_0009 = `
       UPDATE tokens SET verified = TRUE, updated_at = (step->>'at')::bigint WHERE serial = step->>'serial';`;
 
 /**
+ * The write steps 0011 adds (enrollment by challenge): the pending enrollment of a
+ * transaction, and the token its proved phone becomes. Keys arrive sealed (`otpkey`).
+ */
+const PENDING_ENROLLMENT_STEPS_0011 = `
+    WHEN 'insertPendingEnrollment' THEN
+      INSERT INTO pending_enrollments (transaction_id, username, realm, client, phone, phone_source, otpkey, counter,
+                                       received_count, created_at, expires_at)
+        VALUES (step->'enrollment'->>'transactionId', step->'enrollment'->>'username', step->'enrollment'->>'realm',
+                step->'enrollment'->>'client', step->'enrollment'->>'phone', step->'enrollment'->>'phoneSource',
+                step->'enrollment'->>'otpkey', (step->'enrollment'->>'counter')::integer, 0,
+                (step->'enrollment'->>'createdAt')::bigint, (step->'enrollment'->>'expiresAt')::bigint);
+    WHEN 'consumePendingEnrollment' THEN
+      DELETE FROM pending_enrollments WHERE transaction_id = step->>'transactionId';
+      GET DIAGNOSTICS changed = ROW_COUNT;
+      IF changed = 0 AND step->>'guard' IS NOT NULL THEN outcome := step->>'guard'; EXIT; END IF;
+    WHEN 'countPendingReceived' THEN
+      UPDATE pending_enrollments SET received_count = received_count + 1 WHERE transaction_id = step->>'transactionId';
+    WHEN 'createToken' THEN
+      INSERT INTO tokens (serial, tokentype, username, realm, phone, gateway, otpkey, hashlib, otplen, counter, count_window,
+                          pin_hash, active, verified, failcount, maxfail, last_fail_at, last_auth_at, created_at, updated_at)
+        VALUES (step->'token'->>'serial', 'sms', step->'token'->>'username', step->'token'->>'realm', step->'token'->>'phone',
+                NULL, step->'token'->>'otpkey', step->'token'->>'hashlib', (step->'token'->>'otplen')::integer,
+                (step->'token'->>'counter')::integer, (step->'token'->>'countWindow')::integer, step->'token'->>'pinHash',
+                TRUE, TRUE, 0, (step->'token'->>'maxfail')::integer, NULL, (step->'token'->>'at')::bigint,
+                (step->'token'->>'at')::bigint, (step->'token'->>'at')::bigint);`;
+
+/**
  * sms_otp_apply_unit: a WriteUnit (src/core/ports.ts) as JSON in, { outcome, counters } out.
  * sms_otp_apply_units: several in one transaction, each in its own subtransaction, so that
  * the requests of one batch share one commit (one WAL flush). `extraSteps`: WHEN branches
@@ -369,6 +396,37 @@ const migrations: Migration[] = [
       await knex.schema.alterTable('tokens', (t) => {
         t.dropColumn('verified');
       });
+    },
+  },
+  {
+    // Enrollment by challenge (enroll_via_multichallenge): what a login that is enrolling
+    // keeps between its rounds, tied to its transaction and expiring with it. No token row
+    // exists until the OTP proved the phone, so an abandoned enrollment leaves none behind.
+    name: '0011_pending_enrollment',
+    async up(knex) {
+      await knex.schema.createTable('pending_enrollments', (t) => {
+        t.increments('id');
+        t.string('transaction_id', 64).notNullable().unique();
+        t.string('username', 255).notNullable();
+        t.string('realm', 255).notNullable().defaultTo('');
+        t.string('client', 255).notNullable();
+        t.string('phone', 255).notNullable().defaultTo(''); // '' while the user is to type it
+        t.string('phone_source', 16).notNullable(); // directory | typed
+        t.text('otpkey').notNullable(); // sealed by the key file
+        t.integer('counter').notNullable();
+        t.integer('received_count').notNullable().defaultTo(0);
+        t.bigInteger('created_at').notNullable();
+        t.bigInteger('expires_at').notNullable();
+        t.index(['expires_at']);
+      });
+      if (knex.client.config.client !== 'pg') return;
+      await knex.raw(applyUnitFunction('PERFORM sms_otp_insert_audit(entry);', [VERIFY_TOKEN_STEP_0009, PENDING_ENROLLMENT_STEPS_0011]));
+    },
+    async down(knex) {
+      if (knex.client.config.client === 'pg') {
+        await knex.raw(applyUnitFunction('PERFORM sms_otp_insert_audit(entry);', [VERIFY_TOKEN_STEP_0009]));
+      }
+      await knex.schema.dropTableIfExists('pending_enrollments');
     },
   },
 ];

@@ -51,7 +51,7 @@ export interface TokenPatch {
   lastFailAt?: number | null;
 }
 
-const otpkeyContext = (serial: string) => `token:${serial}:otpkey`;
+export const otpkeyContext = (serial: string) => `token:${serial}:otpkey`;
 
 const KEY_CACHE_LIMIT = 50_000;
 /** Opened keys are copied into slabs of this size that belong to the cache alone. */

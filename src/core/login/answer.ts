@@ -8,12 +8,14 @@ import { Messages } from '../messages.js';
 import type { Challenge, Token } from '../model.js';
 import { autosendNext } from './autosend.js';
 import { issueChallenge, resendTooSoon } from './challenges.js';
+import { answerEnrollment } from './enroll-by-challenge.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
 import { usableTokens } from './token-state.js';
 import { decide, reject, serialsOf } from './verdict.js';
 
 type Open = { challenges: Challenge[]; tokens: Token[]; ctx: LoginContext };
+type Opened = Open | { rejected: AuthResult } | { enrolling: AuthResult };
 
 /**
  * The open challenges of a transaction and the context of the user they were issued to,
@@ -24,13 +26,20 @@ async function openChallenges(
   ctx: LoginContext,
   transactionId: string,
   candidates: ReadonlyArray<{ username: string; realm: string }>,
-): Promise<Open | { rejected: AuthResult }> {
+  resending: boolean,
+): Promise<Opened> {
   if (!isTransactionId(transactionId)) {
     return { rejected: await reject(ports, ctx, Messages.invalidTransaction, [], 'State not issued by us') };
   }
   const { challenges, tokens } = await ports.store.openWithTokens(transactionId, ctx.now);
   const first = challenges[0];
-  if (!first) return { rejected: await reject(ports, ctx, Messages.invalidTransaction, [], 'unknown or expired transaction') };
+  if (!first) {
+    // Not a challenge of a token: perhaps a token still being enrolled (asked only then, so
+    // the ordinary answer costs no second read).
+    const pending = await ports.store.pendingEnrollment(transactionId, ctx.now);
+    if (pending) return { enrolling: await answerEnrollment(ports, ctx, pending, candidates, resending) };
+    return { rejected: await reject(ports, ctx, Messages.invalidTransaction, [], 'unknown or expired transaction') };
+  }
   const mine = candidates.some((c) => c.username === first.username && c.realm === first.realm);
   if (!mine || first.client !== ctx.request.client.name) {
     // Challenge data never comes from the request: a State issued to someone else is not ours to answer.
@@ -46,8 +55,9 @@ export async function answerChallenge(
   transactionId: string,
   candidates: ReadonlyArray<{ username: string; realm: string }>,
 ): Promise<AuthResult> {
-  const open = await openChallenges(ports, ctx0, transactionId, candidates);
+  const open = await openChallenges(ports, ctx0, transactionId, candidates, false);
   if ('rejected' in open) return open.rejected;
+  if ('enrolling' in open) return open.enrolling;
   const { ctx, challenges } = open;
   const usable = usableTokens(ctx, open.tokens);
   if ('refused' in usable) return decide(ports, ctx, [], { ok: usable.refused });
@@ -100,8 +110,9 @@ export async function resend(
   transactionId: string,
   candidates: ReadonlyArray<{ username: string; realm: string }>,
 ): Promise<AuthResult> {
-  const open = await openChallenges(ports, ctx0, transactionId, candidates);
+  const open = await openChallenges(ports, ctx0, transactionId, candidates, true);
   if ('rejected' in open) return open.rejected;
+  if ('enrolling' in open) return open.enrolling;
   const { ctx, challenges, tokens } = open;
   const newest = Math.max(...challenges.map((c) => c.createdAt));
   const wait = Math.ceil((newest + ctx.settings['sms.resend_interval'] * 1000 - ctx.now) / 1000);

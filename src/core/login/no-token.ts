@@ -37,7 +37,7 @@ export async function passWithoutToken(
   return undefined;
 }
 
-async function firstKnown(ports: LoginPorts, candidates: readonly UserRef[]): Promise<DirectoryUser | undefined> {
+export async function firstKnown(ports: LoginPorts, candidates: readonly UserRef[]): Promise<DirectoryUser | undefined> {
   for (const c of candidates) {
     const user = await ports.directory.lookup(c.username, c.realm);
     if (user) return user;

@@ -3,6 +3,7 @@
 import { answerChallenge, resend } from './answer.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import { checkPassword } from './first-factor.js';
+import { startEnrollment } from './enroll-by-challenge.js';
 import { passWithoutToken } from './no-token.js';
 import type { AuthRequest, AuthResult } from './request.js';
 import { Messages } from '../messages.js';
@@ -67,6 +68,8 @@ export class LoginService {
       const known = await directory.lookup(candidate.username, candidate.realm);
       return checkPassword(this.ports, { ...base, user: { ...candidate, ...known } }, tokens);
     }
+    const enrolling = await startEnrollment(this.ports, base, candidates);
+    if (enrolling) return enrolling;
     const passed = await passWithoutToken(this.ports, base, candidates);
     if (passed) return passed;
     const ctx: LoginContext = { ...base, user: { username: request.username, realm: '' } };

@@ -3,7 +3,8 @@
 // commit: the units go as JSON to a PL/pgSQL function (migration 0005) that runs each in
 // its own subtransaction.
 import pg from 'pg';
-import type { Challenge, Token } from '../../core/model.js';
+import type { Challenge, PendingEnrollment, Token } from '../../core/model.js';
+import type { LoginKeys, PendingEnrollmentRow } from './login-keys.js';
 import type { AuthStore, WriteResult, WriteUnit } from '../../core/ports.js';
 import type { TokenDecoder, TokenRow } from '../tokens.js';
 import { challengesWithTokens } from './rows.js';
@@ -31,6 +32,7 @@ export class PgAuthStore implements AuthStore {
   constructor(
     options: PgAuthStoreOptions,
     private readonly decoder: TokenDecoder,
+    private readonly keys: LoginKeys,
   ) {
     // Below a NAS's timeout: a store that does not answer fails the request while the NAS waits.
     this.pool = new pg.Pool({
@@ -53,12 +55,19 @@ export class PgAuthStore implements AuthStore {
     return challengesWithTokens((await this.query('openWithTokens', [transactionId, now])).rows, this.decoder);
   }
 
+  async pendingEnrollment(transactionId: string, now: number): Promise<PendingEnrollment | undefined> {
+    const row = (await this.query('pendingEnrollment', [transactionId, now])).rows[0] as unknown as PendingEnrollmentRow | undefined;
+    return row && this.keys.pendingEnrollment(row);
+  }
+
   async configRevision(): Promise<string> {
     return String((await this.query('configRevision', [])).rows[0]?.value ?? '0');
   }
 
+  /** Expired challenges and pending enrollments, up to 1 000 of each; the larger count (1 000: call again). */
   async purgeExpired(now: number): Promise<number> {
-    return (await this.query('purgeExpired', [now])).changes;
+    const [challenges, enrollments] = await Promise.all([this.query('purgeExpired', [now]), this.query('purgeExpiredEnrollments', [now])]);
+    return Math.max(challenges.changes, enrollments.changes);
   }
 
   /** Removes a bounded batch of audit rows older than `before` (rows another node is removing are skipped). */
@@ -90,7 +99,7 @@ export class PgAuthStore implements AuthStore {
       const result = await this.pool.query({
         name: 'applyUnits',
         text: 'SELECT sms_otp_apply_units($1::jsonb) AS results',
-        values: [JSON.stringify(batch.map((b) => b.unit))],
+        values: [JSON.stringify(batch.map((b) => this.keys.sealUnit(b.unit)))],
       });
       const results = result.rows[0].results as Array<{ outcome: string; counters: Record<string, number> } | { error: string }>;
       batch.forEach((b, i) => {

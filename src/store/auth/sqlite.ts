@@ -11,7 +11,8 @@ import Database from 'better-sqlite3';
 import { closeSync, fdatasync, openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreUnavailable } from '../../core/errors.js';
-import type { Challenge, Token } from '../../core/model.js';
+import type { Challenge, PendingEnrollment, Token } from '../../core/model.js';
+import type { LoginKeys, PendingEnrollmentRow, SealedUnit } from './login-keys.js';
 import type { AuthStore, WriteResult, WriteUnit } from '../../core/ports.js';
 import { challengesWithTokens } from './rows.js';
 import { SQLITE_STATEMENTS, type StatementName } from './statements.js';
@@ -58,6 +59,7 @@ export class SqliteAuthStore implements AuthStore {
   constructor(
     private readonly filename: string,
     private readonly decoder: TokenDecoder,
+    private readonly keys: LoginKeys,
     private readonly now: () => number = Date.now,
   ) {
     this.db = new Database(filename);
@@ -94,15 +96,25 @@ export class SqliteAuthStore implements AuthStore {
     );
   }
 
+  pendingEnrollment(transactionId: string, now: number): Promise<PendingEnrollment | undefined> {
+    return this.read(() => {
+      const row = this.statements.pendingEnrollment.get(transactionId, now) as PendingEnrollmentRow | undefined;
+      return row && this.keys.pendingEnrollment(row);
+    });
+  }
+
   configRevision(): Promise<string> {
     return this.read(() => String((this.statements.configRevision.get() as { value: string } | undefined)?.value ?? '0'));
   }
 
-  /** Removes up to 1 000 expired challenges, in the batch like any write; returns how many. */
+  /**
+   * Removes up to 1 000 expired challenges and 1 000 expired pending enrollments, in the batch
+   * like any write; returns the larger count (1 000: call again).
+   */
   async purgeExpired(now: number): Promise<number> {
     let removed = 0;
     await this.enqueue(() => {
-      removed = this.statements.purgeExpired.run(now).changes;
+      removed = Math.max(this.statements.purgeExpired.run(now).changes, this.statements.purgeExpiredEnrollments.run(now).changes);
       return { outcome: 'ok', counters: new Map() };
     });
     return removed;
@@ -119,7 +131,8 @@ export class SqliteAuthStore implements AuthStore {
   }
 
   commit(unit: WriteUnit): Promise<WriteResult> {
-    return this.enqueue(() => this.drive(unit), unit.deadline);
+    const sealed = this.keys.sealUnit(unit);
+    return this.enqueue(() => this.drive(sealed), unit.deadline);
   }
 
   private enqueue(run: () => WriteResult, deadline?: number): Promise<WriteResult> {
@@ -176,7 +189,7 @@ export class SqliteAuthStore implements AuthStore {
     this.batchFailures.push(w.reject);
   }
 
-  private drive(unit: WriteUnit): WriteResult {
+  private drive(unit: SealedUnit): WriteResult {
     return applyUnit(unit, (statement, params): ExecResult => {
       const prepared = this.statements[statement];
       if (!prepared.reader) return { changes: prepared.run(...params).changes, rows: [] };

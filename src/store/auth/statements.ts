@@ -31,6 +31,20 @@ const COMMON = {
     'gateway, phone, calling_station_id, nas_ip_address, nas_identifier) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   // Through the expires_at index, a bounded batch at a time: never a full scan, never a long lock.
   purgeExpired: 'DELETE FROM challenges WHERE id IN (SELECT id FROM challenges WHERE expires_at <= ? LIMIT 1000)',
+  // Enrollment by challenge (migration 0011).
+  pendingEnrollment:
+    'SELECT transaction_id, username, realm, client, phone, phone_source, otpkey, counter, received_count, created_at, expires_at ' +
+    'FROM pending_enrollments WHERE transaction_id = ? AND expires_at > ?',
+  insertPendingEnrollment:
+    'INSERT INTO pending_enrollments (transaction_id, username, realm, client, phone, phone_source, otpkey, counter, ' +
+    'received_count, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)',
+  consumePendingEnrollment: 'DELETE FROM pending_enrollments WHERE transaction_id = ?',
+  countPendingReceived: 'UPDATE pending_enrollments SET received_count = received_count + 1 WHERE transaction_id = ?',
+  createToken:
+    `INSERT INTO tokens (${TOKEN_COLUMNS}) ` +
+    "VALUES (?, 'sms', ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, TRUE, TRUE, 0, ?, NULL, ?, ?, ?)",
+  purgeExpiredEnrollments:
+    'DELETE FROM pending_enrollments WHERE id IN (SELECT id FROM pending_enrollments WHERE expires_at <= ? LIMIT 1000)',
 } as const;
 
 /**
@@ -63,12 +77,21 @@ function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-export type PgStatementName = 'tokensByUser' | 'openWithTokens' | 'configRevision' | 'purgeExpired' | 'pruneAudit';
+export type PgStatementName =
+  | 'tokensByUser'
+  | 'openWithTokens'
+  | 'configRevision'
+  | 'purgeExpired'
+  | 'pruneAudit'
+  | 'pendingEnrollment'
+  | 'purgeExpiredEnrollments';
 
 export const PG_STATEMENTS: Readonly<Record<PgStatementName, string>> = {
   tokensByUser: numbered(COMMON.tokensByUser),
   openWithTokens: numbered(COMMON.openWithTokens),
   configRevision: COMMON.configRevision,
   purgeExpired: numbered(COMMON.purgeExpired),
+  pendingEnrollment: numbered(COMMON.pendingEnrollment),
+  purgeExpiredEnrollments: numbered(COMMON.purgeExpiredEnrollments),
   pruneAudit: numbered(pruneAudit(1000, true)),
 };

@@ -2,7 +2,8 @@
 // batch transaction; `exec` runs one statement and tells how many rows it changed (and the
 // rows it returned). PostgreSQL runs the same steps server-side (migration 0005).
 import type { AuditEntry } from '../../core/model.js';
-import type { WriteResult, WriteUnit } from '../../core/ports.js';
+import type { WriteResult } from '../../core/ports.js';
+import type { SealedUnit } from './login-keys.js';
 import type { StatementName } from './statements.js';
 
 export interface ExecResult {
@@ -12,7 +13,7 @@ export interface ExecResult {
 
 export type Exec = (statement: StatementName, params: readonly unknown[]) => ExecResult;
 
-export function applyUnit(unit: WriteUnit, exec: Exec): WriteResult {
+export function applyUnit(unit: SealedUnit, exec: Exec): WriteResult {
   const counters = new Map<string, number>();
   let outcome = 'ok';
   steps: for (const step of unit.steps) {
@@ -60,6 +61,28 @@ export function applyUnit(unit: WriteUnit, exec: Exec): WriteResult {
       case 'verifyToken':
         exec('verifyToken', [step.at, step.serial]);
         break;
+      case 'insertPendingEnrollment': {
+        const e = step.enrollment;
+        exec('insertPendingEnrollment', [e.transactionId, e.username, e.realm, e.client, e.phone, e.phoneSource, e.otpkey, e.counter, e.createdAt, e.expiresAt]);
+        break;
+      }
+      case 'consumePendingEnrollment': {
+        const { changes } = exec('consumePendingEnrollment', [step.transactionId]);
+        if (changes === 0 && step.guard) {
+          outcome = step.guard;
+          break steps;
+        }
+        break;
+      }
+      case 'countPendingReceived':
+        exec('countPendingReceived', [step.transactionId]);
+        break;
+      case 'createToken': {
+        const t = step.token;
+        exec('createToken', [t.serial, t.username, t.realm, t.phone, t.otpkey, t.hashlib, t.otplen, t.counter, t.countWindow, t.pinHash,
+          t.maxfail, t.at, t.at, t.at]);
+        break;
+      }
     }
   }
   const audit = unit.audit?.[outcome];
