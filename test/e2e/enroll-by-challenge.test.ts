@@ -123,4 +123,13 @@ describe('enrollment by challenge over RADIUS', () => {
     expect(audit.map((e) => e.action).sort()).toEqual(['challenge', 'challenge', 'reject']);
     await daemon.configure('setting', 'unset', 'sms.providerTimeout');
   }, 40_000);
+
+  it('otppin tokenpin: the setting has no effect, said in the log; a user without a token is rejected as before', async () => {
+    await daemon.configure('setting', 'set', 'otppin', 'tokenpin');
+    expect(daemon.logs()).toContain('setting enroll_via_multichallenge has no effect while otppin is tokenpin');
+    const r = await login(daemon, 'carol', 'carol-pw');
+    expect(r.code).toBe('Access-Reject');
+    expect(messageOf(r)).toEqual(['The user has no tokens assigned']);
+    await daemon.configure('setting', 'set', 'otppin', 'userstore');
+  });
 });
