@@ -371,6 +371,21 @@ const migrations: Migration[] = [
       });
     },
   },
+  {
+    // dynamic_phone: the token's number is read from the user store at every send. The login
+    // path never writes the phone, so the PostgreSQL write function stays as it is.
+    name: '0010_dynamic_phone',
+    async up(knex) {
+      await knex.schema.alterTable('tokens', (t) => {
+        t.boolean('dynamic_phone').notNullable().defaultTo(false);
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable('tokens', (t) => {
+        t.dropColumn('dynamic_phone');
+      });
+    },
+  },
 ];
 
 const source: Knex.MigrationSource<Migration> = {

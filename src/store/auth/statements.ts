@@ -3,7 +3,7 @@
 // `$n` placeholders.
 
 export const TOKEN_COLUMNS =
-  'serial, tokentype, username, realm, phone, gateway, otpkey, hashlib, otplen, counter, count_window, pin_hash, ' +
+  'serial, tokentype, username, realm, phone, dynamic_phone, gateway, otpkey, hashlib, otplen, counter, count_window, pin_hash, ' +
   'active, verified, failcount, maxfail, last_fail_at, last_auth_at, created_at, updated_at';
 
 const TOKEN_COLUMNS_OF_T = TOKEN_COLUMNS.split(', ').map((c) => `t.${c}`).join(', ');
