@@ -139,6 +139,28 @@ describe('tokens with a dynamic phone: the number from the user store at every s
     expect(logs).not.toContain('555 02 02');
   });
 
+  it('check binds to the user store and finds its base DN, checks the realms; a user store down is a FAIL naming the URI', async () => {
+    type Check = { check: string; status: string; message: string };
+    const checks = async () => {
+      const r = await daemon.cli('check', '--json');
+      return { code: r.code, checks: JSON.parse(r.stdout) as Check[] };
+    };
+    const up = await checks();
+    expect(up.checks.filter((c) => c.check === 'userstore')).toEqual([
+      { check: 'userstore', status: 'ok', message: `corp: ${slapd.uri}: bound as ${SERVICE_DN}, base DN ${BASE_DN} found` },
+    ]);
+    expect(up.checks.filter((c) => c.check === 'realms')).toEqual([
+      { check: 'realms', status: 'ok', message: '1 defined (default example); every user store they name exists' },
+    ]);
+    await slapd.stop();
+    const down = await checks();
+    expect(down.code).toBe(1);
+    const [userstore] = down.checks.filter((c) => c.check === 'userstore');
+    expect(userstore?.status).toBe('fail');
+    expect(userstore?.message).toContain(`corp: no server can be used: ${slapd.uri}: connection refused`);
+    await slapd.start();
+  });
+
   it('the user store down: the login is refused with the service-unavailable message, no crash, nothing sent', async () => {
     await slapd.stop();
     await new Promise((r) => setTimeout(r, 1100));
