@@ -5,7 +5,7 @@
 import type { AuthRequest, AuthResult } from '../../src/core/login/request.js';
 import { RecentFailures } from '../../src/core/login/recent-failures.js';
 import { LoginService } from '../../src/core/login/service.js';
-import type { EventSink, SmsSender } from '../../src/core/ports.js';
+import type { EventSink, SmsSender, UserDirectory } from '../../src/core/ports.js';
 import { PinCheckQueue } from '../../src/crypto/pin-check-queue.js';
 import { RealmNameDirectory } from '../../src/directory/realm-names.js';
 import { SiteConfig } from '../../src/store/site-config.js';
@@ -20,7 +20,7 @@ export interface LoginEngine {
 
 const quietEvents: EventSink = { emit() {} };
 
-export async function openLoginEngine(t: TestStore, sms: SmsSender): Promise<LoginEngine> {
+export async function openLoginEngine(t: TestStore, sms: SmsSender, directory: UserDirectory = new RealmNameDirectory()): Promise<LoginEngine> {
   const authStore = t.store.openAuthStore(() => undefined);
   const site = new SiteConfig({ settings: t.store.settings, gateways: t.store.gateways, revisions: authStore, onError: () => undefined });
   await site.refresh(true);
@@ -31,7 +31,7 @@ export async function openLoginEngine(t: TestStore, sms: SmsSender): Promise<Log
     settings: site,
     clock: { now: () => t.clock.now },
     events: quietEvents,
-    directory: new RealmNameDirectory(),
+    directory,
     recentFailures: new RecentFailures(),
   });
   return {
