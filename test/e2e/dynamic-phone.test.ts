@@ -179,6 +179,10 @@ describe('tokens with a dynamic phone: the number from the user store at every s
     expect(await daemon.ok('token', 'import', '--csv', file)).toBe('imported 3 tokens');
     const byUser = Object.fromEntries((await tokens()).map((t) => [t.username, [t.phone, t.dynamicPhone]]));
     expect(byUser).toMatchObject({ ivan: ['', true], jana: ['+4917012345', false], karl: ['', true] });
+    // A number typed for a dynamic-phone token makes it a fixed one again.
+    const ivan = (await tokens()).find((t) => t.username === 'ivan')!;
+    await daemon.ok('token', 'set', String(ivan.serial), '--phone', '+4917000001');
+    expect(JSON.parse(await daemon.ok('token', 'show', String(ivan.serial)))).toMatchObject({ phone: '+4917000001', dynamicPhone: false });
 
     writeFileSync(file, 'user,realm,dynamic_phone\nlena,example,true\nmax,example,maybe\nnina,example,\n', { mode: 0o600 });
     const bad = await daemon.cli('token', 'import', '--csv', file);
