@@ -25,6 +25,9 @@ import { GatewayRepository, type GatewayDefinition } from '../store/gateways.js'
 import { KeyCheck, storeHoldsSealedData } from '../store/key-check.js';
 import { migrationState, type MigrationState } from '../store/migrations.js';
 import { SmtpServerRepository, type SmtpServerDefinition } from '../store/smtp-servers.js';
+import { RealmRepository } from '../store/realms.js';
+import { UserStoreRepository, type UserStoreDefinition } from '../store/userstores.js';
+import { probeServer } from './userstore-admin.js';
 
 export type CheckStatus = 'ok' | 'note' | 'warn' | 'fail';
 
@@ -246,6 +249,8 @@ async function checkContents(config: Config, state: StoreState, keyFile: KeyFile
     ['smtp servers', () => checkSmtpServers(knex, keyFile, f)],
     ['tokens', () => checkTokenGateways(knex, f)],
     ['default gateway', () => checkDefaultGateway(knex, f)],
+    ['userstores', () => checkUserStores(knex, keyFile, f)],
+    ['realms', () => checkRealms(knex, f)],
   ];
   for (const [name, run] of sections) {
     try {
@@ -421,6 +426,60 @@ async function checkDefaultGateway(knex: Knex, f: Findings): Promise<void> {
     f.warn('default gateway', `sms.identifier is unset, and ${count} token${count === 1 ? ' names' : 's name'} no gateway of its own: they get no SMS; 'setting set sms.identifier ID'`);
   } else {
     f.note('default gateway', 'sms.identifier is unset: a token must name its own gateway (token enroll --gateway ID)');
+  }
+}
+
+/**
+ * Every user store, as the daemon would use it: a bind as the service account on each of its
+ * servers and a look for the base DN (read-only). A user store none of whose servers answers
+ * is a failure; one server down of several is worth a warning (logins go to the others).
+ */
+async function checkUserStores(knex: Knex, keyFile: KeyFile | undefined, f: Findings): Promise<void> {
+  if (!(await knex.schema.hasTable('userstores'))) return;
+  const rows: Array<{ identifier: string }> = await knex('userstores').select('identifier').orderBy('identifier');
+  if (!rows.length) return; // tokens without a directory need none
+  if (!keyFile) {
+    f.note('userstores', `${rows.length} defined, not checked: their bind passwords need the store's key file`);
+    return;
+  }
+  const userstores = new UserStoreRepository(knex, new SecretBox(keyFile.keys.encryption), Date.now);
+  for (const { identifier } of rows) {
+    let definition: UserStoreDefinition | undefined;
+    try {
+      definition = await userstores.get(identifier);
+    } catch (err) {
+      f.fail('userstore', `${identifier}: cannot open its sealed bind password: ${reasonOf(err)}`);
+      continue;
+    }
+    if (!definition) continue; // deleted meanwhile
+    const servers = await Promise.all(definition.uris.map((uri) => probeServer(definition, uri)));
+    const down = servers.filter((s) => !s.ok).map((s) => `${s.uri}: ${s.detail}`);
+    if (down.length === servers.length) f.fail('userstore', `${identifier}: no server can be used: ${down.join('; ')}`);
+    else if (down.length) f.warn('userstore', `${identifier}: ${down.join('; ')} (logins use the other servers)`);
+    else f.ok('userstore', `${identifier}: ${servers.map((s) => s.uri).join(', ')}: ${servers[0]!.detail}`);
+  }
+}
+
+/** Every realm names a user store that exists; one realm at most is the default. */
+async function checkRealms(knex: Knex, f: Findings): Promise<void> {
+  if (!(await knex.schema.hasTable('realms'))) return;
+  const realms = await new RealmRepository(knex, Date.now).list();
+  if (!realms.length) return;
+  const stores = new Set(((await knex('userstores').select('identifier')) as Array<{ identifier: string }>).map((r) => r.identifier));
+  let bad = 0;
+  for (const realm of realms) {
+    if (stores.has(realm.userstore)) continue;
+    bad++;
+    f.fail('realm', `${realm.name} names the user store '${realm.userstore}', which does not exist: 'realm set ${realm.name} --userstore ID' (see 'userstore list')`);
+  }
+  const defaults = realms.filter((r) => r.isDefault).map((r) => r.name);
+  if (defaults.length > 1) {
+    bad++;
+    f.fail('realm', `${defaults.join(', ')} are all the default realm; one at most: 'realm set REALM --userstore ID --default' on the one that should be`);
+  }
+  if (!bad) {
+    const which = defaults.length ? `default ${defaults[0]}` : 'no default (a login without a realm is looked up in no user store)';
+    f.ok('realms', `${realms.length} defined (${which}); every user store they name exists`);
   }
 }
 

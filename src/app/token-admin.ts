@@ -23,7 +23,9 @@ export class TokenAdminError extends SmsOtpError {
 export interface EnrollRequest {
   username: string;
   realm?: string;
-  phone: string;
+  /** The number the OTP goes to; or, with dynamicPhone, none (the user store's is read at every send). */
+  phone?: string;
+  dynamicPhone?: boolean;
   pin: string;
   otpKeyHex?: string;
   otplen?: number;
@@ -44,6 +46,8 @@ export interface TokenView {
   readonly username: string;
   readonly realm: string;
   readonly phone: string;
+  /** The number is the user store's mobile, read at every send (phone is then ''). */
+  readonly dynamicPhone: boolean;
   readonly gateway: string | null;
   readonly hashlib: HashLib;
   readonly otplen: OtpLength;
@@ -75,6 +79,7 @@ export function viewToken(token: Token, now: number, clearTimeoutMinutes: number
     username: token.username,
     realm: token.realm,
     phone: token.phone,
+    dynamicPhone: token.dynamicPhone,
     gateway: token.gateway,
     hashlib: token.hashlib,
     otplen: token.otplen,
@@ -125,7 +130,8 @@ export class TokenAdmin {
     if (req.gateway !== undefined && !(await this.store.gateways.get(req.gateway))) {
       throw new NotFoundError(`no gateway '${req.gateway}'; define it first with 'gateway set ${req.gateway} --module ...'`);
     }
-    const phone = checkPhone(req.phone, await this.recipientKind(req.gateway ?? null));
+    const kind = await this.recipientKind(req.gateway ?? null);
+    const phone = phoneOfEnrollment(req.phone, req.dynamicPhone ?? false, kind);
     const serial = req.serial ?? newSerial();
     if (await this.store.tokens.bySerial(serial)) throw new RefusedError(`a token with serial ${serial} exists already`);
     const settings = await this.store.settings.values();
@@ -135,6 +141,7 @@ export class TokenAdmin {
       // Realms compare without case: kept in lower case (see src/core/names.ts).
       realm: normaliseRealm(req.realm ?? ''),
       phone,
+      dynamicPhone: req.dynamicPhone ?? false,
       gateway: req.gateway ?? null,
       otpKey,
       hashlib,
@@ -187,7 +194,7 @@ export class TokenAdmin {
 
   /** Returns the names of what changed (pin, phone, gateway, maxfail, in this order). */
   async set(serial: string, change: TokenChange): Promise<string[]> {
-    const patch: { pinHash?: string; phone?: string; gateway?: string | null; maxfail?: number } = {};
+    const patch: { pinHash?: string; phone?: string; dynamicPhone?: boolean; gateway?: string | null; maxfail?: number } = {};
     if (change.maxfail !== undefined) patch.maxfail = parseMaxfail(change.maxfail);
     if (change.gateway !== undefined) {
       // An empty value returns the token to the site default gateway.
@@ -201,6 +208,8 @@ export class TokenAdmin {
       // Checked for the gateway the token will use after this change.
       const gateway = patch.gateway !== undefined ? patch.gateway : (await this.get(serial)).gateway;
       patch.phone = checkPhone(change.phone, await this.recipientKind(gateway));
+      // A number typed for a token with a dynamic phone replaces the directory's for good.
+      patch.dynamicPhone = false;
     }
     if (change.pin !== undefined) {
       validatePin(change.pin);
@@ -263,6 +272,19 @@ export function parseOtpKey(hex: string): Buffer {
 }
 
 export { randomOtpKey } from '../crypto/random.js';
+
+/** The phone stored for an enrollment: --phone's, or '' with --dynamic-phone (exactly one of the two). */
+export function phoneOfEnrollment(phone: string | undefined, dynamicPhone: boolean, kind: RecipientKind): string {
+  if (dynamicPhone && phone !== undefined) {
+    throw new TokenAdminError('give --phone or --dynamic-phone, not both: --dynamic-phone reads the number from the user store at every send');
+  }
+  if (dynamicPhone) {
+    if (kind === 'device-token') throw new TokenAdminError("--dynamic-phone: the token's gateway is a push gateway, which sends to a device token, not to the directory's mobile number");
+    return '';
+  }
+  if (phone === undefined) throw new TokenAdminError('--phone or --dynamic-phone is required: the number, or the user store\'s mobile read at every send');
+  return checkPhone(phone, kind);
+}
 
 /** The recipient as stored, or a usage error quoting the rule (src/core/recipient.ts). */
 export function checkPhone(phone: string, kind: RecipientKind): string {

@@ -16,7 +16,7 @@ import type { Store } from '../store/index.js';
 import type { NewToken } from '../store/tokens.js';
 import { readCsvTable, type CsvRow } from './csv-table.js';
 import { mustFit } from './limits.js';
-import { checkPhone, checkRealm, checkSerial, checkUser, parseOtpKey, randomOtpKey, recipientKindOf, validatePin } from './token-admin.js';
+import { checkRealm, checkSerial, checkUser, parseOtpKey, phoneOfEnrollment, randomOtpKey, recipientKindOf, TokenAdminError, validatePin } from './token-admin.js';
 
 /** The file's content is wrong (the message lists the lines and columns): exit status 2. */
 export class TokenImportError extends SmsOtpError {
@@ -34,6 +34,8 @@ interface Draft {
   username: string;
   realm: string;
   phone: string;
+  /** The user store's mobile, read at every send, instead of a number. */
+  dynamicPhone: boolean;
   pin?: string;
   otpKey?: Buffer;
   serial?: string;
@@ -67,6 +69,12 @@ const COLUMNS = {
     // Checked against the store's gateways, once the line's gateway is known to exist.
     apply(d, v) {
       d.phone = v;
+    },
+  },
+  dynamic_phone: {
+    group: 'phone',
+    apply(d, v) {
+      d.dynamicPhone = parseYesNo(v);
     },
   },
   pin: {
@@ -175,7 +183,7 @@ export class TokenImport {
         problems.add(row.line, undefined, `${row.cells.length} fields, but the header names ${columns.length} columns (quote a value that holds a comma)`);
         continue;
       }
-      const draft: Draft = { line: row.line, username: '', realm: '', phone: '', gateway: null };
+      const draft: Draft = { line: row.line, username: '', realm: '', phone: '', dynamicPhone: false, gateway: null };
       const before = problems.count;
       for (const column of COLUMN_NAMES) {
         const i = columns.indexOf(column);
@@ -218,7 +226,10 @@ export class TokenImport {
         problems.add(draft.line, 'gateway', new NotFoundError(`no gateway '${draft.gateway}'; define it first with 'gateway set ${draft.gateway} --module ...'`).message);
         continue; // The phone's rule depends on the gateway.
       }
-      problems.attempt(draft.line, 'phone', () => (draft.phone = checkPhone(draft.phone, recipientKindOf(gateway))));
+      problems.attempt(draft.line, draft.dynamicPhone ? 'dynamic_phone' : 'phone', () => {
+        // An empty phone cell is no number (and a line needs one, or dynamic_phone).
+        draft.phone = phoneOfEnrollment(draft.phone === '' ? undefined : draft.phone, draft.dynamicPhone, recipientKindOf(gateway));
+      });
     }
   }
 
@@ -247,6 +258,7 @@ export class TokenImport {
       username: d.username,
       realm: d.realm,
       phone: d.phone,
+      dynamicPhone: d.dynamicPhone,
       gateway: d.gateway,
       otpKey: d.otpKey ?? randomOtpKey('sha1'),
       hashlib: 'sha1',
@@ -258,6 +270,17 @@ export class TokenImport {
       verified: !settings.verify_enrollment,
     }));
   }
+}
+
+const YES = new Set(['true', 'yes', '1']);
+const NO = new Set(['false', 'no', '0', '']);
+
+/** A yes/no cell; empty means no. */
+function parseYesNo(value: string): boolean {
+  const word = value.trim().toLowerCase();
+  if (YES.has(word)) return true;
+  if (NO.has(word)) return false;
+  throw new TokenAdminError(`must be true, false, yes, no, 1 or 0 (empty: false), not '${value}'`);
 }
 
 const ownerKey = (owner: { username: string; realm: string }) => `${owner.username}\u0000${owner.realm}`;

@@ -88,7 +88,7 @@ export class UserStoreAdmin {
   async test(identifier: string, username?: string): Promise<UserStoreTestReport> {
     const definition = await this.store.userstores.get(identifier);
     if (!definition) throw new NotFoundError(`no user store '${identifier}' (see 'userstore list')`);
-    const servers = await Promise.all(definition.uris.map((uri) => this.testServer(definition, uri)));
+    const servers = await Promise.all(definition.uris.map((uri) => probeServer(definition, uri)));
     if (!servers.some((s) => s.ok)) {
       return { servers, failure: new DirectoryUnavailable(`user store ${identifier} cannot be used: no server answered (${servers.map((s) => s.uri).join(', ')})`) };
     }
@@ -117,28 +117,6 @@ export class UserStoreAdmin {
       };
     } finally {
       await userstore.close();
-    }
-  }
-
-  private async testServer(definition: UserStoreDefinition, uri: string): Promise<{ uri: string; ok: boolean; detail: string }> {
-    const connections = new LdapConnections({ ...definition, uris: [uri] });
-    try {
-      const base = await connections.withService(async (client) => {
-        try {
-          await client.search(definition.baseDn, { scope: 'base', attributes: ['1.1'], timeLimit: definition.timeout });
-          return true;
-        } catch (err) {
-          if (err instanceof NoSuchObjectError) return false;
-          throw err;
-        }
-      });
-      if (!base) return { uri, ok: false, detail: `bound as ${definition.bindDn}, but the base DN ${definition.baseDn} does not exist (correct --base-dn)` };
-      return { uri, ok: true, detail: `bound as ${definition.bindDn}, base DN ${definition.baseDn} found` };
-    } catch (err) {
-      const reason = err instanceof DirectoryUnavailable ? err.message.replace(/^user store [^:]+: (no directory server answered: )?/, '') : describeLdapError(err);
-      return { uri, ok: false, detail: reason.startsWith(`${uri}: `) ? reason.slice(uri.length + 2) : reason };
-    } finally {
-      await connections.close();
     }
   }
 
@@ -235,5 +213,28 @@ export class RealmAdmin {
 
   async delete(name: string): Promise<void> {
     if (!(await this.store.realms.delete(name))) throw new NotFoundError(`no realm '${name}' (see 'realm list')`);
+  }
+}
+
+/** Binds to one server of the user store as the service account and looks for the base DN; read-only. */
+export async function probeServer(definition: UserStoreDefinition, uri: string): Promise<{ uri: string; ok: boolean; detail: string }> {
+  const connections = new LdapConnections({ ...definition, uris: [uri] });
+  try {
+    const base = await connections.withService(async (client) => {
+      try {
+        await client.search(definition.baseDn, { scope: 'base', attributes: ['1.1'], timeLimit: definition.timeout });
+        return true;
+      } catch (err) {
+        if (err instanceof NoSuchObjectError) return false;
+        throw err;
+      }
+    });
+    if (!base) return { uri, ok: false, detail: `bound as ${definition.bindDn}, but the base DN ${definition.baseDn} does not exist (correct --base-dn)` };
+    return { uri, ok: true, detail: `bound as ${definition.bindDn}, base DN ${definition.baseDn} found` };
+  } catch (err) {
+    const reason = err instanceof DirectoryUnavailable ? err.message.replace(/^user store [^:]+: (no directory server answered: )?/, '') : describeLdapError(err);
+    return { uri, ok: false, detail: reason.startsWith(`${uri}: `) ? reason.slice(uri.length + 2) : reason };
+  } finally {
+    await connections.close();
   }
 }

@@ -5,6 +5,7 @@ import { json, table, UsageError, type Io } from './output.js';
 import type { WithRuntime } from './context.js';
 import { SecretInput } from './secret-input.js';
 import { TokenImport } from '../app/token-import.js';
+import { DirectoryEnrollment } from '../app/directory-enrollment.js';
 import { describeFsError } from '../errors.js';
 
 export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime): void {
@@ -15,10 +16,13 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
 
   token
     .command('enroll')
-    .description('enroll an SMS token for a user; prints the serial')
-    .requiredOption('--user <user>', 'user name as the NAS sends it')
-    .option('--realm <realm>', 'realm (a user@realm login selects it)', '')
-    .requiredOption('--phone <phone>', 'mobile number the OTP is sent to')
+    .description('enroll an SMS token for a user (prints the serial), or for every user of a user store without one (--userstore)')
+    .option('--user <user>', 'user name as the NAS sends it')
+    .option('--realm <realm>', 'realm (a user@realm login selects it)')
+    .option('--phone <phone>', 'mobile number the OTP is sent to')
+    .option('--dynamic-phone', "instead of --phone: the user store's mobile number, read at every send")
+    .option('--userstore <id>', "enroll a dynamic-phone token for every user of this user store who has none (needs otppin userstore or none)")
+    .option('--filter <ldapfilter>', 'with --userstore: only the users this LDAP filter matches too, e.g. (memberOf=CN=VPN,OU=Groups,DC=example,DC=com)')
     .option('--pin [pin]', 'the PIN the user types first: - reads it from standard input, @FILE from a file; asked for without echo when left out')
     .option('--otpkey <hex>', 'HOTP key in hex (default: random)')
     .option('--otplen <digits>', '6 or 8', '6')
@@ -28,12 +32,16 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
     .option('--verify', 'the token counts only after its owner answered one OTP sent to it (default: setting verify_enrollment)')
     .option('--no-verify', 'the token counts at once, whatever verify_enrollment says')
     .action(async (opts, cmd: Command) => {
+      if (opts.userstore !== undefined) return enrollFromUserStore(opts, cmd);
+      if (opts.filter !== undefined) throw new UsageError('--filter goes with --userstore');
+      if (opts.user === undefined) throw new UsageError("--user is required (or --userstore ID to enroll a user store's users)");
       const pin = await secrets.value('--pin', opts.pin, { required: true, confirm: true, label: 'PIN' });
       return admin(cmd, async (a) => {
         const t = await a.enroll({
           username: opts.user,
-          realm: opts.realm,
+          realm: opts.realm ?? '',
           phone: opts.phone,
+          dynamicPhone: opts.dynamicPhone === true,
           pin: pin!,
           otpKeyHex: opts.otpkey,
           otplen: Number(opts.otplen),
@@ -47,10 +55,28 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
       });
     });
 
+  /** Bulk enrollment: a dynamic-phone token for each user of the store who has none yet. */
+  const enrollFromUserStore = (opts: Record<string, unknown>, cmd: Command) => {
+    for (const option of ['user', 'phone', 'pin', 'otpkey', 'serial'] as const) {
+      if (opts[option] !== undefined) throw new UsageError(`--${option} does not go with --userstore: each user gets a token with a dynamic phone and a random key`);
+    }
+    return withRuntime(cmd, async (rt) => {
+      const { enrolled, already, skipped } = await new DirectoryEnrollment(rt.store).enroll({
+        userstore: String(opts.userstore),
+        ...(opts.filter !== undefined ? { filter: String(opts.filter) } : {}),
+        ...(opts.realm !== undefined ? { realm: String(opts.realm) } : {}),
+        ...(opts.gateway !== undefined ? { gateway: String(opts.gateway) } : {}),
+        ...(typeof opts.verify === 'boolean' ? { verify: opts.verify } : {}),
+      });
+      if (skipped.length > 0) io.err(`warning: ${skipped.length} login name(s) cannot own a token (control characters, or too long) and were skipped: ${skipped.slice(0, 5).map((s) => JSON.stringify(s)).join(', ')}`);
+      io.out(`enrolled ${enrolled} token${enrolled === 1 ? '' : 's'} (${already} user${already === 1 ? '' : 's'} already had one)`);
+    });
+  };
+
   token
     .command('import')
     .description('enroll a token for every line of a CSV file, all or none; prints how many')
-    .requiredOption('--csv <file>', 'CSV file with a header line (columns user,realm,phone,pin,otpkey,serial,gateway); - reads standard input')
+    .requiredOption('--csv <file>', 'CSV file with a header line (columns user,realm,phone,dynamic_phone,pin,otpkey,serial,gateway); - reads standard input')
     .action(async (opts, cmd: Command) => {
       const { data, name, exposed } = readImportFile(opts.csv);
       return withRuntime(cmd, async (rt) => {
@@ -72,7 +98,7 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
         if (opts.json) return io.out(json(tokens));
         const rows = [['SERIAL', 'USER', 'REALM', 'PHONE', 'GATEWAY', 'STATE', 'FAILCOUNT', 'COUNTER', 'LAST-AUTH']];
         for (const t of tokens) {
-          rows.push([t.serial, t.username, t.realm, t.phone, t.gateway ?? '(default)', stateOf(t),
+          rows.push([t.serial, t.username, t.realm, t.dynamicPhone ? '(directory)' : t.phone, t.gateway ?? '(default)', stateOf(t),
             `${t.failcount}/${t.maxfail}`, String(t.counter), t.lastAuthAt ?? '-']);
         }
         io.out(table(rows));

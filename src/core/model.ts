@@ -11,7 +11,13 @@ export interface Token {
   readonly tokentype: 'sms';
   readonly username: string;
   readonly realm: string;
+  /** The number the OTP goes to ('' for a token with a dynamic phone). */
   readonly phone: string;
+  /**
+   * The number is the user's, read from the user store at every send (privacyIDEA's
+   * dynamic_phone): a changed mobile in the directory needs no step here.
+   */
+  readonly dynamicPhone: boolean;
   /** Gateway identifier of this token, or null for the site default (sms.identifier). */
   readonly gateway: string | null;
   readonly otpKey: Buffer;

@@ -50,7 +50,9 @@ export interface EnrolledToken {
   readonly serial: string;
   readonly username: string;
   readonly realm: string;
+  /** '' for a dynamic-phone token, whose number the directory gives at every send. */
   readonly phone: string;
+  readonly dynamicPhone: boolean;
   readonly otpKey: Buffer;
   readonly hashlib: HashLib;
   readonly otplen: OtpLength;

@@ -29,13 +29,34 @@ export class SearchFilterError extends SmsOtpError {
 }
 
 /** Parses an operator's filter (it is theirs, not a user's: it may use any filter syntax). */
-export function parseSearchFilter(text: string): Filter {
+export function parseSearchFilter(text: string, option = '--search-filter', example = '(objectClass=user)'): Filter {
   const wrapped = text.trim().startsWith('(') ? text.trim() : `(${text.trim()})`;
   try {
     return FilterParser.parseString(wrapped);
   } catch (err) {
-    throw new SearchFilterError(`--search-filter '${text}' is not an LDAP filter: ${(err as Error).message}; e.g. '(objectClass=user)'`);
+    throw new SearchFilterError(`${option} '${text}' is not an LDAP filter: ${(err as Error).message}; e.g. '${example}'`);
   }
+}
+
+/** Entries per page of a listing (below Active Directory's MaxPageSize of 1000). */
+const PAGE_SIZE = 500;
+
+/**
+ * The login names of everyone the user store's filter (AND `extra`) matches, read in pages
+ * (RFC 2696), as a directory of thousands answers no single search with all of them.
+ */
+export async function listLogins(client: Client, spec: SearchSpec, extra?: Filter): Promise<string[]> {
+  const filter = extra ? new AndFilter({ filters: [spec.filter, extra] }) : spec.filter;
+  const login = spec.attributes.login;
+  const logins: string[] = [];
+  const pages = client.searchPaginated(spec.baseDn, { scope: 'sub', filter, attributes: [login], paged: { pageSize: PAGE_SIZE } });
+  for await (const page of pages) {
+    for (const entry of page.searchEntries) {
+      const value = firstValue(entry, login);
+      if (value !== undefined) logins.push(value);
+    }
+  }
+  return logins;
 }
 
 export interface SearchSpec {

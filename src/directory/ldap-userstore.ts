@@ -3,7 +3,7 @@
 import type { Filter } from 'ldapts';
 import type { UserStoreDefinition } from '../store/userstores.js';
 import { LdapConnections } from './ldap-connections.js';
-import { parseSearchFilter, searchPerson, type SearchOutcome, type SearchSpec } from './ldap-users.js';
+import { listLogins, parseSearchFilter, searchPerson, type SearchOutcome, type SearchSpec } from './ldap-users.js';
 import { UserCache } from './user-cache.js';
 
 export interface LdapUserStoreOptions {
@@ -38,6 +38,11 @@ export class LdapUserStore {
     const attribute = this.definition.attributes.upn;
     if (!attribute) return Promise.resolve({ matches: 0 });
     return this.cache.get(`upn:${upn}`, () => this.search(attribute, upn));
+  }
+
+  /** The login names of everyone in the user store (and in `extra`, when given); never cached. */
+  listLogins(extra?: Filter): Promise<string[]> {
+    return this.connections.withService((client) => listLogins(client, this.spec, extra));
   }
 
   /** A bind as the person named `name`; false when there is no such person or the password is wrong. */

@@ -20,6 +20,8 @@ interface SettingDefinition<K extends Kind = Kind> {
   references?: 'gateway';
   /** The only values a string setting takes. */
   choices?: readonly string[];
+  /** The form a string setting's value must have, and how to say it. */
+  pattern?: { readonly test: RegExp; readonly describe: string };
   help: string;
 }
 
@@ -29,6 +31,12 @@ export const SETTINGS = {
     default: null,
     references: 'gateway',
     help: 'default SMS gateway identifier for tokens that do not name their own',
+  },
+  'sms.default_country_code': {
+    kind: 'string',
+    default: '',
+    pattern: { test: /^([1-9][0-9]{0,2})?$/, describe: 'a country calling code of 1 to 3 digits without + or 00 (e.g. 49), or nothing' },
+    help: "country calling code given to a directory's national mobile numbers (0170… becomes +49170… with 49); empty: such numbers are refused",
   },
   'sms.providerTimeout': {
     kind: 'integer',
@@ -200,6 +208,9 @@ export function normaliseSetting(key: string, raw: string): string {
   }
   if (def.choices && !def.choices.includes(raw)) {
     throw new SettingError(`setting '${key}' takes one of ${def.choices.join(', ')}, not '${raw}'`);
+  }
+  if (def.pattern && !def.pattern.test.test(raw)) {
+    throw new SettingError(`setting '${key}' takes ${def.pattern.describe}, not '${raw}'`);
   }
   return raw;
 }

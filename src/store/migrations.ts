@@ -58,10 +58,10 @@ const PENDING_ENROLLMENT_STEPS_0011 = `
     WHEN 'countPendingReceived' THEN
       UPDATE pending_enrollments SET received_count = received_count + 1 WHERE transaction_id = step->>'transactionId';
     WHEN 'createToken' THEN
-      INSERT INTO tokens (serial, tokentype, username, realm, phone, gateway, otpkey, hashlib, otplen, counter, count_window,
-                          pin_hash, active, verified, failcount, maxfail, last_fail_at, last_auth_at, created_at, updated_at)
+      INSERT INTO tokens (serial, tokentype, username, realm, phone, dynamic_phone, gateway, otpkey, hashlib, otplen, counter,
+                          count_window, pin_hash, active, verified, failcount, maxfail, last_fail_at, last_auth_at, created_at, updated_at)
         VALUES (step->'token'->>'serial', 'sms', step->'token'->>'username', step->'token'->>'realm', step->'token'->>'phone',
-                NULL, step->'token'->>'otpkey', step->'token'->>'hashlib', (step->'token'->>'otplen')::integer,
+                (step->'token'->>'dynamicPhone')::boolean, NULL, step->'token'->>'otpkey', step->'token'->>'hashlib', (step->'token'->>'otplen')::integer,
                 (step->'token'->>'counter')::integer, (step->'token'->>'countWindow')::integer, step->'token'->>'pinHash',
                 TRUE, TRUE, 0, (step->'token'->>'maxfail')::integer, NULL, (step->'token'->>'at')::bigint,
                 (step->'token'->>'at')::bigint, (step->'token'->>'at')::bigint);`;
@@ -395,6 +395,21 @@ const migrations: Migration[] = [
       if (knex.client.config.client === 'pg') await knex.raw(applyUnitFunction('PERFORM sms_otp_insert_audit(entry);'));
       await knex.schema.alterTable('tokens', (t) => {
         t.dropColumn('verified');
+      });
+    },
+  },
+  {
+    // dynamic_phone: the token's number is read from the user store at every send. The login
+    // path never writes the phone, so the PostgreSQL write function stays as it is.
+    name: '0010_dynamic_phone',
+    async up(knex) {
+      await knex.schema.alterTable('tokens', (t) => {
+        t.boolean('dynamic_phone').notNullable().defaultTo(false);
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable('tokens', (t) => {
+        t.dropColumn('dynamic_phone');
       });
     },
   },

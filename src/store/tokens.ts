@@ -8,6 +8,7 @@ export interface TokenRow {
   username: string;
   realm: string;
   phone: string;
+  dynamic_phone: boolean | number;
   gateway: string | null;
   otpkey: string;
   hashlib: string;
@@ -30,6 +31,8 @@ export interface NewToken {
   username: string;
   realm: string;
   phone: string;
+  /** The number is read from the user store at every send (phone is then ''). */
+  dynamicPhone: boolean;
   gateway: string | null;
   otpKey: Buffer;
   hashlib: HashLib;
@@ -44,6 +47,7 @@ export interface NewToken {
 export interface TokenPatch {
   active?: boolean;
   phone?: string;
+  dynamicPhone?: boolean;
   gateway?: string | null;
   pinHash?: string;
   failcount?: number;
@@ -57,7 +61,7 @@ const KEY_CACHE_LIMIT = 50_000;
 /** Opened keys are copied into slabs of this size that belong to the cache alone. */
 const KEY_SLAB_BYTES = 64 * 1024;
 
-/** Rows per INSERT: 18 columns × 500 = 9 000 parameters, under SQLite's 32 766 and PostgreSQL's 65 535. */
+/** Rows per INSERT: 19 columns × 500 = 9 500 parameters, under SQLite's 32 766 and PostgreSQL's 65 535. */
 const INSERT_BATCH = 500;
 /** Values per IN (...) list. */
 const LOOKUP_BATCH = 1000;
@@ -90,6 +94,8 @@ export class TokenDecoder {
       username: row.username,
       realm: row.realm,
       phone: row.phone,
+      // Absent in rows read before migration 0010 ran (a node upgraded while others run).
+      dynamicPhone: Boolean(row.dynamic_phone ?? false),
       gateway: row.gateway,
       otpKey: this.openKey(row),
       hashlib: row.hashlib as HashLib,
@@ -201,6 +207,7 @@ export class TokenRepository {
       username: token.username,
       realm: token.realm,
       phone: token.phone,
+      dynamic_phone: token.dynamicPhone,
       gateway: token.gateway,
       otpkey: this.box.seal(token.otpKey, otpkeyContext(token.serial)),
       hashlib: token.hashlib,
@@ -245,6 +252,7 @@ export class TokenRepository {
     const row: Partial<TokenRow> = { updated_at: this.now() };
     if (patch.active !== undefined) row.active = patch.active;
     if (patch.phone !== undefined) row.phone = patch.phone;
+    if (patch.dynamicPhone !== undefined) row.dynamic_phone = patch.dynamicPhone;
     if (patch.gateway !== undefined) row.gateway = patch.gateway;
     if (patch.pinHash !== undefined) row.pin_hash = patch.pinHash;
     if (patch.failcount !== undefined) row.failcount = patch.failcount;

@@ -38,7 +38,7 @@ describe.each(STORE_KINDS)('token import on %s', (kind) => {
 
   it('writes all tokens or none: a serial taken in the last batch leaves nothing behind', async () => {
     const token = (serial: string): NewToken => ({
-      serial, username: serial.toLowerCase(), realm: '', phone: '+4917012', gateway: null, otpKey: Buffer.alloc(20, 1),
+      serial, username: serial.toLowerCase(), realm: '', phone: '+4917012', dynamicPhone: false, gateway: null, otpKey: Buffer.alloc(20, 1),
       hashlib: 'sha1', otplen: 6, countWindow: 10, maxfail: 10, pinHash: NO_PIN_HASH, verified: true,
     });
     await t.store.tokens.insert(token('TAKEN'));

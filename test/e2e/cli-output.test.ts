@@ -67,7 +67,7 @@ describe('CLI output for operators and scripts', () => {
     ]);
     expect(tokens).toEqual([shownToken]);
     expect(Object.keys(shownToken).sort()).toEqual([
-      'active', 'countWindow', 'counter', 'createdAt', 'failcount', 'gateway', 'hashlib', 'lastAuthAt', 'lastFailAt',
+      'active', 'countWindow', 'counter', 'createdAt', 'dynamicPhone', 'failcount', 'gateway', 'hashlib', 'lastAuthAt', 'lastFailAt',
       'locked', 'maxfail', 'otplen', 'phone', 'realm', 'serial', 'tokentype', 'unlocksAt', 'updatedAt', 'username', 'verified',
     ]);
     expect(shownToken).toMatchObject({

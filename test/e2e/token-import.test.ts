@@ -107,7 +107,7 @@ describe.each(STORE_KINDS)('token import on %s', (kind) => {
     const header = await importFile('user,mobile,pin,pin\r\nx,y,z,w\r\n');
     expect(header.code).toBe(2);
     expect(header.stderr).toMatch(
-      /^sms-otp-radiusd: \S+: line 1 \(the header\): unknown column 'mobile'; column pin appears twice; no phone column; the columns are user, realm, phone, pin, otpkey, serial, gateway \(user and phone required\); nothing imported\n$/,
+      /^sms-otp-radiusd: \S+: line 1 \(the header\): unknown column 'mobile'; column pin appears twice; no phone or dynamic_phone column; the columns are user, realm, phone, dynamic_phone, pin, otpkey, serial, gateway \(user and phone or dynamic_phone required\); nothing imported\n$/,
     );
     const noPin = await importFile('user,phone\r\nx,+4917012\r\n');
     expect(noPin.stderr).toMatch(/line 1 \(the header\): no pin column, and every token needs a PIN/);

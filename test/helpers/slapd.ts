@@ -31,8 +31,10 @@ export interface Slapd {
   readonly uri: string;
   readonly port: number;
   readonly dir: string;
-  /** Changes attributes of a person (ldapmodify as the directory's administrator). */
-  modify(uid: string, changes: Record<string, string>): Promise<void>;
+  /** Changes attributes of a person (ldapmodify as the directory's administrator); null removes one. */
+  modify(uid: string, changes: Record<string, string | string[] | null>): Promise<void>;
+  /** Adds a person to the running directory. */
+  add(person: LdapPerson): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -116,9 +118,17 @@ export async function startSlapd(people: LdapPerson[]): Promise<Slapd> {
     dir,
     async modify(uid, changes) {
       const lines = [`dn: uid=${uid},${PEOPLE_DN}`, 'changetype: modify'];
-      for (const [attribute, value] of Object.entries(changes)) lines.push(`replace: ${attribute}`, `${attribute}: ${value}`, '-');
+      for (const [attribute, value] of Object.entries(changes)) {
+        if (value === null) lines.push(`delete: ${attribute}`, '-');
+        else lines.push(`replace: ${attribute}`, ...[value].flat().map((v) => `${attribute}: ${v}`), '-');
+      }
       const child = execFileAsync('ldapmodify', ['-x', '-H', uri, '-D', ADMIN_DN, '-w', ADMIN_PASSWORD]);
       child.child.stdin?.end(`${lines.join('\n')}\n`);
+      await child;
+    },
+    async add(person) {
+      const child = execFileAsync('ldapadd', ['-x', '-H', uri, '-D', ADMIN_DN, '-w', ADMIN_PASSWORD]);
+      child.child.stdin?.end(personLdif(person));
       await child;
     },
     start,

@@ -12,6 +12,7 @@ function row(serial: string, key: Buffer): TokenRow {
     username: serial,
     realm: '',
     phone: '+15550000000',
+    dynamic_phone: false,
     gateway: null,
     verified: true,
     otpkey: box.seal(key, `token:${serial}:otpkey`),

@@ -8,7 +8,7 @@
 // The SMS is sent after the accept is committed and answered, so a slow gateway never holds
 // the login; it is audited in a row of its own (action `autosend`).
 import type { Token } from '../model.js';
-import { gatewayOf, sendOtp, smsOf } from './challenges.js';
+import { gatewayOf, sendOtp } from './challenges.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import { auditEntry } from './verdict.js';
 
@@ -22,10 +22,10 @@ export function autosendNext(ports: LoginPorts, ctx: LoginContext, token: Token,
   if (gatewayOf(ctx, token) === null) return;
   const counter = matched + 1;
   ctx.defer(async () => {
-    const failure = await sendOtp(ports, ctx, token, counter);
+    const { phone, failure } = await sendOtp(ports, ctx, token, counter);
     const reason = failure === undefined ? 'next OTP sent (smsautosend)' : `next OTP not sent (smsautosend): ${failure}`;
     const at = ports.clock.now();
-    const entry = auditEntry(ctx, { action: 'autosend', at, serials: [token.serial], reason, sms: smsOf(ctx, [token]) });
+    const entry = auditEntry(ctx, { action: 'autosend', at, serials: [token.serial], reason, sms: [{ gateway: gatewayOf(ctx, token) ?? '', phone }] });
     await ports.store.commit({ steps: [], audit: { ok: entry } });
     ports.events.emit({ type: 'autosend', serial: token.serial, username: ctx.user.username, realm: ctx.user.realm, sent: failure === undefined });
   });

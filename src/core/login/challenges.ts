@@ -9,6 +9,7 @@ import type { Challenge, Token } from '../model.js';
 import type { WriteStep } from '../ports.js';
 import { phoneTags, renderTemplate, timeTags, userTags } from '../templates.js';
 import type { LoginContext, LoginPorts } from './context.js';
+import { destinationOf } from './phone-of.js';
 import type { AuthResult } from './request.js';
 import { usableTokens } from './token-state.js';
 import { decide, deadlineOf, reject, serialsOf, type SmsAttempt, type Verdict } from './verdict.js';
@@ -42,21 +43,23 @@ export async function issueChallenge(
 
   const transactionId = newTransactionId();
   const expiresAt = ctx.now + ctx.settings['sms.providerTimeout'] * 1000;
-  const sent: Array<{ token: Token; counter: number }> = [];
+  const sent: Array<{ token: Token; counter: number; phone: string }> = [];
   const failures: string[] = [];
+  const tried: SmsAttempt[] = [];
   await Promise.all(
     sendable.map(async (token) => {
       const counter = reserved.counters.get(token.serial);
       if (counter === undefined) return;
-      const failure = await sendOtp(ports, ctx, token, counter);
-      if (failure === undefined) sent.push({ token, counter });
+      const { phone, failure } = await sendOtp(ports, ctx, token, counter);
+      tried.push({ gateway: gatewayOf(ctx, token) ?? '', phone });
+      if (failure === undefined) sent.push({ token, counter, phone });
       else failures.push(failure);
     }),
   );
   if (sent.length === 0) {
     const reason = failures.length > 0 ? `no SMS could be sent: ${failures.sort().join('; ')}` : 'no SMS could be sent';
     return decide(ports, ctx, [], {
-      ok: { result: { outcome: 'reject', message: Messages.smsFailed }, serials: serialsOf(usable.tokens), reason, sms: smsOf(ctx, sendable) },
+      ok: { result: { outcome: 'reject', message: Messages.smsFailed }, serials: serialsOf(usable.tokens), reason, sms: tried },
     });
   }
   sent.sort((a, b) => a.token.serial.localeCompare(b.token.serial));
@@ -76,10 +79,10 @@ export async function issueChallenge(
   const verifying = sent.filter((s) => !s.token.verified).map((s) => s.token.serial);
   return decide(ports, ctx, steps, {
     ok: {
-      result: { outcome: 'challenge', message: prompt(ctx, sent.map((s) => s.token)), transactionId, expiresAt, serials },
+      result: { outcome: 'challenge', message: prompt(ctx, sent), transactionId, expiresAt, serials },
       serials,
       reason: verifying.length > 0 ? `SMS sent; it verifies the enrollment of ${verifying.join(',')}` : 'SMS sent',
-      sms: smsOf(ctx, sent.map((s) => s.token)),
+      sms: sent.map((s) => ({ gateway: gatewayOf(ctx, s.token) ?? '', phone: s.phone })),
     },
   });
 }
@@ -98,16 +101,24 @@ export function gatewayOf(ctx: LoginContext, token: Token): string | null {
   return token.gateway ?? ctx.settings['sms.identifier'];
 }
 
-export function smsOf(ctx: LoginContext, tokens: readonly Token[]): SmsAttempt[] {
-  return tokens.map((token) => ({ gateway: gatewayOf(ctx, token) ?? '', phone: token.phone }));
+/** What sendOtp did: the number it sent (or meant to send) to, and why it did not, if it did not. */
+export interface SendOutcome {
+  readonly phone: string;
+  readonly failure?: string;
 }
 
 /**
- * Undefined when the SMS was sent, else why not (for the events and the audit trail, never
- * for the user; a gateway's reason never holds the message or a credential).
+ * The failure is undefined when the SMS was sent, else why not (for the events and the audit
+ * trail, never for the user; a gateway's reason never holds the message or a credential).
+ * A token with a dynamic phone is sent to the user store's number of the moment.
  */
-export async function sendOtp(ports: LoginPorts, ctx: LoginContext, token: Token, counter: number): Promise<string | undefined> {
+export async function sendOtp(ports: LoginPorts, ctx: LoginContext, token: Token, counter: number): Promise<SendOutcome> {
   const gateway = gatewayOf(ctx, token);
+  const destination = await destinationOf(ports, ctx, token);
+  if ('problem' in destination) {
+    ports.events.emit({ type: 'sms_failed', serial: token.serial, gateway, reason: destination.problem });
+    return { phone: destination.phone, failure: destination.problem };
+  }
   const text = renderTemplate(ctx.settings.smstext, {
     ...userTags(ctx.user),
     ...timeTags(new Date(ctx.now)),
@@ -116,22 +127,22 @@ export async function sendOtp(ports: LoginPorts, ctx: LoginContext, token: Token
     tokentype: token.tokentype,
   });
   try {
-    await ports.sms.send(gateway ?? '', token.phone, text);
-    return undefined;
+    await ports.sms.send(gateway ?? '', destination.phone, text);
+    return { phone: destination.phone };
   } catch (err) {
     const reason = (err as Error).message;
     ports.events.emit({ type: 'sms_failed', serial: token.serial, gateway, reason });
-    return reason;
+    return { phone: destination.phone, failure: reason };
   }
 }
 
-function prompt(ctx: LoginContext, tokens: readonly Token[]): string {
+function prompt(ctx: LoginContext, sent: ReadonlyArray<{ token: Token; phone: string }>): string {
   const template = ctx.request.client.challengePrompt ?? ctx.settings.sms_challenge_text;
-  const prompts = tokens.map((token) =>
+  const prompts = sent.map(({ token, phone }) =>
     renderTemplate(token.verified ? template : ctx.settings.verify_enrollment_text, {
       ...userTags(ctx.user),
       serial: token.serial,
-      ...phoneTags(token.phone),
+      ...phoneTags(phone),
     }),
   );
   return [...new Set(prompts)].join(', ');

@@ -20,6 +20,7 @@ import { Messages } from '../messages.js';
 import type { HashLib, OtpLength, PendingEnrollment } from '../model.js';
 import type { UserRef, WriteStep } from '../ports.js';
 import { checkRecipient } from '../recipient.js';
+import { normalisePhoneNumber } from '../phone-number.js';
 import { NO_PIN_HASH } from '../token-pin.js';
 import { phoneTags, renderTemplate, timeTags, userTags } from '../templates.js';
 import type { LoginContext, LoginPorts } from './context.js';
@@ -36,12 +37,12 @@ const FIRST_COUNTER = 1;
 type Draft = Pick<PendingEnrollment, 'phone' | 'phoneSource' | 'otpKey' | 'counter'>;
 
 /**
- * The phone of the token an enrollment creates. The directory's number is stored as read
- * today; this becomes a dynamic-phone token once tokens.dynamic_phone exists (the one place
- * where the directory path and the typed path differ in what the token keeps).
+ * The phone of the token an enrollment creates: a number from the directory stays there
+ * (a dynamic-phone token reads it at every send, so a changed mobile needs no CLI step); a
+ * typed number is the token's own.
  */
-function tokenPhoneOf(pending: PendingEnrollment): string {
-  return pending.phone;
+function tokenPhoneOf(pending: PendingEnrollment): { phone: string; dynamicPhone: boolean } {
+  return pending.phoneSource === 'directory' ? { phone: '', dynamicPhone: true } : { phone: pending.phone, dynamicPhone: false };
 }
 
 /**
@@ -66,11 +67,12 @@ export async function startEnrollment(
   }
   const otpKey = randomOtpKey(HASHLIB);
   if (user.mobile) {
-    const checked = checkRecipient(user.mobile, 'phone');
-    if ('problem' in checked) {
-      return reject(ports, ctx, Messages.smsFailed, [], "enrollment by challenge: the directory's mobile number is not a phone number");
+    // As every send to a directory number: normalised to E.164, or never sent to.
+    const normalised = normalisePhoneNumber(user.mobile, settings['sms.default_country_code']);
+    if ('problem' in normalised) {
+      return reject(ports, ctx, Messages.smsFailed, [], `enrollment by challenge: the directory's mobile number ${normalised.problem}`);
     }
-    return sendOtp(ports, ctx, { phone: checked.value, phoneSource: 'directory', otpKey, counter: FIRST_COUNTER });
+    return sendOtp(ports, ctx, { phone: normalised.e164, phoneSource: 'directory', otpKey, counter: FIRST_COUNTER });
   }
   if (settings.otppin === 'none') {
     // Nothing proved who is typing: anyone knowing a user name could enroll their own phone.
@@ -136,7 +138,7 @@ async function checkOtp(ports: LoginPorts, ctx: LoginContext, pending: PendingEn
         serial,
         username: pending.username,
         realm: pending.realm,
-        phone: tokenPhoneOf(pending),
+        ...tokenPhoneOf(pending),
         otpKey: pending.otpKey,
         hashlib: HASHLIB,
         otplen: OTPLEN,

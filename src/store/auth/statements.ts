@@ -3,7 +3,7 @@
 // `$n` placeholders.
 
 export const TOKEN_COLUMNS =
-  'serial, tokentype, username, realm, phone, gateway, otpkey, hashlib, otplen, counter, count_window, pin_hash, ' +
+  'serial, tokentype, username, realm, phone, dynamic_phone, gateway, otpkey, hashlib, otplen, counter, count_window, pin_hash, ' +
   'active, verified, failcount, maxfail, last_fail_at, last_auth_at, created_at, updated_at';
 
 const TOKEN_COLUMNS_OF_T = TOKEN_COLUMNS.split(', ').map((c) => `t.${c}`).join(', ');
@@ -42,7 +42,7 @@ const COMMON = {
   countPendingReceived: 'UPDATE pending_enrollments SET received_count = received_count + 1 WHERE transaction_id = ?',
   createToken:
     `INSERT INTO tokens (${TOKEN_COLUMNS}) ` +
-    "VALUES (?, 'sms', ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, TRUE, TRUE, 0, ?, NULL, ?, ?, ?)",
+    "VALUES (?, 'sms', ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, TRUE, TRUE, 0, ?, NULL, ?, ?, ?)",
   purgeExpiredEnrollments:
     'DELETE FROM pending_enrollments WHERE id IN (SELECT id FROM pending_enrollments WHERE expires_at <= ? LIMIT 1000)',
 } as const;

@@ -79,7 +79,7 @@ export function applyUnit(unit: SealedUnit, exec: Exec): WriteResult {
         break;
       case 'createToken': {
         const t = step.token;
-        exec('createToken', [t.serial, t.username, t.realm, t.phone, t.otpkey, t.hashlib, t.otplen, t.counter, t.countWindow, t.pinHash,
+        exec('createToken', [t.serial, t.username, t.realm, t.phone, t.dynamicPhone ? 1 : 0, t.otpkey, t.hashlib, t.otplen, t.counter, t.countWindow, t.pinHash,
           t.maxfail, t.at, t.at, t.at]);
         break;
       }
