@@ -125,6 +125,10 @@ export class UserStoreAdmin {
     mustFit('userstores', 'identifier', r.identifier, 'the user store id');
     if (r.uris.length === 0) throw new UserStoreAdminError('--uri is required: ldaps://dc1.example.com (repeat it for each server, tried in order)');
     for (const uri of r.uris) checkUri(uri, r.starttls ?? false);
+    const plain = r.uris.find((uri) => uri.startsWith('ldap:'));
+    if (r.caFile !== undefined && !r.starttls && plain) {
+      throw new UserStoreAdminError(`--ca-file is for TLS, but '${plain}' is plain LDAP: add --starttls or use ldaps://`);
+    }
     if (!r.baseDn.trim()) throw new UserStoreAdminError('--base-dn must not be empty, e.g. --base-dn DC=example,DC=com');
     if (!r.bindDn.trim()) throw new UserStoreAdminError('--bind-dn must not be empty: the service account that searches the directory');
     let preset: PresetName | '' = '';

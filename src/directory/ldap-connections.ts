@@ -5,6 +5,7 @@
 // user store's timeout, which stays below the NAS's so that a dead server costs a fallback,
 // not the login.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Client, InvalidCredentialsError, ResultCodeError } from 'ldapts';
 import { DirectoryUnavailable } from '../core/errors.js';
@@ -32,9 +33,21 @@ export function describeLdapError(err: unknown): string {
   if (e?.code === 'ENOTFOUND') return 'host name not found (ENOTFOUND)';
   if (e?.code === 'ECONNRESET') return 'connection reset by the server (ECONNRESET)';
   if (e?.code === 'EHOSTUNREACH' || e?.code === 'ENETUNREACH') return `host unreachable (${e.code})`;
-  const message = (e?.message ?? String(err)).split('\n')[0] ?? '';
-  return e?.code && !message.includes(e.code) ? `${message} (${e.code})` : message;
+  const message = (e?.message ?? String(err)).split('\n')[0]?.replace(/\s+/g, ' ').trim() ?? '';
+  const described = e?.code && !message.includes(e.code) ? `${message} (${e.code})` : message;
+  if (e?.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `${described}: the server's certificate does not name this host; use a name it carries in --uri`;
+  if (e?.code && UNTRUSTED_CERTIFICATE.has(e.code)) return `${described}: the server's certificate is not trusted; give the CA that issued it with --ca-file`;
+  return described;
 }
+
+/** OpenSSL's verdicts on a certificate chain that does not lead to a trusted CA. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
 
 /** The directory answered, with a refusal: another server of the same directory would say the same. */
 const isAnswer = (err: unknown) => err instanceof ResultCodeError;
@@ -42,7 +55,7 @@ const isAnswer = (err: unknown) => err instanceof ResultCodeError;
 export class LdapConnections {
   private service: { uri: string; client: Promise<Client> } | undefined;
   private readonly failedAt = new Map<string, number>();
-  private tls: ConnectionOptions | undefined;
+  private ca: ConnectionOptions | undefined;
 
   constructor(
     private readonly target: LdapTarget,
@@ -97,7 +110,7 @@ export class LdapConnections {
     for (const uri of this.order()) {
       const client = this.newClient(uri);
       try {
-        await this.secure(client);
+        await this.secure(client, uri);
         await client.bind(dn, password);
         return true;
       } catch (err) {
@@ -148,7 +161,7 @@ export class LdapConnections {
   private async openService(uri: string): Promise<Client> {
     const client = this.newClient(uri);
     try {
-      await this.secure(client);
+      await this.secure(client, uri);
       await client.bind(this.target.bindDn, this.target.bindPassword);
       return client;
     } catch (err) {
@@ -172,19 +185,32 @@ export class LdapConnections {
 
   private newClient(uri: string): Client {
     const ms = this.target.timeout * 1000;
-    return new Client({ url: uri, timeout: ms, connectTimeout: ms, tlsOptions: this.tlsOptions() });
+    // TLS options for ldaps:// only: ldapts speaks TLS from the first byte whenever it is given
+    // any, which an ldap:// port (STARTTLS or not) answers by closing the connection.
+    const tlsOptions = uri.startsWith('ldaps:') ? this.tlsOptions(uri) : undefined;
+    return new Client({ url: uri, timeout: ms, connectTimeout: ms, tlsOptions });
   }
 
   /** STARTTLS before anything else is said, when the user store asks for it on ldap://. */
-  private async secure(client: Client): Promise<void> {
-    if (this.target.starttls) await client.startTLS(this.tlsOptions());
+  private async secure(client: Client, uri: string): Promise<void> {
+    if (this.target.starttls) await client.startTLS(this.tlsOptions(uri));
   }
 
-  private tlsOptions(): ConnectionOptions {
-    if (this.tls) return this.tls;
-    if (this.target.caFile === null) return (this.tls = {});
+  /**
+   * A fresh object per connection (ldapts's startTLS writes the socket into it). The URI's host
+   * is named explicitly: over STARTTLS's existing socket Node would otherwise check the
+   * certificate against "localhost"; and it goes out as SNI unless it is an IP address.
+   */
+  private tlsOptions(uri: string): ConnectionOptions {
+    const host = new URL(uri).hostname.replace(/^\[(.*)\]$/, '$1');
+    return { ...this.caOptions(), host, ...(isIP(host) ? {} : { servername: host }) };
+  }
+
+  private caOptions(): ConnectionOptions {
+    if (this.ca) return this.ca;
+    if (this.target.caFile === null) return (this.ca = {});
     try {
-      return (this.tls = { ca: readFileSync(this.target.caFile) });
+      return (this.ca = { ca: readFileSync(this.target.caFile) });
     } catch (err) {
       throw new DirectoryUnavailable(`user store ${this.target.identifier}: cannot read --ca-file ${this.target.caFile}: ${describeFsError(err)}`);
     }

@@ -97,6 +97,7 @@ describe('userstore and realm CLI', () => {
       [['--uri', slapd.uri, '--preset', 'ad', '--search-filter', '(objectClass=user'], /--search-filter '\(objectClass=user' is not an LDAP filter/],
       [['--uri', slapd.uri, '--preset', 'ad', '--timeout', '100'], /--timeout must be a whole number of seconds from 1 to 30/],
       [['--uri', 'ldaps://dc1', '--preset', 'ad', '--starttls'], /--starttls is for ldap:\/\/ URIs/],
+      [['--uri', slapd.uri, '--preset', 'ad', '--ca-file', '/etc/ssl/certs/ca-certificates.crt'], /--ca-file is for TLS, but 'ldap:\/\/127\.0\.0\.1:\d+' is plain LDAP: add --starttls or use ldaps:\/\//],
     ];
     for (const [args, message] of cases) {
       const r = await daemon.cli('userstore', 'set', 'x', '--base-dn', BASE_DN, '--bind-dn', SERVICE_DN, '--bind-password-file', passwordFile, ...args);

@@ -1,6 +1,8 @@
 // A real OpenLDAP slapd (Debian's package) in a temporary directory: slapd.conf style config,
 // the core, cosine and inetorgperson schemas from /etc/ldap/schema, an mdb database loaded
 // with slapadd, a free port on loopback. Started per test file; it starts in well under a second.
+// With `tls` (a certificate, its key and the CA that issued it) it also speaks LDAPS on a second
+// port and offers STARTTLS on the plain one.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
@@ -27,9 +29,18 @@ export interface LdapPerson {
   mail?: string;
 }
 
+/** A server certificate for slapd, PEM, and the file of the CA that issued it. */
+export interface SlapdTls {
+  readonly cert: string;
+  readonly key: string;
+  readonly caFile: string;
+}
+
 export interface Slapd {
   readonly uri: string;
   readonly port: number;
+  /** The LDAPS port (on 127.0.0.1), when started with `tls`. */
+  readonly tlsPort: number | undefined;
   readonly dir: string;
   /** Changes attributes of a person (ldapmodify as the directory's administrator); null removes one. */
   modify(uid: string, changes: Record<string, string | string[] | null>): Promise<void>;
@@ -55,11 +66,21 @@ function personLdif(p: LdapPerson): string {
   ].join('\n');
 }
 
-export async function startSlapd(people: LdapPerson[]): Promise<Slapd> {
+export async function startSlapd(people: LdapPerson[], options: { tls?: SlapdTls } = {}): Promise<Slapd> {
   const dir = tempDir('smsotp-slapd-');
   const data = path.join(dir, 'data');
   mkdirSync(data);
   const conf = path.join(dir, 'slapd.conf');
+  const tlsLines: string[] = [];
+  if (options.tls) {
+    writeFileSync(path.join(dir, 'server.pem'), options.tls.cert);
+    writeFileSync(path.join(dir, 'server.key'), options.tls.key, { mode: 0o600 });
+    tlsLines.push(
+      `TLSCACertificateFile ${options.tls.caFile}`,
+      `TLSCertificateFile ${path.join(dir, 'server.pem')}`,
+      `TLSCertificateKeyFile ${path.join(dir, 'server.key')}`,
+    );
+  }
   writeFileSync(
     conf,
     [
@@ -70,6 +91,7 @@ export async function startSlapd(people: LdapPerson[]): Promise<Slapd> {
       // An unauthenticated bind (a DN with an empty password) succeeds, as on Active Directory
       // and many older servers: the tests show that an empty password is never sent.
       'allow bind_anon_dn',
+      ...tlsLines,
       'modulepath /usr/lib/ldap',
       'moduleload back_mdb',
       'database mdb',
@@ -96,17 +118,19 @@ export async function startSlapd(people: LdapPerson[]): Promise<Slapd> {
 
   const port = await freeTcpPort();
   const uri = `ldap://127.0.0.1:${port}`;
+  const tlsPort = options.tls ? await freeTcpPort() : undefined;
+  const listeners = [`${uri}/`, ...(tlsPort === undefined ? [] : [`ldaps://127.0.0.1:${tlsPort}/`])];
   let running: ChildProcess | undefined;
 
   const start = async () => {
-    // -d 0: stay in the foreground (no fork) without debug output; ready once the port answers.
-    const child = spawn('slapd', ['-d', '0', '-f', conf, '-h', `${uri}/`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // -d 0: stay in the foreground (no fork) without debug output; ready once the ports answer.
+    const child = spawn('slapd', ['-d', '0', '-f', conf, '-h', listeners.join(' ')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     running = child;
     const until = Date.now() + 10_000;
-    while (!(await accepts(port))) {
+    while (!(await accepts(port)) || (tlsPort !== undefined && !(await accepts(tlsPort)))) {
       if (child.exitCode !== null || Date.now() > until) throw new Error(`slapd did not listen on ${uri}:\n${output}`);
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -115,6 +139,7 @@ export async function startSlapd(people: LdapPerson[]): Promise<Slapd> {
   return {
     uri,
     port,
+    tlsPort,
     dir,
     async modify(uid, changes) {
       const lines = [`dn: uid=${uid},${PEOPLE_DN}`, 'changetype: modify'];
