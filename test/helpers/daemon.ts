@@ -128,6 +128,9 @@ export async function createDaemon(options: DaemonOptions = {}): Promise<TestDae
         if (Date.now() > until) throw new Error(`the daemon did not reload the configuration within 1 s after: ${args.join(' ')}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
+      // What the reload logs after its own line (warnings about the new settings) may still be
+      // in the pipe: read until it is quiet.
+      await running.settledOutput();
       return r.stdout.trim();
     },
     async start() {
