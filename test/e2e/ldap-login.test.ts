@@ -1,11 +1,13 @@
 // Logins over RADIUS (radclient) with users from a real slapd: otppin=userstore (the directory
 // password, then the SMS, then the OTP), name forms and realms, injection attempts, the
 // directory's names in the SMS, a directory that goes down, and passthru, passOnNoToken,
-// passOnNoUser.
+// passOnNoUser; on SQLite and on PostgreSQL.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDaemon, freeTcpPort, type TestDaemon } from '../helpers/daemon.js';
+import { createTestDatabase } from '../helpers/pg.js';
+import { STORE_KINDS } from '../helpers/store.js';
 import { RFC4226_KEY } from '../helpers/fs.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { BASE_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from '../helpers/slapd.js';
@@ -15,10 +17,11 @@ const stateOf = (reply: { attributes: Record<string, string[]> }) => reply.attri
 const login = (daemon: TestDaemon, user: string, password: string, state?: string) =>
   radclient(daemon, { 'User-Name': JSON.stringify(user), 'User-Password': JSON.stringify(password), ...(state ? { State: state } : {}) });
 
-describe('RADIUS logins with users from an LDAP directory', () => {
+describe.each(STORE_KINDS)('RADIUS logins with users from an LDAP directory, %s store', (kind) => {
   let slapd: Slapd;
   let gw: SmsGateway;
   let daemon: TestDaemon;
+  let dropDatabase: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     slapd = await startSlapd([
@@ -26,7 +29,13 @@ describe('RADIUS logins with users from an LDAP directory', () => {
       { uid: 'bob', password: 'bob-pw', givenName: 'Bob', sn: 'Builder' },
     ]);
     gw = await startSmsGateway();
-    daemon = await createDaemon({ radius: { reject_delay: '0' } });
+    if (kind === 'pg') {
+      const db = await createTestDatabase();
+      dropDatabase = db.drop;
+      daemon = await createDaemon({ database: { client: 'pg', url: db.url }, radius: { reject_delay: '0' } });
+    } else {
+      daemon = await createDaemon({ radius: { reject_delay: '0' } });
+    }
     const pw = path.join(daemon.dir, 'bind.pw');
     writeFileSync(pw, `${SERVICE_PASSWORD}\n`);
     const down = `ldap://127.0.0.1:${await freeTcpPort()}`;
@@ -46,6 +55,7 @@ describe('RADIUS logins with users from an LDAP directory', () => {
     await daemon?.stop();
     await gw?.close();
     await slapd?.stop();
+    await dropDatabase?.();
   });
 
   it('otppin=userstore: directory password → SMS with the directory’s names → OTP → Access-Accept; the token PIN no longer counts', async () => {
