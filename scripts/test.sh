@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `npm run test:all`: from a fresh clone on a fresh Debian 12 with Node.js 20 and PostgreSQL to
-# a full test run. Installs the Debian packages the tests talk to (README "Tests") when
-# missing, starts PostgreSQL when it is down, then `npm ci` and `npm test`.
+# `npm test`: from a fresh clone on a fresh Debian 12 with Node.js 20 and PostgreSQL to a full
+# test run, and the same command on a developer's checkout. Installs the Debian packages the
+# tests talk to (README "Tests") when missing, starts PostgreSQL when it is down, runs
+# `npm ci` when node_modules is missing or older than package-lock.json, then builds,
+# type-checks the tests and runs the whole suite (arguments go to vitest).
 # Runs as root (apt-get, and the PAM test writes to /etc/pam.d).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,10 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if ((${#missing[@]})); then
+  if ((EUID != 0)); then
+    echo "npm test: missing Debian packages; as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
   echo "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
@@ -31,5 +37,11 @@ if [[ -z "${PG_ADMIN_URL:-}" ]] && ! pg_isready -h 127.0.0.1 -p 5432 -q; then
   for _ in $(seq 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
 fi
 
-npm ci --no-audit --no-fund
-npm test
+# Dependencies: installed from the lock file when there are none or the lock file changed.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund
+fi
+
+npm run build
+npx tsc -p test/tsconfig.json
+exec node scripts/run-tests.mjs "$@"
