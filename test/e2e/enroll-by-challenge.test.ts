@@ -2,12 +2,11 @@
 // sink: the directory's mobile, a typed number (one that is none re-prompted first), and an
 // enrollment abandoned (nothing left once its State expired and the daemon purged it).
 import Database from 'better-sqlite3';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { radclient } from '../helpers/radius-clients.js';
-import { BASE_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from '../helpers/slapd.js';
+import { defineUserStore, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
 
 const stateOf = (reply: { attributes: Record<string, string[]> }) => reply.attributes.State?.[0] ?? '';
@@ -39,11 +38,7 @@ describe('enrollment by challenge over RADIUS', () => {
     ]);
     gw = await startSmsGateway();
     daemon = await createDaemon({ radius: { reject_delay: '0' } });
-    const pw = path.join(daemon.dir, 'bind.pw');
-    writeFileSync(pw, `${SERVICE_PASSWORD}\n`);
-    await daemon.ok('userstore', 'set', 'corp', '--uri', slapd.uri, '--base-dn', BASE_DN, '--bind-dn', SERVICE_DN,
-      '--bind-password-file', pw, '--preset', 'openldap', '--timeout', '2');
-    await daemon.ok('realm', 'set', 'example', '--userstore', 'corp', '--default');
+    await defineUserStore(daemon, [slapd.uri]);
     await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
     await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
     await daemon.ok('setting', 'set', 'otppin', 'userstore');

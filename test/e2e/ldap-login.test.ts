@@ -2,15 +2,13 @@
 // password, then the SMS, then the OTP), name forms and realms, injection attempts, the
 // directory's names in the SMS, a directory that goes down, and passthru, passOnNoToken,
 // passOnNoUser; on SQLite and on PostgreSQL.
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDaemon, freeTcpPort, type TestDaemon } from '../helpers/daemon.js';
 import { createTestDatabase } from '../helpers/pg.js';
 import { STORE_KINDS } from '../helpers/store.js';
 import { RFC4226_KEY } from '../helpers/fs.js';
 import { radclient } from '../helpers/radius-clients.js';
-import { BASE_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from '../helpers/slapd.js';
+import { defineUserStore, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
 
 const stateOf = (reply: { attributes: Record<string, string[]> }) => reply.attributes.State?.[0] ?? '';
@@ -36,13 +34,9 @@ describe.each(STORE_KINDS)('RADIUS logins with users from an LDAP directory, %s 
     } else {
       daemon = await createDaemon({ radius: { reject_delay: '0' } });
     }
-    const pw = path.join(daemon.dir, 'bind.pw');
-    writeFileSync(pw, `${SERVICE_PASSWORD}\n`);
     const down = `ldap://127.0.0.1:${await freeTcpPort()}`;
     // The first server is down from the start: every login goes to the second.
-    await daemon.ok('userstore', 'set', 'corp', '--uri', down, '--uri', slapd.uri, '--base-dn', BASE_DN, '--bind-dn', SERVICE_DN,
-      '--bind-password-file', pw, '--preset', 'openldap', '--timeout', '2');
-    await daemon.ok('realm', 'set', 'example', '--userstore', 'corp', '--default');
+    await defineUserStore(daemon, [down, slapd.uri]);
     await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
     await daemon.ok('setting', 'set', 'smstext', 'Hi {givenname} {surname}, code {otp}');
     await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');

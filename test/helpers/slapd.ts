@@ -8,7 +8,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freeTcpPort } from './daemon.js';
+import { freeTcpPort, type TestDaemon } from './daemon.js';
 import { tempDir } from './fs.js';
 
 const execFileAsync = promisify(execFile);
@@ -178,4 +178,17 @@ function accepts(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/**
+ * The site of the directory tests, through the daemon's CLI: user store `corp` (openldap
+ * preset, the service account's password from a file, 2 s timeout) on `uris` in order, and
+ * realm `example` as the default realm using it.
+ */
+export async function defineUserStore(daemon: TestDaemon, uris: string[]): Promise<void> {
+  const pw = path.join(daemon.dir, 'bind.pw');
+  writeFileSync(pw, `${SERVICE_PASSWORD}\n`);
+  await daemon.ok('userstore', 'set', 'corp', ...uris.flatMap((uri) => ['--uri', uri]), '--base-dn', BASE_DN, '--bind-dn', SERVICE_DN,
+    '--bind-password-file', pw, '--preset', 'openldap', '--timeout', '2');
+  await daemon.ok('realm', 'set', 'example', '--userstore', 'corp', '--default');
 }
