@@ -2,28 +2,13 @@
 // what would be sent. Gateways, UDP and the CLI are tested on their own and end to end.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuthRequest, AuthResult } from '../../src/core/login/request.js';
-import { openLoginEngine, type LoginEngine } from '../helpers/login-engine.js';
+import { openLoginEngine, RecordingSms, type LoginEngine } from '../helpers/login-engine.js';
 import { Messages } from '../../src/core/messages.js';
 import { TokenAdmin } from '../../src/app/token-admin.js';
-import type { SmsSender } from '../../src/core/ports.js';
 import { RFC4226_HOTP, RFC4226_KEY } from '../helpers/fs.js';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
 import { migrationConfig } from '../../src/store/migrations.js';
 
-interface Sent {
-  gateway: string;
-  phone: string;
-  message: string;
-}
-
-class RecordingSms implements SmsSender {
-  readonly sent: Sent[] = [];
-  failWith: string | undefined;
-  async send(gateway: string, phone: string, message: string): Promise<void> {
-    if (this.failWith) throw new Error(this.failWith);
-    this.sent.push({ gateway, phone, message });
-  }
-}
 
 const client = { name: 'vpn', address: '192.0.2.1' };
 

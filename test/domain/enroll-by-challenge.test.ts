@@ -5,28 +5,14 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuthRequest, AuthResult } from '../../src/core/login/request.js';
 import { Messages } from '../../src/core/messages.js';
-import type { SmsSender } from '../../src/core/ports.js';
 import { LdapDirectory } from '../../src/directory/directory.js';
 import { PRESET_VALUES } from '../../src/directory/presets.js';
 import { RealmNameDirectory } from '../../src/directory/realm-names.js';
 import { migrationConfig } from '../../src/store/migrations.js';
-import { openLoginEngine, type LoginEngine } from '../helpers/login-engine.js';
+import { openLoginEngine, RecordingSms, type LoginEngine } from '../helpers/login-engine.js';
 import { BASE_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
 
-class RecordingSms implements SmsSender {
-  readonly sent: Array<{ gateway: string; phone: string; message: string }> = [];
-  failWith: string | undefined;
-  async send(gateway: string, phone: string, message: string): Promise<void> {
-    if (this.failWith) throw new Error(this.failWith);
-    this.sent.push({ gateway, phone, message });
-  }
-  last(): { phone: string; message: string } {
-    const sms = this.sent.at(-1);
-    if (!sms) throw new Error('no SMS was sent');
-    return sms;
-  }
-}
 
 const vpn = { name: 'vpn', address: '192.0.2.1' };
 const NUMBER_PROMPT = 'Please enter your new phone number!';

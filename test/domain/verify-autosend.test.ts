@@ -5,20 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TokenAdmin, viewToken } from '../../src/app/token-admin.js';
 import type { AuthRequest, AuthResult } from '../../src/core/login/request.js';
 import { Messages } from '../../src/core/messages.js';
-import type { SmsSender } from '../../src/core/ports.js';
 import { migrationConfig } from '../../src/store/migrations.js';
 import { RFC4226_HOTP, RFC4226_KEY } from '../helpers/fs.js';
-import { openLoginEngine, type LoginEngine } from '../helpers/login-engine.js';
+import { openLoginEngine, RecordingSms, type LoginEngine } from '../helpers/login-engine.js';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
 
-class RecordingSms implements SmsSender {
-  readonly sent: Array<{ gateway: string; phone: string; message: string }> = [];
-  failWith: string | undefined;
-  async send(gateway: string, phone: string, message: string): Promise<void> {
-    if (this.failWith) throw new Error(this.failWith);
-    this.sent.push({ gateway, phone, message });
-  }
-}
 
 const client = { name: 'vpn', address: '192.0.2.1' };
 const VERIFY_PROMPT = 'Your phone number is being verified. Enter the OTP from the SMS:';

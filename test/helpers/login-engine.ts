@@ -50,3 +50,18 @@ export async function openLoginEngine(t: TestStore, sms: SmsSender, directory: U
     },
   };
 }
+
+/** The SMS port of the domain tests: records what would have been sent, or fails as told. */
+export class RecordingSms implements SmsSender {
+  readonly sent: Array<{ gateway: string; phone: string; message: string }> = [];
+  failWith: string | undefined;
+  async send(gateway: string, phone: string, message: string): Promise<void> {
+    if (this.failWith) throw new Error(this.failWith);
+    this.sent.push({ gateway, phone, message });
+  }
+  last(): { gateway: string; phone: string; message: string } {
+    const sms = this.sent.at(-1);
+    if (!sms) throw new Error('no SMS was sent');
+    return sms;
+  }
+}
