@@ -10,14 +10,33 @@ export const CONFIG_REVISION_KEY = 'config_revision';
  * it takes SQLite's write lock before anything is read (a deferred transaction that reads
  * first fails with SQLITE_BUSY when another writer committed in between).
  */
-export async function changeConfiguration<T>(knex: Knex, change: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  return knex.transaction(async (trx) => {
-    const bumped = await trx('store_meta')
-      .where({ key: CONFIG_REVISION_KEY })
-      .update({ value: trx.raw(revisionPlusOne(knex)) });
-    if (bumped === 0) await trx('store_meta').insert({ key: CONFIG_REVISION_KEY, value: '1' });
-    return change(trx);
-  });
+export async function changeConfiguration<T>(knex: Knex, change: (trx: Knex.Transaction) => Promise<T | NothingChanged<T>>): Promise<T> {
+  try {
+    return await knex.transaction(async (trx) => {
+      const bumped = await trx('store_meta')
+        .where({ key: CONFIG_REVISION_KEY })
+        .update({ value: trx.raw(revisionPlusOne(knex)) });
+      if (bumped === 0) await trx('store_meta').insert({ key: CONFIG_REVISION_KEY, value: '1' });
+      const result = await change(trx);
+      // Thrown to roll the bump back: every daemon would reload for nothing.
+      if (result instanceof NothingChanged) throw result;
+      return result;
+    });
+  } catch (err) {
+    if (err instanceof NothingChanged) return err.value as T;
+    throw err;
+  }
+}
+
+/** What a change returns when it found nothing to change (a delete of what is not there). */
+export class NothingChanged<T> extends Error {
+  constructor(readonly value: T) {
+    super('nothing changed');
+  }
+}
+
+export function nothingChanged<T>(value: T): NothingChanged<T> {
+  return new NothingChanged(value);
 }
 
 function revisionPlusOne(knex: Knex): string {

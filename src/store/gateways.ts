@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { changeConfiguration } from './config-revision.js';
+import { changeConfiguration, nothingChanged } from './config-revision.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 
 export interface GatewayDefinition {
@@ -163,12 +163,9 @@ export class GatewayRepository {
    * does not exist. Returns undefined when there is no such gateway.
    */
   async delete(identifier: string, decide: (usage: GatewayUsage) => void = () => undefined): Promise<GatewayUsage | undefined> {
-    // Nothing to delete moves no revision (every daemon would reload for nothing); the
-    // transaction checks again, for a delete racing this one.
-    if (!(await this.knex('sms_gateways').where({ identifier }).first('id'))) return undefined;
     return changeConfiguration(this.knex, async (trx) => {
       const gw = await trx('sms_gateways').where({ identifier }).first();
-      if (!gw) return undefined;
+      if (!gw) return nothingChanged(undefined);
       const counted: Array<{ n: number | string }> = await trx('tokens').where({ gateway: identifier }).count({ n: '*' });
       const setting = await trx('settings').where({ key: DEFAULT_GATEWAY_SETTING }).first();
       const usage: GatewayUsage = { tokens: Number(counted[0]?.n ?? 0), isDefault: setting?.value === identifier };

@@ -4,7 +4,7 @@
 import type { Knex } from 'knex';
 import { normaliseRealm } from '../core/names.js';
 import { NotFoundError } from '../errors.js';
-import { changeConfiguration } from './config-revision.js';
+import { changeConfiguration, nothingChanged } from './config-revision.js';
 
 export interface RealmDefinition {
   readonly name: string;
@@ -50,7 +50,7 @@ export class RealmRepository {
   /** False when there is no such realm (and then no revision moves). */
   async delete(name: string): Promise<boolean> {
     const key = normaliseRealm(name);
-    if (!(await this.knex('realms').where({ name: key }).first('name'))) return false;
-    return (await changeConfiguration(this.knex, (trx) => trx('realms').where({ name: key }).delete())) > 0;
+    // Nothing deleted moves no revision (every daemon would reload for nothing).
+    return changeConfiguration(this.knex, async (trx) => ((await trx('realms').where({ name: key }).delete()) > 0 ? true : nothingChanged(false)));
   }
 }

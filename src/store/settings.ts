@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { changeConfiguration } from './config-revision.js';
+import { changeConfiguration, nothingChanged } from './config-revision.js';
 import { NotFoundError } from '../errors.js';
 import { normaliseSetting, referenceOf, resolveSettings, type SettingKey, type SettingValues } from '../settings/registry.js';
 
@@ -38,8 +38,7 @@ export class SettingRepository {
   }
 
   async unset(key: string): Promise<boolean> {
-    // A setting already at its default moves no revision (every daemon would reload for nothing).
-    if (!(await this.knex('settings').where({ key }).first('key'))) return false;
-    return (await changeConfiguration(this.knex, (trx) => trx('settings').where({ key }).delete())) > 0;
+    // Nothing deleted moves no revision (every daemon would reload for nothing).
+    return changeConfiguration(this.knex, async (trx) => ((await trx('settings').where({ key }).delete()) > 0 ? true : nothingChanged(false)));
   }
 }

@@ -1,4 +1,4 @@
-import { changeConfiguration } from './config-revision.js';
+import { changeConfiguration, nothingChanged } from './config-revision.js';
 // Central SMTP server definitions, used by the SMTP gateway through SMTPIDENTIFIER.
 import type { Knex } from 'knex';
 import type { SecretBox } from '../crypto/secretbox.js';
@@ -101,9 +101,8 @@ export class SmtpServerRepository {
   }
 
   async delete(identifier: string): Promise<boolean> {
-    // Nothing to delete moves no revision (every daemon would reload for nothing).
-    if (!(await this.knex('smtp_servers').where({ identifier }).first('identifier'))) return false;
-    return (await changeConfiguration(this.knex, (trx) => trx('smtp_servers').where({ identifier }).delete())) > 0;
+    // Nothing deleted moves no revision (every daemon would reload for nothing).
+    return changeConfiguration(this.knex, async (trx) => ((await trx('smtp_servers').where({ identifier }).delete()) > 0 ? true : nothingChanged(false)));
   }
 }
 

@@ -2,7 +2,7 @@
 // site sees the same ones. The bind password is sealed with the key file, like gateway secrets.
 import type { Knex } from 'knex';
 import type { SecretBox } from '../crypto/secretbox.js';
-import { changeConfiguration } from './config-revision.js';
+import { changeConfiguration, nothingChanged } from './config-revision.js';
 import { CENSORED, definitionTimes, type DefinitionTimes } from './gateways.js';
 
 export const PRESETS = ['ad', 'openldap'] as const;
@@ -148,9 +148,8 @@ export class UserStoreRepository {
    * Returns undefined when there is no such user store.
    */
   async delete(identifier: string, decide: (usage: UserStoreUsage) => void): Promise<UserStoreUsage | undefined> {
-    if (!(await this.knex('userstores').where({ identifier }).first('id'))) return undefined;
     return changeConfiguration(this.knex, async (trx) => {
-      if (!(await trx('userstores').where({ identifier }).first('id'))) return undefined;
+      if (!(await trx('userstores').where({ identifier }).first('id'))) return nothingChanged(undefined);
       const realms: Array<{ name: string }> = await trx('realms').where({ userstore: identifier }).select('name').orderBy('name');
       const usage = { realms: realms.map((r) => r.name) };
       decide(usage);
