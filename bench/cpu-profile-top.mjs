@@ -47,3 +47,22 @@ console.log('\nby place:');
 for (const [k, us] of [...places].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${pct(us)}  ${k}`);
 console.log(`\ntop ${top} functions by self time:`);
 for (const [k, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us)}  ${k}`);
+
+// Total time: each sample counted once for every function on its stack (callers included),
+// so a function's figure is what it and everything it called cost.
+const parent = new Map();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const keyOf = (node) =>
+  `${node.callFrame.functionName || '(anonymous)'}  ${node.callFrame.url ? `${node.callFrame.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${node.callFrame.lineNumber + 1}` : ''}`;
+const inclusive = new Map();
+for (const [id, us] of self) {
+  const seen = new Set();
+  for (let n = id; n !== undefined; n = parent.get(n)) {
+    const k = keyOf(byId.get(n));
+    if (seen.has(k)) continue;
+    seen.add(k);
+    inclusive.set(k, (inclusive.get(k) ?? 0) + us);
+  }
+}
+console.log(`\ntop ${top} functions by total time (with what they call):`);
+for (const [k, us] of [...inclusive].filter(([k]) => !k.startsWith('(root)')).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us)}  ${k}`);

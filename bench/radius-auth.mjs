@@ -9,8 +9,9 @@
 //   --only ROW               one row (plus the references its ratios need): kdf, pap, status,
 //                            unknown-state, round1-14, round1-10, round2, full, wrong-pin,
 //                            memory, soak, flood
-//   --cpu-prof DIR           the daemon writes a V8 CPU profile per run into DIR (node --cpu-prof);
+//   --cpu-prof DIR           the daemon writes a V8 CPU profile of each row's timed part into DIR
 //                            bench/cpu-profile-top.mjs summarises one
+//   --skip-freeradius        our rows only, no ratios (while working on one row)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -45,11 +46,12 @@ const { values: args } = parseArgs({
     soak: { type: 'string' },
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'skip-freeradius': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  process.stdout.write('usage: npm run bench -- [--store sqlite|pg|both] [--quick] [--soak MINUTES] [--only ROW]\n');
+  process.stdout.write('usage: npm run bench -- [--store sqlite|pg|both] [--quick] [--soak MINUTES] [--only ROW] [--cpu-prof DIR] [--skip-freeradius]\n');
   process.exit(0);
 }
 if (args['cpu-prof']) process.env.SMS_OTP_BENCH_CPU_PROF_DIR = path.resolve(args['cpu-prof']);
@@ -115,7 +117,8 @@ await sink.start();
 
 // --- FreeRADIUS -------------------------------------------------------------------------------
 let fullLoginRate; // ours, for the soak
-if (freeRadiusBinary()) await runFreeRadius();
+if (args['skip-freeradius']) log('FreeRADIUS skipped (--skip-freeradius): no ratios');
+else if (freeRadiusBinary()) await runFreeRadius();
 else log('FreeRADIUS is not installed: its rows are skipped (apt-get install freeradius freeradius-utils)');
 
 async function runFreeRadius() {
@@ -186,7 +189,7 @@ async function runDaemon(store) {
   try {
     daemon = await startDaemon({ dir, config: prepared.config, port: prepared.port, secret: SECRET });
     const pgProcesses = prepared.pg ? postgresProcesses(await prepared.pg.postmasterPid()) : undefined;
-    const target = { name: 'sms-otp-radiusd', pid: daemon.pid, store, dbPids: pgProcesses };
+    const target = { name: 'sms-otp-radiusd', pid: daemon.pid, store, dbPids: pgProcesses, profile: (row) => daemon.profile(row) };
     const client = new RadiusClient({ port: daemon.port, secret: SECRET_BUF, sockets: 32 });
     await client.open();
     const otpFor = (user, _state, callback) => sink.onOtp(user.phone, callback);

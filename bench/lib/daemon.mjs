@@ -182,10 +182,9 @@ export async function setSetting(dist, config, key, value) {
   }
 }
 
-/** The bench's --cpu-prof DIR: a V8 CPU profile of the daemon, written when it exits (not allowed in NODE_OPTIONS). */
+/** The bench's --cpu-prof DIR: bench/cpu-window.mjs preloaded, profiling the timed part of each row. */
 function profilerArgs() {
-  const dir = process.env.SMS_OTP_BENCH_CPU_PROF_DIR;
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  return process.env.SMS_OTP_BENCH_CPU_PROF_DIR ? [`--import=${path.join(ROOT, 'bench/cpu-window.mjs')}`] : [];
 }
 
 /** Starts `sms-otp-radiusd serve`; its log goes to a file in `dir`. */
@@ -222,6 +221,13 @@ export async function startDaemon({ dir, config, port, secret }) {
     logFile,
     tail,
     logBytes: () => (existsSync(logFile) ? statSync(logFile).size : 0),
+    /** Starts (`row` given) or stops the CPU profile of bench/cpu-window.mjs; nothing without --cpu-prof. */
+    profile(row) {
+      const dir = process.env.SMS_OTP_BENCH_CPU_PROF_DIR;
+      if (!dir || exited()) return;
+      if (row) writeFileSync(path.join(dir, 'next-row'), `${row}\n`);
+      child.kill('SIGUSR2');
+    },
     get running() {
       return !exited();
     },

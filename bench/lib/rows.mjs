@@ -37,6 +37,7 @@ export async function measureRow(target, client, spec, t) {
   const cpu0 = cpuSeconds(target.pid);
   const db0 = target.dbPids ? cpuOfAll(target.dbPids()) : undefined;
 
+  target.profile?.(`${spec.key}-${target.store ?? 'fr'}`);
   let gen = process.cpuUsage();
   const sat = await closedLoop({ source: satSource, concurrency: spec.concurrency, durationMs: t.satMs });
   // Cores used during saturation: who was the bottleneck? A generator near one core (Node
@@ -70,6 +71,7 @@ export async function measureRow(target, client, spec, t) {
   }
 
   const cpu1 = cpuSeconds(target.pid);
+  target.profile?.();
   const peakMb = peak.stop();
   const requests = sat.tally.requests + (paced?.tally.requests ?? 0);
   const jobs = paced?.tally ?? sat.tally;
