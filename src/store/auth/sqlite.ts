@@ -1,8 +1,17 @@
 // The login hot path on the embedded SQLite store: its own connection, statements prepared
 // once, and group commit. better-sqlite3 is synchronous, so a unit's statements run at once,
-// in order, inside one IMMEDIATE transaction per turn of the event loop (a SAVEPOINT each);
-// the transaction commits when the turn ends, the WAL is synced to disk on the thread pool,
-// and only then are the units' promises resolved, so no reply reports what is not on disk.
+// in order, inside one IMMEDIATE transaction (a SAVEPOINT each); the WAL is synced to disk on
+// the thread pool, and only then are the units' promises resolved, so no reply reports what
+// is not on disk. While one sync runs, the units that arrive meanwhile gather in one open
+// transaction that commits the moment the sync ends: one commit per sync, not one per turn
+// of the event loop. A commit writes every page it changed to the WAL once, and the pages
+// that every request touches (the audit table's last page, the upper levels of each index)
+// are shared by all the units of a commit, so fewer, larger commits write fewer pages.
+// With no sync running the transaction commits at the end of the turn, as before.
+//
+// Checkpoints (copying the WAL back into the database file, with an fsync of the file) run
+// on a worker thread of their own (./sqlite-checkpointer.ts), never on this connection: done
+// here they stalled every reply for the length of the copy and the fsync.
 //
 // This connection never waits for a lock inside SQLite (busy_timeout 0): a lock held by
 // another process (the CLI, a backup, an sqlite3 shell) makes BEGIN fail at once, and the
@@ -52,6 +61,7 @@ export class SqliteAuthStore implements AuthStore {
   private inTransaction = false;
   private readonly awaitingSync: Batch[] = [];
   private syncing = false;
+  private commitScheduled = false;
   private walFd: number | undefined;
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
@@ -168,7 +178,8 @@ export class SqliteAuthStore implements AuthStore {
         return;
       }
       this.inTransaction = true;
-      setImmediate(() => this.commitBatch());
+      // A sync under way commits the batch when it ends (durable()); else the turn's end does.
+      if (!this.syncing) this.scheduleCommit();
     }
     for (const w of this.waiting.splice(0)) this.apply(w);
   }
@@ -198,6 +209,15 @@ export class SqliteAuthStore implements AuthStore {
     });
   }
 
+  private scheduleCommit(): void {
+    if (this.commitScheduled) return;
+    this.commitScheduled = true;
+    setImmediate(() => {
+      this.commitScheduled = false;
+      if (this.inTransaction) this.commitBatch();
+    });
+  }
+
   private commitBatch(): void {
     const batch: Batch = { resolve: this.batch, reject: this.batchFailures };
     this.batch = [];
@@ -222,7 +242,8 @@ export class SqliteAuthStore implements AuthStore {
 
   /**
    * Group commit: the batch's replies leave once its WAL frames are on disk. One fdatasync
-   * runs at a time, on libuv's thread pool; batches committed meanwhile share the next one.
+   * runs at a time, on libuv's thread pool; what gathered meanwhile commits as it ends and
+   * shares the next one.
    */
   private durable(batch: Batch): void {
     this.awaitingSync.push(batch);
@@ -232,7 +253,9 @@ export class SqliteAuthStore implements AuthStore {
     fdatasync(this.walDescriptor(), (err) => {
       this.syncing = false;
       for (const b of batches) for (const settle of err ? b.reject : b.resolve) (settle as (e?: unknown) => void)(err);
-      if (this.awaitingSync.length > 0) this.durable(this.awaitingSync.pop()!);
+      // The transaction that gathered during the sync commits now and starts the next sync.
+      if (this.inTransaction) this.commitBatch();
+      else if (this.awaitingSync.length > 0) this.durable(this.awaitingSync.pop()!);
     });
   }
 
