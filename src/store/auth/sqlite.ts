@@ -7,11 +7,7 @@
 // of the event loop. A commit writes every page it changed to the WAL once, and the pages
 // that every request touches (the audit table's last page, the upper levels of each index)
 // are shared by all the units of a commit, so fewer, larger commits write fewer pages.
-// With no sync running the transaction commits at the end of the turn, as before.
-//
-// Checkpoints (copying the WAL back into the database file, with an fsync of the file) run
-// on a worker thread of their own (./sqlite-checkpointer.ts), never on this connection: done
-// here they stalled every reply for the length of the copy and the fsync.
+// With no sync running the transaction commits at the end of the turn.
 //
 // This connection never waits for a lock inside SQLite (busy_timeout 0): a lock held by
 // another process (the CLI, a backup, an sqlite3 shell) makes BEGIN fail at once, and the
