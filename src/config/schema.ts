@@ -143,7 +143,10 @@ export const configSchema = z.strictObject({
   metrics: z
     .strictObject({
       listen: z
-        .array(listenAddress, { error: 'expected a list of addresses, e.g. listen: [ { host: 127.0.0.1, port: 9812 } ]' })
+        .array(listenAddress, {
+          error: (issue) =>
+            `${issue.input === undefined ? 'missing; add it' : 'expected a list of addresses'}, e.g. listen: [ { host: 127.0.0.1, port: 9812 } ]`,
+        })
         .min(1, 'give at least one { host, port }, or remove the metrics section to turn the listener off'),
     })
     .optional(),
