@@ -174,6 +174,11 @@ describe('/readyz follows the PostgreSQL store', () => {
 
   it('answers 503 while the store is unreachable and 200 again once it is back; /healthz stays 200', async () => {
     expect(await probe(url, '/readyz')).toEqual({ status: 200, body: 'ready\n' });
+    // The store counts run on PostgreSQL too (a failed count would leave the gauges absent).
+    const up = await scrape(url);
+    expect(up.value('sms_otp_open_challenges')).toBe(0);
+    expect(up.value('sms_otp_locked_tokens')).toBe(0);
+    expect(up.value('sms_otp_store_errors_total', { operation: 'count' })).toBeUndefined();
     const probeErrors = await counter(url, 'sms_otp_store_errors_total', { operation: 'probe' });
 
     proxy.down('reset');
