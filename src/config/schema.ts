@@ -5,6 +5,12 @@ import { z } from 'zod';
 
 const port = z.number().int().min(1).max(65535);
 
+/** Where a listener binds: an IP address of this machine (not a name) and a port. */
+const listenAddress = z.strictObject({
+  host: z.string().refine((h) => isIP(h) !== 0, 'expected an IPv4 or IPv6 address'),
+  port,
+});
+
 const cidr = z.string().refine(
   (value) => {
     const [address, bits, ...rest] = value.split('/');
@@ -94,14 +100,7 @@ export const configSchema = z.strictObject({
   }),
   secrets: z.strictObject({ keyfile: z.string().min(1) }),
   radius: z.strictObject({
-    listen: z
-      .array(
-        z.strictObject({
-          host: z.string().refine((h) => isIP(h) !== 0, 'expected an IPv4 or IPv6 address'),
-          port,
-        }),
-      )
-      .min(1),
+    listen: z.array(listenAddress).min(1),
     clients: z
       .array(radiusClientSchema)
       .min(1)
@@ -137,6 +136,20 @@ export const configSchema = z.strictObject({
   providers: z
     .strictObject({ script_directory: z.string().min(1) })
     .default({ script_directory: './scripts' }),
+  /**
+   * The metrics and health listener (GET /metrics, /healthz, /readyz), TCP; off when absent.
+   * Its own addresses, because it is scraped from a monitoring host, not from the NAS.
+   */
+  metrics: z
+    .strictObject({
+      listen: z
+        .array(listenAddress, {
+          error: (issue) =>
+            `${issue.input === undefined ? 'missing; add it' : 'expected a list of addresses'}, e.g. listen: [ { host: 127.0.0.1, port: 9812 } ]`,
+        })
+        .min(1, 'give at least one { host, port }, or remove the metrics section to turn the listener off'),
+    })
+    .optional(),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

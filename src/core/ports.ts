@@ -161,7 +161,10 @@ export interface RateLimiter {
   consume(keys: readonly string[], now: number): Promise<number>;
 }
 
-/** What happened, for the log, the counters and (later) metrics: never a PIN, OTP or secret. */
+/** Which round of a login a request is: the first factor, an answer to a challenge, or a resend. */
+export type LoginStep = 'first_factor' | 'challenge_answer' | 'resend';
+
+/** What happened, for the log, the counters and the metrics: never a PIN, OTP, phone number or secret. */
 export type AuthEvent =
   | {
       readonly type: 'authentication';
@@ -172,7 +175,17 @@ export type AuthEvent =
       readonly serials: readonly string[];
       readonly reason: string;
     }
-  | { readonly type: 'sms_failed'; readonly serial: string; readonly gateway: string | null; readonly reason: string }
+  /** One request of the login core ended: which round, how, and how long it took (ms, by the clock port). */
+  | {
+      readonly type: 'login';
+      readonly step: LoginStep;
+      readonly outcome: 'accept' | 'challenge' | 'reject' | 'error';
+      readonly durationMs: number;
+    }
+  /** A gateway took an SMS (serial '' for an enrollment by challenge). */
+  | { readonly type: 'sms_sent'; readonly serial: string; readonly gateway: string; readonly durationMs: number }
+  /** durationMs is there when the gateway was tried (not when no number or gateway was found). */
+  | { readonly type: 'sms_failed'; readonly serial: string; readonly gateway: string | null; readonly reason: string; readonly durationMs?: number }
   | { readonly type: 'configuration'; readonly serial: string; readonly problem: string }
   /** The next OTP after an accept (smsautosend), sent or not (then sms_failed says why). */
   | { readonly type: 'autosend'; readonly serial: string; readonly username: string; readonly realm: string; readonly sent: boolean }

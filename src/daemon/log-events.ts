@@ -26,6 +26,10 @@ export class LogEvents implements EventSink {
       case 'deferred_failed':
         this.log.error({ reason: event.reason }, 'work after a reply failed');
         return;
+      case 'login':
+      case 'sms_sent':
+        // Timings for the metrics; the 'authentication' event already logs the outcome.
+        return;
     }
   }
 }

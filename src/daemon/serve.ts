@@ -14,10 +14,15 @@ import { loadDictionaries } from '../radius/dictionary.js';
 import { realmSplitter } from '../radius/realms.js';
 import { compileAcceptAttributes, type ReplyAttributes } from '../radius/reply-attributes.js';
 import { RadiusServer } from '../radius/server.js';
+import { RadiusStats } from '../radius/stats.js';
+import { DaemonMetrics } from '../metrics/daemon-metrics.js';
+import { MetricsListener } from '../metrics/listener.js';
+import type { StoreOperation } from '../metrics/store-metrics.js';
 import { describeDatabase } from '../store/connection.js';
 import { SiteConfig } from '../store/site-config.js';
 import { VERSION } from '../version.js';
 import { AuditRetention } from './audit-retention.js';
+import { EventFanout } from './event-fanout.js';
 import { LogEvents } from './log-events.js';
 import { warnOfOpenDoors } from './open-doors.js';
 import { openRuntime, providerContext } from './runtime.js';
@@ -54,12 +59,21 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   let acceptAttributes = compileAcceptAttributes(config.radius);
 
   const authStore = store.openAuthStore((err) => log.warn({ reason: err.message }, 'store connection lost'));
+  // Made below when metrics.listen is configured; the store probe counts its failures from the start.
+  let metrics: DaemonMetrics | undefined;
+  const storeFailed = (operation: StoreOperation) => metrics?.store.failed(operation);
   const site = new SiteConfig({
     settings: store.settings,
     gateways: store.gateways,
     userstores: store.userstores,
     realms: store.realms,
-    revisions: authStore,
+    revisions: {
+      configRevision: () =>
+        authStore.configRevision().catch((err: unknown) => {
+          storeFailed('probe');
+          throw err;
+        }),
+    },
     onError: (err) => log.error({ reason: (err as Error).message }, 'store unreachable: Status-Server falls silent until it is back'),
     onRecovered: () => log.info('store reachable again'),
     onReload: (revision) => {
@@ -82,13 +96,34 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   });
   const pins = new PinCheckQueue(runtime.pins);
   const gateways = new GatewayRegistry((id) => site.gateway(id), providerContext(runtime));
+  // What Status-Server and /readyz both say, from the same cached probe: never a query per request.
+  const notReady = (): string | undefined => {
+    if (!site.storeReachable()) return 'the store does not answer';
+    if (pins.overloaded()) return 'the PIN-check queue is near its bound';
+    return undefined;
+  };
+  const radiusStats = new RadiusStats();
+  if (config.metrics) {
+    metrics = new DaemonMetrics({
+      radius: radiusStats,
+      pinQueue: pins,
+      gatewayModule: (id) => site.gatewayModule(id),
+      store: {
+        liveCounts: () => authStore.liveCounts(Date.now(), site.current().failcounter_clear_timeout),
+        reachable: () => site.storeReachable(),
+      },
+    });
+  }
+  const logEvents = new LogEvents(log);
   const login = new LoginService({
-    store: authStore,
+    store: metrics ? metrics.store.counting(authStore) : authStore,
     pins,
     sms: gateways,
     settings: site,
     clock: { now: () => Date.now() },
-    events: new LogEvents(log),
+    events: metrics
+      ? new EventFanout([logEvents, metrics.events], (err) => log.error({ reason: (err as Error).message }, 'an events listener failed'))
+      : logEvents,
     directory,
     recentFailures: new RecentFailures(),
   });
@@ -96,7 +131,8 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     listen: config.radius.listen,
     clients: clientTable(config.radius),
     authenticate: (request) => login.authenticate(request),
-    healthy: () => site.storeReachable() && !pins.overloaded(),
+    healthy: () => notReady() === undefined,
+    stats: radiusStats,
     log,
     duplicateCacheMs: config.radius.duplicate_cache_seconds * 1000,
     rejectDelayMs: config.radius.reject_delay * 1000,
@@ -113,23 +149,43 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       // Bounded batches through the expires_at index, until none is left.
       while ((await authStore.purgeExpired(Date.now())) >= 1000);
     } catch (err) {
+      storeFailed('purge');
       log.warn({ reason: (err as Error).message }, 'purging expired challenges failed');
     } finally {
       purging = false;
     }
   }
 
+  const metricsListener =
+    config.metrics && metrics
+      ? new MetricsListener({
+          listen: config.metrics.listen,
+          metrics: () => metrics!.text(),
+          contentType: metrics.contentType,
+          notReady,
+          log,
+        })
+      : undefined;
   let addresses: Array<{ address: string; port: number }>;
+  let metricsAddresses: Array<{ address: string; port: number }> = [];
   try {
-    addresses = await server.start();
+    addresses = await server.start().catch((err: unknown) => {
+      throw listenError(err, config.radius.listen, 'radius.listen');
+    });
+    if (metricsListener && config.metrics) {
+      metricsAddresses = await metricsListener.start().catch((err: unknown) => {
+        throw listenError(err, config.metrics!.listen, 'metrics.listen');
+      });
+    }
   } catch (err) {
     clearInterval(purge);
     site.stop();
+    await metricsListener?.stop();
     await server.stop();
     await directory.close();
     await authStore.close();
     await runtime.close();
-    throw listenError(err, config.radius.listen);
+    throw err;
   }
   retention.start();
   log.info(
@@ -139,6 +195,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       store: describeDatabase(config.database),
       keyfile: config.secrets.keyfile,
       listen: addresses.map((a) => `${a.address}:${a.port}`),
+      ...(metricsAddresses.length ? { metrics: metricsAddresses.map((a) => `http://${hostPort(a)}/metrics`) } : {}),
       clients: config.radius.clients.map((c) => `${c.name} ${c.address}`),
     },
     'sms-otp-radiusd started',
@@ -172,6 +229,8 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     async stop() {
       clearInterval(purge);
       pins.close();
+      // First: a probe that finds the port closed takes this node out of rotation at once.
+      await metricsListener?.stop();
       await server.stop(STOP_GRACE_MS);
       site.stop();
       // A store or gateway that hangs must not hold the exit past the unit's stop timeout.
@@ -196,20 +255,29 @@ const RESTART_KEYS: Array<[string, (c: Config) => unknown]> = [
   ['providers.script_directory', (c) => c.providers.script_directory],
   ['radius.dictionaries', (c) => c.radius.dictionaries],
   ['radius.duplicate_cache_seconds', (c) => c.radius.duplicate_cache_seconds],
+  ['metrics', (c) => c.metrics],
 ];
 
 function clientTable(radius: RadiusConfig): ClientTable {
   return new ClientTable(radius.clients, { maxRequestTime: radius.max_request_time });
 }
 
-/** A socket that cannot be bound, as one line naming the address and the key. */
-function listenError(err: unknown, listen: RadiusConfig['listen']): Error {
+/** host:port, with an IPv6 address in brackets. */
+function hostPort(a: { address: string; port: number }): string {
+  return a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+/** A socket that cannot be bound (UDP bind, TCP listen), as one line naming the address and the key. */
+function listenError(err: unknown, listen: ReadonlyArray<{ host: string; port: number }>, key: 'radius.listen' | 'metrics.listen'): Error {
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (!e?.code || !e.syscall?.startsWith('bind')) return err as Error;
+  if (!e?.code || !(e.syscall?.startsWith('bind') || e.syscall === 'listen')) return err as Error;
   const i = listen.findIndex((l) => l.port === e.port && (e.address === undefined || l.host === e.address));
-  const where = i >= 0 ? `radius.listen.${i}` : 'radius.listen';
+  const where = i >= 0 ? `${key}.${i}` : key;
   const why: Record<string, string> = {
-    EADDRINUSE: 'the address is in use by another process (another daemon, or FreeRADIUS?)',
+    EADDRINUSE:
+      key === 'radius.listen'
+        ? 'the address is in use by another process (another daemon, or FreeRADIUS?)'
+        : 'the port is in use by another process (another daemon, or another exporter?)',
     EACCES: 'permission denied (a port below 1024 needs CAP_NET_BIND_SERVICE)',
     EADDRNOTAVAIL: 'no interface of this machine has that address',
   };

@@ -41,13 +41,15 @@ export interface RadiusServerOptions {
   readonly resendKeyword?: string;
   /** The extra attributes of an Access-Accept for a client. */
   readonly acceptAttributes?: (client: string, context: AcceptContext) => RawAttribute[];
+  /** Where the counters go (the daemon's metrics read them); a fresh set by default. */
+  readonly stats?: RadiusStats;
 }
 
 const UNKNOWN_CLIENT = '(unknown)';
 const UNAVAILABLE = 'The authentication service is unavailable, try again later';
 
 export class RadiusServer {
-  readonly stats = new RadiusStats();
+  readonly stats: RadiusStats;
   private readonly sockets: dgram.Socket[] = [];
   private readonly now: () => number;
   private readonly duplicates: DuplicateCache;
@@ -58,6 +60,7 @@ export class RadiusServer {
   private stopping = false;
 
   constructor(private options: RadiusServerOptions) {
+    this.stats = options.stats ?? new RadiusStats();
     this.now = options.now ?? Date.now;
     this.duplicates = new DuplicateCache(options.duplicateCacheMs ?? 30_000, this.now);
     this.warnings = new WarnOnce(options.log, this.now);

@@ -444,6 +444,18 @@ const migrations: Migration[] = [
       await knex.schema.dropTableIfExists('pending_enrollments');
     },
   },
+  {
+    // The locked-tokens gauge of the metrics counts at every scrape: a partial index holding
+    // only the tokens over their maxfail (few), so that count never scans the tokens table.
+    // The same SQL on SQLite and PostgreSQL.
+    name: '0012_locked_tokens_index',
+    async up(knex) {
+      await knex.raw('CREATE INDEX tokens_locked ON tokens (last_fail_at, active) WHERE failcount >= maxfail');
+    },
+    async down(knex) {
+      await knex.raw('DROP INDEX IF EXISTS tokens_locked');
+    },
+  },
 ];
 
 const source: Knex.MigrationSource<Migration> = {

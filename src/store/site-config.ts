@@ -69,6 +69,11 @@ export class SiteConfig implements SettingsSource {
     return this.gatewayDefinitions.get(identifier);
   }
 
+  /** The module of a gateway (http, smpp...), undefined for an unknown identifier: a label of the SMS metrics. */
+  gatewayModule(identifier: string): string | undefined {
+    return this.gatewayDefinitions.get(identifier)?.module;
+  }
+
   /** The user stores and realms, with the revision they were read at (it moves on every reload). */
   directorySnapshot(): { readonly revision: string; readonly userstores: readonly UserStoreDefinition[]; readonly realms: readonly RealmDefinition[] } {
     return this.directory;

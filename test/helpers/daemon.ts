@@ -36,6 +36,8 @@ export interface DaemonOptions {
   radius?: Record<string, string>;
   /** Share another node's key file (nodes of one store must). */
   keyfile?: string;
+  /** Turn on the metrics listener on 127.0.0.1: on this TCP port, or a free one (true). */
+  metrics?: boolean | { port: number };
 }
 
 export interface TestDaemon {
@@ -45,6 +47,8 @@ export interface TestDaemon {
   readonly port: number;
   readonly host: string;
   readonly secret: string;
+  /** http://127.0.0.1:PORT of the metrics listener, when it was turned on. */
+  readonly metricsUrl?: string;
   logs(): string;
   cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Like cli but throws unless the command succeeds; returns stdout trimmed. */
@@ -73,6 +77,7 @@ export async function createDaemon(options: DaemonOptions = {}): Promise<TestDae
     { name: 'localhost', address: '127.0.0.1/32', secret },
     { name: 'localhost6', address: '::1/128', secret },
   ];
+  const metricsPort = options.metrics === true ? await freeTcpPort() : options.metrics ? options.metrics.port : undefined;
   const config = path.join(dir, 'sms-otp-radiusd.yaml');
   writeFileSync(
     config,
@@ -84,6 +89,7 @@ export async function createDaemon(options: DaemonOptions = {}): Promise<TestDae
       '  clients:',
       ...clients.map((c) => `    - ${JSON.stringify(c)}`),
       ...Object.entries(options.radius ?? {}).map(([k, v]) => `  ${k}: ${v}`),
+      ...(metricsPort === undefined ? [] : [`metrics: { listen: [ { host: 127.0.0.1, port: ${metricsPort} } ] }`]),
       `providers: { script_directory: "${path.join(dir, 'scripts')}" }`,
       'log: { level: info }',
       '',
@@ -110,6 +116,7 @@ export async function createDaemon(options: DaemonOptions = {}): Promise<TestDae
     port,
     host,
     secret,
+    ...(metricsPort === undefined ? {} : { metricsUrl: `http://127.0.0.1:${metricsPort}` }),
     logs: () => (running ?? last)?.output() ?? '',
     cli,
     async ok(...args) {

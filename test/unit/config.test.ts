@@ -39,6 +39,28 @@ describe('configuration', () => {
     const config = loadConfig(configWith(VALID));
     expect(config.radius.clients[0]?.name).toBe('nas1');
     expect(config.log.level).toBe('info');
+    expect(config.metrics, 'the metrics listener is off when the key is absent').toBeUndefined();
+  });
+
+  it('ships the metrics listener on 127.0.0.1:9812 and reads metrics.listen', () => {
+    expect(loadConfig(path.join(ROOT, 'config/sms-otp-radiusd.yaml')).metrics).toEqual({ listen: [{ host: '127.0.0.1', port: 9812 }] });
+    const config = loadConfig(configWith(`${VALID}metrics: { listen: [ { host: "::1", port: 9812 }, { host: 10.1.2.3, port: 9100 } ] }\n`));
+    expect(config.metrics?.listen).toEqual([{ host: '::1', port: 9812 }, { host: '10.1.2.3', port: 9100 }]);
+  });
+
+  it('names a broken metrics key and the fix', () => {
+    expect(errorOf(`${VALID}metrics: { listen: [ { host: 127.0.0.1, port: 9812 } ], path: /m }\n`)).toContain(
+      'metrics.path: unknown key; remove it or check its spelling',
+    );
+    const misspelt = errorOf(`${VALID}metrics: { listn: [] }\n`);
+    expect(misspelt).toContain('metrics.listn: unknown key; remove it or check its spelling');
+    expect(misspelt).toContain('metrics.listen: missing; add it, e.g. listen: [ { host: 127.0.0.1, port: 9812 } ]');
+    expect(errorOf(`${VALID}metrics: { listen: [] }\n`)).toContain(
+      'metrics.listen: give at least one { host, port }, or remove the metrics section to turn the listener off',
+    );
+    expect(errorOf(`${VALID}metrics: { listen: 9812 }\n`)).toContain('metrics.listen: expected a list of addresses, e.g. listen: [ { host: 127.0.0.1, port: 9812 } ]');
+    expect(errorOf(`${VALID}metrics: { listen: [ { host: localhost, port: 9812 } ] }\n`)).toContain('metrics.listen.0.host: expected an IPv4 or IPv6 address');
+    expect(errorOf(`${VALID}metrics: { listen: [ { host: 127.0.0.1, port: 70000 } ] }\n`)).toContain('metrics.listen.0.port');
   });
 
   it('names an unknown key and says what to do', () => {

@@ -126,12 +126,14 @@ export async function sendOtp(ports: LoginPorts, ctx: LoginContext, token: Token
     serial: token.serial,
     tokentype: token.tokentype,
   });
+  const started = ports.clock.now();
   try {
     await ports.sms.send(gateway ?? '', destination.phone, text);
+    ports.events.emit({ type: 'sms_sent', serial: token.serial, gateway: gateway ?? '', durationMs: ports.clock.now() - started });
     return { phone: destination.phone };
   } catch (err) {
     const reason = (err as Error).message;
-    ports.events.emit({ type: 'sms_failed', serial: token.serial, gateway, reason });
+    ports.events.emit({ type: 'sms_failed', serial: token.serial, gateway, reason, durationMs: ports.clock.now() - started });
     return { phone: destination.phone, failure: reason };
   }
 }

@@ -198,11 +198,13 @@ async function sendOtp(ports: LoginPorts, ctx: LoginContext, draft: Draft, repla
     serial: '',
     tokentype: 'sms',
   });
+  const started = ports.clock.now();
   try {
     await ports.sms.send(gateway, draft.phone, text);
+    ports.events.emit({ type: 'sms_sent', serial: '', gateway, durationMs: ports.clock.now() - started });
   } catch (err) {
     const reason = (err as Error).message;
-    ports.events.emit({ type: 'sms_failed', serial: '', gateway, reason });
+    ports.events.emit({ type: 'sms_failed', serial: '', gateway, reason, durationMs: ports.clock.now() - started });
     return decide(ports, ctx, ended, {
       ok: { result: { outcome: 'reject', message: Messages.smsFailed }, serials: [], reason: `enrollment by challenge: no SMS could be sent: ${reason}`, sms },
     });

@@ -6,6 +6,7 @@ import { checkPassword } from './first-factor.js';
 import { startEnrollment } from './enroll-by-challenge.js';
 import { passWithoutToken } from './no-token.js';
 import type { AuthRequest, AuthResult } from './request.js';
+import type { LoginStep } from '../ports.js';
 import { Messages } from '../messages.js';
 import { hasControlCharacter, normaliseRealm, printableName } from '../names.js';
 import { deadlineOf, reject } from './verdict.js';
@@ -35,9 +36,23 @@ export class LoginService {
     this.deferred.add(running);
   };
 
+  /** Answers one request and tells the events port which round it was, how it ended and how long it took. */
   async authenticate(request: AuthRequest): Promise<AuthResult> {
-    const { settings, clock, directory, recentFailures } = this.ports;
-    const now = clock.now();
+    const { clock, events } = this.ports;
+    const step: LoginStep = request.transactionId === undefined ? 'first_factor' : request.resend ? 'resend' : 'challenge_answer';
+    const started = clock.now();
+    try {
+      const result = await this.answer(request, started);
+      events.emit({ type: 'login', step, outcome: result.outcome, durationMs: clock.now() - started });
+      return result;
+    } catch (err) {
+      events.emit({ type: 'login', step, outcome: 'error', durationMs: clock.now() - started });
+      throw err;
+    }
+  }
+
+  private async answer(request: AuthRequest, now: number): Promise<AuthResult> {
+    const { settings, directory, recentFailures } = this.ports;
     const base = {
       request,
       settings: settings.current(),

@@ -8,7 +8,7 @@ import type { LoginKeys, PendingEnrollmentRow } from './login-keys.js';
 import type { AuthStore, WriteResult, WriteUnit } from '../../core/ports.js';
 import type { TokenDecoder, TokenRow } from '../tokens.js';
 import { challengesWithTokens } from './rows.js';
-import { PG_STATEMENTS, type PgStatementName } from './statements.js';
+import { PG_STATEMENTS, type LiveCounts, type PgStatementName } from './statements.js';
 import type { ExecResult } from './unit.js';
 
 export interface PgAuthStoreOptions {
@@ -68,6 +68,15 @@ export class PgAuthStore implements AuthStore {
   async purgeExpired(now: number): Promise<number> {
     const [challenges, enrollments] = await Promise.all([this.query('purgeExpired', [now]), this.query('purgeExpiredEnrollments', [now])]);
     return Math.max(challenges.changes, enrollments.changes);
+  }
+
+  /** Open challenges and locked tokens now (two indexed counts), for the metrics. */
+  async liveCounts(now: number, clearTimeoutMinutes: number): Promise<LiveCounts> {
+    const [open, locked] = await Promise.all([
+      this.query('openChallenges', [now]),
+      this.query('lockedTokens', [clearTimeoutMinutes, now - clearTimeoutMinutes * 60_000]),
+    ]);
+    return { openChallenges: Number(open.rows[0]?.n ?? 0), lockedTokens: Number(locked.rows[0]?.n ?? 0) };
   }
 
   /** Removes a bounded batch of audit rows older than `before` (rows another node is removing are skipped). */

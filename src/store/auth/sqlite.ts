@@ -20,7 +20,7 @@ import type { Challenge, PendingEnrollment, Token } from '../../core/model.js';
 import type { LoginKeys, PendingEnrollmentRow, SealedUnit } from './login-keys.js';
 import type { AuthStore, WriteResult, WriteUnit } from '../../core/ports.js';
 import { challengesWithTokens } from './rows.js';
-import { SQLITE_STATEMENTS, type StatementName } from './statements.js';
+import { SQLITE_STATEMENTS, type LiveCounts, type StatementName } from './statements.js';
 import { applyUnit, type ExecResult } from './unit.js';
 import type { TokenDecoder, TokenRow } from '../tokens.js';
 
@@ -111,6 +111,14 @@ export class SqliteAuthStore implements AuthStore {
 
   configRevision(): Promise<string> {
     return this.read(() => String((this.statements.configRevision.get() as { value: string } | undefined)?.value ?? '0'));
+  }
+
+  /** Open challenges and locked tokens now (two indexed counts), for the metrics. */
+  liveCounts(now: number, clearTimeoutMinutes: number): Promise<LiveCounts> {
+    return this.read(() => ({
+      openChallenges: Number((this.statements.openChallenges.get(now) as { n: number }).n),
+      lockedTokens: Number((this.statements.lockedTokens.get(clearTimeoutMinutes, now - clearTimeoutMinutes * 60_000) as { n: number }).n),
+    }));
   }
 
   /**

@@ -45,6 +45,14 @@ const COMMON = {
     "VALUES (?, 'sms', ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, TRUE, TRUE, 0, ?, NULL, ?, ?, ?)",
   purgeExpiredEnrollments:
     'DELETE FROM pending_enrollments WHERE id IN (SELECT id FROM pending_enrollments WHERE expires_at <= ? LIMIT 1000)',
+  // For the metrics, at scrape time: the challenges still open, through the expires_at index
+  // (expired ones are purged every few seconds, so the range is small).
+  openChallenges: 'SELECT COUNT(*) AS n FROM challenges WHERE expires_at > ?',
+  // The tokens the login would refuse as locked (lockState in src/core/login/token-state.ts):
+  // only the partial index tokens_locked (migration 0012), which holds just those over maxfail.
+  // Params: failcounter_clear_timeout (minutes), now - that timeout (ms).
+  lockedTokens:
+    'SELECT COUNT(*) AS n FROM tokens WHERE failcount >= maxfail AND active = TRUE AND (? = 0 OR last_fail_at IS NULL OR last_fail_at > ?)',
 } as const;
 
 /**
@@ -61,6 +69,12 @@ const pruneAudit = (batch: number, skipLocked: boolean) =>
 const commitOtp = (max: string, strict: boolean) =>
   `UPDATE tokens SET counter = ${max}(counter, ?), failcount = 0, last_fail_at = NULL, last_auth_at = ?, updated_at = ? ` +
   `WHERE serial = ?${strict ? ' AND counter <= ?' : ''}`;
+
+/** What openChallenges and lockedTokens count (the stores' liveCounts). */
+export interface LiveCounts {
+  readonly openChallenges: number;
+  readonly lockedTokens: number;
+}
 
 export type StatementName = keyof typeof COMMON | 'commitOtpStrict' | 'commitOtpAny' | 'pruneAudit';
 export type StatementSet = Readonly<Record<StatementName, string>>;
@@ -84,7 +98,9 @@ export type PgStatementName =
   | 'purgeExpired'
   | 'pruneAudit'
   | 'pendingEnrollment'
-  | 'purgeExpiredEnrollments';
+  | 'purgeExpiredEnrollments'
+  | 'openChallenges'
+  | 'lockedTokens';
 
 export const PG_STATEMENTS: Readonly<Record<PgStatementName, string>> = {
   tokensByUser: numbered(COMMON.tokensByUser),
@@ -94,4 +110,6 @@ export const PG_STATEMENTS: Readonly<Record<PgStatementName, string>> = {
   pendingEnrollment: numbered(COMMON.pendingEnrollment),
   purgeExpiredEnrollments: numbered(COMMON.purgeExpiredEnrollments),
   pruneAudit: numbered(pruneAudit(1000, true)),
+  openChallenges: numbered(COMMON.openChallenges),
+  lockedTokens: numbered(COMMON.lockedTokens),
 };

@@ -1,0 +1,64 @@
+// Every metric of the daemon in one Registry of its own (not prom-client's global one, so
+// that nothing else in the process can add to or reset it). The fronts and the core feed it
+// through narrow views: the core's events port, the RADIUS front's counters, the PIN queue;
+// none of them imports prom-client.
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { EventSink } from '../core/ports.js';
+import type { RadiusStats } from '../radius/stats.js';
+import { VERSION } from '../version.js';
+import { LoginMetrics } from './login-metrics.js';
+import { registerPinQueueMetrics, type PinQueueView } from './pin-queue-metrics.js';
+import { registerRadiusMetrics } from './radius-metrics.js';
+import { StoreMetrics, type StoreMetricsOptions } from './store-metrics.js';
+
+export const METRICS_PREFIX = 'sms_otp_';
+
+export interface DaemonMetricsSources {
+  readonly radius: RadiusStats;
+  readonly pinQueue: PinQueueView;
+  readonly store: StoreMetricsOptions;
+  /** The module of a gateway identifier (a label of the SMS metrics). */
+  readonly gatewayModule: (gateway: string) => string | undefined;
+}
+
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  /** The login core's events port feeds this. */
+  readonly events: EventSink;
+  readonly store: StoreMetrics;
+  private readonly httpRequests: Counter<'endpoint' | 'outcome'>;
+
+  constructor(sources: DaemonMetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: METRICS_PREFIX });
+    new Gauge({ name: 'sms_otp_build_info', help: 'The running version (always 1)', labelNames: ['version'], registers }).set({ version: VERSION }, 1);
+    this.events = new LoginMetrics(this.registry, sources.gatewayModule);
+    registerRadiusMetrics(this.registry, sources.radius);
+    registerPinQueueMetrics(this.registry, sources.pinQueue);
+    this.store = new StoreMetrics(this.registry, sources.store);
+    this.httpRequests = new Counter({
+      name: 'sms_otp_http_requests_total',
+      help: 'Requests of the HTTP front by endpoint and outcome',
+      labelNames: ['endpoint', 'outcome'],
+      registers,
+    });
+  }
+
+  /**
+   * The hook for an HTTP front: one call per request answered. `endpoint` is the route
+   * pattern (/validate/check), never the raw URL with its query; `outcome` a fixed word
+   * (accept, reject, challenge, error...), so that the label values stay few.
+   */
+  recordHttpRequest(endpoint: string, outcome: string): void {
+    this.httpRequests.inc({ endpoint, outcome });
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,73 @@
+// The login core's events as metrics: SMS sent and failed by gateway and module, the
+// gateway's send time, and each login round's duration. Labels are operator-chosen names
+// (gateway identifiers, module names) and fixed words; never a user, phone, PIN or OTP.
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { AuthEvent, EventSink } from '../core/ports.js';
+
+/** The gateway label when the token had none to send through. */
+const NO_GATEWAY = '(none)';
+/** The module label when the identifier names no gateway definition (any more). */
+const UNKNOWN_MODULE = '(unknown)';
+
+export class LoginMetrics implements EventSink {
+  private readonly smsSent: Counter<'gateway' | 'module'>;
+  private readonly smsFailed: Counter<'gateway' | 'module'>;
+  private readonly gatewaySend: Histogram<'gateway' | 'module' | 'result'>;
+  private readonly loginDuration: Histogram<'step' | 'outcome'>;
+
+  /** moduleOf: the module of a gateway identifier, read from the daemon's in-memory site configuration. */
+  constructor(
+    registry: Registry,
+    private readonly moduleOf: (gateway: string) => string | undefined,
+  ) {
+    const registers = [registry];
+    this.smsSent = new Counter({ name: 'sms_otp_sms_sent_total', help: 'SMS taken by a gateway', labelNames: ['gateway', 'module'], registers });
+    this.smsFailed = new Counter({
+      name: 'sms_otp_sms_failed_total',
+      help: 'SMS not sent: the gateway refused or failed, or the token had no gateway or number',
+      labelNames: ['gateway', 'module'],
+      registers,
+    });
+    this.gatewaySend = new Histogram({
+      name: 'sms_otp_gateway_send_seconds',
+      help: 'Time a gateway took to take (or refuse) an SMS',
+      labelNames: ['gateway', 'module', 'result'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.loginDuration = new Histogram({
+      name: 'sms_otp_login_duration_seconds',
+      help: 'Time the login core took for one request, by round (first_factor, challenge_answer, resend) and outcome',
+      labelNames: ['step', 'outcome'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+  }
+
+  emit(event: AuthEvent): void {
+    switch (event.type) {
+      case 'login':
+        this.loginDuration.observe({ step: event.step, outcome: event.outcome }, event.durationMs / 1000);
+        return;
+      case 'sms_sent': {
+        const labels = this.labelsOf(event.gateway);
+        this.smsSent.inc(labels);
+        this.gatewaySend.observe({ ...labels, result: 'sent' }, event.durationMs / 1000);
+        return;
+      }
+      case 'sms_failed': {
+        const labels = this.labelsOf(event.gateway);
+        this.smsFailed.inc(labels);
+        if (event.durationMs !== undefined) this.gatewaySend.observe({ ...labels, result: 'failed' }, event.durationMs / 1000);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private labelsOf(gateway: string | null): { gateway: string; module: string } {
+    if (gateway === null || gateway === '') return { gateway: NO_GATEWAY, module: NO_GATEWAY };
+    return { gateway, module: this.moduleOf(gateway) ?? UNKNOWN_MODULE };
+  }
+}
