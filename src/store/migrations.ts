@@ -448,7 +448,7 @@ const migrations: Migration[] = [
     // The locked-tokens gauge of the metrics counts at every scrape: a partial index holding
     // only the tokens over their maxfail (few), so that count never scans the tokens table.
     // The same SQL on SQLite and PostgreSQL.
-    name: '0012_locked_tokens_index',
+    name: '0016_locked_tokens_index',
     async up(knex) {
       await knex.raw('CREATE INDEX tokens_locked ON tokens (last_fail_at, active) WHERE failcount >= maxfail');
     },

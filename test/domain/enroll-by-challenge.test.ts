@@ -230,7 +230,7 @@ describe.each(STORE_KINDS)('enrollment by challenge on %s', (kind) => {
     challenged(await login('bob', 'bob-pw'));
     while ((await t.store.knex.migrate.currentVersion(migrationConfig)) !== '0009') await t.store.knex.migrate.down(migrationConfig);
     expect(await t.store.knex.schema.hasTable('pending_enrollments')).toBe(false);
-    expect(await t.store.migrate()).toEqual(['0010_dynamic_phone', '0011_pending_enrollment', '0012_locked_tokens_index']);
+    expect(await t.store.migrate()).toEqual(['0010_dynamic_phone', '0011_pending_enrollment', '0016_locked_tokens_index']);
     expect(await pendingRows()).toBe(0);
   });
 });

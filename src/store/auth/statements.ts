@@ -49,7 +49,7 @@ const COMMON = {
   // (expired ones are purged every few seconds, so the range is small).
   openChallenges: 'SELECT COUNT(*) AS n FROM challenges WHERE expires_at > ?',
   // The tokens the login would refuse as locked (lockState in src/core/login/token-state.ts):
-  // only the partial index tokens_locked (migration 0012), which holds just those over maxfail.
+  // only the partial index tokens_locked (migration 0016), which holds just those over maxfail.
   // Params: failcounter_clear_timeout (minutes), now - that timeout (ms).
   lockedTokens:
     'SELECT COUNT(*) AS n FROM tokens WHERE failcount >= maxfail AND active = TRUE AND (? = 0 OR last_fail_at IS NULL OR last_fail_at > ?)',
