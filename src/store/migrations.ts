@@ -444,6 +444,23 @@ const migrations: Migration[] = [
       await knex.schema.dropTableIfExists('pending_enrollments');
     },
   },
+  {
+    // API keys of the HTTP front: only a keyed hash of each key is kept (src/app/api-keys.ts).
+    // The login path never writes them, so the PostgreSQL write function stays as it is.
+    name: '0012_api_keys',
+    async up(knex) {
+      await knex.schema.createTable('api_keys', (t) => {
+        t.increments('id');
+        t.string('key_hash', 64).notNullable().unique(); // hex HMAC-SHA256
+        t.string('role', 16).notNullable(); // admin | validate
+        t.text('description').notNullable().defaultTo('');
+        t.bigInteger('created_at').notNullable();
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('api_keys');
+    },
+  },
 ];
 
 const source: Knex.MigrationSource<Migration> = {
