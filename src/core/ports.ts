@@ -36,6 +36,7 @@ export interface PinVerifier {
 
 export interface TokenReader {
   byUser(username: string, realm: string): Promise<Token[]>;
+  bySerial(serial: string): Promise<Token | undefined>;
 }
 
 export interface ChallengeReader {
