@@ -11,9 +11,11 @@ import { RealmNameDirectory } from '../directory/realm-names.js';
 import { GatewayRegistry } from '../gateways/registry.js';
 import { ClientTable } from '../radius/clients.js';
 import { loadDictionaries } from '../radius/dictionary.js';
-import { realmSplitter } from '../radius/realms.js';
+import { realmJoiner, realmSplitter } from '../radius/realms.js';
 import { compileAcceptAttributes, type ReplyAttributes } from '../radius/reply-attributes.js';
 import { RadiusServer } from '../radius/server.js';
+import { ApiKeyHasher } from '../crypto/api-key.js';
+import { HttpFront } from '../http/server.js';
 import { describeDatabase } from '../store/connection.js';
 import { SiteConfig } from '../store/site-config.js';
 import { VERSION } from '../version.js';
@@ -27,6 +29,8 @@ const PURGE_INTERVAL_MS = 5_000;
 const STOP_GRACE_MS = 8_000;
 /** Then connections get this long to close: 10 s in all, below systemd's TimeoutStopSec (15). */
 const CLOSE_GRACE_MS = 2_000;
+/** What an HTTP client (a PAM module, an SSO plugin) waits at most; later work is shed (503). */
+const HTTP_MAX_REQUEST_MS = 15_000;
 
 /** True when all settled in time. */
 async function settledWithin(ms: number, work: Array<Promise<unknown>>): Promise<boolean> {
@@ -42,6 +46,8 @@ async function settledWithin(ms: number, work: Array<Promise<unknown>>): Promise
 export interface Daemon {
   readonly server: RadiusServer;
   readonly addresses: Array<{ address: string; port: number }>;
+  /** The HTTP front's addresses (none when the config has no http section). */
+  readonly httpAddresses: Array<{ address: string; port: number }>;
   /** Reads the config file again (SIGHUP); a broken one is reported and the running one kept. */
   reload(): void;
   stop(): Promise<void>;
@@ -59,6 +65,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     gateways: store.gateways,
     userstores: store.userstores,
     realms: store.realms,
+    apiKeys: store.apiKeys,
     revisions: authStore,
     onError: (err) => log.error({ reason: (err as Error).message }, 'store unreachable: Status-Server falls silent until it is back'),
     onRecovered: () => log.info('store reachable again'),
@@ -103,6 +110,20 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     resendKeyword: config.radius.resend_keyword,
     acceptAttributes: (client, context) => (acceptAttributes.get(client) ?? acceptAttributes.get('')!).render(context),
   });
+  const apiKeyHasher = new ApiKeyHasher(runtime.keys.apiKeyMac);
+  const httpFront = config.http
+    ? new HttpFront({
+        config: config.http,
+        authenticate: (request) => login.authenticate(request),
+        triggerChallenge: (request) => login.triggerChallenge(request),
+        apiKeys: (key) => site.apiKey(apiKeyHasher.hash(key))?.role,
+        apiKeyRequired: () => site.current().api_key_required,
+        joinRealm: realmJoiner(config.radius.realm_format, config.radius.realm_delimiter),
+        maxRequestMs: HTTP_MAX_REQUEST_MS,
+        ready: () => site.storeReachable(),
+        log,
+      })
+    : undefined;
   const purge = setInterval(() => void purgeExpired(), PURGE_INTERVAL_MS);
   purge.unref();
   let purging = false;
@@ -120,16 +141,26 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   }
 
   let addresses: Array<{ address: string; port: number }>;
+  let httpAddresses: Array<{ address: string; port: number }> = [];
   try {
-    addresses = await server.start();
+    addresses = await server.start().catch((err: unknown) => {
+      throw listenError(err, config.radius.listen, 'radius.listen');
+    });
+    if (httpFront && config.http) {
+      const listen = config.http.listen;
+      httpAddresses = await httpFront.start().catch((err: unknown) => {
+        throw listenError(err, listen, 'http.listen');
+      });
+    }
   } catch (err) {
     clearInterval(purge);
     site.stop();
     await server.stop();
+    await httpFront?.stop(0);
     await directory.close();
     await authStore.close();
     await runtime.close();
-    throw listenError(err, config.radius.listen);
+    throw err;
   }
   retention.start();
   log.info(
@@ -139,6 +170,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       store: describeDatabase(config.database),
       keyfile: config.secrets.keyfile,
       listen: addresses.map((a) => `${a.address}:${a.port}`),
+      ...(httpFront ? { http: httpAddresses.map((a) => `${config.http?.tls ? 'https' : 'http'}://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`) } : {}),
       clients: config.radius.clients.map((c) => `${c.name} ${c.address}`),
     },
     'sms-otp-radiusd started',
@@ -146,6 +178,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   return {
     server,
     addresses,
+    httpAddresses,
     reload() {
       let next: Config;
       let nextAttributes: Map<string, ReplyAttributes>;
@@ -172,7 +205,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     async stop() {
       clearInterval(purge);
       pins.close();
-      await server.stop(STOP_GRACE_MS);
+      await Promise.all([server.stop(STOP_GRACE_MS), httpFront?.stop(STOP_GRACE_MS)]);
       site.stop();
       // A store or gateway that hangs must not hold the exit past the unit's stop timeout.
       // The SMS that smsautosend owes to logins already answered goes out before the gateways and the store close.
@@ -196,20 +229,21 @@ const RESTART_KEYS: Array<[string, (c: Config) => unknown]> = [
   ['providers.script_directory', (c) => c.providers.script_directory],
   ['radius.dictionaries', (c) => c.radius.dictionaries],
   ['radius.duplicate_cache_seconds', (c) => c.radius.duplicate_cache_seconds],
+  ['http', (c) => c.http],
 ];
 
 function clientTable(radius: RadiusConfig): ClientTable {
   return new ClientTable(radius.clients, { maxRequestTime: radius.max_request_time });
 }
 
-/** A socket that cannot be bound, as one line naming the address and the key. */
-function listenError(err: unknown, listen: RadiusConfig['listen']): Error {
+/** A socket that cannot be bound (UDP) or listen (TCP), as one line naming the address and the key. */
+function listenError(err: unknown, listen: ReadonlyArray<{ host: string; port: number }>, key: 'radius.listen' | 'http.listen'): Error {
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (!e?.code || !e.syscall?.startsWith('bind')) return err as Error;
+  if (!e?.code || !(e.syscall?.startsWith('bind') || e.syscall === 'listen')) return err as Error;
   const i = listen.findIndex((l) => l.port === e.port && (e.address === undefined || l.host === e.address));
-  const where = i >= 0 ? `radius.listen.${i}` : 'radius.listen';
+  const where = i >= 0 ? `${key}.${i}` : key;
   const why: Record<string, string> = {
-    EADDRINUSE: 'the address is in use by another process (another daemon, or FreeRADIUS?)',
+    EADDRINUSE: `the address is in use by another process (another daemon, or ${key === 'http.listen' ? 'a web server' : 'FreeRADIUS'}?)`,
     EACCES: 'permission denied (a port below 1024 needs CAP_NET_BIND_SERVICE)',
     EADDRNOTAVAIL: 'no interface of this machine has that address',
   };
