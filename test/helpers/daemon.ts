@@ -36,6 +36,8 @@ export interface DaemonOptions {
   radius?: Record<string, string>;
   /** Share another node's key file (nodes of one store must). */
   keyfile?: string;
+  /** The http section's keys, as YAML flow values, e.g. { listen: '[ { host: 127.0.0.1, port: 5080 } ]' }. */
+  http?: Record<string, string>;
 }
 
 export interface TestDaemon {
@@ -84,6 +86,7 @@ export async function createDaemon(options: DaemonOptions = {}): Promise<TestDae
       '  clients:',
       ...clients.map((c) => `    - ${JSON.stringify(c)}`),
       ...Object.entries(options.radius ?? {}).map(([k, v]) => `  ${k}: ${v}`),
+      ...(options.http ? ['http:', ...Object.entries(options.http).map(([k, v]) => `  ${k}: ${v}`)] : []),
       `providers: { script_directory: "${path.join(dir, 'scripts')}" }`,
       'log: { level: info }',
       '',
