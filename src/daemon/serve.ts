@@ -15,7 +15,7 @@ import { realmJoiner, realmSplitter } from '../radius/realms.js';
 import { compileAcceptAttributes, type ReplyAttributes } from '../radius/reply-attributes.js';
 import { RadiusServer } from '../radius/server.js';
 import { ApiKeyHasher } from '../crypto/api-key.js';
-import { HttpFront } from '../http/server.js';
+import type { HttpFront } from '../http/server.js';
 import { describeDatabase } from '../store/connection.js';
 import { SiteConfig } from '../store/site-config.js';
 import { VERSION } from '../version.js';
@@ -111,8 +111,9 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     acceptAttributes: (client, context) => (acceptAttributes.get(client) ?? acceptAttributes.get('')!).render(context),
   });
   const apiKeyHasher = new ApiKeyHasher(runtime.keys.apiKeyMac);
-  const httpFront = config.http
-    ? new HttpFront({
+  // Loaded only when configured: a RADIUS-only node (and every CLI command) does without fastify.
+  const httpFront: HttpFront | undefined = config.http
+    ? new (await import('../http/server.js')).HttpFront({
         config: config.http,
         authenticate: (request) => login.authenticate(request),
         triggerChallenge: (request) => login.triggerChallenge(request),
