@@ -9,9 +9,9 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import type { HttpConfig } from '../config/schema.js';
-import { DirectoryUnavailable, RequestShed, StoreUnavailable } from '../core/errors.js';
 import { describeFsError, NotFoundError } from '../errors.js';
-import { HttpFrontError, HttpRequestError, PI_ERROR } from './errors.js';
+import { PI_ERROR } from './errors.js';
+import { describeFailure } from './failures.js';
 import { errorResponse } from './responses.js';
 import { validateRoutes, type ValidateOptions } from './validate.js';
 
@@ -20,7 +20,6 @@ export const BODY_LIMIT = 16 * 1024;
 /** The whole request (headers and body) must arrive within this: slow senders do not hold sockets. */
 const REQUEST_TIMEOUT_MS = 10_000;
 const KEEP_ALIVE_MS = 5_000;
-const UNAVAILABLE = 'The authentication service is unavailable, try again later';
 
 export interface HttpFrontOptions extends Omit<ValidateOptions, 'now'> {
   readonly config: HttpConfig;
@@ -95,7 +94,7 @@ export class HttpFront {
       );
     });
     app.setErrorHandler((err: FastifyError, request, reply) => {
-      const failure = this.describe(err, request.log);
+      const failure = describeFailure(err, request.log, BODY_LIMIT);
       return reply.code(failure.status).send(errorResponse(failure, this.now()));
     });
     app.setNotFoundHandler((request, reply) =>
@@ -109,38 +108,6 @@ export class HttpFront {
     );
     validateRoutes(app, { ...this.options, now: this.now });
     return app;
-  }
-
-  /** What a failure is answered with: the status, privacyIDEA's number, our code, and a message without internals. */
-  private describe(err: FastifyError, log: Logger | FastifyInstance['log']): { status: number; piCode: number; code: string; message: string } {
-    if (err instanceof HttpFrontError) return { status: err.status, piCode: err.piCode, code: err.code, message: err.message };
-    if (err instanceof RequestShed) return { status: 503, piCode: PI_ERROR.server, code: err.code, message: UNAVAILABLE };
-    if (err instanceof StoreUnavailable || err instanceof DirectoryUnavailable) {
-      log.error({ reason: err.message }, 'request failed');
-      return { status: 503, piCode: PI_ERROR.server, code: err.code, message: UNAVAILABLE };
-    }
-    const status = err.statusCode ?? 500;
-    if (status >= 400 && status < 500) {
-      // fastify's own refusals (body too large, not JSON, unknown content type): a bad request, said plainly.
-      const request = new HttpRequestError(clientErrorMessage(err));
-      return { status: 400, piCode: request.piCode, code: request.code, message: request.message };
-    }
-    log.error({ err }, 'request failed');
-    return { status: 500, piCode: PI_ERROR.server, code: 'ERR_INTERNAL', message: 'internal error' };
-  }
-}
-
-function clientErrorMessage(err: FastifyError): string {
-  switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return `the request body is larger than ${BODY_LIMIT} bytes`;
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return 'send the parameters as application/x-www-form-urlencoded or application/json';
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return 'the body is not a JSON object';
-    default:
-      return err.statusCode === 400 && /JSON/i.test(err.message) ? 'the body is not a JSON object' : 'the request is malformed';
   }
 }
 
