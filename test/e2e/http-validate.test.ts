@@ -266,7 +266,32 @@ describe('HTTP front: privacyIDEA /validate API', () => {
   });
 });
 
-describe('HTTP front: listener errors', () => {
+describe('HTTP front: listener lifecycle', () => {
+  it('SIGTERM lets a login in flight finish (its SMS gateway is slow), then the daemon exits', async () => {
+    const gw = await startSmsGateway();
+    const port = await freeTcpPort();
+    const daemon = await createDaemon({ http: { listen: `[ { host: "127.0.0.1", port: ${port} } ]` } });
+    try {
+      await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
+      await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+      await daemon.ok('setting', 'set', 'pin.kdf_cost', '10');
+      await daemon.ok('token', 'enroll', '--user', 'carol', '--phone', '+4917011111', '--pin', PIN, '--otpkey', RFC4226_KEY);
+      await daemon.start();
+      gw.respond(200, 'OK', 1500);
+      const login = pamModule(`http://127.0.0.1:${port}/validate/check`, { user: 'carol', pass: PIN });
+      await gw.next(); // the SMS is on its way: the request is in flight
+      daemon.process()?.signal('SIGTERM');
+      const answer = await login;
+      expect(answer.json?.result.authentication).toBe('CHALLENGE');
+      expect(await daemon.process()?.exited()).toBe(0);
+      expect(daemon.logs()).toContain('sms-otp-radiusd stopped');
+    } finally {
+      await daemon.stop();
+      await gw.close();
+    }
+  });
+
+
   it('a port in use is one line naming http.listen.N', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
