@@ -12,7 +12,7 @@ import type { Config } from '../config/schema.js';
 import { readKeyFile, type KeyFile } from '../crypto/keyfile.js';
 import { SecretBox } from '../crypto/secretbox.js';
 import { requireDatabaseDirectory, storeOpenError } from '../daemon/runtime.js';
-import { isExpectedError } from '../errors.js';
+import { describeFsError, isExpectedError } from '../errors.js';
 import { checkDefinition } from '../gateways/parameters.js';
 import { GatewayError } from '../gateways/provider.js';
 import { GatewayRegistry } from '../gateways/registry.js';
@@ -69,6 +69,7 @@ export async function checkInstallation(configPath: string, env: NodeJS.ProcessE
   f.ok('config', `${configPath} (${clients} client${clients === 1 ? '' : 's'}, listen ${listen.join(', ')})`);
   checkRadius(config, f);
   checkListenAddresses(config, f);
+  checkHttpTls(config, f);
   await checkStoreAndKey(config, configPath, f);
   return f.results;
 }
@@ -103,13 +104,35 @@ function checkListenAddresses(config: Config, f: Findings): void {
       .map((i) => i?.address.split('%')[0]),
   );
   const wildcard = new Set(['0.0.0.0', '::']);
-  const foreign = config.radius.listen
-    .map((l, i) => ({ ...l, i }))
-    .filter((l) => !wildcard.has(l.host) && !own.has(l.host));
+  const listen = [
+    ...config.radius.listen.map((l, i) => ({ ...l, key: `radius.listen.${i}` })),
+    ...(config.http?.listen ?? []).map((l, i) => ({ ...l, key: `http.listen.${i}` })),
+  ];
+  const foreign = listen.filter((l) => !wildcard.has(l.host) && !own.has(l.host));
   for (const l of foreign) {
-    f.warn('listen', `${l.host} (radius.listen.${l.i}.host) is no address of this machine: serve cannot listen there until it is`);
+    f.warn('listen', `${l.host} (${l.key}.host) is no address of this machine: serve cannot listen there until it is`);
   }
   if (!foreign.length) f.ok('listen', 'every address is one of this machine');
+}
+
+/** The HTTP front's certificate and key, read and paired as the listener will (nothing listens). */
+function checkHttpTls(config: Config, f: Findings): void {
+  const tls = config.http?.tls;
+  if (!tls) return;
+  for (const key of ['cert', 'key'] as const) {
+    try {
+      readFileSync(tls[key]);
+    } catch (err) {
+      f.fail('http tls', `http.tls.${key}: cannot read ${tls[key]}: ${describeFsError(err)}`);
+      return;
+    }
+  }
+  try {
+    createSecureContext({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) });
+    f.ok('http tls', `${tls.cert} with its key`);
+  } catch (err) {
+    f.fail('http tls', `http.tls: the certificate or key cannot be used: ${reasonOf(err)}`);
+  }
 }
 
 /** What is known about the store once it has been looked at. */

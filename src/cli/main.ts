@@ -1,9 +1,10 @@
-// Command line: `sms-otp-radiusd serve|migrate|check|token|gateway|setting|smtpserver|userstore|realm|audit|backup ...`.
+// Command line: `sms-otp-radiusd serve|migrate|check|token|gateway|setting|smtpserver|userstore|realm|audit|apikey|backup ...`.
 import { Command, CommanderError } from 'commander';
 import { startDaemon } from '../daemon/serve.js';
 import { openRuntime } from '../daemon/runtime.js';
 import { isExpectedError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { apiKeyCommands } from './apikey.js';
 import { auditCommands } from './audit.js';
 import type { WithRuntime } from './context.js';
 import { gatewayCommands } from './gateway.js';
@@ -81,6 +82,7 @@ export function buildProgram(io: Io): Command {
   userStoreCommands(program, io, withRuntime);
   backupCommand(program, io);
   auditCommands(program, io, withRuntime);
+  apiKeyCommands(program, io, withRuntime);
   return program;
 }
 

@@ -76,6 +76,9 @@ function resolveConfig(parsed: ConfigFile, file: string, env: NodeJS.ProcessEnv)
     secrets: { keyfile: abs(parsed.secrets.keyfile) },
     radius: { ...parsed.radius, clients, dictionaries: parsed.radius.dictionaries.map(abs) },
     providers: { script_directory: abs(parsed.providers.script_directory) },
+    ...(parsed.http
+      ? { http: { ...parsed.http, ...(parsed.http.tls ? { tls: { cert: abs(parsed.http.tls.cert), key: abs(parsed.http.tls.key) } } : {}) } }
+      : {}),
   };
 }
 

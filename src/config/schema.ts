@@ -24,6 +24,9 @@ const cidr = z.string().refine(
   { message: 'expected an IPv4 or IPv6 address with an optional /prefix, e.g. 192.0.2.0/24' },
 );
 
+/** The client name of every request of the HTTP front, in the audit trail and on its challenges. */
+export const HTTP_CLIENT_NAME = 'http';
+
 const sqliteDatabase = z.strictObject({
   client: z.literal('sqlite'),
   filename: z.string().min(1),
@@ -108,6 +111,10 @@ export const configSchema = z.strictObject({
         const seen = new Set<string>();
         clients.forEach((c, i) => {
           if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `client name '${c.name}' is used twice; names must be unique` });
+          // Challenges are bound to the client name: a NAS named like the HTTP front could answer its transactions.
+          if (c.name.toLowerCase() === HTTP_CLIENT_NAME) {
+            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `'${c.name}' is the name of the HTTP front (in the audit trail and challenges); choose another name` });
+          }
           seen.add(c.name);
         });
       }),
@@ -133,6 +140,19 @@ export const configSchema = z.strictObject({
     path: ['reject_delay'],
     message: 'must not exceed radius.duplicate_cache_seconds, or a retransmitted request would be processed again',
   }),
+  /** The HTTP front (privacyIDEA's /validate API); off when absent. */
+  http: z
+    .strictObject({
+      listen: z.array(listenAddress).min(1, 'list at least one { host, port }, or remove the http section to turn the HTTP front off'),
+      /** PEM files; the listener speaks HTTPS when given. */
+      tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+      /**
+       * Reverse proxies whose X-Forwarded-For is believed: the client address audited is then
+       * the one they name. Without them the TCP peer is the client.
+       */
+      trusted_proxies: z.array(cidr).default([]),
+    })
+    .optional(),
   providers: z
     .strictObject({ script_directory: z.string().min(1) })
     .default({ script_directory: './scripts' }),
@@ -170,4 +190,5 @@ export type DatabaseConfig =
 export type RadiusConfig = Omit<ConfigFile['radius'], 'clients'> & { clients: RadiusClientConfig[] };
 /** The configuration in use: absolute paths, secrets read (see load.ts). */
 export type Config = Omit<ConfigFile, 'database' | 'radius'> & { database: DatabaseConfig; radius: RadiusConfig };
+export type HttpConfig = NonNullable<Config['http']>;
 export type ReplyAttributeConfig = z.infer<typeof replyAttributeSchema>;

@@ -36,6 +36,7 @@ export interface PinVerifier {
 
 export interface TokenReader {
   byUser(username: string, realm: string): Promise<Token[]>;
+  bySerial(serial: string): Promise<Token | undefined>;
 }
 
 export interface ChallengeReader {
@@ -162,7 +163,7 @@ export interface RateLimiter {
 }
 
 /** Which round of a login a request is: the first factor, an answer to a challenge, or a resend. */
-export type LoginStep = 'first_factor' | 'challenge_answer' | 'resend';
+export type LoginStep = 'first_factor' | 'challenge_answer' | 'resend' | 'trigger';
 
 /** What happened, for the log, the counters and the metrics: never a PIN, OTP, phone number or secret. */
 export type AuthEvent =

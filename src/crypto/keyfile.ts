@@ -11,6 +11,8 @@ export interface Keys {
   readonly encryption: Buffer;
   /** HMAC key mixed into every PIN hash. */
   readonly pinPepper: Buffer;
+  /** HMAC key of the stored API key hashes (a store dump alone cannot test guesses). */
+  readonly apiKeyMac: Buffer;
 }
 
 export class KeyFileError extends SmsOtpError {
@@ -25,7 +27,7 @@ function derive(master: Buffer, purpose: string): Buffer {
 }
 
 export function keysFromMaster(master: Buffer): Keys {
-  return { encryption: derive(master, 'encryption'), pinPepper: derive(master, 'pin-pepper') };
+  return { encryption: derive(master, 'encryption'), pinPepper: derive(master, 'pin-pepper'), apiKeyMac: derive(master, 'api-keys') };
 }
 
 export interface KeyFile {

@@ -29,7 +29,15 @@ export function createLogger(level: string, to: 'stdout' | 'stderr' = 'stdout'):
     level,
     base: { service: 'sms-otp-radiusd' },
     // Defence in depth: these never belong in a log line, whoever passes them.
-    redact: { paths: ['password', 'pin', 'otp', 'secret', '*.password', '*.pin', '*.otp', '*.secret'], censor: '[redacted]' },
+    // `pass` and the Authorization headers are the HTTP front's (privacyIDEA's parameter, the API keys).
+    redact: {
+      paths: [
+        'password', 'pin', 'otp', 'secret', 'pass', 'body',
+        '*.password', '*.pin', '*.otp', '*.secret', '*.pass', '*.body',
+        'req.headers.authorization', 'req.headers["pi-authorization"]', 'headers.authorization', 'headers["pi-authorization"]',
+      ],
+      censor: '[redacted]',
+    },
   }, pino.destination({ fd: to === 'stdout' ? 1 : 2, sync: true }));
 }
 

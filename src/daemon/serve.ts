@@ -11,13 +11,15 @@ import { RealmNameDirectory } from '../directory/realm-names.js';
 import { GatewayRegistry } from '../gateways/registry.js';
 import { ClientTable } from '../radius/clients.js';
 import { loadDictionaries } from '../radius/dictionary.js';
-import { realmSplitter } from '../radius/realms.js';
+import { realmJoiner, realmSplitter } from '../radius/realms.js';
 import { compileAcceptAttributes, type ReplyAttributes } from '../radius/reply-attributes.js';
 import { RadiusServer } from '../radius/server.js';
 import { RadiusStats } from '../radius/stats.js';
 import { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import { MetricsListener } from '../metrics/listener.js';
 import type { StoreOperation } from '../metrics/store-metrics.js';
+import { ApiKeyHasher } from '../crypto/api-key.js';
+import type { HttpFront } from '../http/server.js';
 import { describeDatabase } from '../store/connection.js';
 import { SiteConfig } from '../store/site-config.js';
 import { VERSION } from '../version.js';
@@ -32,6 +34,8 @@ const PURGE_INTERVAL_MS = 5_000;
 const STOP_GRACE_MS = 8_000;
 /** Then connections get this long to close: 10 s in all, below systemd's TimeoutStopSec (15). */
 const CLOSE_GRACE_MS = 2_000;
+/** What an HTTP client (a PAM module, an SSO plugin) waits at most; later work is shed (503). */
+const HTTP_MAX_REQUEST_MS = 15_000;
 
 /** True when all settled in time. */
 async function settledWithin(ms: number, work: Array<Promise<unknown>>): Promise<boolean> {
@@ -47,6 +51,8 @@ async function settledWithin(ms: number, work: Array<Promise<unknown>>): Promise
 export interface Daemon {
   readonly server: RadiusServer;
   readonly addresses: Array<{ address: string; port: number }>;
+  /** The HTTP front's addresses (none when the config has no http section). */
+  readonly httpAddresses: Array<{ address: string; port: number }>;
   /** Reads the config file again (SIGHUP); a broken one is reported and the running one kept. */
   reload(): void;
   stop(): Promise<void>;
@@ -67,6 +73,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     gateways: store.gateways,
     userstores: store.userstores,
     realms: store.realms,
+    apiKeys: store.apiKeys,
     revisions: {
       configRevision: () =>
         authStore.configRevision().catch((err: unknown) => {
@@ -139,6 +146,22 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     resendKeyword: config.radius.resend_keyword,
     acceptAttributes: (client, context) => (acceptAttributes.get(client) ?? acceptAttributes.get('')!).render(context),
   });
+  const apiKeyHasher = new ApiKeyHasher(runtime.keys.apiKeyMac);
+  // Loaded only when configured: a RADIUS-only node (and every CLI command) does without fastify.
+  const httpFront: HttpFront | undefined = config.http
+    ? new (await import('../http/server.js')).HttpFront({
+        config: config.http,
+        authenticate: (request) => login.authenticate(request),
+        triggerChallenge: (request) => login.triggerChallenge(request),
+        apiKeys: (key) => site.apiKey(apiKeyHasher.hash(key))?.role,
+        apiKeyRequired: () => site.current().api_key_required,
+        joinRealm: realmJoiner(config.radius.realm_format, config.radius.realm_delimiter),
+        maxRequestMs: HTTP_MAX_REQUEST_MS,
+        notReady,
+        recordRequest: metrics && ((endpoint, status) => metrics!.recordHttpRequest(endpoint, status)),
+        log,
+      })
+    : undefined;
   const purge = setInterval(() => void purgeExpired(), PURGE_INTERVAL_MS);
   purge.unref();
   let purging = false;
@@ -168,6 +191,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       : undefined;
   let addresses: Array<{ address: string; port: number }>;
   let metricsAddresses: Array<{ address: string; port: number }> = [];
+  let httpAddresses: Array<{ address: string; port: number }> = [];
   try {
     addresses = await server.start().catch((err: unknown) => {
       throw listenError(err, config.radius.listen, 'radius.listen');
@@ -177,11 +201,18 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
         throw listenError(err, config.metrics!.listen, 'metrics.listen');
       });
     }
+    if (httpFront && config.http) {
+      const listen = config.http.listen;
+      httpAddresses = await httpFront.start().catch((err: unknown) => {
+        throw listenError(err, listen, 'http.listen');
+      });
+    }
   } catch (err) {
     clearInterval(purge);
     site.stop();
     await metricsListener?.stop();
     await server.stop();
+    await httpFront?.stop(0);
     await directory.close();
     await authStore.close();
     await runtime.close();
@@ -195,6 +226,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       store: describeDatabase(config.database),
       keyfile: config.secrets.keyfile,
       listen: addresses.map((a) => `${a.address}:${a.port}`),
+      ...(httpFront ? { http: httpAddresses.map((a) => `${config.http?.tls ? 'https' : 'http'}://${hostPort(a)}`) } : {}),
       ...(metricsAddresses.length ? { metrics: metricsAddresses.map((a) => `http://${hostPort(a)}/metrics`) } : {}),
       clients: config.radius.clients.map((c) => `${c.name} ${c.address}`),
     },
@@ -203,6 +235,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   return {
     server,
     addresses,
+    httpAddresses,
     reload() {
       let next: Config;
       let nextAttributes: Map<string, ReplyAttributes>;
@@ -231,7 +264,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       pins.close();
       // First: a probe that finds the port closed takes this node out of rotation at once.
       await metricsListener?.stop();
-      await server.stop(STOP_GRACE_MS);
+      await Promise.all([server.stop(STOP_GRACE_MS), httpFront?.stop(STOP_GRACE_MS)]);
       site.stop();
       // A store or gateway that hangs must not hold the exit past the unit's stop timeout.
       // The SMS that smsautosend owes to logins already answered goes out before the gateways and the store close.
@@ -256,6 +289,7 @@ const RESTART_KEYS: Array<[string, (c: Config) => unknown]> = [
   ['radius.dictionaries', (c) => c.radius.dictionaries],
   ['radius.duplicate_cache_seconds', (c) => c.radius.duplicate_cache_seconds],
   ['metrics', (c) => c.metrics],
+  ['http', (c) => c.http],
 ];
 
 function clientTable(radius: RadiusConfig): ClientTable {
@@ -267,17 +301,23 @@ function hostPort(a: { address: string; port: number }): string {
   return a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
 
-/** A socket that cannot be bound (UDP bind, TCP listen), as one line naming the address and the key. */
-function listenError(err: unknown, listen: ReadonlyArray<{ host: string; port: number }>, key: 'radius.listen' | 'metrics.listen'): Error {
+type ListenKey = 'radius.listen' | 'http.listen' | 'metrics.listen';
+
+/** Who else usually holds a port of this kind, for the one line of an address in use. */
+const USUAL_HOLDER: Record<ListenKey, string> = {
+  'radius.listen': 'another daemon, or FreeRADIUS?',
+  'http.listen': 'another daemon, or a web server?',
+  'metrics.listen': 'another daemon, or another exporter?',
+};
+
+/** A socket that cannot be bound (UDP) or listen (TCP), as one line naming the address and the key. */
+function listenError(err: unknown, listen: ReadonlyArray<{ host: string; port: number }>, key: ListenKey): Error {
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
   if (!e?.code || !(e.syscall?.startsWith('bind') || e.syscall === 'listen')) return err as Error;
   const i = listen.findIndex((l) => l.port === e.port && (e.address === undefined || l.host === e.address));
   const where = i >= 0 ? `${key}.${i}` : key;
   const why: Record<string, string> = {
-    EADDRINUSE:
-      key === 'radius.listen'
-        ? 'the address is in use by another process (another daemon, or FreeRADIUS?)'
-        : 'the port is in use by another process (another daemon, or another exporter?)',
+    EADDRINUSE: `the address is in use by another process (${USUAL_HOLDER[key]})`,
     EACCES: 'permission denied (a port below 1024 needs CAP_NET_BIND_SERVICE)',
     EADDRNOTAVAIL: 'no interface of this machine has that address',
   };

@@ -26,7 +26,7 @@ export class DaemonMetrics {
   /** The login core's events port feeds this. */
   readonly events: EventSink;
   readonly store: StoreMetrics;
-  private readonly httpRequests: Counter<'endpoint' | 'outcome'>;
+  private readonly httpRequests: Counter<'endpoint' | 'status'>;
 
   constructor(sources: DaemonMetricsSources) {
     const registers = [this.registry];
@@ -38,19 +38,19 @@ export class DaemonMetrics {
     this.store = new StoreMetrics(this.registry, sources.store);
     this.httpRequests = new Counter({
       name: 'sms_otp_http_requests_total',
-      help: 'Requests of the HTTP front by endpoint and outcome',
-      labelNames: ['endpoint', 'outcome'],
+      help: 'Requests of the HTTP front by route and HTTP status',
+      labelNames: ['endpoint', 'status'],
       registers,
     });
   }
 
   /**
-   * The hook for an HTTP front: one call per request answered. `endpoint` is the route
-   * pattern (/validate/check), never the raw URL with its query; `outcome` a fixed word
-   * (accept, reject, challenge, error...), so that the label values stay few.
+   * The HTTP front's hook: one call per request answered. `endpoint` is the route pattern
+   * (/validate/check, or `unmatched`), never the raw URL with its query; `status` the HTTP
+   * status, so that the label values stay few.
    */
-  recordHttpRequest(endpoint: string, outcome: string): void {
-    this.httpRequests.inc({ endpoint, outcome });
+  recordHttpRequest(endpoint: string, status: number): void {
+    this.httpRequests.inc({ endpoint, status: String(status) });
   }
 
   /** The Prometheus text exposition of every metric. */

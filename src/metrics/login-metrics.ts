@@ -37,7 +37,7 @@ export class LoginMetrics implements EventSink {
     });
     this.loginDuration = new Histogram({
       name: 'sms_otp_login_duration_seconds',
-      help: 'Time the login core took for one request, by round (first_factor, challenge_answer, resend) and outcome',
+      help: 'Time the login core took for one request, by round (first_factor, challenge_answer, resend, trigger) and outcome',
       labelNames: ['step', 'outcome'],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,

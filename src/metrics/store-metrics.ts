@@ -72,6 +72,7 @@ export class StoreMetrics {
       });
     return {
       byUser: (username, realm) => counted('read', store.byUser(username, realm)),
+      bySerial: (serial) => counted('read', store.bySerial(serial)),
       openWithTokens: (transactionId, now) => counted('read', store.openWithTokens(transactionId, now)),
       pendingEnrollment: (transactionId, now) => counted('read', store.pendingEnrollment(transactionId, now)),
       commit: (unit) => counted('write', store.commit(unit)),

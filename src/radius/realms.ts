@@ -11,3 +11,12 @@ export function realmSplitter(format: 'suffix' | 'prefix' | 'none', delimiter: s
     return format === 'suffix' ? { username: before, realm: after } : { username: after, realm: before };
   };
 }
+
+/**
+ * The inverse, for a front that gets the realm apart (privacyIDEA's `realm` parameter): the
+ * name written so that the splitter above gives user and realm back. Without a realm format
+ * a realm cannot be written into the name, and the user name is taken alone.
+ */
+export function realmJoiner(format: 'suffix' | 'prefix' | 'none', delimiter: string): (user: string, realm: string) => string {
+  return (user, realm) => (format === 'suffix' ? `${user}${delimiter}${realm}` : format === 'prefix' ? `${realm}${delimiter}${user}` : user);
+}

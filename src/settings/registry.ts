@@ -154,6 +154,11 @@ export const SETTINGS = {
     max: 3600,
     help: 'seconds what a user store said about a user (DN, mobile, names) is kept before it is asked again (0 = every time)',
   },
+  api_key_required: {
+    kind: 'boolean',
+    default: false,
+    help: "the HTTP front's /validate/* endpoints need an API key of role validate or admin (header Authorization or PI-Authorization); see 'apikey create'",
+  },
   'audit.retention_days': {
     kind: 'integer',
     default: 180,

@@ -16,6 +16,7 @@ export const COLUMN_LIMITS = {
   store_meta: { key: 64 },
   userstores: { identifier: 64, preset: 16 },
   realms: { name: 255, userstore: 64 },
+  api_keys: { key_hash: 64, role: 16 },
   pending_enrollments: { transaction_id: 64, username: 255, realm: 255, client: 255, phone: 255, phone_source: 16 },
 } as const;
 

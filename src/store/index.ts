@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { DatabaseConfig } from '../config/schema.js';
 import { SecretBox } from '../crypto/secretbox.js';
 import type { Keys } from '../crypto/keyfile.js';
+import { ApiKeyRepository } from './api-keys.js';
 import { AuditRepository } from './audit.js';
 import { ChallengeRepository } from './challenges.js';
 import { connect } from './connection.js';
@@ -28,6 +29,7 @@ export class Store {
   readonly keyCheck: KeyCheck;
   readonly userstores: UserStoreRepository;
   readonly realms: RealmRepository;
+  readonly apiKeys: ApiKeyRepository;
   private readonly box: SecretBox;
 
   constructor(
@@ -47,6 +49,7 @@ export class Store {
     this.keyCheck = new KeyCheck(knex, box);
     this.userstores = new UserStoreRepository(knex, box, now);
     this.realms = new RealmRepository(knex, now);
+    this.apiKeys = new ApiKeyRepository(knex, now);
   }
 
   static open(database: DatabaseConfig, keys: Keys, now?: () => number): Store {

@@ -445,6 +445,23 @@ const migrations: Migration[] = [
     },
   },
   {
+    // API keys of the HTTP front: only a keyed hash of each key is kept (src/app/api-keys.ts).
+    // The login path never writes them, so the PostgreSQL write function stays as it is.
+    name: '0012_api_keys',
+    async up(knex) {
+      await knex.schema.createTable('api_keys', (t) => {
+        t.increments('id');
+        t.string('key_hash', 64).notNullable().unique(); // hex HMAC-SHA256
+        t.string('role', 16).notNullable(); // admin | validate
+        t.text('description').notNullable().defaultTo('');
+        t.bigInteger('created_at').notNullable();
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('api_keys');
+    },
+  },
+  {
     // The locked-tokens gauge of the metrics counts at every scrape: a partial index holding
     // only the tokens over their maxfail (few), so that count never scans the tokens table.
     // The same SQL on SQLite and PostgreSQL.

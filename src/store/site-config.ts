@@ -1,10 +1,11 @@
 // What a daemon keeps in memory of the store: the site's settings, gateway definitions, user
-// stores and realms,
+// stores, realms and API keys,
 // reloaded when the configuration revision moves (any node's CLI bumps it), and whether the
 // store answers at all. One small read every half second serves both, so no request reads a
 // settings table and no Status-Server queries the store.
 import type { SettingsSource } from '../core/ports.js';
 import type { SettingValues } from '../settings/registry.js';
+import type { ApiKeyRecord, ApiKeyRepository } from './api-keys.js';
 import type { GatewayDefinition, GatewayRepository } from './gateways.js';
 import type { RealmDefinition, RealmRepository } from './realms.js';
 import type { SettingRepository } from './settings.js';
@@ -21,6 +22,8 @@ export interface SiteConfigOptions {
   /** The user stores and realms (a daemon without them has none). */
   readonly userstores?: UserStoreRepository;
   readonly realms?: RealmRepository;
+  /** The HTTP front's API keys (hashes and roles), so that no request reads the store for its key. */
+  readonly apiKeys?: ApiKeyRepository;
   readonly now?: () => number;
   /** Told when a probe fails after one that succeeded (once per outage). */
   readonly onError: (err: unknown) => void;
@@ -39,6 +42,7 @@ export class SiteConfig implements SettingsSource {
   private gatewayDefinitions = new Map<string, GatewayDefinition>();
   private revision: string | undefined;
   private directory: { revision: string; userstores: UserStoreDefinition[]; realms: RealmDefinition[] } = { revision: '', userstores: [], realms: [] };
+  private apiKeysByHash = new Map<string, ApiKeyRecord>();
   private lastSuccess = -Infinity;
   private lastFailed = false;
   private polling = false;
@@ -79,6 +83,11 @@ export class SiteConfig implements SettingsSource {
     return this.directory;
   }
 
+  /** The stored API key with this hash (src/crypto/api-key.ts), if any. */
+  apiKey(keyHash: string): ApiKeyRecord | undefined {
+    return this.apiKeysByHash.get(keyHash);
+  }
+
   /** The store answered the last probe, and recently. */
   storeReachable(): boolean {
     return !this.lastFailed && this.now() - this.lastSuccess <= REACHABLE_MS;
@@ -91,12 +100,14 @@ export class SiteConfig implements SettingsSource {
     this.lastFailed = false;
     if (!force && revision === this.revision) return;
     // Read after the revision: a change landing meanwhile moves it again, and the next poll reloads.
-    const [settings, gateways, userstores, realms] = await Promise.all([
+    const [settings, gateways, userstores, realms, apiKeys] = await Promise.all([
       this.options.settings.values(),
       this.options.gateways.list(),
       this.options.userstores?.list() ?? [],
       this.options.realms?.list() ?? [],
+      this.options.apiKeys?.list() ?? [],
     ]);
+    this.apiKeysByHash = new Map(apiKeys.map((k) => [k.keyHash, k]));
     this.settings = settings;
     this.gatewayDefinitions = new Map(gateways.map((g) => [g.identifier, g]));
     this.directory = { revision, userstores, realms };

@@ -230,7 +230,9 @@ describe.each(STORE_KINDS)('enrollment by challenge on %s', (kind) => {
     challenged(await login('bob', 'bob-pw'));
     while ((await t.store.knex.migrate.currentVersion(migrationConfig)) !== '0009') await t.store.knex.migrate.down(migrationConfig);
     expect(await t.store.knex.schema.hasTable('pending_enrollments')).toBe(false);
-    expect(await t.store.migrate()).toEqual(['0010_dynamic_phone', '0011_pending_enrollment', '0016_locked_tokens_index']);
+    // Redone in order (the later migrations that were undone too follow them).
+    expect((await t.store.migrate()).slice(0, 2)).toEqual(['0010_dynamic_phone', '0011_pending_enrollment']);
+    expect(await t.store.knex.schema.hasTable('pending_enrollments')).toBe(true);
     expect(await pendingRows()).toBe(0);
   });
 });

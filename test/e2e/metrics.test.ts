@@ -130,7 +130,7 @@ describe('metrics of a daemon on the embedded store', () => {
     );
     await other.stop();
     expect(failure).toBeDefined();
-    expect(failure).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(metrics\\.listen\\.0\\): the port is in use`));
+    expect(failure).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(metrics\\.listen\\.0\\): the address is in use`));
     expect(failure).not.toMatch(/\n\s+at /);
   });
 

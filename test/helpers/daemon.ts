@@ -38,6 +38,8 @@ export interface DaemonOptions {
   keyfile?: string;
   /** Turn on the metrics listener on 127.0.0.1: on this TCP port, or a free one (true). */
   metrics?: boolean | { port: number };
+  /** The http section's keys, as YAML flow values, e.g. { listen: '[ { host: 127.0.0.1, port: 5080 } ]' }. */
+  http?: Record<string, string>;
 }
 
 export interface TestDaemon {
@@ -90,6 +92,7 @@ export async function createDaemon(options: DaemonOptions = {}): Promise<TestDae
       ...clients.map((c) => `    - ${JSON.stringify(c)}`),
       ...Object.entries(options.radius ?? {}).map(([k, v]) => `  ${k}: ${v}`),
       ...(metricsPort === undefined ? [] : [`metrics: { listen: [ { host: 127.0.0.1, port: ${metricsPort} } ] }`]),
+      ...(options.http ? ['http:', ...Object.entries(options.http).map(([k, v]) => `  ${k}: ${v}`)] : []),
       `providers: { script_directory: "${path.join(dir, 'scripts')}" }`,
       'log: { level: info }',
       '',

@@ -33,6 +33,24 @@ describe('configuration', () => {
     const config = loadConfig(path.join(ROOT, 'config/sms-otp-radiusd.yaml'));
     expect(config.database.client).toBe('sqlite');
     expect(config.radius.listen[0]).toEqual({ host: '127.0.0.1', port: 1812 });
+    expect(config.http?.listen).toEqual([{ host: '127.0.0.1', port: 5080 }]);
+  });
+
+  it('has no HTTP front without an http section, and names a broken http key with the fix', () => {
+    expect(loadConfig(configWith(VALID)).http).toBeUndefined();
+    const withHttp = (http: string) => `${VALID}http:\n${http}`;
+    const config = loadConfig(configWith(withHttp('  listen: [ { host: 127.0.0.1, port: 5080 } ]\n  tls: { cert: c.pem, key: k.pem }\n  trusted_proxies: [ 10.1.0.0/16 ]\n')));
+    expect(config.http?.tls?.cert).toMatch(/^\/.*\/c\.pem$/); // relative to the config file
+    expect(config.http?.trusted_proxies).toEqual(['10.1.0.0/16']);
+    expect(errorOf(withHttp('  listen: [ { host: localhost, port: 5080 } ]\n'))).toContain('http.listen.0.host: expected an IPv4 or IPv6 address');
+    expect(errorOf(withHttp('  listen: []\n'))).toContain('http.listen: list at least one { host, port }, or remove the http section');
+    expect(errorOf(withHttp('  listen: [ { host: 127.0.0.1, port: 5080 } ]\n  trusted_proxies: [ 10.0.0.0/33 ]\n'))).toContain('http.trusted_proxies.0');
+    expect(errorOf(withHttp('  listen: [ { host: 127.0.0.1, port: 5080 } ]\n  tls: { cert: c.pem }\n'))).toMatch(/http\.tls\.key: missing/);
+    expect(errorOf(withHttp('  lisen: []\n'))).toContain('http.lisen: unknown key');
+  });
+
+  it('reserves the client name http for the HTTP front', () => {
+    expect(errorOf(VALID.replace('name: nas1', 'name: HTTP'))).toContain("radius.clients.0.name: 'HTTP' is the name of the HTTP front");
   });
 
   it('accepts a minimal valid file and fills defaults', () => {

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ValueTooLongError } from '../../src/app/limits.js';
+import { ApiKeyAdminError } from '../../src/app/api-keys.js';
+import { HttpAuthError, HttpForbiddenError, HttpRequestError } from '../../src/http/errors.js';
 import { CsvFileError } from '../../src/app/csv-table.js';
 import { TokenAdminError } from '../../src/app/token-admin.js';
 import { TokenImportError } from '../../src/app/token-import.js';
@@ -43,6 +45,10 @@ const errors: SmsOtpError[] = [
   new DirectoryUnavailable('x'),
   new UserStoreAdminError('x'),
   new SearchFilterError('x'),
+  new ApiKeyAdminError('x'),
+  new HttpRequestError('x'),
+  new HttpAuthError('x'),
+  new HttpForbiddenError('x'),
 ];
 
 describe('error codes', () => {

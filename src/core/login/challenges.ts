@@ -17,6 +17,8 @@ import { decide, deadlineOf, reject, serialsOf, type SmsAttempt, type Verdict } 
 export interface IssueOptions {
   /** The transaction this one replaces (a resend): ended in the same writes, once. */
   readonly replaces?: string;
+  /** Triggered without a first factor (triggerchallenge): said in the audit reason. */
+  readonly triggered?: boolean;
 }
 
 export async function issueChallenge(
@@ -81,7 +83,9 @@ export async function issueChallenge(
     ok: {
       result: { outcome: 'challenge', message: prompt(ctx, sent), transactionId, expiresAt, serials },
       serials,
-      reason: verifying.length > 0 ? `SMS sent; it verifies the enrollment of ${verifying.join(',')}` : 'SMS sent',
+      reason:
+        (verifying.length > 0 ? `SMS sent; it verifies the enrollment of ${verifying.join(',')}` : 'SMS sent') +
+        (options.triggered ? ' (triggerchallenge, without a first factor)' : ''),
       sms: sent.map((s) => ({ gateway: gatewayOf(ctx, s.token) ?? '', phone: s.phone })),
     },
   });

@@ -10,6 +10,11 @@ export interface AuthRequest {
   readonly transactionId?: string;
   /** With a transaction id: the user asks for the SMS again instead of answering. */
   readonly resend?: boolean;
+  /**
+   * privacyIDEA's `serial`: only this token is checked. The user name may then be empty (the
+   * token names its owner); when given, it must be able to mean the owner.
+   */
+  readonly serial?: string;
   readonly client: {
     readonly name: string;
     readonly address: string;
@@ -19,6 +24,20 @@ export interface AuthRequest {
   /** What the NAS told about the session, for the audit trail. */
   readonly nas?: Partial<NasContext>;
   /** Epoch ms after which nobody waits for the answer (the NAS has given up): work then stops. */
+  readonly deadline?: number;
+}
+
+/**
+ * privacyIDEA's /validate/triggerchallenge: the SMS goes out without a first factor, to the
+ * user's tokens or to the one token named. Whoever may ask for it (an administrator's key)
+ * has checked the first factor itself; the front decides that, not the core.
+ */
+export interface TriggerRequest {
+  /** The user name as the client sent it, possibly `user@realm`; '' with a serial. */
+  readonly username: string;
+  readonly serial?: string;
+  readonly client: AuthRequest['client'];
+  readonly nas?: Partial<NasContext>;
   readonly deadline?: number;
 }
 

@@ -5,8 +5,10 @@ import type { LoginContext, LoginPorts } from './context.js';
 import { checkPassword } from './first-factor.js';
 import { startEnrollment } from './enroll-by-challenge.js';
 import { passWithoutToken } from './no-token.js';
-import type { AuthRequest, AuthResult } from './request.js';
-import type { LoginStep } from '../ports.js';
+import type { AuthRequest, AuthResult, TriggerRequest } from './request.js';
+import type { Token } from '../model.js';
+import type { LoginStep, UserRef } from '../ports.js';
+import { issueChallenge } from './challenges.js';
 import { Messages } from '../messages.js';
 import { hasControlCharacter, normaliseRealm, printableName } from '../names.js';
 import { deadlineOf, reject } from './verdict.js';
@@ -38,11 +40,16 @@ export class LoginService {
 
   /** Answers one request and tells the events port which round it was, how it ended and how long it took. */
   async authenticate(request: AuthRequest): Promise<AuthResult> {
-    const { clock, events } = this.ports;
     const step: LoginStep = request.transactionId === undefined ? 'first_factor' : request.resend ? 'resend' : 'challenge_answer';
+    return this.timed(step, () => this.route(request));
+  }
+
+  /** Runs one step and tells the events port which it was, how it ended and how long it took. */
+  private async timed(step: LoginStep, work: () => Promise<AuthResult>): Promise<AuthResult> {
+    const { clock, events } = this.ports;
     const started = clock.now();
     try {
-      const result = await this.answer(request, started);
+      const result = await work();
       events.emit({ type: 'login', step, outcome: result.outcome, durationMs: clock.now() - started });
       return result;
     } catch (err) {
@@ -51,45 +58,108 @@ export class LoginService {
     }
   }
 
-  private async answer(request: AuthRequest, now: number): Promise<AuthResult> {
-    const { settings, directory, recentFailures } = this.ports;
-    const base = {
-      request,
-      settings: settings.current(),
-      now,
-      priority: recentFailures.isSuspect(request.username, now) ? 'suspect' : 'normal',
-      defer: this.defer,
-    } satisfies Omit<LoginContext, 'user'>;
-    if (hasControlCharacter(request.username)) {
-      // No such user can exist (enrollment refuses the name) and the store could not even hold it.
-      const ctx: LoginContext = { ...base, user: { username: printableName(request.username), realm: '' } };
-      return reject(this.ports, ctx, Messages.invalidUserName, [], 'user name with control characters');
-    }
-    const candidates = (await directory.candidates(request.username)).map((c) => ({ ...c, realm: normaliseRealm(c.realm) }));
-    if (request.transactionId !== undefined) {
-      // The challenge names its user; the login name only has to be able to mean that user.
-      const first = candidates[0] ?? { username: request.username, realm: '' };
-      // A resend sends an SMS again: with the names the directory has for its text.
-      const known = request.resend ? await directory.lookup(first.username, first.realm) : undefined;
-      const ctx: LoginContext = { ...base, user: { ...first, ...known } };
-      return request.resend
-        ? resend(this.ports, ctx, request.transactionId, candidates)
-        : answerChallenge(this.ports, ctx, request.transactionId, candidates);
-    }
+  private async route(request: AuthRequest): Promise<AuthResult> {
+    const base = this.baseContext(request);
+    if (hasControlCharacter(request.username)) return this.invalidUserName(base);
+    if (request.serial !== undefined) return this.authenticateToken(base, request.serial);
+    const candidates = await this.candidates(request.username);
+    if (request.transactionId !== undefined) return this.answer(base, request.transactionId, candidates);
     // `alice@example.com` is user alice in realm example.com when such tokens exist, else the whole name.
     for (const candidate of candidates) {
       const tokens = await this.ports.store.byUser(candidate.username, candidate.realm);
       if (tokens.length === 0) continue;
-      const known = await directory.lookup(candidate.username, candidate.realm);
+      const known = await this.ports.directory.lookup(candidate.username, candidate.realm);
       return checkPassword(this.ports, { ...base, user: { ...candidate, ...known } }, tokens);
     }
     const enrolling = await startEnrollment(this.ports, base, candidates);
     if (enrolling) return enrolling;
     const passed = await passWithoutToken(this.ports, base, candidates);
     if (passed) return passed;
-    const ctx: LoginContext = { ...base, user: { username: request.username, realm: '' } };
+    return this.noToken(base);
+  }
+
+  /**
+   * Sends the SMS to the user's tokens (or the one token named) without a first factor
+   * (privacyIDEA's /validate/triggerchallenge); the challenge is answered like any other.
+   * A challenge, or a reject that says why no SMS went out.
+   */
+  triggerChallenge(trigger: TriggerRequest): Promise<AuthResult> {
+    return this.timed('trigger', () => this.trigger(trigger));
+  }
+
+  private async trigger(trigger: TriggerRequest): Promise<AuthResult> {
+    const request: AuthRequest = { ...trigger, password: '' };
+    const base = this.baseContext(request);
+    if (hasControlCharacter(request.username)) return this.invalidUserName(base);
+    if (trigger.serial !== undefined) {
+      const owned = await this.ownedToken(request.username, trigger.serial);
+      if (!owned) return reject(this.ports, { ...base, user: { username: request.username, realm: '' } }, Messages.noToken, [], 'no such token for this user');
+      return issueChallenge(this.ports, { ...base, user: owned.user }, [owned.token], { triggered: true });
+    }
+    for (const candidate of await this.candidates(request.username)) {
+      const tokens = await this.ports.store.byUser(candidate.username, candidate.realm);
+      if (tokens.length === 0) continue;
+      const known = await this.ports.directory.lookup(candidate.username, candidate.realm);
+      return issueChallenge(this.ports, { ...base, user: { ...candidate, ...known } }, tokens, { triggered: true });
+    }
+    return reject(this.ports, { ...base, user: { username: request.username, realm: '' } }, Messages.noToken, [], 'no token');
+  }
+
+  private baseContext(request: AuthRequest): Omit<LoginContext, 'user'> {
+    const now = this.ports.clock.now();
+    return {
+      request,
+      settings: this.ports.settings.current(),
+      now,
+      priority: this.ports.recentFailures.isSuspect(request.username, now) ? 'suspect' : 'normal',
+      defer: this.defer,
+    };
+  }
+
+  private async candidates(loginName: string): Promise<UserRef[]> {
+    return (await this.ports.directory.candidates(loginName)).map((c) => ({ ...c, realm: normaliseRealm(c.realm) }));
+  }
+
+  private invalidUserName(base: Omit<LoginContext, 'user'>): Promise<AuthResult> {
+    // No such user can exist (enrollment refuses the name) and the store could not even hold it.
+    const ctx: LoginContext = { ...base, user: { username: printableName(base.request.username), realm: '' } };
+    return reject(this.ports, ctx, Messages.invalidUserName, [], 'user name with control characters');
+  }
+
+  /** A login with a State: the answer to a challenge, or a request to send its SMS again. */
+  private async answer(base: Omit<LoginContext, 'user'>, transactionId: string, candidates: readonly UserRef[]): Promise<AuthResult> {
+    const { request } = base;
+    // The challenge names its user; the login name only has to be able to mean that user.
+    const first = candidates[0] ?? { username: request.username, realm: '' };
+    // A resend sends an SMS again: with the names the directory has for its text.
+    const known = request.resend ? await this.ports.directory.lookup(first.username, first.realm) : undefined;
+    const ctx: LoginContext = { ...base, user: { ...first, ...known } };
+    return request.resend ? resend(this.ports, ctx, transactionId, candidates) : answerChallenge(this.ports, ctx, transactionId, candidates);
+  }
+
+  /** privacyIDEA's `serial`: that token alone is checked, for its owner. */
+  private async authenticateToken(base: Omit<LoginContext, 'user'>, serial: string): Promise<AuthResult> {
+    const owned = await this.ownedToken(base.request.username, serial);
+    if (!owned) return this.noToken(base);
+    if (base.request.transactionId !== undefined) return this.answer(base, base.request.transactionId, [owned.user]);
+    const known = await this.ports.directory.lookup(owned.user.username, owned.user.realm);
+    return checkPassword(this.ports, { ...base, user: { ...owned.user, ...known } }, [owned.token]);
+  }
+
+  /** The token of that serial, provided the login name (when there is one) can mean its owner. */
+  private async ownedToken(loginName: string, serial: string): Promise<{ token: Token; user: UserRef } | undefined> {
+    const token = await this.ports.store.bySerial(serial);
+    if (!token) return undefined;
+    const user = { username: token.username, realm: token.realm };
+    if (loginName === '') return { token, user };
+    const candidates = await this.candidates(loginName);
+    return candidates.some((c) => c.username === user.username && c.realm === user.realm) ? { token, user } : undefined;
+  }
+
+  private async noToken(base: Omit<LoginContext, 'user'>): Promise<AuthResult> {
+    const ctx: LoginContext = { ...base, user: { username: base.request.username, realm: '' } };
     // Same work as for a real user, so response time does not tell who exists.
-    await this.ports.pins.verify(request.password, await this.dummyHash(ctx.settings['pin.kdf_cost']), { priority: ctx.priority, ...deadlineOf(ctx) });
+    await this.ports.pins.verify(ctx.request.password, await this.dummyHash(ctx.settings['pin.kdf_cost']), { priority: ctx.priority, ...deadlineOf(ctx) });
     return reject(this.ports, ctx, Messages.noToken, [], 'no token');
   }
 

@@ -51,6 +51,11 @@ export class PgAuthStore implements AuthStore {
     return rows.rows.map((r) => this.decoder.decode(r as unknown as TokenRow));
   }
 
+  async bySerial(serial: string): Promise<Token | undefined> {
+    const row = (await this.query('tokenBySerial', [serial])).rows[0];
+    return row && this.decoder.decode(row as unknown as TokenRow);
+  }
+
   async openWithTokens(transactionId: string, now: number): Promise<{ challenges: Challenge[]; tokens: Token[] }> {
     return challengesWithTokens((await this.query('openWithTokens', [transactionId, now])).rows, this.decoder);
   }

@@ -96,6 +96,13 @@ export class SqliteAuthStore implements AuthStore {
     return this.read(() => (this.statements.tokensByUser.all(username, realm) as TokenRow[]).map((r) => this.decoder.decode(r)));
   }
 
+  bySerial(serial: string): Promise<Token | undefined> {
+    return this.read(() => {
+      const row = this.statements.tokenBySerial.get(serial) as TokenRow | undefined;
+      return row && this.decoder.decode(row);
+    });
+  }
+
   openWithTokens(transactionId: string, now: number): Promise<{ challenges: Challenge[]; tokens: Token[] }> {
     return this.read(() =>
       challengesWithTokens(this.statements.openWithTokens.all(transactionId, now) as Array<Record<string, unknown>>, this.decoder),

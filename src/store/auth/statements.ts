@@ -11,6 +11,7 @@ const TOKEN_COLUMNS_OF_T = TOKEN_COLUMNS.split(', ').map((c) => `t.${c}`).join('
 /** Statements written with `?`; PostgreSQL's `$n` are numbered from them. */
 const COMMON = {
   tokensByUser: `SELECT ${TOKEN_COLUMNS} FROM tokens WHERE username = ? AND realm = ? ORDER BY serial`,
+  tokenBySerial: `SELECT ${TOKEN_COLUMNS} FROM tokens WHERE serial = ?`,
   openWithTokens:
     'SELECT c.transaction_id AS c_transaction_id, c.serial AS c_serial, c.counter AS c_counter, c.username AS c_username, ' +
     'c.realm AS c_realm, c.client AS c_client, c.received_count AS c_received_count, c.created_at AS c_created_at, ' +
@@ -93,6 +94,7 @@ function numbered(sql: string): string {
 
 export type PgStatementName =
   | 'tokensByUser'
+  | 'tokenBySerial'
   | 'openWithTokens'
   | 'configRevision'
   | 'purgeExpired'
@@ -104,6 +106,7 @@ export type PgStatementName =
 
 export const PG_STATEMENTS: Readonly<Record<PgStatementName, string>> = {
   tokensByUser: numbered(COMMON.tokensByUser),
+  tokenBySerial: numbered(COMMON.tokenBySerial),
   openWithTokens: numbered(COMMON.openWithTokens),
   configRevision: COMMON.configRevision,
   purgeExpired: numbered(COMMON.purgeExpired),

@@ -1,0 +1,61 @@
+// Creating, listing and deleting the HTTP front's API keys: the application layer that the
+// CLI's `apikey` commands use (and the HTTP admin API is to use). A key is returned once, at
+// creation; afterwards only its hash exists.
+import { ApiKeyHasher, newApiKey } from '../crypto/api-key.js';
+import { NotFoundError, SmsOtpError } from '../errors.js';
+import { API_KEY_ROLES, type ApiKeyRecord, type ApiKeyRole } from '../store/api-keys.js';
+import type { Store } from '../store/index.js';
+import { FREE_TEXT_LIMIT, mustBeAtMost } from './limits.js';
+
+/** A bad role, id or description for an API key (a usage error: exit status 2). */
+export class ApiKeyAdminError extends SmsOtpError {
+  override name = 'ApiKeyAdminError';
+  readonly code = 'ERR_API_KEY_ADMIN';
+  override readonly exitStatus = 2;
+}
+
+/** What `apikey list` prints: never the key, never its hash. */
+export interface ApiKeyView {
+  readonly id: number;
+  readonly role: ApiKeyRole;
+  readonly description: string;
+  readonly createdAt: string;
+}
+
+export const apiKeyView = (record: ApiKeyRecord): ApiKeyView => ({
+  id: record.id,
+  role: record.role,
+  description: record.description,
+  createdAt: new Date(record.createdAt).toISOString(),
+});
+
+export class ApiKeyAdmin {
+  private readonly hasher: ApiKeyHasher;
+
+  constructor(
+    private readonly store: Store,
+    macKey: Buffer,
+  ) {
+    this.hasher = new ApiKeyHasher(macKey);
+  }
+
+  /** A new key of `role`: the view and the key itself, which nothing can show again. */
+  async create(role: string, description = ''): Promise<ApiKeyView & { readonly key: string }> {
+    if (!isRole(role)) throw new ApiKeyAdminError(`--role must be one of ${API_KEY_ROLES.join(', ')}, not '${role}'`);
+    mustBeAtMost(FREE_TEXT_LIMIT, description, '--description');
+    const key = newApiKey();
+    const record = await this.store.apiKeys.insert({ keyHash: this.hasher.hash(key), role, description });
+    return { ...apiKeyView(record), key };
+  }
+
+  async list(): Promise<ApiKeyView[]> {
+    return (await this.store.apiKeys.list()).map(apiKeyView);
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!/^\d{1,15}$/.test(id)) throw new ApiKeyAdminError(`an API key id is a number (see 'apikey list'), not '${id}'`);
+    if (!(await this.store.apiKeys.delete(Number(id)))) throw new NotFoundError(`no API key with id ${id}`);
+  }
+}
+
+const isRole = (role: string): role is ApiKeyRole => (API_KEY_ROLES as readonly string[]).includes(role);

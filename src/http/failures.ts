@@ -1,0 +1,49 @@
+// What a failed HTTP request is answered with: the status, privacyIDEA's error number, our
+// stable code and a message for the client. Never a stack or an internal detail: what the
+// operator needs goes to the log.
+import type { FastifyBaseLogger, FastifyError } from 'fastify';
+import { DirectoryUnavailable, RequestShed, StoreUnavailable } from '../core/errors.js';
+import { HttpFrontError, HttpRequestError, PI_ERROR } from './errors.js';
+
+/** The RADIUS front's failmode closed answer, in the same words. */
+const UNAVAILABLE = 'The authentication service is unavailable, try again later';
+
+export interface Failure {
+  readonly status: number;
+  readonly piCode: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** `bodyLimit`: the listener's, named when a body is over it. */
+export function describeFailure(err: FastifyError, log: FastifyBaseLogger, bodyLimit: number): Failure {
+  if (err instanceof HttpFrontError) return { status: err.status, piCode: err.piCode, code: err.code, message: err.message };
+  // Shed: nobody waits any more, or the daemon is overloaded or stopping (counted by the PIN queue).
+  if (err instanceof RequestShed) return { status: 503, piCode: PI_ERROR.server, code: err.code, message: UNAVAILABLE };
+  if (err instanceof StoreUnavailable || err instanceof DirectoryUnavailable) {
+    log.error({ reason: err.message }, 'request failed');
+    return { status: 503, piCode: PI_ERROR.server, code: err.code, message: UNAVAILABLE };
+  }
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    // fastify's own refusals (body too large, not JSON, unknown content type): a bad request, said plainly.
+    const refused = new HttpRequestError(clientErrorMessage(err, bodyLimit));
+    return { status: 400, piCode: refused.piCode, code: refused.code, message: refused.message };
+  }
+  log.error({ err }, 'request failed');
+  return { status: 500, piCode: PI_ERROR.server, code: 'ERR_INTERNAL', message: 'internal error' };
+}
+
+function clientErrorMessage(err: FastifyError, bodyLimit: number): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `the request body is larger than ${bodyLimit} bytes`;
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'send the parameters as application/x-www-form-urlencoded or application/json';
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'the body is not a JSON object';
+    default:
+      return err.statusCode === 400 && /JSON/i.test(err.message) ? 'the body is not a JSON object' : 'the request is malformed';
+  }
+}

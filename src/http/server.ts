@@ -1,0 +1,127 @@
+// The HTTP front: fastify listeners (one per listen address) carrying privacyIDEA's /validate
+// endpoints and the health checks, in front of the same login core as RADIUS. Bounded: small
+// bodies, a whole request within REQUEST_TIMEOUT_MS, idle connections closed. Errors answer in
+// privacyIDEA's shape with a message and never a stack; the log has one line per request
+// with its method, path (never the query string, which may hold `pass`), status and time.
+import formbody from '@fastify/formbody';
+import { readFileSync } from 'node:fs';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { ConfigError } from '../config/load.js';
+import type { HttpConfig } from '../config/schema.js';
+import { describeFsError, NotFoundError } from '../errors.js';
+import { PI_ERROR } from './errors.js';
+import { describeFailure } from './failures.js';
+import { errorResponse } from './responses.js';
+import { validateRoutes, type ValidateOptions } from './validate.js';
+
+/** privacyIDEA's requests are a few fields; 16 KiB leaves room for long user names and prompts. */
+export const BODY_LIMIT = 16 * 1024;
+/** The whole request (headers and body) must arrive within this: slow senders do not hold sockets. */
+const REQUEST_TIMEOUT_MS = 10_000;
+const KEEP_ALIVE_MS = 5_000;
+
+export interface HttpFrontOptions extends Omit<ValidateOptions, 'now'> {
+  readonly config: HttpConfig;
+  /** Undefined when logins can be served now, else why not (the cached health Status-Server uses too). */
+  readonly notReady: () => string | undefined;
+  /** Counts one answered request by its route (never the raw URL: bounded labels) and HTTP status. */
+  readonly recordRequest?: (endpoint: string, status: number) => void;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+export class HttpFront {
+  private readonly apps: FastifyInstance[] = [];
+  private readonly now: () => number;
+
+  constructor(private readonly options: HttpFrontOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Listens on every address; rejects with the listen error (errno code, address, port) of the first that fails. */
+  async start(): Promise<Array<{ address: string; port: number }>> {
+    const tls = this.options.config.tls && readTls(this.options.config.tls);
+    const bound: Array<{ address: string; port: number }> = [];
+    for (const { host, port } of this.options.config.listen) {
+      const app = this.build(tls);
+      this.apps.push(app);
+      await app.listen({ host, port, listenTextResolver: (address) => `HTTP listening on ${address}` });
+      const address = app.server.address();
+      if (address && typeof address === 'object') bound.push({ address: address.address, port: address.port });
+    }
+    return bound;
+  }
+
+  /** New requests get 503; those in flight get `graceMs` to finish, then every connection is closed. */
+  async stop(graceMs: number): Promise<void> {
+    await Promise.all(
+      this.apps.map(async (app) => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        });
+        await Promise.race([app.close().catch(() => undefined), late]);
+        clearTimeout(timer);
+        app.server.closeAllConnections();
+      }),
+    );
+  }
+
+  private build(tls: { cert: Buffer; key: Buffer } | undefined): FastifyInstance {
+    const { config, log } = this.options;
+    let app: FastifyInstance;
+    try {
+      app = Fastify({
+        loggerInstance: log.child({ front: 'http' }),
+        // One line of our own per request instead of fastify's two, which would log the URL with its query string.
+        logController: new LogController({ disableRequestLogging: true }),
+        bodyLimit: BODY_LIMIT,
+        requestTimeout: REQUEST_TIMEOUT_MS,
+        keepAliveTimeout: KEEP_ALIVE_MS,
+        connectionTimeout: REQUEST_TIMEOUT_MS + this.options.maxRequestMs,
+        trustProxy: config.trusted_proxies.length > 0 ? config.trusted_proxies : false,
+        return503OnClosing: true,
+        routerOptions: { ignoreTrailingSlash: true },
+        ...(tls ? { https: tls } : {}),
+      }) as unknown as FastifyInstance;
+    } catch (err) {
+      throw new ConfigError(`http.tls: the certificate or key cannot be used: ${(err as Error).message}`);
+    }
+    void app.register(formbody, { bodyLimit: BODY_LIMIT });
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.info(
+        { method: request.method, path: request.url.split('?', 1)[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime), client: request.ip },
+        'http request',
+      );
+      this.options.recordRequest?.(request.routeOptions.url ?? 'unmatched', reply.statusCode);
+    });
+    app.setErrorHandler((err: FastifyError, request, reply) => {
+      const failure = describeFailure(err, request.log, BODY_LIMIT);
+      return reply.code(failure.status).send(errorResponse(failure, this.now()));
+    });
+    app.setNotFoundHandler((request, reply) =>
+      reply.code(404).send(
+        errorResponse({ piCode: PI_ERROR.resourceNotFound, code: new NotFoundError('').code, message: `no such endpoint: ${request.method} ${request.url.split('?', 1)[0]}` }, this.now()),
+      ),
+    );
+    app.get('/healthz', async () => ({ status: 'alive' }));
+    app.get('/readyz', async (_request, reply) => {
+      const why = this.options.notReady();
+      return why === undefined ? { status: 'ready' } : reply.code(503).send({ status: 'unavailable', reason: why });
+    });
+    validateRoutes(app, { ...this.options, now: this.now });
+    return app;
+  }
+}
+
+function readTls(tls: NonNullable<HttpConfig['tls']>): { cert: Buffer; key: Buffer } {
+  const read = (key: 'cert' | 'key') => {
+    try {
+      return readFileSync(tls[key]);
+    } catch (err) {
+      throw new ConfigError(`http.tls.${key}: cannot read ${tls[key]}: ${describeFsError(err)}`);
+    }
+  };
+  return { cert: read('cert'), key: read('key') };
+}

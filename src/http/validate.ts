@@ -1,0 +1,95 @@
+// privacyIDEA's /validate endpoints, translated to the login core's typed requests and its
+// results back into privacyIDEA's JSON, as src/radius/handlers/access-request.ts does for
+// RADIUS. Every request is the client `http` (HTTP_CLIENT_NAME) at its address, so the audit
+// trail tells the fronts apart and a challenge issued here is answered here (README "HTTP").
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { AuthRequest, AuthResult, TriggerRequest } from '../core/login/request.js';
+import { Messages } from '../core/messages.js';
+import { HTTP_CLIENT_NAME } from '../config/schema.js';
+import { requireRole, type ApiKeyLookup } from './api-keys.js';
+import { PI_ERROR } from './errors.js';
+import { readParameters, validateParameters, type RealmJoiner, type ValidateParameters } from './parameters.js';
+import { checkResponse, errorResponse, triggerResponse } from './responses.js';
+
+export interface ValidateOptions {
+  readonly authenticate: (request: AuthRequest) => Promise<AuthResult>;
+  readonly triggerChallenge: (request: TriggerRequest) => Promise<AuthResult>;
+  readonly apiKeys: ApiKeyLookup;
+  /** The setting api_key_required, as the site configuration has it now. */
+  readonly apiKeyRequired: () => boolean;
+  readonly joinRealm: RealmJoiner;
+  /** How long a client waits for us, at most: work still queued after that is shed. */
+  readonly maxRequestMs: number;
+  readonly now: () => number;
+}
+
+/** The User-Agent says which client asked (FreeRADIUS, privacyIDEA-PAM...): kept in the audit as NAS-Identifier. */
+const USER_AGENT_KEPT = 128;
+
+export function validateRoutes(app: FastifyInstance, o: ValidateOptions): void {
+  const both: HTTPMethods[] = ['GET', 'POST'];
+
+  const common = (request: FastifyRequest, p: ValidateParameters) => {
+    const agent = request.headers['user-agent'];
+    return {
+      client: { name: HTTP_CLIENT_NAME, address: request.ip },
+      ...(agent ? { nas: { identifier: agent.slice(0, USER_AGENT_KEPT) } } : {}),
+      deadline: o.now() + o.maxRequestMs,
+      ...(p.serial === undefined ? {} : { serial: p.serial }),
+    };
+  };
+
+  const checked = async (request: FastifyRequest): Promise<{ params: ValidateParameters; result: AuthResult }> => {
+    if (o.apiKeyRequired()) requireRole(o.apiKeys, request.headers, ['validate', 'admin'], request.routeOptions.url ?? 'this endpoint');
+    const params = validateParameters(readParameters(request.query, request.body), o.joinRealm, true);
+    const result = await o.authenticate({
+      username: params.user,
+      password: params.pass,
+      ...(params.transactionId === undefined ? {} : { transactionId: params.transactionId }),
+      ...common(request, params),
+    });
+    return { params, result };
+  };
+
+  app.route({
+    method: both,
+    url: '/validate/check',
+    handler: async (request, reply) => {
+      const { params, result } = await checked(request);
+      if (params.exception && result.outcome === 'reject' && result.message === Messages.smsFailed) {
+        return sendSmsFailure(reply, o.now());
+      }
+      return reply.send(checkResponse(result, o.now()));
+    },
+  });
+
+  // For clients that only look at the status (rlm_rest, nginx auth_request): 204 in, 400 out.
+  app.route({
+    method: both,
+    url: '/validate/radiuscheck',
+    handler: async (request, reply) => {
+      const { result } = await checked(request);
+      return reply.code(result.outcome === 'accept' ? 204 : 400).send();
+    },
+  });
+
+  app.route({
+    method: both,
+    url: '/validate/triggerchallenge',
+    handler: async (request, reply) => {
+      // Sends an SMS without a PIN: only for a caller that checked the first factor itself.
+      requireRole(o.apiKeys, request.headers, ['admin'], '/validate/triggerchallenge');
+      const params = validateParameters(readParameters(request.query, request.body), o.joinRealm, false);
+      const result = await o.triggerChallenge({ username: params.user, ...common(request, params) });
+      if (params.exception && result.outcome === 'reject' && result.message === Messages.smsFailed) {
+        return sendSmsFailure(reply, o.now());
+      }
+      return reply.send(triggerResponse(result, o.now()));
+    },
+  });
+}
+
+/** exception=1: privacyIDEA raises, and its clients get an HTTP 500 error instead of a reject. */
+function sendSmsFailure(reply: FastifyReply, now: number) {
+  return reply.code(500).send(errorResponse({ piCode: PI_ERROR.internal, message: Messages.smsFailed, code: 'ERR_GATEWAY' }, now));
+}
