@@ -222,7 +222,7 @@ export function checkDefinition(def: GatewayDefinition): void {
     ? MODULE_PARAMETERS[def.module as ModuleName]
     : undefined;
   const fail = (reason: string): never => {
-    throw new GatewayError(def.identifier, reason);
+    throw new GatewayError(def.identifier, reason, 'configuration');
   };
   if (!spec) return fail(`unknown module '${def.module}'; one of ${Object.keys(MODULE_PARAMETERS).join(', ')}`);
   const unknown: string[] = [];

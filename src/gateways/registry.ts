@@ -52,7 +52,7 @@ export class GatewayRegistry implements SmsSender {
   /** Builds (and so validates) a provider for a definition without caching it. */
   static async instantiate(definition: GatewayDefinition, context: ProviderContext): Promise<SmsProvider> {
     if (!isModuleName(definition.module)) {
-      throw new GatewayError(definition.identifier, `unknown module '${definition.module}'; one of ${MODULES.join(', ')}`);
+      throw new GatewayError(definition.identifier, `unknown module '${definition.module}'; one of ${MODULES.join(', ')}`, 'configuration');
     }
     return (await FACTORIES[definition.module]())(definition, context);
   }
@@ -60,7 +60,7 @@ export class GatewayRegistry implements SmsSender {
   async send(identifier: string, phone: string, message: string): Promise<void> {
     const definition = await this.lookup(identifier);
     if (!definition) {
-      throw new GatewayError(identifier, `no such gateway; define it with 'gateway set ${identifier} --module ...'`);
+      throw new GatewayError(identifier, `no such gateway; define it with 'gateway set ${identifier} --module ...'`, 'configuration');
     }
     await (await this.provider(definition)).send(phone, message);
   }
