@@ -23,6 +23,9 @@ export class LogEvents implements EventSink {
       case 'autosend':
         if (event.sent) this.log.info({ user: event.username, realm: event.realm, serial: event.serial }, 'next OTP sent (smsautosend)');
         return;
+      case 'gateway_down':
+        this.log.warn({ gateway: event.gateway, reason: event.reason }, 'gateway unreachable: failover gateways skip it for now');
+        return;
       case 'deferred_failed':
         this.log.error({ reason: event.reason }, 'work after a reply failed');
         return;

@@ -81,14 +81,15 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     cacheMs: () => site.current()['userstore.cache_seconds'] * 1000,
   });
   const pins = new PinCheckQueue(runtime.pins);
-  const gateways = new GatewayRegistry((id) => site.gateway(id), providerContext(runtime));
+  const events = new LogEvents(log);
+  const gateways = new GatewayRegistry((id) => site.gateway(id), providerContext(runtime, events));
   const login = new LoginService({
     store: authStore,
     pins,
     sms: gateways,
     settings: site,
     clock: { now: () => Date.now() },
-    events: new LogEvents(log),
+    events,
     directory,
     recentFailures: new RecentFailures(),
   });

@@ -1,11 +1,17 @@
 // The contract every SMS provider module fulfils, and the one error type they raise.
+import type { EventSink } from '../core/ports.js';
 import { SmsOtpError } from '../errors.js';
 import type { GatewayDefinition } from '../store/gateways.js';
 import type { SmtpServerDefinition } from '../store/smtp-servers.js';
+import type { GatewayHealth } from './health.js';
 
 export interface SmsProvider {
-  /** Resolves when the gateway accepted the message; rejects with GatewayError otherwise. */
-  send(phone: string, message: string): Promise<void>;
+  /**
+   * Resolves when the gateway accepted the message; rejects with GatewayError otherwise. A
+   * provider that hands the message to another gateway (failover) resolves with the id of the
+   * gateway that took it.
+   */
+  send(phone: string, message: string): Promise<string | void>;
   /** Releases sockets, binds and timers. */
   close(): Promise<void>;
 }
@@ -15,6 +21,18 @@ export interface ProviderContext {
   readonly scriptDirectory: string;
   /** The central SMTP server definitions (read per message, so changes apply at once). */
   readonly smtpServers: { get(identifier: string): Promise<SmtpServerDefinition | undefined> };
+  /** Sends through another gateway by id (a failover gateway's members); the registry gives it. */
+  readonly members?: MemberSender;
+  /** Which gateways are blocked after being unreachable; without it no member is ever skipped. */
+  readonly health?: GatewayHealth;
+  /** Where a member that becomes blocked is reported (gateway_down). */
+  readonly events?: EventSink;
+  readonly now?: () => number;
+}
+
+export interface MemberSender {
+  /** Sends through the gateway; resolves with the id of the gateway that took the message. */
+  deliver(identifier: string, phone: string, message: string): Promise<string>;
 }
 
 export type ProviderFactory = (definition: GatewayDefinition, context: ProviderContext) => SmsProvider;
