@@ -1,6 +1,7 @@
 // The daemon: the RADIUS front in front of the login core, with the core's ports wired to
 // the store's hot path, the site configuration kept in memory, the PIN-check queue and the
 // gateways. What the CLI shares (config, keys, knex store, log) comes from the runtime.
+import { RecentChallenges } from '../core/login/recent-challenges.js';
 import { RecentFailures } from '../core/login/recent-failures.js';
 import { LoginService } from '../core/login/service.js';
 import { ConfigError, loadConfig } from '../config/load.js';
@@ -92,6 +93,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     events,
     directory,
     recentFailures: new RecentFailures(),
+    recentChallenges: new RecentChallenges(),
   });
   const server = new RadiusServer({
     listen: config.radius.listen,
