@@ -1,8 +1,8 @@
 // Defining and deleting SMS gateways: the application layer the CLI's `gateway` commands use.
 // What could never be sent is refused here, before the store is touched.
 import { NotFoundError, RefusedError } from '../errors.js';
-import { checkDefinition } from '../gateways/parameters.js';
-import type { ProviderContext } from '../gateways/provider.js';
+import { checkDefinition, failoverMembers } from '../gateways/parameters.js';
+import { GatewayError, type ProviderContext } from '../gateways/provider.js';
 import { GatewayRegistry } from '../gateways/registry.js';
 import { CENSORED, isSecretKey, type GatewayDefinition, type GatewayUsage } from '../store/gateways.js';
 import type { Store } from '../store/index.js';
@@ -29,9 +29,12 @@ export class GatewayAdmin {
     for (const key of Object.keys(definition.headers)) mustFit('sms_gateway_options', 'key', key, 'a --header name');
     const resolved = await this.withStoredSecrets(definition);
     checkDefinition(resolved);
+    if (resolved.module === 'failover') await this.checkMembers(resolved);
     const provider = await GatewayRegistry.instantiate(resolved, this.context);
     await provider.close();
     await this.store.gateways.set(resolved);
+    // A changed definition (the URL fixed, say) deserves a fresh try.
+    await this.store.gatewayHealth.clear(resolved.identifier);
   }
 
   /**
@@ -39,6 +42,13 @@ export class GatewayAdmin {
    * `force`: then its tokens fall back to the site default and the default is unset.
    */
   async delete(identifier: string, force: boolean): Promise<DeletedGateway> {
+    const failovers = await this.failoversNaming(identifier);
+    if (failovers.length > 0 && !force) {
+      throw new RefusedError(
+        `gateway ${identifier} not deleted: it is a member of failover gateway ${failovers.join(', ')}; first remove it from ` +
+          `their GATEWAYS ('gateway set ID --module failover --option GATEWAYS=...'), or add --force (they then skip it as a gateway that does not exist)`,
+      );
+    }
     const usage = await this.store.gateways.delete(identifier, (u) => {
       if (force || (u.tokens === 0 && !u.isDefault)) return;
       const uses = [
@@ -55,7 +65,36 @@ export class GatewayAdmin {
       );
     });
     if (!usage) throw new NotFoundError(`no gateway '${identifier}'`);
+    await this.store.gatewayHealth.clear(identifier);
     return usage;
+  }
+
+  /**
+   * A failover gateway's members must exist, send SMS (not push), and never lead back to the
+   * gateway itself: a member that is itself a failover gateway is followed to its members.
+   */
+  private async checkMembers(definition: GatewayDefinition): Promise<void> {
+    const fail = (reason: string): never => {
+      throw new GatewayError(definition.identifier, reason, 'configuration');
+    };
+    const members = failoverMembers(definition.options.GATEWAYS ?? '');
+    const repeated = members.filter((m, i) => members.indexOf(m) !== i);
+    if (repeated.length) fail(`option GATEWAYS names ${repeated[0]} twice`);
+    const visit = async (id: string, path: string[]): Promise<void> => {
+      if (id === definition.identifier) fail(`option GATEWAYS: ${[...path, id].join(' → ')} leads back to ${definition.identifier} itself`);
+      const member = await this.store.gateways.get(id);
+      if (!member) return fail(`option GATEWAYS: no gateway '${id}'${path.length > 1 ? ` (named by ${path.at(-1)})` : ''}; define it first`);
+      if (member.module === 'firebase') fail(`option GATEWAYS: ${id} is a firebase (push) gateway; a failover gateway sends SMS`);
+      if (member.module !== 'failover') return;
+      for (const next of failoverMembers(member.options.GATEWAYS ?? '')) await visit(next, [...path, id]);
+    };
+    for (const member of members) await visit(member, [definition.identifier]);
+  }
+
+  /** The failover gateways whose GATEWAYS name this one. */
+  private async failoversNaming(identifier: string): Promise<string[]> {
+    const all = await this.store.gateways.list();
+    return all.filter((g) => g.module === 'failover' && failoverMembers(g.options.GATEWAYS ?? '').includes(identifier)).map((g) => g.identifier);
   }
 
   private async withStoredSecrets(definition: GatewayDefinition): Promise<GatewayDefinition> {

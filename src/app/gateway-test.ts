@@ -1,6 +1,6 @@
 // An operator's test send through a gateway, audited like a login's SMS: the gateway, the
 // redacted number, who ran it and whether the gateway took the message (or why not).
-import type { SmsSender } from '../core/ports.js';
+import type { MemberSender } from '../gateways/provider.js';
 import { redactPhone } from '../core/redact.js';
 import type { AuditRepository } from '../store/audit.js';
 
@@ -15,12 +15,16 @@ export interface GatewayTest {
   readonly now: () => number;
 }
 
-/** Sends; the audit row is written either way, then a failure is rethrown. */
-export async function testGateway(sms: SmsSender, audit: AuditRepository, t: GatewayTest): Promise<void> {
+/**
+ * Sends; the audit row is written either way, then a failure is rethrown. Resolves with the
+ * gateway that took the message (a failover gateway's member, or the gateway itself).
+ */
+export async function testGateway(sms: MemberSender, audit: AuditRepository, t: GatewayTest): Promise<string> {
   const at = t.now();
   let failure: unknown;
+  let deliveredBy = t.gateway;
   try {
-    await sms.send(t.gateway, t.phone, t.message);
+    deliveredBy = await sms.deliver(t.gateway, t.phone, t.message);
   } catch (err) {
     failure = err;
   }
@@ -32,10 +36,11 @@ export async function testGateway(sms: SmsSender, audit: AuditRepository, t: Gat
     client: t.origin,
     clientAddress: '',
     serials: [],
-    reason: failure === undefined ? 'accepted by the gateway' : (failure as Error).message,
+    reason: failure !== undefined ? (failure as Error).message : deliveredBy === t.gateway ? 'accepted by the gateway' : `accepted by member ${deliveredBy}`,
     gateway: t.gateway,
     phone: redactPhone(t.phone),
     nas: { callingStationId: '', ipAddress: '', identifier: '' },
   });
   if (failure !== undefined) throw failure;
+  return deliveredBy;
 }

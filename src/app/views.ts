@@ -1,6 +1,7 @@
 // What `gateway` and `smtpserver` list and show print, to people and scripts alike: one flat
 // shape per definition, secrets censored, times in ISO 8601 UTC. Field names are stable (the
 // README lists them); the HTTP admin API is to print the same.
+import type { GatewayBlock } from '../gateways/health.js';
 import { censor, type DefinitionTimes, type GatewayDefinition } from '../store/gateways.js';
 import { censorSmtpServer, type SmtpServerDefinition } from '../store/smtp-servers.js';
 import type { RealmDefinition } from '../store/realms.js';
@@ -18,9 +19,26 @@ export interface GatewayView {
   readonly headers: Readonly<Record<string, string>>;
   readonly createdAt: string | null;
   readonly updatedAt: string | null;
+  /** null while it has not been unreachable since its last success; else what failover gateways know of it. */
+  readonly health: GatewayHealthView | null;
 }
 
-export function gatewayView(def: GatewayDefinition, times: DefinitionTimes | undefined, defaultGateway: string | null): GatewayView {
+export interface GatewayHealthView {
+  /** Failover gateways skip it until blockedUntil. */
+  readonly blocked: boolean;
+  readonly blockedUntil: string;
+  /** Consecutive unreachable failures (the block doubles with each, from 30 s to 1 h). */
+  readonly failures: number;
+  readonly reason: string;
+}
+
+export function gatewayView(
+  def: GatewayDefinition,
+  times: DefinitionTimes | undefined,
+  defaultGateway: string | null,
+  block?: GatewayBlock,
+  now: number = Date.now(),
+): GatewayView {
   const safe = censor(def);
   return {
     identifier: safe.identifier,
@@ -31,7 +49,16 @@ export function gatewayView(def: GatewayDefinition, times: DefinitionTimes | und
     headers: safe.headers,
     createdAt: iso(times?.createdAt),
     updatedAt: iso(times?.updatedAt),
+    health: block
+      ? { blocked: block.blockedUntil > now, blockedUntil: iso(block.blockedUntil)!, failures: block.failures, reason: block.reason }
+      : null,
   };
+}
+
+/** The HEALTH column of `gateway list`: empty for a healthy gateway. */
+export function healthCell(health: GatewayHealthView | null): string {
+  if (!health) return '';
+  return health.blocked ? `blocked until ${health.blockedUntil} (${health.failures}x unreachable)` : `${health.failures}x unreachable, retried`;
 }
 
 export type SmtpServerView = SmtpServerDefinition & { readonly createdAt: string | null; readonly updatedAt: string | null };

@@ -4,9 +4,10 @@ import { testGateway } from '../app/gateway-test.js';
 import { GatewayRegistry, MODULES, isModuleName } from '../gateways/registry.js';
 import { GatewayAdmin } from '../app/gateway-admin.js';
 import { censor, isSecretKey } from '../store/gateways.js';
-import { gatewayView } from '../app/views.js';
+import { gatewayView, healthCell } from '../app/views.js';
 import { providerContext } from '../daemon/runtime.js';
 import { NotFoundError } from '../errors.js';
+import type { EventSink } from '../core/ports.js';
 import { collectPair, json, table, UsageError, type Io } from './output.js';
 import type { WithRuntime } from './context.js';
 import { SecretInput } from './secret-input.js';
@@ -57,10 +58,11 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
       withRuntime(cmd, async (rt) => {
         const defaultGateway = (await rt.store.settings.values())['sms.identifier'];
         const times = await rt.store.gateways.times();
-        const gateways = (await rt.store.gateways.list()).map((g) => gatewayView(g, times.get(g.identifier), defaultGateway));
+        const health = await rt.store.gatewayHealth.all();
+        const gateways = (await rt.store.gateways.list()).map((g) => gatewayView(g, times.get(g.identifier), defaultGateway, health.get(g.identifier)));
         if (opts.json) return io.out(json(gateways));
-        const rows = [['ID', 'MODULE', 'DEFAULT', 'UPDATED', 'DESCRIPTION']];
-        for (const g of gateways) rows.push([g.identifier, g.module, g.default ? 'yes' : '', g.updatedAt ?? '-', g.description]);
+        const rows = [['ID', 'MODULE', 'DEFAULT', 'UPDATED', 'HEALTH', 'DESCRIPTION']];
+        for (const g of gateways) rows.push([g.identifier, g.module, g.default ? 'yes' : '', g.updatedAt ?? '-', healthCell(g.health), g.description]);
         io.out(table(rows));
       }),
     );
@@ -74,7 +76,8 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
         const def = await rt.store.gateways.get(id);
         if (!def) throw new NotFoundError(`no gateway '${id}'`);
         const defaultGateway = (await rt.store.settings.values())['sms.identifier'];
-        io.out(json(gatewayView(def, (await rt.store.gateways.times(id)).get(id), defaultGateway)));
+        const health = (await rt.store.gatewayHealth.states([id])).get(id);
+        io.out(json(gatewayView(def, (await rt.store.gateways.times(id)).get(id), defaultGateway, health)));
       }),
     );
 
@@ -92,15 +95,27 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
     );
 
   gateway
+    .command('reset <id>')
+    .description('forget that a gateway was unreachable: failover gateways try it again at once')
+    .action(async (id: string, _opts, cmd: Command) =>
+      withRuntime(cmd, async (rt) => {
+        if (!(await rt.store.gateways.get(id))) throw new NotFoundError(`no gateway '${id}'`);
+        const was = (await rt.store.gatewayHealth.states([id])).get(id);
+        await rt.store.gatewayHealth.clear(id);
+        io.out(was ? `gateway ${id} reset (it had been unreachable ${was.failures}x)` : `gateway ${id} was not blocked`);
+      }),
+    );
+
+  gateway
     .command('test <id>')
     .description('send a test SMS; exit 0 only when the gateway accepted it')
     .requiredOption('--phone <phone>', 'recipient')
     .option('--message <text>', 'message text', 'sms-otp-radiusd test message')
     .action(async (id: string, opts, cmd: Command) =>
       withRuntime(cmd, async (rt) => {
-        const registry = new GatewayRegistry((id) => rt.store.gateways.get(id), providerContext(rt));
+        const registry = new GatewayRegistry((id) => rt.store.gateways.get(id), providerContext(rt, warnGatewayDown(io)));
         try {
-          await testGateway(registry, rt.store.audit, {
+          const deliveredBy = await testGateway(registry, rt.store.audit, {
             gateway: id,
             phone: opts.phone,
             message: opts.message,
@@ -108,12 +123,21 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
             origin: 'cli',
             now: Date.now,
           });
-          io.out(`gateway ${id} accepted the message`);
+          io.out(deliveredBy === id ? `gateway ${id} accepted the message` : `gateway ${id} accepted the message (delivered by member ${deliveredBy})`);
         } finally {
           await registry.close();
         }
       }),
     );
+}
+
+/** A member that a test finds unreachable is blocked like at a login, and the operator told. */
+function warnGatewayDown(io: Io): EventSink {
+  return {
+    emit(event) {
+      if (event.type === 'gateway_down') io.err(`gateway ${event.gateway} is unreachable; failover gateways skip it for now (${event.reason})`);
+    },
+  };
 }
 
 /** The account that runs the CLI, for the audit trail ('' where the system cannot tell). */

@@ -69,6 +69,9 @@ export const replyAttributeSchema = z.strictObject({
   value: z.union([z.string(), z.number()]).transform(String),
 });
 
+/** Seconds: below the 5 s timeout most NAS default to (FreeRADIUS as a proxy, Cisco, Fortinet, pam_radius). */
+export const DEFAULT_SMS_DEADLINE = 4;
+
 export const radiusClientSchema = z.strictObject({
   name: z.string().min(1),
   address: cidr,
@@ -95,6 +98,12 @@ export const radiusClientSchema = z.strictObject({
   accept_attributes: z.array(replyAttributeSchema).optional(),
   /** This NAS's whole wait for an answer in seconds (timeout × tries), instead of radius.max_request_time. */
   max_request_time: z.number().min(1).max(120).optional(),
+  /**
+   * Seconds the SMS gateway gets to answer before the Access-Challenge goes out anyway (the
+   * send goes on in the background): below this NAS's timeout, so it never retries or gives up
+   * while the gateway is slow.
+   */
+  sms_deadline: z.number().min(0.5).max(60).default(DEFAULT_SMS_DEADLINE),
 }).superRefine(exactlyOne('secret', 'secret_file', 'secret_env'));
 
 export const configSchema = z.strictObject({
@@ -139,6 +148,17 @@ export const configSchema = z.strictObject({
   }).refine((r) => r.reject_delay <= r.duplicate_cache_seconds, {
     path: ['reject_delay'],
     message: 'must not exceed radius.duplicate_cache_seconds, or a retransmitted request would be processed again',
+  }).superRefine((r, ctx) => {
+    r.clients.forEach((c, i) => {
+      const window = c.max_request_time ?? r.max_request_time;
+      if (c.sms_deadline >= window) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clients', i, 'sms_deadline'],
+          message: `must be below this client's max_request_time (${window} s): the challenge must reach the NAS while it still waits`,
+        });
+      }
+    });
   }),
   /** The HTTP front (privacyIDEA's /validate API); off when absent. */
   http: z

@@ -82,7 +82,7 @@ export interface PendingEnrollment {
 }
 
 /** A login's decision, the next OTP sent after it (smsautosend), or an operator's test send. */
-export const AUDIT_ACTIONS = ['accept', 'challenge', 'reject', 'autosend', 'gateway-test'] as const;
+export const AUDIT_ACTIONS = ['accept', 'challenge', 'reject', 'autosend', 'gateway-test', 'sms-late'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** What the NAS said about the session, as far as it said it (empty when it did not). */

@@ -191,7 +191,11 @@ export type AuthEvent =
   /** The next OTP after an accept (smsautosend), sent or not (then sms_failed says why). */
   | { readonly type: 'autosend'; readonly serial: string; readonly username: string; readonly realm: string; readonly sent: boolean }
   /** Work that followed a reply (the autosend SMS and its audit row) failed. */
-  | { readonly type: 'deferred_failed'; readonly reason: string };
+  | { readonly type: 'deferred_failed'; readonly reason: string }
+  /** The result of an SMS still under way when its challenge was answered (sms_deadline passed). */
+  | { readonly type: 'sms_late'; readonly serial: string; readonly gateway: string; readonly sent: boolean; readonly reason: string }
+  /** A failover gateway's member was unreachable and is now skipped for a while (once per outage). */
+  | { type: 'gateway_down'; gateway: string; reason: string };
 
 export interface EventSink {
   emit(event: AuthEvent): void;

@@ -23,6 +23,13 @@ export class LogEvents implements EventSink {
       case 'autosend':
         if (event.sent) this.log.info({ user: event.username, realm: event.realm, serial: event.serial }, 'next OTP sent (smsautosend)');
         return;
+      case 'sms_late':
+        if (event.sent) this.log.info({ serial: event.serial, gateway: event.gateway }, event.reason);
+        else this.log.error({ serial: event.serial, gateway: event.gateway }, event.reason);
+        return;
+      case 'gateway_down':
+        this.log.warn({ gateway: event.gateway, reason: event.reason }, 'gateway unreachable: failover gateways skip it for now');
+        return;
       case 'deferred_failed':
         this.log.error({ reason: event.reason }, 'work after a reply failed');
         return;

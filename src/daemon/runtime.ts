@@ -11,6 +11,7 @@ import { connect, describeDatabase } from '../store/connection.js';
 import { storeHoldsSealedData } from '../store/key-check.js';
 import { PinHasher } from '../crypto/pin-hash.js';
 import type { ProviderContext } from '../gateways/provider.js';
+import type { EventSink } from '../core/ports.js';
 import { Store } from '../store/index.js';
 
 export interface Runtime {
@@ -129,7 +130,15 @@ export function storeOpenError(database: DatabaseConfig, err: unknown): Error {
   return new StoreUnavailable(`cannot use the store ${describeDatabase(database)} (${key}): ${reason}`);
 }
 
-/** What gateway providers need from the node: its script directory and the store's SMTP servers. */
-export function providerContext(rt: Pick<Runtime, 'config' | 'store'>): ProviderContext {
-  return { scriptDirectory: rt.config.providers.script_directory, smtpServers: rt.store.smtpServers };
+/**
+ * What gateway providers need from the node: its script directory, the store's SMTP servers,
+ * and the site's gateway health (failover members blocked after being unreachable).
+ */
+export function providerContext(rt: Pick<Runtime, 'config' | 'store'>, events?: EventSink): ProviderContext {
+  return {
+    scriptDirectory: rt.config.providers.script_directory,
+    smtpServers: rt.store.smtpServers,
+    health: rt.store.gatewayHealth,
+    ...(events ? { events } : {}),
+  };
 }

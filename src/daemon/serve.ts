@@ -1,6 +1,7 @@
 // The daemon: the RADIUS front in front of the login core, with the core's ports wired to
 // the store's hot path, the site configuration kept in memory, the PIN-check queue and the
 // gateways. What the CLI shares (config, keys, knex store, log) comes from the runtime.
+import { RecentChallenges } from '../core/login/recent-challenges.js';
 import { RecentFailures } from '../core/login/recent-failures.js';
 import { LoginService } from '../core/login/service.js';
 import { ConfigError, loadConfig } from '../config/load.js';
@@ -24,6 +25,7 @@ import { describeDatabase } from '../store/connection.js';
 import { SiteConfig } from '../store/site-config.js';
 import { VERSION } from '../version.js';
 import { AuditRetention } from './audit-retention.js';
+import type { EventSink } from '../core/ports.js';
 import { EventFanout } from './event-fanout.js';
 import { LogEvents } from './log-events.js';
 import { warnOfOpenDoors } from './open-doors.js';
@@ -102,7 +104,6 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     cacheMs: () => site.current()['userstore.cache_seconds'] * 1000,
   });
   const pins = new PinCheckQueue(runtime.pins);
-  const gateways = new GatewayRegistry((id) => site.gateway(id), providerContext(runtime));
   // What Status-Server and /readyz both say, from the same cached probe: never a query per request.
   const notReady = (): string | undefined => {
     if (!site.storeReachable()) return 'the store does not answer';
@@ -122,17 +123,21 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     });
   }
   const logEvents = new LogEvents(log);
+  // The log always; the metrics too when they are on. The gateways report through the same port (gateway_down).
+  const events: EventSink = metrics
+    ? new EventFanout([logEvents, metrics.events], (err) => log.error({ reason: (err as Error).message }, 'an events listener failed'))
+    : logEvents;
+  const gateways = new GatewayRegistry((id) => site.gateway(id), providerContext(runtime, events));
   const login = new LoginService({
     store: metrics ? metrics.store.counting(authStore) : authStore,
     pins,
     sms: gateways,
     settings: site,
     clock: { now: () => Date.now() },
-    events: metrics
-      ? new EventFanout([logEvents, metrics.events], (err) => log.error({ reason: (err as Error).message }, 'an events listener failed'))
-      : logEvents,
+    events,
     directory,
     recentFailures: new RecentFailures(),
+    recentChallenges: new RecentChallenges(),
   });
   const server = new RadiusServer({
     listen: config.radius.listen,

@@ -11,7 +11,7 @@ import { HttpsProxyAgent } from 'https-proxy-agent';
 import type { Messaging } from 'firebase-admin/messaging';
 import type { GatewayDefinition } from '../store/gateways.js';
 import { rewritePhone } from './phone.js';
-import { GatewayError, Options, type SmsProvider } from './provider.js';
+import { GatewayError, Options, type GatewayFailure, type SmsProvider } from './provider.js';
 import { parameterNames } from './parameters.js';
 
 const KNOWN = parameterNames('firebase');
@@ -47,7 +47,7 @@ export class FirebaseProvider implements SmsProvider {
     this.serviceAccountFile = this.opts.required('JSON_CONFIG');
     const fileProjectId = this.checkServiceAccount(this.serviceAccountFile);
     const projectId = this.opts.get('PROJECT_ID') ?? fileProjectId;
-    if (!projectId) throw new GatewayError(this.opts.id, 'the service-account file names no project_id; set option PROJECT_ID');
+    if (!projectId) throw new GatewayError(this.opts.id, 'the service-account file names no project_id; set option PROJECT_ID', 'configuration');
     this.projectId = projectId;
     this.ttlSeconds = this.opts.seconds('TTL', 300);
     // firebase-admin waits 15 s per attempt and retries a 503 up to four times; a NAS gives
@@ -61,7 +61,7 @@ export class FirebaseProvider implements SmsProvider {
     try {
       return readFileSync(file, 'utf8');
     } catch (err) {
-      throw new GatewayError(this.opts.id, `option ${key}: cannot read ${file} (${(err as NodeJS.ErrnoException).code})${hint}`);
+      throw new GatewayError(this.opts.id, `option ${key}: cannot read ${file} (${(err as NodeJS.ErrnoException).code})${hint}`, 'configuration');
     }
   }
 
@@ -75,14 +75,14 @@ export class FirebaseProvider implements SmsProvider {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new GatewayError(this.opts.id, `option JSON_CONFIG: ${file} is not valid JSON`);
+      throw new GatewayError(this.opts.id, `option JSON_CONFIG: ${file} is not valid JSON`, 'configuration');
     }
     const account = json as Record<string, unknown>;
     if (typeof json !== 'object' || json === null || account.type !== 'service_account') {
-      throw new GatewayError(this.opts.id, `option JSON_CONFIG: ${file} is not a service-account key (its "type" must be "service_account"; google-services.json is the app's file, not the server's)`);
+      throw new GatewayError(this.opts.id, `option JSON_CONFIG: ${file} is not a service-account key (its "type" must be "service_account"; google-services.json is the app's file, not the server's)`, 'configuration');
     }
     for (const key of ['client_email', 'private_key'] as const) {
-      if (typeof account[key] !== 'string' || !account[key]) throw new GatewayError(this.opts.id, `option JSON_CONFIG: ${file} has no ${key}`);
+      if (typeof account[key] !== 'string' || !account[key]) throw new GatewayError(this.opts.id, `option JSON_CONFIG: ${file} has no ${key}`, 'configuration');
     }
     return typeof account.project_id === 'string' ? account.project_id : undefined;
   }
@@ -97,7 +97,7 @@ export class FirebaseProvider implements SmsProvider {
     try {
       return new TunnelAgent(proxy, ca);
     } catch {
-      throw new GatewayError(this.opts.id, `option HTTPS_PROXY must be a URL such as http://proxy.example.com:3128`);
+      throw new GatewayError(this.opts.id, `option HTTPS_PROXY must be a URL such as http://proxy.example.com:3128`, 'configuration');
     }
   }
 
@@ -113,7 +113,7 @@ export class FirebaseProvider implements SmsProvider {
 
   async send(rawPhone: string, message: string): Promise<void> {
     const registrationToken = rewritePhone(rawPhone, this.opts.get('REGEXP')).trim();
-    if (!registrationToken) throw new GatewayError(this.opts.id, 'the token has no FCM registration token in its phone field');
+    if (!registrationToken) throw new GatewayError(this.opts.id, 'the token has no FCM registration token in its phone field', 'configuration');
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer from Google within ${this.timeoutMs / 1000} s (TIMEOUT)`)), this.timeoutMs);
@@ -135,7 +135,7 @@ export class FirebaseProvider implements SmsProvider {
         deadline,
       ]);
     } catch (err) {
-      throw new GatewayError(this.opts.id, `FCM project ${this.projectId}: ${describeFirebaseError(err)}`);
+      throw new GatewayError(this.opts.id, `FCM project ${this.projectId}: ${describeFirebaseError(err)}`, firebaseFailureOf(err));
     } finally {
       clearTimeout(timer);
     }
@@ -153,6 +153,26 @@ export class FirebaseProvider implements SmsProvider {
 }
 
 /** firebase-admin's error codes, turned into what an operator can do about them. */
+/** FCM's answer classed: its outages and quota are transient, a bad token is a refusal, our credentials are configuration. */
+function firebaseFailureOf(err: unknown): GatewayFailure {
+  const code = (err as { code?: unknown }).code;
+  switch (code) {
+    case 'messaging/registration-token-not-registered':
+    case 'messaging/invalid-registration-token':
+    case 'messaging/invalid-argument':
+    case 'messaging/quota-exceeded':
+    case 'messaging/message-rate-exceeded':
+      return 'refused';
+    case 'messaging/mismatched-credential':
+    case 'messaging/sender-id-mismatch':
+    case 'messaging/third-party-auth-error':
+    case 'app/invalid-credential':
+      return 'configuration';
+    default:
+      return 'unreachable';
+  }
+}
+
 function describeFirebaseError(err: unknown): string {
   const code = (err as { code?: unknown }).code;
   const detail = err instanceof Error ? err.message : String(err);

@@ -26,10 +26,10 @@ export class HttpProvider implements SmsProvider {
     try {
       url = new URL(raw);
     } catch {
-      throw new GatewayError(this.opts.id, `option URL is not a valid URL`);
+      throw new GatewayError(this.opts.id, `option URL is not a valid URL`, 'configuration');
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new GatewayError(this.opts.id, `option URL must start with http:// or https://`);
+      throw new GatewayError(this.opts.id, `option URL must start with http:// or https://`, 'configuration');
     }
     // Credentials in the URL (user:pw@host) are basic auth, as in privacyIDEA; USERNAME/PASSWORD win.
     const username = this.opts.get('USERNAME') ?? decodeURIComponent(url.username);
@@ -98,19 +98,20 @@ export class HttpProvider implements SmsProvider {
       status = response.statusCode;
       text = await readLimited(response.body);
     } catch (err) {
-      throw new GatewayError(this.opts.id, `${this.method} ${this.where} failed: ${describeNetworkError(err, this.timeoutMs)}`);
+      throw new GatewayError(this.opts.id, `${this.method} ${this.where} failed: ${describeNetworkError(err, this.timeoutMs)}`, 'unreachable');
     }
     if (!OK_STATUS.has(status)) {
-      throw new GatewayError(this.opts.id, `${this.method} ${this.where} answered HTTP ${status}`);
+      // 5xx: the gateway is in trouble (another may take the message); anything else is its answer.
+      throw new GatewayError(this.opts.id, `${this.method} ${this.where} answered HTTP ${status}`, status >= 500 ? 'unreachable' : 'refused');
     }
     const success = this.opts.get('RETURN_SUCCESS');
     const fail = this.opts.get('RETURN_FAIL');
     if (success !== undefined) {
       if (!text.includes(success)) {
-        throw new GatewayError(this.opts.id, `response of ${this.where} lacks the RETURN_SUCCESS text`);
+        throw new GatewayError(this.opts.id, `response of ${this.where} lacks the RETURN_SUCCESS text`, 'refused');
       }
     } else if (fail !== undefined && text.includes(fail)) {
-      throw new GatewayError(this.opts.id, `response of ${this.where} contains the RETURN_FAIL text`);
+      throw new GatewayError(this.opts.id, `response of ${this.where} contains the RETURN_FAIL text`, 'refused');
     }
   }
 
@@ -131,7 +132,7 @@ function parseFixedParameters(id: string, fixed: string): Array<[string, string]
     } catch {
       /* reported below */
     }
-    throw new GatewayError(id, 'option PARAMETER must be a JSON object or k=v&k2=v2');
+    throw new GatewayError(id, 'option PARAMETER must be a JSON object or k=v&k2=v2', 'configuration');
   }
   return [...new URLSearchParams(trimmed)];
 }

@@ -5,7 +5,7 @@
 import { SerialPort } from 'serialport';
 import type { GatewayDefinition } from '../store/gateways.js';
 import { rewritePhone } from './phone.js';
-import { GatewayError, Options, type SmsProvider } from './provider.js';
+import { GatewayError, Options, type GatewayFailure, type SmsProvider } from './provider.js';
 import { parameterNames } from './parameters.js';
 import { splitSms } from './sms-parts.js';
 import { smscField, submitTpdu } from './sms-pdu.js';
@@ -14,7 +14,15 @@ const KNOWN = parameterNames('modem');
 const CTRL_Z = '\x1a';
 const FINAL = /^(OK|ERROR|\+CMS ERROR:.*|\+CME ERROR:.*|NO CARRIER)$/;
 
-class ModemError extends Error {}
+/** What went wrong with the modem; `failure` says whose fault it is (the device, the network, our options). */
+class ModemError extends Error {
+  constructor(
+    message: string,
+    readonly failure: GatewayFailure = 'unreachable',
+  ) {
+    super(message);
+  }
+}
 
 /** A line-oriented AT conversation over the serial port. */
 class AtChannel {
@@ -52,7 +60,7 @@ class AtChannel {
       if (FINAL.test(line)) {
         const lines = this.waiter.lines;
         if (line === 'OK') this.settle((x) => x.resolve(lines));
-        else this.settle((x) => x.reject(new ModemError(line)));
+        else this.settle((x) => x.reject(new ModemError(line, 'refused'))); // the modem or the network said no (ERROR, +CMS ERROR)
         return;
       }
       if (this.waiter.prompt && line === '>') {
@@ -105,12 +113,12 @@ export class ModemProvider implements SmsProvider {
     this.opts.rejectUnknown('the modem');
     this.path = this.opts.required('PORT');
     const baud = Number(this.opts.get('BAUDRATE') ?? 115200);
-    if (!Number.isInteger(baud) || baud < 300 || baud > 4_000_000) throw new GatewayError(this.opts.id, `option BAUDRATE must be a baud rate such as 9600 or 115200`);
+    if (!Number.isInteger(baud) || baud < 300 || baud > 4_000_000) throw new GatewayError(this.opts.id, `option BAUDRATE must be a baud rate such as 9600 or 115200`, 'configuration');
     this.baudRate = baud;
     this.pdu = this.opts.oneOf('MODE', ['pdu', 'text'] as const, 'pdu') === 'pdu';
     this.timeoutMs = this.opts.seconds('TIMEOUT', 20) * 1000;
     const pin = this.opts.get('PIN');
-    if (pin !== undefined && !/^\d{4,8}$/.test(pin)) throw new GatewayError(this.opts.id, 'option PIN must be the SIM PIN, 4 to 8 digits');
+    if (pin !== undefined && !/^\d{4,8}$/.test(pin)) throw new GatewayError(this.opts.id, 'option PIN must be the SIM PIN, 4 to 8 digits', 'configuration');
   }
 
   /** Messages go out one after another: a modem handles one AT+CMGS at a time. */
@@ -127,7 +135,7 @@ export class ModemProvider implements SmsProvider {
       const { coding, parts } = splitSms(message, this.reference);
       if (!this.pdu) {
         if (parts.length > 1 || !/^[\x20-\x7e\n\r]*$/.test(message)) {
-          throw new ModemError('MODE text sends one plain ASCII SMS only; use MODE pdu for this message');
+          throw new ModemError('MODE text sends one plain ASCII SMS only; use MODE pdu for this message', 'configuration');
         }
         await at.exchange(`AT+CMGS="${phone.replace(/"/g, '')}"\r`, 'AT+CMGS', true);
         await at.exchange(`${message}${CTRL_Z}`, 'the SMS text');
@@ -142,7 +150,7 @@ export class ModemProvider implements SmsProvider {
     } catch (err) {
       // After a timeout or a refusal the modem's state is unknown: start over next time.
       await this.disconnect();
-      throw new GatewayError(this.opts.id, `modem ${this.path}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new GatewayError(this.opts.id, `modem ${this.path}: ${err instanceof Error ? err.message : String(err)}`, err instanceof ModemError ? err.failure : 'unreachable');
     }
   }
 
@@ -172,13 +180,13 @@ export class ModemProvider implements SmsProvider {
     if (state === 'READY') return;
     if (state !== 'SIM PIN') throw new ModemError(`the SIM is not ready (${state ?? 'no +CPIN answer'}); it may need its PUK`);
     const pin = this.opts.get('PIN');
-    if (!pin) throw new ModemError('the SIM asks for its PIN; set option PIN');
-    if (this.pinRefused) throw new ModemError(`${this.pinRefused}; not tried again until option PIN changes`);
+    if (!pin) throw new ModemError('the SIM asks for its PIN; set option PIN', 'configuration');
+    if (this.pinRefused) throw new ModemError(`${this.pinRefused}; not tried again until option PIN changes`, 'configuration');
     try {
       await at.command(`AT+CPIN="${pin}"`);
     } catch (err) {
       this.pinRefused = `the SIM refused the PIN (${(err as Error).message})`;
-      throw new ModemError(`${this.pinRefused}; check option PIN before the SIM locks`);
+      throw new ModemError(`${this.pinRefused}; check option PIN before the SIM locks`, 'configuration');
     }
   }
 

@@ -159,7 +159,23 @@ export const MODULE_PARAMETERS = {
     headers: false,
     recipient: 'device-token',
   },
+  failover: {
+    parameters: {
+      GATEWAYS: {
+        required: true,
+        pattern: { re: /^\s*[A-Za-z0-9._-]+\s*(,\s*[A-Za-z0-9._-]+\s*)*$/, rule: 'gateway ids in the order to try them, separated by commas, e.g. primary,backup' },
+      },
+    },
+    extraOptions: 'refused',
+    headers: false,
+    recipient: 'phone',
+  },
 } as const satisfies Record<string, ModuleParameters>;
+
+/** The members of a failover gateway, in order, as its GATEWAYS option names them. */
+export function failoverMembers(gateways: string): string[] {
+  return gateways.split(',').map((m) => m.trim()).filter((m) => m !== '');
+}
 
 export type ModuleName = keyof typeof MODULE_PARAMETERS;
 
@@ -222,7 +238,7 @@ export function checkDefinition(def: GatewayDefinition): void {
     ? MODULE_PARAMETERS[def.module as ModuleName]
     : undefined;
   const fail = (reason: string): never => {
-    throw new GatewayError(def.identifier, reason);
+    throw new GatewayError(def.identifier, reason, 'configuration');
   };
   if (!spec) return fail(`unknown module '${def.module}'; one of ${Object.keys(MODULE_PARAMETERS).join(', ')}`);
   const unknown: string[] = [];

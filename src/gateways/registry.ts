@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { SmsSender } from '../core/ports.js';
 import type { GatewayDefinition } from '../store/gateways.js';
 import { MODULE_PARAMETERS, type ModuleName } from './parameters.js';
-import { GatewayError, type ProviderContext, type ProviderFactory, type SmsProvider } from './provider.js';
+import { GatewayError, type MemberSender, type ProviderContext, type ProviderFactory, type SmsProvider } from './provider.js';
 
 /** Module names as operators write them in `gateway set --module` (declared with their parameters). */
 export const MODULES = Object.keys(MODULE_PARAMETERS) as ModuleName[];
@@ -21,6 +21,7 @@ const FACTORIES: Record<ModuleName, () => Promise<ProviderFactory>> = {
   smpp: async () => (await import('./smpp.js')).createSmppProvider,
   modem: async () => (await import('./modem.js')).createModemProvider,
   firebase: async () => (await import('./firebase.js')).createFirebaseProvider,
+  failover: async () => (await import('./failover.js')).createFailoverProvider,
 };
 
 export function isModuleName(name: string): name is ModuleName {
@@ -39,30 +40,40 @@ const fingerprint = (def: GatewayDefinition) =>
 /** Finds a gateway definition by identifier. */
 export type GatewayLookup = (identifier: string) => Promise<GatewayDefinition | undefined>;
 
-export class GatewayRegistry implements SmsSender {
+export class GatewayRegistry implements SmsSender, MemberSender {
   private readonly cache = new Map<string, Cached>();
   /** Fingerprints of the definition objects seen, so an unchanged one is not hashed per message. */
   private readonly fingerprints = new WeakMap<GatewayDefinition, string>();
 
+  private readonly context: ProviderContext;
+
   constructor(
     private readonly lookup: GatewayLookup,
-    private readonly context: ProviderContext,
-  ) {}
+    context: ProviderContext,
+  ) {
+    // A failover gateway sends through its members by id: through this registry.
+    this.context = { ...context, members: this };
+  }
 
   /** Builds (and so validates) a provider for a definition without caching it. */
   static async instantiate(definition: GatewayDefinition, context: ProviderContext): Promise<SmsProvider> {
     if (!isModuleName(definition.module)) {
-      throw new GatewayError(definition.identifier, `unknown module '${definition.module}'; one of ${MODULES.join(', ')}`);
+      throw new GatewayError(definition.identifier, `unknown module '${definition.module}'; one of ${MODULES.join(', ')}`, 'configuration');
     }
     return (await FACTORIES[definition.module]())(definition, context);
   }
 
   async send(identifier: string, phone: string, message: string): Promise<void> {
+    await this.deliver(identifier, phone, message);
+  }
+
+  /** Sends; resolves with the gateway that took the message (a failover gateway's member, or this one). */
+  async deliver(identifier: string, phone: string, message: string): Promise<string> {
     const definition = await this.lookup(identifier);
     if (!definition) {
-      throw new GatewayError(identifier, `no such gateway; define it with 'gateway set ${identifier} --module ...'`);
+      throw new GatewayError(identifier, `no such gateway; define it with 'gateway set ${identifier} --module ...'`, 'configuration');
     }
-    await (await this.provider(definition)).send(phone, message);
+    return (await (await this.provider(definition)).send(phone, message)) || identifier;
   }
 
   private provider(definition: GatewayDefinition): Promise<SmsProvider> {

@@ -5,7 +5,7 @@ import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { GatewayDefinition } from '../store/gateways.js';
 import { rewritePhone } from './phone.js';
-import { GatewayError, Options, type ProviderContext, type SmsProvider } from './provider.js';
+import { GatewayError, Options, type GatewayFailure, type ProviderContext, type SmsProvider } from './provider.js';
 import { parameterNames } from './parameters.js';
 
 const KNOWN = parameterNames('script');
@@ -30,7 +30,7 @@ export class ScriptProvider implements SmsProvider {
   send(rawPhone: string, message: string): Promise<void> {
     const phone = rewritePhone(rawPhone, this.opts.get('REGEXP'));
     return new Promise((resolve, reject) => {
-      const fail = (reason: string) => reject(new GatewayError(this.opts.id, `script ${this.name} ${reason}`));
+      const fail = (reason: string, failure: GatewayFailure) => reject(new GatewayError(this.opts.id, `script ${this.name} ${reason}`, failure));
       const child = spawn(this.file, [phone], {
         cwd: path.dirname(this.file),
         stdio: ['pipe', 'ignore', 'ignore'],
@@ -39,12 +39,12 @@ export class ScriptProvider implements SmsProvider {
       this.running.add(child);
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        if (this.wait) fail(`did not finish within ${this.timeoutMs / 1000} s (TIMEOUT); killed`);
+        if (this.wait) fail(`did not finish within ${this.timeoutMs / 1000} s (TIMEOUT); killed`, 'unreachable');
       }, this.timeoutMs);
       child.on('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         this.running.delete(child);
-        fail(`could not be started (${err.code ?? err.message})`);
+        fail(`could not be started (${err.code ?? err.message})`, 'configuration');
       });
       child.on('spawn', () => {
         child.stdin?.on('error', () => undefined); // a script that ignores stdin closes the pipe early
@@ -56,8 +56,9 @@ export class ScriptProvider implements SmsProvider {
         this.running.delete(child);
         if (!this.wait) return;
         if (code === 0) resolve();
-        else if (signal) fail(`was ended by ${signal}`);
-        else fail(`exited with code ${code}`);
+        else if (signal) fail(`was ended by ${signal}`, 'unreachable');
+        // A script's exit status is its answer: the provider behind it said no.
+        else fail(`exited with code ${code}`, 'refused');
       });
     });
   }
@@ -70,7 +71,7 @@ export class ScriptProvider implements SmsProvider {
 /** The script must be a plain file name inside the script directory, and stay there after symlinks. */
 function confine(id: string, directory: string, name: string): string {
   if (name.includes('/') || name.includes('\\') || name === '.' || name === '..' || name.includes('\0')) {
-    throw new GatewayError(id, `option SCRIPT must be a file name inside the script directory, not a path`);
+    throw new GatewayError(id, `option SCRIPT must be a file name inside the script directory, not a path`, 'configuration');
   }
   let dir: string;
   let real: string;
@@ -78,16 +79,16 @@ function confine(id: string, directory: string, name: string): string {
     dir = realpathSync(directory);
     real = realpathSync(path.join(dir, name));
   } catch {
-    throw new GatewayError(id, `script ${name} not found in ${directory} (providers.script_directory)`);
+    throw new GatewayError(id, `script ${name} not found in ${directory} (providers.script_directory)`, 'configuration');
   }
   if (path.dirname(real) !== dir && !real.startsWith(dir + path.sep)) {
-    throw new GatewayError(id, `script ${name} resolves outside ${directory}`);
+    throw new GatewayError(id, `script ${name} resolves outside ${directory}`, 'configuration');
   }
   try {
     if (!statSync(real).isFile()) throw new Error('not a file');
     accessSync(real, constants.X_OK);
   } catch {
-    throw new GatewayError(id, `script ${name} is not an executable file (chmod +x it)`);
+    throw new GatewayError(id, `script ${name} is not an executable file (chmod +x it)`, 'configuration');
   }
   return real;
 }

@@ -23,7 +23,7 @@ export class SipgateProvider implements SmsProvider {
     try {
       this.url = new URL(this.opts.get('URL') ?? SIPGATE_URL);
     } catch {
-      throw new GatewayError(this.opts.id, 'option URL is not a valid URL');
+      throw new GatewayError(this.opts.id, 'option URL is not a valid URL', 'configuration');
     }
     const username = this.opts.required('USERNAME');
     const password = this.opts.required('PASSWORD');
@@ -56,17 +56,17 @@ export class SipgateProvider implements SmsProvider {
       status = response.statusCode;
       text = await readLimited(response.body);
     } catch (err) {
-      throw new GatewayError(this.opts.id, `${where} failed: ${describeNetworkError(err, this.timeoutMs)}`);
+      throw new GatewayError(this.opts.id, `${where} failed: ${describeNetworkError(err, this.timeoutMs)}`, 'unreachable');
     }
-    if (status === 401) throw new GatewayError(this.opts.id, `${where} refused the login (HTTP 401); check USERNAME and PASSWORD`);
-    if (status === 402) throw new GatewayError(this.opts.id, `${where} answered HTTP 402: the account has no credit`);
-    if (status !== 200) throw new GatewayError(this.opts.id, `${where} answered HTTP ${status}`);
+    if (status === 401) throw new GatewayError(this.opts.id, `${where} refused the login (HTTP 401); check USERNAME and PASSWORD`, 'configuration');
+    if (status === 402) throw new GatewayError(this.opts.id, `${where} answered HTTP 402: the account has no credit`, 'refused');
+    if (status !== 200) throw new GatewayError(this.opts.id, `${where} answered HTTP ${status}`, status >= 500 ? 'unreachable' : 'refused');
     const answer = parseResponse(text);
-    if (!answer) throw new GatewayError(this.opts.id, `${where} answered something that is not XML-RPC`);
-    if ('fault' in answer) throw new GatewayError(this.opts.id, `Sipgate fault ${answer.fault.code}: ${answer.fault.message}`);
+    if (!answer) throw new GatewayError(this.opts.id, `${where} answered something that is not XML-RPC`, 'unreachable');
+    if ('fault' in answer) throw new GatewayError(this.opts.id, `Sipgate fault ${answer.fault.code}: ${answer.fault.message}`, 'refused');
     const code = answer.members.StatusCode;
     if (code !== '200') {
-      throw new GatewayError(this.opts.id, `Sipgate status ${code ?? '(none)'}: ${answer.members.StatusString ?? ''}`.trim());
+      throw new GatewayError(this.opts.id, `Sipgate status ${code ?? '(none)'}: ${answer.members.StatusString ?? ''}`.trim(), 'refused');
     }
   }
 

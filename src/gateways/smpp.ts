@@ -54,7 +54,7 @@ export class SmppProvider implements SmsProvider {
     if (raw === undefined) return fallback as number;
     const value = /^0x[0-9a-f]+$/i.test(raw) ? parseInt(raw, 16) : /^\d+$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isInteger(value) || value < 0 || value > max) {
-      throw new GatewayError(this.opts.id, `option ${key} must be a number from 0 to ${max} (decimal or 0x hex), not '${raw}'`);
+      throw new GatewayError(this.opts.id, `option ${key} must be a number from 0 to ${max} (decimal or 0x hex), not '${raw}'`, 'configuration');
     }
     return value;
   }
@@ -86,18 +86,18 @@ export class SmppProvider implements SmsProvider {
         ),
       );
       if (response.command_status !== 0) {
-        throw new GatewayError(this.opts.id, `${this.where} refused submit_sm: ${statusName(response.command_status)}`);
+        throw new GatewayError(this.opts.id, `${this.where} refused submit_sm: ${statusName(response.command_status)}`, 'refused');
       }
     }
   }
 
   /** The bound session, binding first if needed; fails fast while a reconnect is backing off. */
   private session(): Promise<Session> {
-    if (this.closed) return Promise.reject(new GatewayError(this.opts.id, 'provider closed'));
+    if (this.closed) return Promise.reject(new GatewayError(this.opts.id, 'provider closed', 'unreachable'));
     if (this.bound) return this.bound;
     const wait = this.nextAttemptAt - Date.now();
     if (wait > 0) {
-      return Promise.reject(new GatewayError(this.opts.id, `${this.where} unavailable (${this.lastFailure}); next bind in ${Math.ceil(wait / 1000)} s`));
+      return Promise.reject(new GatewayError(this.opts.id, `${this.where} unavailable (${this.lastFailure}); next bind in ${Math.ceil(wait / 1000)} s`, 'unreachable'));
     }
     const attempt = this.bind();
     this.bound = attempt;
@@ -123,7 +123,8 @@ export class SmppProvider implements SmsProvider {
         settled = true;
         clearTimeout(timer);
         session.destroy();
-        reject(new GatewayError(this.opts.id, `${this.where}: ${reason}`));
+        // A bind or link that fails (refused bind included) leaves no session to send with.
+        reject(new GatewayError(this.opts.id, `${this.where}: ${reason}`, 'unreachable'));
       };
       const timer = setTimeout(() => fail(`no bind within ${this.timeoutMs / 1000} s (TIMEOUT)`), this.timeoutMs);
       const session = smpp.connect({ host: this.host, port: this.port, auto_enquire_link_period: ENQUIRE_LINK_MS });
@@ -174,7 +175,7 @@ export class SmppProvider implements SmsProvider {
     return new Promise<Pdu>((resolve, reject) => {
       const timer = setTimeout(() => {
         session.destroy();
-        reject(new GatewayError(this.opts.id, `${this.where} did not answer ${command} within ${this.timeoutMs / 1000} s (TIMEOUT)`));
+        reject(new GatewayError(this.opts.id, `${this.where} did not answer ${command} within ${this.timeoutMs / 1000} s (TIMEOUT)`, 'unreachable'));
       }, this.timeoutMs);
       const sent = issue((pdu) => {
         clearTimeout(timer);
@@ -183,7 +184,7 @@ export class SmppProvider implements SmsProvider {
       if (!sent) {
         clearTimeout(timer);
         session.destroy();
-        reject(new GatewayError(this.opts.id, `${this.where}: connection lost`));
+        reject(new GatewayError(this.opts.id, `${this.where}: connection lost`, 'unreachable'));
       }
     });
   }

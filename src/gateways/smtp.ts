@@ -7,7 +7,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { GatewayDefinition } from '../store/gateways.js';
 import type { SmtpServerDefinition } from '../store/smtp-servers.js';
 import { fillTags, rewritePhone } from './phone.js';
-import { GatewayError, Options, type ProviderContext, type SmsProvider } from './provider.js';
+import { GatewayError, type GatewayFailure, Options, type ProviderContext, type SmsProvider } from './provider.js';
 import { parameterNames } from './parameters.js';
 
 const KNOWN = parameterNames('smtp');
@@ -41,7 +41,7 @@ export class SmtpProvider implements SmsProvider {
     const phone = rewritePhone(rawPhone, this.opts.get('REGEXP'));
     const server = await this.context.smtpServers.get(this.serverId);
     if (!server) {
-      throw new GatewayError(this.opts.id, `SMTP server '${this.serverId}' is not defined (smtpserver set ${this.serverId} --server HOST)`);
+      throw new GatewayError(this.opts.id, `SMTP server '${this.serverId}' is not defined (smtpserver set ${this.serverId} --server HOST)`, 'configuration');
     }
     const transport = this.transportFor(server);
     try {
@@ -52,7 +52,7 @@ export class SmtpProvider implements SmsProvider {
         text: fillTags(this.body, phone, message),
       });
     } catch (err) {
-      throw new GatewayError(this.opts.id, `${describeServer(server)}: ${describeSmtpError(err, server)}`);
+      throw new GatewayError(this.opts.id, `${describeServer(server)}: ${describeSmtpError(err, server)}`, smtpFailureOf(err));
     }
   }
 
@@ -67,7 +67,7 @@ export class SmtpProvider implements SmsProvider {
       try {
         ca = readFileSync(server.caFile);
       } catch (err) {
-        throw new GatewayError(this.opts.id, `SMTP server ${server.identifier}: cannot read CA file ${server.caFile} (${(err as NodeJS.ErrnoException).code})`);
+        throw new GatewayError(this.opts.id, `SMTP server ${server.identifier}: cannot read CA file ${server.caFile} (${(err as NodeJS.ErrnoException).code})`, 'configuration');
       }
     }
     const timeoutMs = server.timeout * 1000;
@@ -114,6 +114,20 @@ export function describeSmtpError(err: unknown, server: SmtpServerDefinition): s
   }
   if (e.responseCode) return `the server refused ${e.command ?? 'the message'} with ${e.responseCode}`;
   return code || 'unknown error';
+}
+
+/**
+ * An SMTP failure's class: the server's permanent no (5xx) is a refusal, a refused login or an
+ * untrusted certificate is our configuration, everything else (no connection, a timeout, a
+ * transient 4xx) means the server is not usable now.
+ */
+export function smtpFailureOf(err: unknown): GatewayFailure {
+  const e = err as { code?: string; responseCode?: number; message?: string };
+  if (e.code === 'EAUTH') return 'configuration';
+  if (/certificate|self.signed|CERT_|UNABLE_TO_VERIFY/i.test(e.message ?? '')) return 'configuration';
+  if (e.code === 'ETLS' && /STARTTLS/.test(e.message ?? '')) return 'configuration';
+  if (e.responseCode !== undefined && e.responseCode >= 500) return 'refused';
+  return 'unreachable';
 }
 
 export const createSmtpProvider = (definition: GatewayDefinition, context: ProviderContext): SmsProvider =>

@@ -27,7 +27,7 @@ export function decodeUtf8(bytes: Buffer): string | undefined {
 export function toAuthRequest(
   packet: RadiusPacket,
   password: string,
-  options: { client: AuthRequest['client']; resendKeyword: string; deadline?: number },
+  options: { client: AuthRequest['client']; resendKeyword: string; deadline?: number; smsDeadline?: number },
 ): AuthRequest | undefined {
   // Stripped-User-Name is internal to FreeRADIUS and never on the wire: a proxy in front of
   // us sends the stripped name as User-Name (or the full one; radius.realm_format splits it).
@@ -35,7 +35,12 @@ export function toAuthRequest(
   const username = name === undefined ? undefined : decodeUtf8(name);
   if (username === undefined || username === '') return undefined;
   const state = firstAttribute(packet, Attr.State);
-  const common = { client: options.client, nas: nasContextOf(packet), ...(options.deadline === undefined ? {} : { deadline: options.deadline }) };
+  const common = {
+    client: options.client,
+    nas: nasContextOf(packet),
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+    ...(options.smsDeadline === undefined ? {} : { smsDeadline: options.smsDeadline }),
+  };
   if (state === undefined) return { username, password, ...common };
   const resend = password === '' || (options.resendKeyword !== '' && password === options.resendKeyword);
   return { username, password, transactionId: state.toString('latin1'), resend, ...common };

@@ -1,7 +1,7 @@
 // RADIUS clients (NAS) known by source address. The most specific matching prefix wins,
 // as in FreeRADIUS; a datagram from anywhere else is dropped unanswered.
 import { BlockList, isIP, isIPv4 } from 'node:net';
-import type { RadiusClientConfig } from '../config/schema.js';
+import { DEFAULT_SMS_DEADLINE, type RadiusClientConfig } from '../config/schema.js';
 
 export interface RadiusClient {
   readonly name: string;
@@ -12,6 +12,8 @@ export interface RadiusClient {
   readonly failmode: 'closed' | 'failover';
   /** How long this NAS waits for an answer, retransmissions included: work older than this is shed. */
   readonly maxRequestTimeMs: number;
+  /** How long the SMS gateway gets before the challenge is answered anyway (sms_deadline). */
+  readonly smsDeadlineMs: number;
   /** With require_message_authenticator auto: set once the client has sent a valid one. */
   sawMessageAuthenticator: boolean;
 }
@@ -59,6 +61,7 @@ export class ClientTable {
           challengePrompt: c.challenge_prompt,
           failmode: c.failmode ?? 'closed',
           maxRequestTimeMs: (c.max_request_time ?? defaults.maxRequestTime ?? DEFAULT_MAX_REQUEST_TIME) * 1000,
+          smsDeadlineMs: (c.sms_deadline ?? DEFAULT_SMS_DEADLINE) * 1000,
           sawMessageAuthenticator: false,
         };
         return { client, family, prefix, list } as Entry;

@@ -6,6 +6,10 @@
 // One slot per (address, port, Identifier), as in FreeRADIUS: a NAS that reuses an
 // Identifier with a new authenticator has given up on the old request, so the new one takes
 // the slot. Memory is bounded by the NAS ports in use, not by the request rate.
+//
+// A request being worked on is never forgotten because it takes long (an SMS gateway that
+// answers after a minute): it stays pending until it is answered or given up on (complete or
+// forget), so a retransmission can never start the work, and the SMS, a second time.
 
 interface Slot {
   /** The Request Authenticator, as a 16-character latin1 string (not a view that would keep the datagram alive). */
@@ -27,8 +31,11 @@ export type DuplicateCheck =
 const MAX_SLOTS = 100_000;
 
 export class DuplicateCache {
-  // Insertion order is expiry order (one lifetime for all), so expired slots sit at the front.
+  // Answered requests. Insertion order is expiry order (one lifetime for all), so expired
+  // slots sit at the front.
   private readonly slots = new Map<string, Slot>();
+  // Requests being worked on: no expiry, bounded by the requests in flight.
+  private readonly pending = new Map<string, Slot>();
 
   constructor(
     private readonly lifetimeMs: number,
@@ -40,41 +47,42 @@ export class DuplicateCache {
     this.evict();
     const key = `${address}|${port}|${identifier}`;
     const auth = authenticator.toString('latin1');
+    const working = this.pending.get(key);
+    if (working?.authenticator === auth) return { kind: 'in_progress' };
     const slot = this.slots.get(key);
-    if (slot && slot.authenticator === auth && slot.expires > this.now()) {
-      return slot.state === 'pending' ? { kind: 'in_progress' } : { kind: 'answered', reply: slot.reply };
-    }
-    const fresh: Slot = { authenticator: auth, state: 'pending', reply: undefined, expires: this.now() + this.lifetimeMs };
+    if (slot && slot.authenticator === auth && slot.expires > this.now()) return { kind: 'answered', reply: slot.reply };
+    // A new authenticator on the slot: the NAS gave up on the old request, whose answer
+    // (when it comes) is no longer cached; its work is not undone.
+    const fresh: Slot = { authenticator: auth, state: 'pending', reply: undefined, expires: Number.POSITIVE_INFINITY };
     this.slots.delete(key);
-    this.slots.set(key, fresh);
+    this.pending.set(key, fresh);
     return { kind: 'new', ticket: { key, slot: fresh } };
   }
 
   /** Records the reply sent (undefined: the request was deliberately left unanswered). */
   complete(ticket: DuplicateTicket, reply: Buffer | undefined): void {
-    if (this.slots.get(ticket.key) !== ticket.slot) return; // a newer request took the slot
+    if (this.pending.get(ticket.key) !== ticket.slot) return; // a newer request took the slot
+    this.pending.delete(ticket.key);
     ticket.slot.state = 'done';
     ticket.slot.reply = reply;
     ticket.slot.expires = this.now() + this.lifetimeMs;
-    // Moved to the end: the insertion order stays the expiry order.
-    this.slots.delete(ticket.key);
+    // At the end: the insertion order stays the expiry order.
     this.slots.set(ticket.key, ticket.slot);
   }
 
   /** Forgets a request whose processing failed or was shed, so a retransmission is tried again. */
   forget(ticket: DuplicateTicket): void {
-    if (this.slots.get(ticket.key) === ticket.slot) this.slots.delete(ticket.key);
+    if (this.pending.get(ticket.key) === ticket.slot) this.pending.delete(ticket.key);
   }
 
   get size(): number {
-    return this.slots.size;
+    return this.slots.size + this.pending.size;
   }
 
   private evict(): void {
     const now = this.now();
     for (const [key, slot] of this.slots) {
       if (slot.expires > now && this.slots.size < MAX_SLOTS) break;
-      // A pending slot past its lifetime belongs to a request that is stuck; let a retry in.
       this.slots.delete(key);
     }
   }

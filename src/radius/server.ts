@@ -186,8 +186,8 @@ export class RadiusServer {
       if (seen.kind === 'answered' && seen.reply) this.send(socket, seen.reply, peer);
       return;
     }
-    const deadline = this.now() + client.maxRequestTimeMs;
-    const work = this.accessRequest(socket, packet, client, address, peer, seen.ticket, deadline);
+    const arrived = this.now();
+    const work = this.accessRequest(socket, packet, client, address, peer, seen.ticket, arrived);
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
   }
@@ -199,11 +199,12 @@ export class RadiusServer {
     address: string,
     peer: dgram.RemoteInfo,
     ticket: DuplicateTicket,
-    deadline: number,
+    arrived: number,
   ): Promise<void> {
     let response: AccessReply | undefined;
     try {
-      response = await answerAccessRequest(this.accessRequests, packet, client, address, deadline);
+      // Both from the arrival: the NAS's whole wait, and the part of it an SMS gateway may use.
+      response = await answerAccessRequest(this.accessRequests, packet, client, address, arrived + client.maxRequestTimeMs, arrived + client.smsDeadlineMs);
     } catch (err) {
       // Nothing cached: a retransmission gets a fresh try (the store may be back by then).
       this.duplicates.forget(ticket);

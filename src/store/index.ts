@@ -7,6 +7,7 @@ import { AuditRepository } from './audit.js';
 import { ChallengeRepository } from './challenges.js';
 import { connect } from './connection.js';
 import { GatewayRepository } from './gateways.js';
+import { GatewayHealthRepository } from './gateway-health.js';
 import { KeyCheck } from './key-check.js';
 import { migrateLatest } from './migrations.js';
 import { SettingRepository } from './settings.js';
@@ -23,6 +24,7 @@ export class Store {
   readonly tokens: TokenRepository;
   readonly challenges: ChallengeRepository;
   readonly gateways: GatewayRepository;
+  readonly gatewayHealth: GatewayHealthRepository;
   readonly settings: SettingRepository;
   readonly audit: AuditRepository;
   readonly smtpServers: SmtpServerRepository;
@@ -43,6 +45,7 @@ export class Store {
     this.tokens = new TokenRepository(knex, box, now);
     this.challenges = new ChallengeRepository(knex);
     this.gateways = new GatewayRepository(knex, box, now);
+    this.gatewayHealth = new GatewayHealthRepository(knex);
     this.settings = new SettingRepository(knex, now);
     this.audit = new AuditRepository(knex);
     this.smtpServers = new SmtpServerRepository(knex, box, now);

@@ -462,6 +462,24 @@ const migrations: Migration[] = [
     },
   },
   {
+    // Gateway health for failover gateways: a member that was unreachable is skipped until
+    // blocked_until. In the store so that every node of a site skips it, not each finding out
+    // on its own; a row exists only while a gateway has failed since its last success.
+    name: '0013_gateway_health',
+    async up(knex) {
+      await knex.schema.createTable('gateway_health', (t) => {
+        t.string('gateway', 64).primary();
+        t.integer('failures').notNullable(); // consecutive unreachable failures
+        t.bigInteger('blocked_until').notNullable();
+        t.text('reason').notNullable().defaultTo(''); // the last failure, for gateway list
+        t.bigInteger('updated_at').notNullable();
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('gateway_health');
+    },
+  },
+  {
     // The locked-tokens gauge of the metrics counts at every scrape: a partial index holding
     // only the tokens over their maxfail (few), so that count never scans the tokens table.
     // The same SQL on SQLite and PostgreSQL.

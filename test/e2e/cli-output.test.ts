@@ -80,7 +80,7 @@ describe('CLI output for operators and scripts', () => {
 
     expect(gateways).toEqual([shownGateway]);
     expect(shownGateway).toMatchObject({ identifier: 'web', module: 'http', default: true, options: { PASSWORD: '__CENSORED__' }, headers: {} });
-    expect(Object.keys(shownGateway).sort()).toEqual(['createdAt', 'default', 'description', 'headers', 'identifier', 'module', 'options', 'updatedAt']);
+    expect(Object.keys(shownGateway).sort()).toEqual(['createdAt', 'default', 'description', 'headers', 'health', 'identifier', 'module', 'options', 'updatedAt']);
     expect(shownGateway.updatedAt).toMatch(ISO);
 
     expect(servers).toEqual([shownServer]);
@@ -94,7 +94,7 @@ describe('CLI output for operators and scripts', () => {
 
     // Without --json, show still prints the same JSON; tables carry the times in ISO too.
     expect(JSON.parse(plainShow)).toEqual(shownToken);
-    expect(gatewayTable.split('\n')[0]).toMatch(/^ID\s+MODULE\s+DEFAULT\s+UPDATED\s+DESCRIPTION$/);
+    expect(gatewayTable.split('\n')[0]).toMatch(/^ID\s+MODULE\s+DEFAULT\s+UPDATED\s+HEALTH\s+DESCRIPTION$/);
     expect(gatewayTable.split('\n')[1]).toContain(shownGateway.updatedAt);
     expect(serverTable.split('\n')[1]).toContain(shownServer.updatedAt);
 

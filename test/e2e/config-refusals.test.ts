@@ -95,7 +95,7 @@ describe.each(STORE_KINDS)('configuration refusals on %s', (kind) => {
     expect(await tokenGateway('ALICE')).toBeNull();
     expect(await daemon.ok('gateway', 'delete', 'web', '--force')).toMatch(/^gateway web deleted\nsetting sms\.identifier unset/);
     expect(await daemon.ok('setting', 'get', 'sms.identifier')).toBe('');
-    expect(await daemon.ok('gateway', 'list')).toBe('ID  MODULE  DEFAULT  UPDATED  DESCRIPTION');
+    expect(await daemon.ok('gateway', 'list')).toBe('ID  MODULE  DEFAULT  UPDATED  HEALTH  DESCRIPTION');
     // An unused gateway goes without --force.
     await daemon.ok('gateway', 'set', 'spare', '--module', 'http', '--option', 'URL=http://127.0.0.1:9/');
     await daemon.ok('gateway', 'delete', 'spare');

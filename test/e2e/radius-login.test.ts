@@ -13,6 +13,9 @@ async function setUp(daemon: TestDaemon, gw: SmsGateway): Promise<void> {
   await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}',
     '--option', 'api_secret=gw-topsecret');
   await daemon.configure('setting', 'set', 'sms.identifier', 'gw1');
+  // These tests send alice's PIN again and again without answering, and each must reach the
+  // gateway: no fresh challenge is repeated (that rule is tested in never-outlast-the-nas).
+  await daemon.configure('setting', 'set', 'sms.resend_interval', '0');
   await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+4917012345', '--pin', 'pin1234', '--otpkey', RFC4226_KEY, '--serial', 'PISM00000001');
 }
 

@@ -32,7 +32,7 @@ const errors: SmsOtpError[] = [
   new SettingError('x'),
   new UsageError('x'),
   new TokenAdminError('x'),
-  new GatewayError('gw', 'x'),
+  new GatewayError('gw', 'x', 'refused'),
   new StoreUnavailable('x'),
   new RequestShed('deadline'),
   new RefusedError('x'),

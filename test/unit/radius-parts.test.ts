@@ -30,6 +30,21 @@ describe('DuplicateCache (RFC 5080)', () => {
     expect(cache.check('192.0.2.1', 1645, 7, auth1).kind).toBe('new');
   });
 
+  it('never forgets a request still being worked on, however long it takes (a slow SMS gateway)', () => {
+    let now = 0;
+    const cache = new DuplicateCache(30_000, () => now);
+    const first = cache.check('192.0.2.1', 1645, 7, auth1);
+    if (first.kind !== 'new') throw new Error('expected a new request');
+    for (now = 2_000; now <= 120_000; now += 2_000) {
+      // Other traffic meanwhile runs the eviction of answered slots.
+      const other = cache.check('192.0.2.9', 1645, now % 256, Buffer.alloc(16, now % 200));
+      if (other.kind === 'new') cache.complete(other.ticket, Buffer.from('x'));
+      expect(cache.check('192.0.2.1', 1645, 7, auth1)).toEqual({ kind: 'in_progress' });
+    }
+    cache.complete(first.ticket, Buffer.from('late reply'));
+    expect(cache.check('192.0.2.1', 1645, 7, auth1)).toEqual({ kind: 'answered', reply: Buffer.from('late reply') });
+  });
+
   it('tells requests apart by source address, port, Identifier and authenticator', () => {
     const cache = new DuplicateCache(30_000);
     expect(cache.check('192.0.2.1', 1, 7, auth1).kind).toBe('new');

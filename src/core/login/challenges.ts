@@ -2,6 +2,11 @@
 // OTP is never sent twice), send HOTP(counter) through the token's gateway, then record the
 // challenges that went out. A resend ends the old transaction and issues a new one. The
 // challenge of a token not yet verified (verify_enrollment) says so in its prompt.
+//
+// Never outlast the NAS: a gateway that has not answered by the request's sms deadline gets
+// the rest of the challenge's validity in the background while the challenge is answered; a
+// definite failure before it still rejects. A request that asks again for a challenge being
+// sent or still fresh gets that same challenge, not a second SMS.
 import { newTransactionId } from '../../crypto/random.js';
 import { hotp } from '../hotp.js';
 import { Messages } from '../messages.js';
@@ -12,7 +17,8 @@ import type { LoginContext, LoginPorts } from './context.js';
 import { destinationOf } from './phone-of.js';
 import type { AuthResult } from './request.js';
 import { usableTokens } from './token-state.js';
-import { decide, deadlineOf, reject, serialsOf, type SmsAttempt, type Verdict } from './verdict.js';
+import { RecentChallenges } from './recent-challenges.js';
+import { auditEntry, decide, deadlineOf, reject, serialsOf, type SmsAttempt, type Verdict } from './verdict.js';
 
 export interface IssueOptions {
   /** The transaction this one replaces (a resend): ended in the same writes, once. */
@@ -34,7 +40,55 @@ export async function issueChallenge(
     ports.events.emit({ type: 'configuration', serial: token.serial, problem: 'no SMS gateway for this token: set sms.identifier or the token gateway' });
     return false;
   });
+  const recent = ports.recentChallenges;
+  if (!recent || sendable.length === 0) return sendChallenge(ports, ctx, usable, sendable, options);
+  const key = RecentChallenges.keyOf(ctx.user, ctx.request.client.name, serialsOf(sendable));
+  // A resend asks for a new SMS on purpose; anything else that finds the same challenge fresh
+  // is a NAS (or an impatient user) asking again.
+  if (options.replaces === undefined) {
+    const repeated = await repeatRecent(ports, ctx, recent, key);
+    if (repeated) return repeated;
+  }
+  const work = sendChallenge(ports, ctx, usable, sendable, options);
+  recent.track(key, ctx.now, work);
+  return work;
+}
 
+/**
+ * The same challenge again, without an SMS, for a request that comes while one for the same
+ * user, NAS and tokens is being sent or is fresh (younger than sms.resend_interval) and is
+ * still open (not answered, not expired). Undefined when there is none.
+ */
+async function repeatRecent(ports: LoginPorts, ctx: LoginContext, recent: RecentChallenges, key: string): Promise<AuthResult | undefined> {
+  const pending = recent.pending(key);
+  const earlier = pending
+    ? await pending.catch(() => undefined)
+    : recent.fresh(key, ctx.now, ctx.settings['sms.resend_interval'] * 1000);
+  // A send that failed gave the user nothing to wait for: this request tries again.
+  if (earlier?.outcome !== 'challenge') return undefined;
+  const { challenges } = await ports.store.openWithTokens(earlier.transactionId, ports.clock.now());
+  if (challenges.length === 0) return undefined;
+  return decide(ports, ctx, [], {
+    ok: { result: earlier, serials: earlier.serials, reason: 'same challenge again (asked again while it was fresh); no SMS sent' },
+  });
+}
+
+/** One SMS being sent for the challenge: its token, counter, gateway and number, and how it ends. */
+interface Attempt {
+  readonly token: Token;
+  readonly counter: number;
+  readonly gateway: string;
+  readonly phone: string;
+  readonly outcome: Promise<SendOutcome>;
+}
+
+async function sendChallenge(
+  ports: LoginPorts,
+  ctx: LoginContext,
+  usable: { tokens: readonly Token[]; unlock: readonly WriteStep[] },
+  sendable: readonly Token[],
+  options: IssueOptions,
+): Promise<AuthResult> {
   const reserve: WriteStep[] = [...usable.unlock];
   if (options.replaces !== undefined) reserve.push({ kind: 'consumeTransaction', transactionId: options.replaces, guard: 'transaction_used' });
   for (const token of sendable) reserve.push({ kind: 'advanceCounter', serial: token.serial, at: ctx.now });
@@ -45,27 +99,45 @@ export async function issueChallenge(
 
   const transactionId = newTransactionId();
   const expiresAt = ctx.now + ctx.settings['sms.providerTimeout'] * 1000;
-  const sent: Array<{ token: Token; counter: number; phone: string }> = [];
+  const attempts: Attempt[] = [];
   const failures: string[] = [];
   const tried: SmsAttempt[] = [];
   await Promise.all(
     sendable.map(async (token) => {
       const counter = reserved.counters.get(token.serial);
       if (counter === undefined) return;
-      const { phone, failure } = await sendOtp(ports, ctx, token, counter);
-      tried.push({ gateway: gatewayOf(ctx, token) ?? '', phone });
-      if (failure === undefined) sent.push({ token, counter, phone });
-      else failures.push(failure);
+      const gateway = gatewayOf(ctx, token) ?? '';
+      const sms = await prepareOtp(ports, ctx, token, counter);
+      if ('failure' in sms) {
+        tried.push({ gateway, phone: sms.phone });
+        failures.push(sms.failure);
+        return;
+      }
+      attempts.push({ token, counter, gateway, phone: sms.phone, outcome: sms.send() });
     }),
   );
-  if (sent.length === 0) {
+  // The gateways get until the request's sms deadline; what has not answered by then goes on
+  // in the background, and the challenge is answered now (the NAS would give up otherwise).
+  const outcomes = await settledBy(attempts.map((a) => a.outcome), ctx.request.smsDeadline, ports.clock);
+  const sent: Attempt[] = [];
+  const late: Attempt[] = [];
+  attempts.forEach((attempt, i) => {
+    const outcome = outcomes[i];
+    if (outcome === undefined) late.push(attempt);
+    else if (outcome.failure === undefined) sent.push(attempt);
+    else {
+      tried.push({ gateway: attempt.gateway, phone: attempt.phone });
+      failures.push(outcome.failure);
+    }
+  });
+  const issued = [...sent, ...late].sort((a, b) => a.token.serial.localeCompare(b.token.serial));
+  if (issued.length === 0) {
     const reason = failures.length > 0 ? `no SMS could be sent: ${failures.sort().join('; ')}` : 'no SMS could be sent';
     return decide(ports, ctx, [], {
       ok: { result: { outcome: 'reject', message: Messages.smsFailed }, serials: serialsOf(usable.tokens), reason, sms: tried },
     });
   }
-  sent.sort((a, b) => a.token.serial.localeCompare(b.token.serial));
-  const challenges: Array<Omit<Challenge, 'receivedCount'>> = sent.map(({ token, counter }) => ({
+  const challenges: Array<Omit<Challenge, 'receivedCount'>> = issued.map(({ token, counter }) => ({
     transactionId,
     serial: token.serial,
     counter,
@@ -76,19 +148,62 @@ export async function issueChallenge(
     expiresAt,
   }));
   const steps: WriteStep[] = [{ kind: 'insertChallenges', challenges }];
-  const serials = sent.map((s) => s.token.serial);
+  const serials = issued.map((s) => s.token.serial);
   if (ctx.settings.increase_failcounter_on_challenge) steps.push({ kind: 'recordFailure', serials, at: ctx.now });
-  const verifying = sent.filter((s) => !s.token.verified).map((s) => s.token.serial);
-  return decide(ports, ctx, steps, {
+  const verifying = issued.filter((s) => !s.token.verified).map((s) => s.token.serial);
+  const reasons = [verifying.length > 0 ? `SMS sent; it verifies the enrollment of ${verifying.join(',')}` : 'SMS sent'];
+  if (late.length > 0) {
+    reasons.push(`the gateway had not answered for ${late.map((a) => a.token.serial).join(',')} by sms_deadline: challenge answered, the send goes on`);
+  }
+  const result = await decide(ports, ctx, steps, {
     ok: {
-      result: { outcome: 'challenge', message: prompt(ctx, sent), transactionId, expiresAt, serials },
+      result: { outcome: 'challenge', message: prompt(ctx, issued), transactionId, expiresAt, serials },
       serials,
-      reason:
-        (verifying.length > 0 ? `SMS sent; it verifies the enrollment of ${verifying.join(',')}` : 'SMS sent') +
-        (options.triggered ? ' (triggerchallenge, without a first factor)' : ''),
-      sms: sent.map((s) => ({ gateway: gatewayOf(ctx, s.token) ?? '', phone: s.phone })),
+      reason: reasons.join('; ') + (options.triggered ? ' (triggerchallenge, without a first factor)' : ''),
+      sms: issued.map((s) => ({ gateway: s.gateway, phone: s.phone })),
     },
   });
+  for (const attempt of late) ctx.defer(() => reportLate(ports, ctx, attempt, expiresAt));
+  return result;
+}
+
+/**
+ * The outcome of each piece of work that settled by `deadline` (undefined for the others); all
+ * of them without a deadline. A rejection (a bug, a directory error) fails the whole.
+ */
+async function settledBy<T>(work: readonly Promise<T>[], deadline: number | undefined, clock: { now(): number }): Promise<Array<T | undefined>> {
+  const results: Array<T | undefined> = work.map(() => undefined);
+  const all = Promise.all(work.map(async (p, i) => {
+    results[i] = await p;
+  }));
+  if (deadline === undefined) {
+    await all;
+    return results;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const due = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - clock.now()));
+  });
+  // What runs on after the deadline is reported by reportLate; its rejection is not lost here.
+  all.catch(() => undefined);
+  await Promise.race([all, due]);
+  clearTimeout(timer);
+  return [...results];
+}
+
+/**
+ * An SMS still under way when the challenge was answered: waited for within the challenge's
+ * validity, then its result goes to the audit trail (action sms-late) and the events.
+ */
+async function reportLate(ports: LoginPorts, ctx: LoginContext, attempt: Attempt, expiresAt: number): Promise<void> {
+  const [outcome] = await settledBy([attempt.outcome.catch((err: unknown) => ({ phone: attempt.phone, failure: (err as Error).message }))], expiresAt, ports.clock);
+  const sent = outcome !== undefined && outcome.failure === undefined;
+  const reason = sent
+    ? 'SMS sent after sms_deadline (the challenge had been answered)'
+    : `SMS not sent after sms_deadline: ${outcome?.failure ?? "the gateway did not answer within the challenge's validity"}`;
+  const entry = auditEntry(ctx, { action: 'sms-late', at: ports.clock.now(), serials: [attempt.token.serial], reason, sms: [{ gateway: attempt.gateway, phone: attempt.phone }] });
+  ports.events.emit({ type: 'sms_late', serial: attempt.token.serial, gateway: attempt.gateway, sent, reason });
+  await ports.store.commit({ steps: [], audit: { ok: entry } });
 }
 
 /** The reply to a resend that comes too early: the same transaction, and how long to wait. */
@@ -117,6 +232,14 @@ export interface SendOutcome {
  * A token with a dynamic phone is sent to the user store's number of the moment.
  */
 export async function sendOtp(ports: LoginPorts, ctx: LoginContext, token: Token, counter: number): Promise<SendOutcome> {
+  const sms = await prepareOtp(ports, ctx, token, counter);
+  return 'failure' in sms ? sms : sms.send();
+}
+
+/** An SMS ready to go: its number known (the send not begun), or why it cannot go. */
+type PreparedSms = { readonly phone: string; readonly failure: string } | { readonly phone: string; send(): Promise<SendOutcome> };
+
+async function prepareOtp(ports: LoginPorts, ctx: LoginContext, token: Token, counter: number): Promise<PreparedSms> {
   const gateway = gatewayOf(ctx, token);
   const destination = await destinationOf(ports, ctx, token);
   if ('problem' in destination) {
@@ -130,16 +253,21 @@ export async function sendOtp(ports: LoginPorts, ctx: LoginContext, token: Token
     serial: token.serial,
     tokentype: token.tokentype,
   });
-  const started = ports.clock.now();
-  try {
-    await ports.sms.send(gateway ?? '', destination.phone, text);
-    ports.events.emit({ type: 'sms_sent', serial: token.serial, gateway: gateway ?? '', durationMs: ports.clock.now() - started });
-    return { phone: destination.phone };
-  } catch (err) {
-    const reason = (err as Error).message;
-    ports.events.emit({ type: 'sms_failed', serial: token.serial, gateway, reason, durationMs: ports.clock.now() - started });
-    return { phone: destination.phone, failure: reason };
-  }
+  return {
+    phone: destination.phone,
+    async send() {
+      const started = ports.clock.now();
+      try {
+        await ports.sms.send(gateway ?? '', destination.phone, text);
+        ports.events.emit({ type: 'sms_sent', serial: token.serial, gateway: gateway ?? '', durationMs: ports.clock.now() - started });
+        return { phone: destination.phone };
+      } catch (err) {
+        const reason = (err as Error).message;
+        ports.events.emit({ type: 'sms_failed', serial: token.serial, gateway, reason, durationMs: ports.clock.now() - started });
+        return { phone: destination.phone, failure: reason };
+      }
+    },
+  };
 }
 
 function prompt(ctx: LoginContext, sent: ReadonlyArray<{ token: Token; phone: string }>): string {

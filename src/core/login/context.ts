@@ -13,6 +13,7 @@ import type {
   UserDirectory,
 } from '../ports.js';
 import type { TemplateUser } from '../templates.js';
+import type { RecentChallenges } from './recent-challenges.js';
 import type { RecentFailures } from './recent-failures.js';
 import type { AuthRequest } from './request.js';
 
@@ -26,6 +27,8 @@ export interface LoginPorts {
   readonly directory: UserDirectory;
   readonly rateLimits?: RateLimiter;
   readonly recentFailures: RecentFailures;
+  /** The challenges issued lately, to repeat rather than send again (absent: every request sends). */
+  readonly recentChallenges?: RecentChallenges;
 }
 
 export interface LoginContext {

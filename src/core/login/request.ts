@@ -25,6 +25,12 @@ export interface AuthRequest {
   readonly nas?: Partial<NasContext>;
   /** Epoch ms after which nobody waits for the answer (the NAS has given up): work then stops. */
   readonly deadline?: number;
+  /**
+   * Epoch ms by which the caller needs the challenge (a RADIUS client's sms_deadline, below its
+   * NAS's timeout): an SMS gateway that has not answered by then gets the rest of the
+   * challenge's validity in the background, and the challenge is answered at once.
+   */
+  readonly smsDeadline?: number;
 }
 
 /**

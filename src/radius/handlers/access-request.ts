@@ -39,6 +39,7 @@ export async function answerAccessRequest(
   client: RadiusClient,
   address: string,
   deadline: number,
+  smsDeadline?: number,
 ): Promise<AccessReply | undefined> {
   const method = authMethodOf(packet);
   const state = firstAttribute(packet, Attr.State);
@@ -69,6 +70,7 @@ export async function answerAccessRequest(
     client: { name: client.name, address, ...(client.challengePrompt ? { challengePrompt: client.challengePrompt } : {}) },
     resendKeyword: h.resendKeyword,
     deadline,
+    ...(smsDeadline === undefined ? {} : { smsDeadline }),
   });
   if (!request) return refuse(h, packet, client, address, 'bad_user_name');
   if (h.log.isLevelEnabled('debug')) {
