@@ -27,6 +27,8 @@ describe('metrics of a daemon on the embedded store', () => {
     url = daemon.metricsUrl!;
     await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
     await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    // Each test's PIN sends its own SMS: no reuse of a fresh challenge (sms.resend_interval).
+    await daemon.ok('setting', 'set', 'sms.resend_interval', '0');
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', PHONE, '--pin', PIN, '--otpkey', RFC4226_KEY, '--serial', 'MET00001');
     await daemon.ok('token', 'enroll', '--user', 'bob', '--phone', '+15550002', '--pin', 'bobpin', '--otpkey', RFC4226_KEY, '--serial', 'MET00002');
     await daemon.ok('token', 'set', 'MET00002', '--maxfail', '1');
