@@ -90,6 +90,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     clock: { now: () => Date.now() },
     events: new LogEvents(log),
     directory,
+    rateLimits: authStore,
     recentFailures: new RecentFailures(),
   });
   const server = new RadiusServer({

@@ -10,6 +10,7 @@ import type { WriteStep } from '../ports.js';
 import { phoneTags, renderTemplate, timeTags, userTags } from '../templates.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import { destinationOf } from './phone-of.js';
+import { admitSms, minutesToWait } from './sms-limits.js';
 import type { AuthResult } from './request.js';
 import { usableTokens } from './token-state.js';
 import { decide, deadlineOf, reject, serialsOf, type SmsAttempt, type Verdict } from './verdict.js';
@@ -45,21 +46,26 @@ export async function issueChallenge(
   const expiresAt = ctx.now + ctx.settings['sms.providerTimeout'] * 1000;
   const sent: Array<{ token: Token; counter: number; phone: string }> = [];
   const failures: string[] = [];
+  /** How long each SMS held back by a limit has to wait (ms). */
+  const limited: number[] = [];
   const tried: SmsAttempt[] = [];
   await Promise.all(
     sendable.map(async (token) => {
       const counter = reserved.counters.get(token.serial);
       if (counter === undefined) return;
-      const { phone, failure } = await sendOtp(ports, ctx, token, counter);
+      const { phone, failure, retryAfterMs } = await sendOtp(ports, ctx, token, counter);
       tried.push({ gateway: gatewayOf(ctx, token) ?? '', phone });
       if (failure === undefined) sent.push({ token, counter, phone });
       else failures.push(failure);
+      if (retryAfterMs !== undefined) limited.push(retryAfterMs);
     }),
   );
   if (sent.length === 0) {
     const reason = failures.length > 0 ? `no SMS could be sent: ${failures.sort().join('; ')}` : 'no SMS could be sent';
+    // Every SMS held back by a limit: the user learns when the first may go.
+    const message = limited.length > 0 && limited.length === failures.length ? Messages.tooManyCodes(minutesToWait(Math.min(...limited))) : Messages.smsFailed;
     return decide(ports, ctx, [], {
-      ok: { result: { outcome: 'reject', message: Messages.smsFailed }, serials: serialsOf(usable.tokens), reason, sms: tried },
+      ok: { result: { outcome: 'reject', message }, serials: serialsOf(usable.tokens), reason, sms: tried },
     });
   }
   sent.sort((a, b) => a.token.serial.localeCompare(b.token.serial));
@@ -105,6 +111,8 @@ export function gatewayOf(ctx: LoginContext, token: Token): string | null {
 export interface SendOutcome {
   readonly phone: string;
   readonly failure?: string;
+  /** Held back by an SMS limit: how long until it may go. */
+  readonly retryAfterMs?: number;
 }
 
 /**
@@ -118,6 +126,10 @@ export async function sendOtp(ports: LoginPorts, ctx: LoginContext, token: Token
   if ('problem' in destination) {
     ports.events.emit({ type: 'sms_failed', serial: token.serial, gateway, reason: destination.problem });
     return { phone: destination.phone, failure: destination.problem };
+  }
+  const admission = await admitSms(ports, ctx, destination.phone);
+  if (!admission.admitted) {
+    return { phone: destination.phone, failure: admission.reason, ...(admission.refused === 'limit' ? { retryAfterMs: admission.retryAfterMs } : {}) };
   }
   const text = renderTemplate(ctx.settings.smstext, {
     ...userTags(ctx.user),

@@ -45,6 +45,14 @@ const COMMON = {
     "VALUES (?, 'sms', ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, TRUE, TRUE, 0, ?, NULL, ?, ?, ?)",
   purgeExpiredEnrollments:
     'DELETE FROM pending_enrollments WHERE id IN (SELECT id FROM pending_enrollments WHERE expires_at <= ? LIMIT 1000)',
+  // SMS limits (migration 0014). SQLite checks and counts with these, in its batch transaction;
+  // PostgreSQL with sms_otp_consume_limits. Params: key, window end, now, now, now.
+  openLimitWindow:
+    'INSERT INTO sms_limits (key, count, refused, expires_at) VALUES (?, 0, 0, ?) ON CONFLICT (key) DO UPDATE SET ' +
+    'count = CASE WHEN expires_at <= ? THEN 0 ELSE count END, refused = CASE WHEN expires_at <= ? THEN 0 ELSE refused END, ' +
+    'expires_at = CASE WHEN expires_at <= ? THEN excluded.expires_at ELSE expires_at END RETURNING count, expires_at',
+  countLimit: 'UPDATE sms_limits SET count = count + 1 WHERE key = ?',
+  refuseLimit: 'UPDATE sms_limits SET refused = refused + 1 WHERE key = ? RETURNING refused',
 } as const;
 
 /**
@@ -57,12 +65,16 @@ const COMMON = {
 const pruneAudit = (batch: number, skipLocked: boolean) =>
   `DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ? LIMIT ${batch}${skipLocked ? ' FOR UPDATE SKIP LOCKED' : ''})`;
 
+/** Ended SMS limit windows, 1 000 at a time through the expires_at index; nodes skip each other's rows. */
+const purgeExpiredLimits = (skipLocked: boolean) =>
+  `DELETE FROM sms_limits WHERE key IN (SELECT key FROM sms_limits WHERE expires_at <= ? LIMIT 1000${skipLocked ? ' FOR UPDATE SKIP LOCKED' : ''})`;
+
 /** Params: next counter, at, at, serial[, matched counter]. */
 const commitOtp = (max: string, strict: boolean) =>
   `UPDATE tokens SET counter = ${max}(counter, ?), failcount = 0, last_fail_at = NULL, last_auth_at = ?, updated_at = ? ` +
   `WHERE serial = ?${strict ? ' AND counter <= ?' : ''}`;
 
-export type StatementName = keyof typeof COMMON | 'commitOtpStrict' | 'commitOtpAny' | 'pruneAudit';
+export type StatementName = keyof typeof COMMON | 'commitOtpStrict' | 'commitOtpAny' | 'pruneAudit' | 'purgeExpiredLimits';
 export type StatementSet = Readonly<Record<StatementName, string>>;
 
 export const SQLITE_STATEMENTS: StatementSet = {
@@ -70,6 +82,7 @@ export const SQLITE_STATEMENTS: StatementSet = {
   commitOtpStrict: commitOtp('MAX', true),
   commitOtpAny: commitOtp('MAX', false),
   pruneAudit: pruneAudit(1000, false),
+  purgeExpiredLimits: purgeExpiredLimits(false),
 };
 
 function numbered(sql: string): string {
@@ -84,7 +97,8 @@ export type PgStatementName =
   | 'purgeExpired'
   | 'pruneAudit'
   | 'pendingEnrollment'
-  | 'purgeExpiredEnrollments';
+  | 'purgeExpiredEnrollments'
+  | 'purgeExpiredLimits';
 
 export const PG_STATEMENTS: Readonly<Record<PgStatementName, string>> = {
   tokensByUser: numbered(COMMON.tokensByUser),
@@ -94,4 +108,5 @@ export const PG_STATEMENTS: Readonly<Record<PgStatementName, string>> = {
   pendingEnrollment: numbered(COMMON.pendingEnrollment),
   purgeExpiredEnrollments: numbered(COMMON.purgeExpiredEnrollments),
   pruneAudit: numbered(pruneAudit(1000, true)),
+  purgeExpiredLimits: numbered(purgeExpiredLimits(true)),
 };
