@@ -230,7 +230,8 @@ describe.each(STORE_KINDS)('enrollment by challenge on %s', (kind) => {
     challenged(await login('bob', 'bob-pw'));
     while ((await t.store.knex.migrate.currentVersion(migrationConfig)) !== '0009') await t.store.knex.migrate.down(migrationConfig);
     expect(await t.store.knex.schema.hasTable('pending_enrollments')).toBe(false);
-    expect(await t.store.migrate()).toEqual(['0010_dynamic_phone', '0011_pending_enrollment']);
+    // The migrations after 0011 come back with it.
+    expect((await t.store.migrate()).slice(0, 2)).toEqual(['0010_dynamic_phone', '0011_pending_enrollment']);
     expect(await pendingRows()).toBe(0);
   });
 });

@@ -10,6 +10,7 @@ import type { AuthEvent, EventSink } from '../../src/core/ports.js';
 import { LdapDirectory } from '../../src/directory/directory.js';
 import { PRESET_VALUES } from '../../src/directory/presets.js';
 import { RealmNameDirectory } from '../../src/directory/realm-names.js';
+import { migrationConfig } from '../../src/store/migrations.js';
 import { openLoginEngine, RecordingSms, type LoginEngine } from '../helpers/login-engine.js';
 import { BASE_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
@@ -136,6 +137,15 @@ describe.each(STORE_KINDS)('SMS limits on %s', (kind) => {
     t.clock.advance(60 * MINUTE);
     await auth.purgeExpired(t.clock.now);
     expect(await rows()).toBe(0);
+  });
+
+  it('migration 0014 can be undone and redone', async () => {
+    await auth.close();
+    while ((await t.store.knex.migrate.currentVersion(migrationConfig)) !== '0011') await t.store.knex.migrate.down(migrationConfig);
+    expect(await t.store.knex.schema.hasTable('sms_limits')).toBe(false);
+    expect(await t.store.migrate()).toContain('0014_sms_limits');
+    auth = await openLoginEngine(t, sms);
+    expect((await login('alice', 'alicepin')).outcome).toBe('challenge');
   });
 });
 
