@@ -19,6 +19,8 @@ import { SiteConfig } from '../store/site-config.js';
 import { VERSION } from '../version.js';
 import { AuditRetention } from './audit-retention.js';
 import { LogEvents } from './log-events.js';
+import { EventFanOut } from './event-fanout.js';
+import { NotificationDispatcher } from '../notifications/dispatcher.js';
 import { warnOfOpenDoors } from './open-doors.js';
 import { openRuntime, providerContext } from './runtime.js';
 
@@ -59,6 +61,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     gateways: store.gateways,
     userstores: store.userstores,
     realms: store.realms,
+    notifications: store.notifications,
     revisions: authStore,
     onError: (err) => log.error({ reason: (err as Error).message }, 'store unreachable: Status-Server falls silent until it is back'),
     onRecovered: () => log.info('store reachable again'),
@@ -82,13 +85,26 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   });
   const pins = new PinCheckQueue(runtime.pins);
   const gateways = new GatewayRegistry((id) => site.gateway(id), providerContext(runtime));
+  const notifications = new NotificationDispatcher({
+    definitions: () => site.notifications(),
+    settings: () => site.current(),
+    sms: gateways,
+    directory,
+    tokenOf: (serial) => store.tokens.bySerial(serial),
+    knownClients: store.knownClients,
+    now: () => Date.now(),
+    log,
+  });
+  const events = new EventFanOut([new LogEvents(log), notifications], (err) =>
+    log.error({ reason: (err as Error).message }, 'an event subscriber failed'),
+  );
   const login = new LoginService({
     store: authStore,
     pins,
     sms: gateways,
     settings: site,
     clock: { now: () => Date.now() },
-    events: new LogEvents(log),
+    events,
     directory,
     rateLimits: authStore,
     recentFailures: new RecentFailures(),
@@ -113,6 +129,11 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     try {
       // Bounded batches through the expires_at index, until none is left.
       while ((await authStore.purgeExpired(Date.now())) >= 1000);
+      // Clients of login_from_new_client unseen for the audit's retention count as new again.
+      if (site.notifications().some((n) => n.event === 'login_from_new_client')) {
+        const before = Date.now() - site.current()['audit.retention_days'] * 86_400_000;
+        while ((await store.knownClients.forget(before)) >= 1000);
+      }
     } catch (err) {
       log.warn({ reason: (err as Error).message }, 'purging expired challenges failed');
     } finally {
@@ -177,7 +198,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       site.stop();
       // A store or gateway that hangs must not hold the exit past the unit's stop timeout.
       // The SMS that smsautosend owes to logins already answered goes out before the gateways and the store close.
-      const afterReplies = login.idle().then(() => Promise.all([gateways.close(), directory.close(), authStore.close()]));
+      const afterReplies = Promise.all([login.idle(), notifications.idle()]).then(() => Promise.all([gateways.close(), directory.close(), authStore.close()]));
       const closed = await settledWithin(CLOSE_GRACE_MS, [retention.stop(), afterReplies, runtime.close()]);
       if (!closed) log.warn({ seconds: CLOSE_GRACE_MS / 1000 }, 'store or gateway connections did not close in time; exiting anyway');
       log.info({ counters: server.stats.snapshot(), shed: pins.shed }, 'sms-otp-radiusd stopped');

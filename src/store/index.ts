@@ -15,6 +15,7 @@ import { SqliteAuthStore } from './auth/sqlite.js';
 import { TokenDecoder, TokenRepository } from './tokens.js';
 import { LoginKeys } from './auth/login-keys.js';
 import { RealmRepository } from './realms.js';
+import { KnownClientRepository, NotificationRepository } from './notifications.js';
 import { UserStoreRepository } from './userstores.js';
 
 /** The one source of truth shared by every daemon of a site and the CLI. */
@@ -28,6 +29,8 @@ export class Store {
   readonly keyCheck: KeyCheck;
   readonly userstores: UserStoreRepository;
   readonly realms: RealmRepository;
+  readonly notifications: NotificationRepository;
+  readonly knownClients: KnownClientRepository;
   private readonly box: SecretBox;
 
   constructor(
@@ -47,6 +50,8 @@ export class Store {
     this.keyCheck = new KeyCheck(knex, box);
     this.userstores = new UserStoreRepository(knex, box, now);
     this.realms = new RealmRepository(knex, now);
+    this.notifications = new NotificationRepository(knex, now);
+    this.knownClients = new KnownClientRepository(knex);
   }
 
   static open(database: DatabaseConfig, keys: Keys, now?: () => number): Store {

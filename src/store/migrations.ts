@@ -502,6 +502,36 @@ const migrations: Migration[] = [
       await knex.schema.dropTableIfExists('sms_limits');
     },
   },
+  {
+    // Notifications (privacyIDEA's UserNotification handler, for SMS): which event sends which
+    // text through which gateway to whom; part of the site configuration (the revision moves).
+    // And the clients each user has logged in from, for login_from_new_client.
+    name: '0015_notifications',
+    async up(knex) {
+      await knex.schema.createTable('notifications', (t) => {
+        t.string('identifier', 64).primary();
+        t.string('event', 32).notNullable();
+        t.string('gateway', 64).notNullable();
+        t.string('recipient', 64).notNullable(); // 'owner' or a phone number
+        t.text('text').notNullable();
+        t.bigInteger('created_at').notNullable();
+        t.bigInteger('updated_at').notNullable();
+      });
+      await knex.schema.createTable('notification_clients', (t) => {
+        t.string('username', 255).notNullable();
+        t.string('realm', 255).notNullable();
+        t.string('client', 255).notNullable(); // Calling-Station-Id, else the RADIUS client's name
+        t.bigInteger('first_seen_at').notNullable();
+        t.bigInteger('last_seen_at').notNullable();
+        t.primary(['username', 'realm', 'client']);
+        t.index(['last_seen_at']);
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('notification_clients');
+      await knex.schema.dropTableIfExists('notifications');
+    },
+  },
 ];
 
 const source: Knex.MigrationSource<Migration> = {

@@ -5,7 +5,9 @@
 // settings table and no Status-Server queries the store.
 import type { SettingsSource } from '../core/ports.js';
 import type { SettingValues } from '../settings/registry.js';
+import type { NotificationDefinition } from '../notifications/definition.js';
 import type { GatewayDefinition, GatewayRepository } from './gateways.js';
+import type { NotificationRepository } from './notifications.js';
 import type { RealmDefinition, RealmRepository } from './realms.js';
 import type { SettingRepository } from './settings.js';
 import type { UserStoreDefinition, UserStoreRepository } from './userstores.js';
@@ -21,6 +23,8 @@ export interface SiteConfigOptions {
   /** The user stores and realms (a daemon without them has none). */
   readonly userstores?: UserStoreRepository;
   readonly realms?: RealmRepository;
+  /** The notifications (a daemon without them sends none). */
+  readonly notifications?: NotificationRepository;
   readonly now?: () => number;
   /** Told when a probe fails after one that succeeded (once per outage). */
   readonly onError: (err: unknown) => void;
@@ -37,6 +41,7 @@ const REACHABLE_MS = 1_500;
 export class SiteConfig implements SettingsSource {
   private settings: SettingValues | undefined;
   private gatewayDefinitions = new Map<string, GatewayDefinition>();
+  private notificationDefinitions: readonly NotificationDefinition[] = [];
   private revision: string | undefined;
   private directory: { revision: string; userstores: UserStoreDefinition[]; realms: RealmDefinition[] } = { revision: '', userstores: [], realms: [] };
   private lastSuccess = -Infinity;
@@ -69,6 +74,10 @@ export class SiteConfig implements SettingsSource {
     return this.gatewayDefinitions.get(identifier);
   }
 
+  notifications(): readonly NotificationDefinition[] {
+    return this.notificationDefinitions;
+  }
+
   /** The user stores and realms, with the revision they were read at (it moves on every reload). */
   directorySnapshot(): { readonly revision: string; readonly userstores: readonly UserStoreDefinition[]; readonly realms: readonly RealmDefinition[] } {
     return this.directory;
@@ -86,13 +95,15 @@ export class SiteConfig implements SettingsSource {
     this.lastFailed = false;
     if (!force && revision === this.revision) return;
     // Read after the revision: a change landing meanwhile moves it again, and the next poll reloads.
-    const [settings, gateways, userstores, realms] = await Promise.all([
+    const [settings, gateways, userstores, realms, notifications] = await Promise.all([
       this.options.settings.values(),
       this.options.gateways.list(),
       this.options.userstores?.list() ?? [],
       this.options.realms?.list() ?? [],
+      this.options.notifications?.list() ?? [],
     ]);
     this.settings = settings;
+    this.notificationDefinitions = notifications;
     this.gatewayDefinitions = new Map(gateways.map((g) => [g.identifier, g]));
     this.directory = { revision, userstores, realms };
     const first = this.revision === undefined;
