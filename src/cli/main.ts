@@ -1,4 +1,4 @@
-// Command line: `sms-otp-radiusd serve|migrate|check|token|gateway|setting|smtpserver|userstore|realm|audit|apikey|backup ...`.
+// Command line: `sms-otp-radiusd serve|migrate|check|token|gateway|setting|smtpserver|userstore|realm|notification|audit|apikey|backup ...`.
 import { Command, CommanderError } from 'commander';
 import { startDaemon } from '../daemon/serve.js';
 import { openRuntime } from '../daemon/runtime.js';
@@ -15,6 +15,7 @@ import { tokenCommands } from './token.js';
 import { backupCommand } from './backup.js';
 import { checkCommand } from './check.js';
 import { userStoreCommands } from './userstore.js';
+import { notificationCommands } from './notification.js';
 
 // package.json sits two levels above the compiled module (dist/cli/main.js), in a checkout
 // and in an installed package alike.
@@ -80,6 +81,7 @@ export function buildProgram(io: Io): Command {
   settingCommands(program, io, withRuntime);
   smtpServerCommands(program, io, withRuntime);
   userStoreCommands(program, io, withRuntime);
+  notificationCommands(program, io, withRuntime);
   backupCommand(program, io);
   auditCommands(program, io, withRuntime);
   apiKeyCommands(program, io, withRuntime);

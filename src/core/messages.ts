@@ -17,6 +17,10 @@ export const Messages = {
   notAPhoneNumber: 'That is not a phone number.',
   enrollmentEnded: 'Too many wrong answers: the enrollment has ended',
   invalidUserName: 'The user name contains characters that are not allowed',
+  // Ours: an SMS limit (sms.limit.*) holds the SMS back.
+  tooManyCodes: (minutes: number) => `Too many codes requested; try again in ${minutes} minute${minutes === 1 ? '' : 's'}`,
+  // Ours (enrollment by challenge): a typed number outside sms.allowed_prefixes, re-prompted.
+  numberNotAllowed: 'No SMS can be sent to that number.',
   resendTooSoon: (seconds: number) => `A new code can be requested in ${seconds} s.`,
   responseMismatch: (tokens: number) =>
     tokens === 1 ? 'Response did not match the challenge.' : `Response did not match for ${tokens} tokens.`,

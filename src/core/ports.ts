@@ -156,10 +156,38 @@ export interface UserDirectory {
   checkPassword(username: string, realm: string, password: string): Promise<boolean>;
 }
 
-/** A limit on how often something may happen (SMS per phone, per user, per NAS). */
+/** What an SMS limit counts by: the number, the user, the RADIUS client (NAS), the country calling code. */
+export type SmsLimitName = 'phone' | 'user' | 'client' | 'prefix';
+
+/** One limit an SMS counts against: at most `max` SMS per `windowMs` for `key`. */
+export interface LimitCheck {
+  readonly name: SmsLimitName;
+  /** What is counted, e.g. 'phone:+4917012345'; the same key on every node of a site. */
+  readonly key: string;
+  readonly max: number;
+  readonly windowMs: number;
+}
+
+export type LimitVerdict =
+  | { readonly allowed: true }
+  | {
+      readonly allowed: false;
+      /** The limit that keeps the SMS back longest (the one the user has to wait for). */
+      readonly name: SmsLimitName;
+      readonly key: string;
+      readonly retryAfterMs: number;
+      /** This is the first SMS that limit refused in its window (once per window on the whole site). */
+      readonly firstRefusal: boolean;
+    };
+
+/**
+ * SMS flood and toll-fraud limits, counted in the store so that every node of a site shares
+ * them. The check and the count are one atomic step: of two nodes racing for the last SMS
+ * of a window, one gets it.
+ */
 export interface RateLimiter {
-  /** Counts one event for each key; returns the seconds to wait when one is over its limit, else 0. */
-  consume(keys: readonly string[], now: number): Promise<number>;
+  /** Counts one SMS against every limit when none is reached; when one is, counts nothing and says which. */
+  consume(limits: readonly LimitCheck[], now: number): Promise<LimitVerdict>;
 }
 
 /** Which round of a login a request is: the first factor, an answer to a challenge, or a resend. */
@@ -173,6 +201,8 @@ export type AuthEvent =
       readonly username: string;
       readonly realm: string;
       readonly client: string;
+      /** The caller as the NAS names it (Calling-Station-Id), '' when it did not. */
+      readonly callingStationId: string;
       readonly serials: readonly string[];
       readonly reason: string;
     }
@@ -194,8 +224,30 @@ export type AuthEvent =
   | { readonly type: 'deferred_failed'; readonly reason: string }
   /** The result of an SMS still under way when its challenge was answered (sms_deadline passed). */
   | { readonly type: 'sms_late'; readonly serial: string; readonly gateway: string; readonly sent: boolean; readonly reason: string }
+  /**
+   * An SMS held back by a limit. `subject` is the counted key as a log may show it (a number
+   * redacted); `phone` is the whole number, for a notification to its owner only.
+   */
+  | {
+      readonly type: 'sms_limit_reached';
+      readonly limit: SmsLimitName;
+      readonly key: string;
+      readonly subject: string;
+      readonly retryAfterSeconds: number;
+      readonly firstRefusal: boolean;
+      readonly username: string;
+      readonly realm: string;
+      readonly client: string;
+      readonly phone: string;
+    }
+  /** An SMS not sent because its number is outside sms.allowed_prefixes (`phone` redacted). */
+  | { readonly type: 'sms_number_refused'; readonly username: string; readonly realm: string; readonly client: string; readonly phone: string }
+  /** A failure locked the token (its fail counter reached maxfail). */
+  | { readonly type: 'token_locked'; readonly serial: string; readonly username: string; readonly realm: string; readonly client: string }
+  /** A token was made by a login (enrollment by challenge). */
+  | { readonly type: 'token_enrolled'; readonly serial: string; readonly username: string; readonly realm: string; readonly client: string }
   /** A failover gateway's member was unreachable and is now skipped for a while (once per outage). */
-  | { type: 'gateway_down'; gateway: string; reason: string };
+  | { readonly type: 'gateway_down'; readonly gateway: string; readonly reason: string };
 
 export interface EventSink {
   emit(event: AuthEvent): void;

@@ -1,5 +1,5 @@
-// The core has one events port; the daemon has several listeners (the log, the metrics).
-// A listener that throws must not break a login or starve the others.
+// The core has one events port; the daemon has several listeners (the log, the metrics, the
+// notifications). A listener that throws must not break a login or starve the others.
 import type { AuthEvent, EventSink } from '../core/ports.js';
 
 export class EventFanout implements EventSink {

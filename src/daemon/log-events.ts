@@ -3,8 +3,17 @@
 import type { Logger } from 'pino';
 import type { AuthEvent, EventSink } from '../core/ports.js';
 
+/** One warning per limit and key in this long: a flood must not flood the log too. */
+const LIMIT_WARNING_INTERVAL_MS = 60_000;
+
 export class LogEvents implements EventSink {
-  constructor(private readonly log: Logger) {}
+  /** When each limit key was last warned of (ms); entries older than the interval are dropped. */
+  private readonly limitWarnedAt = new Map<string, number>();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   emit(event: AuthEvent): void {
     switch (event.type) {
@@ -37,6 +46,34 @@ export class LogEvents implements EventSink {
       case 'sms_sent':
         // Timings for the metrics; the 'authentication' event already logs the outcome.
         return;
+      case 'sms_limit_reached':
+        if (!this.firstWarningThisMinute(event.key)) return;
+        // The subject, never the key: a number shows redacted.
+        this.log.warn(
+          { limit: `sms.limit.${event.limit}`, subject: event.subject, user: event.username, realm: event.realm, client: event.client, retry_after_s: event.retryAfterSeconds },
+          'SMS limit reached: SMS not sent (one warning per limit and key per minute)',
+        );
+        return;
+      case 'sms_number_refused':
+        this.log.warn({ phone: event.phone, user: event.username, realm: event.realm, client: event.client }, 'SMS not sent: the number is outside sms.allowed_prefixes');
+        return;
+      case 'token_locked':
+        this.log.warn({ serial: event.serial, user: event.username, realm: event.realm, client: event.client }, 'token locked: fail counter reached maxfail');
+        return;
+      case 'token_enrolled':
+        this.log.info({ serial: event.serial, user: event.username, realm: event.realm, client: event.client }, 'token enrolled by challenge');
+        return;
     }
+  }
+
+  private firstWarningThisMinute(key: string): boolean {
+    const now = this.now();
+    const last = this.limitWarnedAt.get(key);
+    if (last !== undefined && now - last < LIMIT_WARNING_INTERVAL_MS) return false;
+    if (this.limitWarnedAt.size >= 10_000) {
+      for (const [k, at] of this.limitWarnedAt) if (now - at >= LIMIT_WARNING_INTERVAL_MS) this.limitWarnedAt.delete(k);
+    }
+    this.limitWarnedAt.set(key, now);
+    return true;
   }
 }

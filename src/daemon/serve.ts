@@ -28,6 +28,7 @@ import { AuditRetention } from './audit-retention.js';
 import type { EventSink } from '../core/ports.js';
 import { EventFanout } from './event-fanout.js';
 import { LogEvents } from './log-events.js';
+import { NotificationDispatcher } from '../notifications/dispatcher.js';
 import { warnOfOpenDoors } from './open-doors.js';
 import { openRuntime, providerContext } from './runtime.js';
 
@@ -76,6 +77,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     userstores: store.userstores,
     realms: store.realms,
     apiKeys: store.apiKeys,
+    notifications: store.notifications,
     revisions: {
       configRevision: () =>
         authStore.configRevision().catch((err: unknown) => {
@@ -122,12 +124,24 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       },
     });
   }
-  const logEvents = new LogEvents(log);
-  // The log always; the metrics too when they are on. The gateways report through the same port (gateway_down).
-  const events: EventSink = metrics
-    ? new EventFanout([logEvents, metrics.events], (err) => log.error({ reason: (err as Error).message }, 'an events listener failed'))
-    : logEvents;
-  const gateways = new GatewayRegistry((id) => site.gateway(id), providerContext(runtime, events));
+  // The gateways report through the daemon's one events port (gateway_down), and the
+  // notifications, one of its listeners, send through the gateways: the port forwards to the
+  // fan-out made just below.
+  const gateways = new GatewayRegistry((id) => site.gateway(id), providerContext(runtime, { emit: (event) => events.emit(event) }));
+  const notifications = new NotificationDispatcher({
+    definitions: () => site.notifications(),
+    settings: () => site.current(),
+    sms: gateways,
+    directory,
+    tokenOf: (serial) => store.tokens.bySerial(serial),
+    knownClients: store.knownClients,
+    now: () => Date.now(),
+    log,
+  });
+  // The log and the notifications always; the metrics too when they are on.
+  const events: EventSink = new EventFanout([new LogEvents(log), notifications, ...(metrics ? [metrics.events] : [])], (err) =>
+    log.error({ reason: (err as Error).message }, 'an events listener failed'),
+  );
   const login = new LoginService({
     store: metrics ? metrics.store.counting(authStore) : authStore,
     pins,
@@ -136,6 +150,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     clock: { now: () => Date.now() },
     events,
     directory,
+    rateLimits: authStore,
     recentFailures: new RecentFailures(),
     recentChallenges: new RecentChallenges(),
   });
@@ -176,6 +191,11 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     try {
       // Bounded batches through the expires_at index, until none is left.
       while ((await authStore.purgeExpired(Date.now())) >= 1000);
+      // Clients of login_from_new_client unseen for the audit's retention count as new again.
+      if (site.notifications().some((n) => n.event === 'login_from_new_client')) {
+        const before = Date.now() - site.current()['audit.retention_days'] * 86_400_000;
+        while ((await store.knownClients.forget(before)) >= 1000);
+      }
     } catch (err) {
       storeFailed('purge');
       log.warn({ reason: (err as Error).message }, 'purging expired challenges failed');
@@ -273,7 +293,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       site.stop();
       // A store or gateway that hangs must not hold the exit past the unit's stop timeout.
       // The SMS that smsautosend owes to logins already answered goes out before the gateways and the store close.
-      const afterReplies = login.idle().then(() => Promise.all([gateways.close(), directory.close(), authStore.close()]));
+      const afterReplies = Promise.all([login.idle(), notifications.idle()]).then(() => Promise.all([gateways.close(), directory.close(), authStore.close()]));
       const closed = await settledWithin(CLOSE_GRACE_MS, [retention.stop(), afterReplies, runtime.close()]);
       if (!closed) log.warn({ seconds: CLOSE_GRACE_MS / 1000 }, 'store or gateway connections did not close in time; exiting anyway');
       log.info({ counters: server.stats.snapshot(), shed: pins.shed }, 'sms-otp-radiusd stopped');

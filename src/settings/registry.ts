@@ -2,6 +2,7 @@
 // default and meaning; `setting set` refuses unknown keys and bad values.
 // Names follow privacyIDEA's where it has one, so an operator's knowledge carries over.
 import { SmsOtpError } from '../errors.js';
+import { parseRate, RATE_RULE } from '../core/limits/rate.js';
 
 export class SettingError extends SmsOtpError {
   override name = 'SettingError';
@@ -22,8 +23,26 @@ interface SettingDefinition<K extends Kind = Kind> {
   choices?: readonly string[];
   /** The form a string setting's value must have, and how to say it. */
   pattern?: { readonly test: RegExp; readonly describe: string };
+  /** For forms a pattern cannot say: the canonical value, or undefined when `raw` has not the form described. */
+  form?: { readonly normalise: (raw: string) => string | undefined; readonly describe: string };
   help: string;
 }
+
+/** An SMS limit setting: `N/Ds|m|h`, stored without surrounding spaces. */
+const RATE_FORM = {
+  normalise: (raw: string) => (parseRate(raw) === undefined ? undefined : raw.trim()),
+  describe: RATE_RULE,
+} as const;
+
+/** sms.allowed_prefixes: '+49, +43' is stored as '+49,+43'. */
+const PREFIXES_FORM = {
+  normalise: (raw: string) => {
+    const prefixes = raw.split(',').map((p) => p.trim()).filter((p) => p !== '');
+    if (!prefixes.every((p) => /^\+[1-9][0-9]{0,14}$/.test(p))) return undefined;
+    return [...new Set(prefixes)].join(',');
+  },
+  describe: "international prefixes separated by commas, each + and 1 to 15 digits (e.g. +49,+43,+41), or nothing to allow every number",
+} as const;
 
 export const SETTINGS = {
   'sms.identifier': {
@@ -37,6 +56,36 @@ export const SETTINGS = {
     default: '',
     pattern: { test: /^([1-9][0-9]{0,2})?$/, describe: 'a country calling code of 1 to 3 digits without + or 00 (e.g. 49), or nothing' },
     help: "country calling code given to a directory's national mobile numbers (0170… becomes +49170… with 49); empty: such numbers are refused",
+  },
+  'sms.limit.phone': {
+    kind: 'string',
+    default: '5/10m',
+    form: RATE_FORM,
+    help: "at most this many SMS to one phone number, counted by every node of the site (N/Ds|m|h, e.g. 5/10m; '' = off)",
+  },
+  'sms.limit.user': {
+    kind: 'string',
+    default: '10/1h',
+    form: RATE_FORM,
+    help: "at most this many SMS for one user (N/Ds|m|h; '' = off)",
+  },
+  'sms.limit.client': {
+    kind: 'string',
+    default: '',
+    form: RATE_FORM,
+    help: "at most this many SMS for the logins of one RADIUS client (NAS) (N/Ds|m|h; '' = off)",
+  },
+  'sms.limit.prefix': {
+    kind: 'string',
+    default: '',
+    form: RATE_FORM,
+    help: "at most this many SMS to the numbers of one country calling code, e.g. all of +49 (N/Ds|m|h; '' = off)",
+  },
+  'sms.allowed_prefixes': {
+    kind: 'string',
+    default: '',
+    form: PREFIXES_FORM,
+    help: "SMS go only to numbers that start with one of these international prefixes (e.g. +49,+43,+41; '' = every number)",
   },
   'sms.providerTimeout': {
     kind: 'integer',
@@ -216,6 +265,11 @@ export function normaliseSetting(key: string, raw: string): string {
   }
   if (def.pattern && !def.pattern.test.test(raw)) {
     throw new SettingError(`setting '${key}' takes ${def.pattern.describe}, not '${raw}'`);
+  }
+  if (def.form) {
+    const canonical = def.form.normalise(raw);
+    if (canonical === undefined) throw new SettingError(`setting '${key}' takes ${def.form.describe}, not '${raw}'`);
+    return canonical;
   }
   return raw;
 }

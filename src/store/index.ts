@@ -17,6 +17,7 @@ import { SqliteAuthStore } from './auth/sqlite.js';
 import { TokenDecoder, TokenRepository } from './tokens.js';
 import { LoginKeys } from './auth/login-keys.js';
 import { RealmRepository } from './realms.js';
+import { KnownClientRepository, NotificationRepository } from './notifications.js';
 import { UserStoreRepository } from './userstores.js';
 
 /** The one source of truth shared by every daemon of a site and the CLI. */
@@ -32,6 +33,8 @@ export class Store {
   readonly userstores: UserStoreRepository;
   readonly realms: RealmRepository;
   readonly apiKeys: ApiKeyRepository;
+  readonly notifications: NotificationRepository;
+  readonly knownClients: KnownClientRepository;
   private readonly box: SecretBox;
 
   constructor(
@@ -53,6 +56,8 @@ export class Store {
     this.userstores = new UserStoreRepository(knex, box, now);
     this.realms = new RealmRepository(knex, now);
     this.apiKeys = new ApiKeyRepository(knex, now);
+    this.notifications = new NotificationRepository(knex, now);
+    this.knownClients = new KnownClientRepository(knex);
   }
 
   static open(database: DatabaseConfig, keys: Keys, now?: () => number): Store {

@@ -143,6 +143,43 @@ BEGIN
 END
 $fn$ LANGUAGE plpgsql`;
 
+/**
+ * 0014's check-and-count of the SMS limits (src/core/ports.ts RateLimiter), PostgreSQL's half:
+ * one call, one transaction. Each key's row is upserted (a window that ended starts again at
+ * zero) and stays locked to the end, in key order so that two calls sharing keys never wait
+ * in a circle; only when no limit is reached are all of them counted. `limits`: the core's
+ * LimitCheck array.
+ */
+const CONSUME_LIMITS_FUNCTION_0014 = `
+CREATE OR REPLACE FUNCTION sms_otp_consume_limits(limits jsonb, now_ms bigint) RETURNS jsonb AS $fn$
+DECLARE
+  l jsonb;
+  counted integer;
+  ends_at bigint;
+  refusals integer;
+  worst jsonb := NULL;
+BEGIN
+  FOR l IN SELECT value FROM jsonb_array_elements(limits) ORDER BY value->>'key' LOOP
+    INSERT INTO sms_limits AS s (key, count, refused, expires_at)
+      VALUES (l->>'key', 0, 0, now_ms + (l->>'windowMs')::bigint)
+      ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN s.expires_at <= now_ms THEN 0 ELSE s.count END,
+        refused = CASE WHEN s.expires_at <= now_ms THEN 0 ELSE s.refused END,
+        expires_at = CASE WHEN s.expires_at <= now_ms THEN EXCLUDED.expires_at ELSE s.expires_at END
+      RETURNING s.count, s.expires_at INTO counted, ends_at;
+    IF counted >= (l->>'max')::integer AND (worst IS NULL OR ends_at - now_ms > (worst->>'retryAfterMs')::bigint) THEN
+      worst := jsonb_build_object('name', l->>'name', 'key', l->>'key', 'retryAfterMs', ends_at - now_ms);
+    END IF;
+  END LOOP;
+  IF worst IS NULL THEN
+    UPDATE sms_limits SET count = count + 1 WHERE key IN (SELECT value->>'key' FROM jsonb_array_elements(limits));
+    RETURN jsonb_build_object('allowed', true);
+  END IF;
+  UPDATE sms_limits SET refused = refused + 1 WHERE key = worst->>'key' RETURNING refused INTO refusals;
+  RETURN worst || jsonb_build_object('allowed', false, 'firstRefusal', refusals = 1);
+END
+$fn$ LANGUAGE plpgsql`;
+
 const migrations: Migration[] = [
   {
     name: '0001_initial',
@@ -477,6 +514,57 @@ const migrations: Migration[] = [
     },
     async down(knex) {
       await knex.schema.dropTableIfExists('gateway_health');
+    },
+  },
+  {
+    // SMS flood and toll-fraud limits (sms.limit.*): one counter per limit and key (a number,
+    // a user, a NAS, a country calling code) for the window it is in, shared by every node.
+    // A row lives one window; the daemons purge ended ones in bounded batches.
+    name: '0014_sms_limits',
+    async up(knex) {
+      await knex.schema.createTable('sms_limits', (t) => {
+        t.string('key', 600).primary(); // 'phone:+49…', 'user:["name","realm"]', 'client:NAS', 'prefix:+49'
+        t.integer('count').notNullable();
+        t.integer('refused').notNullable(); // SMS refused in this window (the first one is told once)
+        t.bigInteger('expires_at').notNullable(); // the end of the window
+        t.index(['expires_at']);
+      });
+      if (knex.client.config.client !== 'pg') return;
+      await knex.raw(CONSUME_LIMITS_FUNCTION_0014);
+    },
+    async down(knex) {
+      if (knex.client.config.client === 'pg') await knex.raw('DROP FUNCTION IF EXISTS sms_otp_consume_limits(jsonb, bigint)');
+      await knex.schema.dropTableIfExists('sms_limits');
+    },
+  },
+  {
+    // Notifications (privacyIDEA's UserNotification handler, for SMS): which event sends which
+    // text through which gateway to whom; part of the site configuration (the revision moves).
+    // And the clients each user has logged in from, for login_from_new_client.
+    name: '0015_notifications',
+    async up(knex) {
+      await knex.schema.createTable('notifications', (t) => {
+        t.string('identifier', 64).primary();
+        t.string('event', 32).notNullable();
+        t.string('gateway', 64).notNullable();
+        t.string('recipient', 64).notNullable(); // 'owner' or a phone number
+        t.text('text').notNullable();
+        t.bigInteger('created_at').notNullable();
+        t.bigInteger('updated_at').notNullable();
+      });
+      await knex.schema.createTable('notification_clients', (t) => {
+        t.string('username', 255).notNullable();
+        t.string('realm', 255).notNullable();
+        t.string('client', 255).notNullable(); // Calling-Station-Id, else the RADIUS client's name
+        t.bigInteger('first_seen_at').notNullable();
+        t.bigInteger('last_seen_at').notNullable();
+        t.primary(['username', 'realm', 'client']);
+        t.index(['last_seen_at']);
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('notification_clients');
+      await knex.schema.dropTableIfExists('notifications');
     },
   },
   {

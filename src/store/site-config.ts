@@ -6,7 +6,9 @@
 import type { SettingsSource } from '../core/ports.js';
 import type { SettingValues } from '../settings/registry.js';
 import type { ApiKeyRecord, ApiKeyRepository } from './api-keys.js';
+import type { NotificationDefinition } from '../notifications/definition.js';
 import type { GatewayDefinition, GatewayRepository } from './gateways.js';
+import type { NotificationRepository } from './notifications.js';
 import type { RealmDefinition, RealmRepository } from './realms.js';
 import type { SettingRepository } from './settings.js';
 import type { UserStoreDefinition, UserStoreRepository } from './userstores.js';
@@ -24,6 +26,8 @@ export interface SiteConfigOptions {
   readonly realms?: RealmRepository;
   /** The HTTP front's API keys (hashes and roles), so that no request reads the store for its key. */
   readonly apiKeys?: ApiKeyRepository;
+  /** The notifications (a daemon without them sends none). */
+  readonly notifications?: NotificationRepository;
   readonly now?: () => number;
   /** Told when a probe fails after one that succeeded (once per outage). */
   readonly onError: (err: unknown) => void;
@@ -40,6 +44,7 @@ const REACHABLE_MS = 1_500;
 export class SiteConfig implements SettingsSource {
   private settings: SettingValues | undefined;
   private gatewayDefinitions = new Map<string, GatewayDefinition>();
+  private notificationDefinitions: readonly NotificationDefinition[] = [];
   private revision: string | undefined;
   private directory: { revision: string; userstores: UserStoreDefinition[]; realms: RealmDefinition[] } = { revision: '', userstores: [], realms: [] };
   private apiKeysByHash = new Map<string, ApiKeyRecord>();
@@ -78,6 +83,10 @@ export class SiteConfig implements SettingsSource {
     return this.gatewayDefinitions.get(identifier)?.module;
   }
 
+  notifications(): readonly NotificationDefinition[] {
+    return this.notificationDefinitions;
+  }
+
   /** The user stores and realms, with the revision they were read at (it moves on every reload). */
   directorySnapshot(): { readonly revision: string; readonly userstores: readonly UserStoreDefinition[]; readonly realms: readonly RealmDefinition[] } {
     return this.directory;
@@ -100,15 +109,17 @@ export class SiteConfig implements SettingsSource {
     this.lastFailed = false;
     if (!force && revision === this.revision) return;
     // Read after the revision: a change landing meanwhile moves it again, and the next poll reloads.
-    const [settings, gateways, userstores, realms, apiKeys] = await Promise.all([
+    const [settings, gateways, userstores, realms, apiKeys, notifications] = await Promise.all([
       this.options.settings.values(),
       this.options.gateways.list(),
       this.options.userstores?.list() ?? [],
       this.options.realms?.list() ?? [],
       this.options.apiKeys?.list() ?? [],
+      this.options.notifications?.list() ?? [],
     ]);
     this.apiKeysByHash = new Map(apiKeys.map((k) => [k.keyHash, k]));
     this.settings = settings;
+    this.notificationDefinitions = notifications;
     this.gatewayDefinitions = new Map(gateways.map((g) => [g.identifier, g]));
     this.directory = { revision, userstores, realms };
     const first = this.revision === undefined;

@@ -23,7 +23,12 @@ export interface LoginEngine {
 const quietEvents: EventSink = { emit() {} };
 
 /** `directory`: who the login names mean (default: no user store, names as given). */
-export async function openLoginEngine(t: TestStore, sms: SmsSender, directory: UserDirectory = new RealmNameDirectory()): Promise<LoginEngine> {
+export async function openLoginEngine(
+  t: TestStore,
+  sms: SmsSender,
+  directory: UserDirectory = new RealmNameDirectory(),
+  events: EventSink = quietEvents,
+): Promise<LoginEngine> {
   const authStore = t.store.openAuthStore(() => undefined);
   const site = new SiteConfig({ settings: t.store.settings, gateways: t.store.gateways, revisions: authStore, onError: () => undefined });
   await site.refresh(true);
@@ -33,8 +38,9 @@ export async function openLoginEngine(t: TestStore, sms: SmsSender, directory: U
     sms,
     settings: site,
     clock: { now: () => t.clock.now },
-    events: quietEvents,
+    events,
     directory,
+    rateLimits: authStore,
     recentFailures: new RecentFailures(),
   });
   return {

@@ -12,7 +12,7 @@ import { answerEnrollment } from './enroll-by-challenge.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
 import { usableTokens } from './token-state.js';
-import { decide, reject, serialsOf } from './verdict.js';
+import { decide, reject, rejectWithFailure } from './verdict.js';
 
 type Open = { challenges: Challenge[]; tokens: Token[]; ctx: LoginContext };
 type Opened = Open | { rejected: AuthResult } | { enrolling: AuthResult };
@@ -90,13 +90,11 @@ export async function answerChallenge(
     if (result.outcome === 'accept') autosendNext(ports, ctx, token, counter);
     return result;
   }
-  const serials = serialsOf(usable.tokens);
   const unverified = usable.tokens.some((t) => !t.verified);
   const why = unverified ? 'response did not match; enrollment not verified' : 'response did not match';
-  return reject(ports, ctx, Messages.responseMismatch(usable.tokens.length), serials, why, [
+  return rejectWithFailure(ports, ctx, Messages.responseMismatch(usable.tokens.length), usable.tokens, why, [
     ...usable.unlock,
     { kind: 'countReceived', transactionId },
-    { kind: 'recordFailure', serials, at: ctx.now },
   ]);
 }
 

@@ -15,6 +15,7 @@ import type { WriteStep } from '../ports.js';
 import { phoneTags, renderTemplate, timeTags, userTags } from '../templates.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import { destinationOf } from './phone-of.js';
+import { admitSms, minutesToWait } from './sms-limits.js';
 import type { AuthResult } from './request.js';
 import { usableTokens } from './token-state.js';
 import { RecentChallenges } from './recent-challenges.js';
@@ -101,6 +102,8 @@ async function sendChallenge(
   const expiresAt = ctx.now + ctx.settings['sms.providerTimeout'] * 1000;
   const attempts: Attempt[] = [];
   const failures: string[] = [];
+  /** How long each SMS held back by a limit has to wait (ms). */
+  const limited: number[] = [];
   const tried: SmsAttempt[] = [];
   await Promise.all(
     sendable.map(async (token) => {
@@ -111,6 +114,7 @@ async function sendChallenge(
       if ('failure' in sms) {
         tried.push({ gateway, phone: sms.phone });
         failures.push(sms.failure);
+        if (sms.retryAfterMs !== undefined) limited.push(sms.retryAfterMs);
         return;
       }
       attempts.push({ token, counter, gateway, phone: sms.phone, outcome: sms.send() });
@@ -133,8 +137,10 @@ async function sendChallenge(
   const issued = [...sent, ...late].sort((a, b) => a.token.serial.localeCompare(b.token.serial));
   if (issued.length === 0) {
     const reason = failures.length > 0 ? `no SMS could be sent: ${failures.sort().join('; ')}` : 'no SMS could be sent';
+    // Every SMS held back by a limit: the user learns when the first may go.
+    const message = limited.length > 0 && limited.length === failures.length ? Messages.tooManyCodes(minutesToWait(Math.min(...limited))) : Messages.smsFailed;
     return decide(ports, ctx, [], {
-      ok: { result: { outcome: 'reject', message: Messages.smsFailed }, serials: serialsOf(usable.tokens), reason, sms: tried },
+      ok: { result: { outcome: 'reject', message }, serials: serialsOf(usable.tokens), reason, sms: tried },
     });
   }
   const challenges: Array<Omit<Challenge, 'receivedCount'>> = issued.map(({ token, counter }) => ({
@@ -224,6 +230,8 @@ export function gatewayOf(ctx: LoginContext, token: Token): string | null {
 export interface SendOutcome {
   readonly phone: string;
   readonly failure?: string;
+  /** Held back by an SMS limit: how long until it may go. */
+  readonly retryAfterMs?: number;
 }
 
 /**
@@ -237,7 +245,7 @@ export async function sendOtp(ports: LoginPorts, ctx: LoginContext, token: Token
 }
 
 /** An SMS ready to go: its number known (the send not begun), or why it cannot go. */
-type PreparedSms = { readonly phone: string; readonly failure: string } | { readonly phone: string; send(): Promise<SendOutcome> };
+type PreparedSms = { readonly phone: string; readonly failure: string; readonly retryAfterMs?: number } | { readonly phone: string; send(): Promise<SendOutcome> };
 
 async function prepareOtp(ports: LoginPorts, ctx: LoginContext, token: Token, counter: number): Promise<PreparedSms> {
   const gateway = gatewayOf(ctx, token);
@@ -245,6 +253,10 @@ async function prepareOtp(ports: LoginPorts, ctx: LoginContext, token: Token, co
   if ('problem' in destination) {
     ports.events.emit({ type: 'sms_failed', serial: token.serial, gateway, reason: destination.problem });
     return { phone: destination.phone, failure: destination.problem };
+  }
+  const admission = await admitSms(ports, ctx, destination.phone);
+  if (!admission.admitted) {
+    return { phone: destination.phone, failure: admission.reason, ...(admission.refused === 'limit' ? { retryAfterMs: admission.retryAfterMs } : {}) };
   }
   const text = renderTemplate(ctx.settings.smstext, {
     ...userTags(ctx.user),

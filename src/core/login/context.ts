@@ -25,7 +25,8 @@ export interface LoginPorts {
   readonly clock: Clock;
   readonly events: EventSink;
   readonly directory: UserDirectory;
-  readonly rateLimits?: RateLimiter;
+  /** Every SMS of a login (challenge, resend, smsautosend, enrollment by challenge) is counted here first. */
+  readonly rateLimits: RateLimiter;
   readonly recentFailures: RecentFailures;
   /** The challenges issued lately, to repeat rather than send again (absent: every request sends). */
   readonly recentChallenges?: RecentChallenges;

@@ -25,6 +25,8 @@ import { NO_PIN_HASH } from '../token-pin.js';
 import { phoneTags, renderTemplate, timeTags, userTags } from '../templates.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import { firstKnown } from './no-token.js';
+import { admitSms, minutesToWait } from './sms-limits.js';
+import { isAllowedNumber } from '../limits/calling-code.js';
 import type { AuthResult } from './request.js';
 import { decide, reject, type Verdict } from './verdict.js';
 
@@ -119,6 +121,11 @@ async function takeNumber(ports: LoginPorts, ctx: LoginContext, pending: Pending
     const verdict = sameChallenge(pending, `${Messages.notAPhoneNumber} ${numberPrompt(ctx)}`, 'enrollment by challenge: the answer is not a phone number');
     return wrongAnswer(ports, ctx, pending, verdict);
   }
+  if (!isAllowedNumber(checked.value, ctx.settings['sms.allowed_prefixes'])) {
+    // Asked again, like a non-number: the user may have another phone (sendOtp would refuse it anyway).
+    const verdict = sameChallenge(pending, `${Messages.numberNotAllowed} ${numberPrompt(ctx)}`, 'enrollment by challenge: the typed number is outside sms.allowed_prefixes');
+    return wrongAnswer(ports, ctx, pending, verdict);
+  }
   return sendOtp(ports, ctx, { ...pending, phone: checked.value, phoneSource: 'typed', counter: FIRST_COUNTER }, pending.transactionId);
 }
 
@@ -151,7 +158,7 @@ async function checkOtp(ports: LoginPorts, ctx: LoginContext, pending: PendingEn
       },
     },
   ];
-  return decide(ports, ctx, steps, {
+  const result = await decide(ports, ctx, steps, {
     ok: {
       result: { outcome: 'accept', message: Messages.accepted, serial, username: pending.username, realm: pending.realm },
       serials: [serial],
@@ -159,6 +166,10 @@ async function checkOtp(ports: LoginPorts, ctx: LoginContext, pending: PendingEn
     },
     transaction_used: { result: { outcome: 'reject', message: Messages.invalidTransaction }, serials: [], reason: 'transaction already used' },
   });
+  if (result.outcome === 'accept') {
+    ports.events.emit({ type: 'token_enrolled', serial, username: pending.username, realm: pending.realm, client: ctx.request.client.name });
+  }
+  return result;
 }
 
 /**
@@ -191,6 +202,13 @@ async function sendOtp(ports: LoginPorts, ctx: LoginContext, draft: Draft, repla
     return reject(ports, ctx, Messages.smsFailed, [], 'enrollment by challenge: no SMS gateway: set sms.identifier', ended);
   }
   const sms = [{ gateway, phone: draft.phone }];
+  const admission = await admitSms(ports, ctx, draft.phone);
+  if (!admission.admitted) {
+    const message = admission.refused === 'limit' ? Messages.tooManyCodes(minutesToWait(admission.retryAfterMs)) : Messages.smsFailed;
+    return decide(ports, ctx, ended, {
+      ok: { result: { outcome: 'reject', message }, serials: [], reason: `enrollment by challenge: ${admission.reason}`, sms },
+    });
+  }
   const text = renderTemplate(settings.smstext, {
     ...userTags(ctx.user),
     ...timeTags(new Date(ctx.now)),

@@ -11,7 +11,7 @@ import { issueChallenge } from './challenges.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
 import { usableTokens } from './token-state.js';
-import { deadlineOf, decide, reject, serialsOf } from './verdict.js';
+import { deadlineOf, decide, reject, rejectWithFailure, serialsOf } from './verdict.js';
 
 export async function checkPassword(ports: LoginPorts, ctx: LoginContext, tokens: Token[]): Promise<AuthResult> {
   return ctx.settings.otppin === 'tokenpin' ? checkTokenPin(ports, ctx, tokens) : checkWithoutTokenPin(ports, ctx, tokens);
@@ -67,7 +67,7 @@ function firstFactorCheck(ports: LoginPorts, ctx: LoginContext): (secret: string
 
 function wrongFirstFactor(ports: LoginPorts, ctx: LoginContext, tokens: Token[]): Promise<AuthResult> {
   const why = ctx.settings.otppin === 'userstore' ? 'wrong directory password' : 'wrong PIN';
-  return reject(ports, ctx, Messages.wrongPin, serialsOf(tokens), why, [{ kind: 'recordFailure', serials: serialsOf(tokens), at: ctx.now }]);
+  return rejectWithFailure(ports, ctx, Messages.wrongPin, tokens, why);
 }
 
 /** The first factor was right for `pinMatched`: the OTP at the end of the password decides. */
@@ -104,11 +104,7 @@ async function acceptOtp(ports: LoginPorts, ctx: LoginContext, pinMatched: Token
   }
   const replayed = verified.find((t) => isJustUsedOtp(ctx, t, password.slice(-t.otplen)));
   if (replayed) return decide(ports, ctx, usable.unlock, { ok: lostRace(replayed) });
-  const serials = serialsOf(verified);
-  return reject(ports, ctx, Messages.wrongOtp, serials, 'PIN right, OTP wrong', [
-    ...usable.unlock,
-    { kind: 'recordFailure', serials, at: ctx.now },
-  ]);
+  return rejectWithFailure(ports, ctx, Messages.wrongOtp, verified, 'PIN right, OTP wrong', usable.unlock);
 }
 
 /** The same answer as to a wrong OTP (so nothing is learnt), but no failure is counted. */

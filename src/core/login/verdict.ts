@@ -1,7 +1,7 @@
 // The end of every login: the request's writes and the audit entry of the outcome they
 // reach are committed together, then the event is emitted and the result returned.
 // Nothing is reported to the client before the store has it.
-import type { AuditAction, AuditEntry } from '../model.js';
+import type { AuditAction, AuditEntry, Token } from '../model.js';
 import type { WriteStep } from '../ports.js';
 import { redactPhone } from '../redact.js';
 import type { LoginContext, LoginPorts } from './context.js';
@@ -76,6 +76,7 @@ export async function decide(
     username: ctx.user.username,
     realm: ctx.user.realm,
     client: ctx.request.client.name,
+    callingStationId: ctx.request.nas?.callingStationId ?? '',
     serials: verdict.serials,
     reason: verdict.reason,
   });
@@ -91,6 +92,28 @@ export function reject(
   steps: readonly WriteStep[] = [],
 ): Promise<AuthResult> {
   return decide(ports, ctx, steps, { ok: { result: { outcome: 'reject', message }, serials, reason } });
+}
+
+/**
+ * A reject that counts a failure on `tokens` (after `steps`); a token this failure locks (its
+ * fail counter reaches maxfail) is told as a token_locked event once the failure is stored.
+ */
+export async function rejectWithFailure(
+  ports: LoginPorts,
+  ctx: LoginContext,
+  message: string,
+  tokens: readonly Token[],
+  reason: string,
+  steps: readonly WriteStep[] = [],
+): Promise<AuthResult> {
+  const serials = serialsOf(tokens);
+  const result = await reject(ports, ctx, message, serials, reason, [...steps, { kind: 'recordFailure', serials, at: ctx.now }]);
+  for (const token of tokens) {
+    if (token.active && token.failcount + 1 === token.maxfail) {
+      ports.events.emit({ type: 'token_locked', serial: token.serial, username: token.username, realm: token.realm, client: ctx.request.client.name });
+    }
+  }
+  return result;
 }
 
 export function deadlineOf(ctx: LoginContext): { deadline?: number } {

@@ -5,7 +5,7 @@
 import pg from 'pg';
 import type { Challenge, PendingEnrollment, Token } from '../../core/model.js';
 import type { LoginKeys, PendingEnrollmentRow } from './login-keys.js';
-import type { AuthStore, WriteResult, WriteUnit } from '../../core/ports.js';
+import type { AuthStore, LimitCheck, LimitVerdict, RateLimiter, SmsLimitName, WriteResult, WriteUnit } from '../../core/ports.js';
 import type { TokenDecoder, TokenRow } from '../tokens.js';
 import { challengesWithTokens } from './rows.js';
 import { PG_STATEMENTS, type LiveCounts, type PgStatementName } from './statements.js';
@@ -23,7 +23,7 @@ interface Queued {
   readonly reject: (err: unknown) => void;
 }
 
-export class PgAuthStore implements AuthStore {
+export class PgAuthStore implements AuthStore, RateLimiter {
   private readonly pool: pg.Pool;
   private readonly queued: Queued[] = [];
   private flushing = false;
@@ -69,10 +69,26 @@ export class PgAuthStore implements AuthStore {
     return String((await this.query('configRevision', [])).rows[0]?.value ?? '0');
   }
 
-  /** Expired challenges and pending enrollments, up to 1 000 of each; the larger count (1 000: call again). */
+  /** Expired challenges, pending enrollments and SMS limit windows, up to 1 000 of each; the largest count (1 000: call again). */
   async purgeExpired(now: number): Promise<number> {
-    const [challenges, enrollments] = await Promise.all([this.query('purgeExpired', [now]), this.query('purgeExpiredEnrollments', [now])]);
-    return Math.max(challenges.changes, enrollments.changes);
+    const purged = await Promise.all([
+      this.query('purgeExpired', [now]),
+      this.query('purgeExpiredEnrollments', [now]),
+      this.query('purgeExpiredLimits', [now]),
+    ]);
+    return Math.max(...purged.map((p) => p.changes));
+  }
+
+  /** The SMS limits' check and count: one call of sms_otp_consume_limits (migration 0014), one transaction. */
+  async consume(limits: readonly LimitCheck[], now: number): Promise<LimitVerdict> {
+    const result = await this.pool.query({
+      name: 'consumeLimits',
+      text: 'SELECT sms_otp_consume_limits($1::jsonb, $2) AS verdict',
+      values: [JSON.stringify(limits), now],
+    });
+    const v = result.rows[0].verdict as { allowed: boolean; name?: SmsLimitName; key?: string; retryAfterMs?: number; firstRefusal?: boolean };
+    if (v.allowed) return { allowed: true };
+    return { allowed: false, name: v.name!, key: v.key!, retryAfterMs: Number(v.retryAfterMs), firstRefusal: v.firstRefusal === true };
   }
 
   /** Open challenges and locked tokens now (two indexed counts), for the metrics. */

@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreUnavailable } from '../../core/errors.js';
 import type { Challenge, PendingEnrollment, Token } from '../../core/model.js';
 import type { LoginKeys, PendingEnrollmentRow, SealedUnit } from './login-keys.js';
-import type { AuthStore, WriteResult, WriteUnit } from '../../core/ports.js';
+import type { AuthStore, LimitCheck, LimitVerdict, RateLimiter, WriteResult, WriteUnit } from '../../core/ports.js';
 import { challengesWithTokens } from './rows.js';
 import { SQLITE_STATEMENTS, type LiveCounts, type StatementName } from './statements.js';
 import { applyUnit, type ExecResult } from './unit.js';
@@ -46,7 +46,7 @@ export function isBusy(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
 
-export class SqliteAuthStore implements AuthStore {
+export class SqliteAuthStore implements AuthStore, RateLimiter {
   private readonly db: Database.Database;
   private readonly statements: Record<StatementName, Database.Statement>;
   /** Transaction control, prepared like the rest: exec() would parse the SQL every time. */
@@ -129,16 +129,44 @@ export class SqliteAuthStore implements AuthStore {
   }
 
   /**
-   * Removes up to 1 000 expired challenges and 1 000 expired pending enrollments, in the batch
-   * like any write; returns the larger count (1 000: call again).
+   * Removes up to 1 000 each of expired challenges, pending enrollments and ended SMS limit
+   * windows, in the batch like any write; returns the largest count (1 000: call again).
    */
   async purgeExpired(now: number): Promise<number> {
     let removed = 0;
     await this.enqueue(() => {
-      removed = Math.max(this.statements.purgeExpired.run(now).changes, this.statements.purgeExpiredEnrollments.run(now).changes);
+      removed = Math.max(
+        this.statements.purgeExpired.run(now).changes,
+        this.statements.purgeExpiredEnrollments.run(now).changes,
+        this.statements.purgeExpiredLimits.run(now).changes,
+      );
       return { outcome: 'ok', counters: new Map() };
     });
     return removed;
+  }
+
+  /**
+   * The SMS limits' check and count, inside the batch transaction like any write (SQLite's
+   * write lock serialises it with every other process on the file); durable before the SMS goes.
+   */
+  async consume(limits: readonly LimitCheck[], now: number): Promise<LimitVerdict> {
+    let verdict: LimitVerdict = { allowed: true };
+    await this.enqueue(() => {
+      let worst: { check: LimitCheck; retryAfterMs: number } | undefined;
+      for (const check of limits) {
+        const row = this.statements.openLimitWindow.get(check.key, now + check.windowMs, now, now, now) as { count: number; expires_at: number };
+        const retryAfterMs = Number(row.expires_at) - now;
+        if (Number(row.count) >= check.max && (!worst || retryAfterMs > worst.retryAfterMs)) worst = { check, retryAfterMs };
+      }
+      if (!worst) {
+        for (const check of limits) this.statements.countLimit.run(check.key);
+      } else {
+        const { refused } = this.statements.refuseLimit.get(worst.check.key) as { refused: number };
+        verdict = { allowed: false, name: worst.check.name, key: worst.check.key, retryAfterMs: worst.retryAfterMs, firstRefusal: Number(refused) === 1 };
+      }
+      return { outcome: 'ok', counters: new Map() };
+    });
+    return verdict;
   }
 
   /** Removes a bounded batch of audit rows older than `before`, in the batch like any write. */

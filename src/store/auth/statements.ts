@@ -54,6 +54,14 @@ const COMMON = {
   // Params: failcounter_clear_timeout (minutes), now - that timeout (ms).
   lockedTokens:
     'SELECT COUNT(*) AS n FROM tokens WHERE failcount >= maxfail AND active = TRUE AND (? = 0 OR last_fail_at IS NULL OR last_fail_at > ?)',
+  // SMS limits (migration 0014). SQLite checks and counts with these, in its batch transaction;
+  // PostgreSQL with sms_otp_consume_limits. Params: key, window end, now, now, now.
+  openLimitWindow:
+    'INSERT INTO sms_limits (key, count, refused, expires_at) VALUES (?, 0, 0, ?) ON CONFLICT (key) DO UPDATE SET ' +
+    'count = CASE WHEN expires_at <= ? THEN 0 ELSE count END, refused = CASE WHEN expires_at <= ? THEN 0 ELSE refused END, ' +
+    'expires_at = CASE WHEN expires_at <= ? THEN excluded.expires_at ELSE expires_at END RETURNING count, expires_at',
+  countLimit: 'UPDATE sms_limits SET count = count + 1 WHERE key = ?',
+  refuseLimit: 'UPDATE sms_limits SET refused = refused + 1 WHERE key = ? RETURNING refused',
 } as const;
 
 /**
@@ -66,6 +74,10 @@ const COMMON = {
 const pruneAudit = (batch: number, skipLocked: boolean) =>
   `DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ? LIMIT ${batch}${skipLocked ? ' FOR UPDATE SKIP LOCKED' : ''})`;
 
+/** Ended SMS limit windows, 1 000 at a time through the expires_at index; nodes skip each other's rows. */
+const purgeExpiredLimits = (skipLocked: boolean) =>
+  `DELETE FROM sms_limits WHERE key IN (SELECT key FROM sms_limits WHERE expires_at <= ? LIMIT 1000${skipLocked ? ' FOR UPDATE SKIP LOCKED' : ''})`;
+
 /** Params: next counter, at, at, serial[, matched counter]. */
 const commitOtp = (max: string, strict: boolean) =>
   `UPDATE tokens SET counter = ${max}(counter, ?), failcount = 0, last_fail_at = NULL, last_auth_at = ?, updated_at = ? ` +
@@ -77,7 +89,7 @@ export interface LiveCounts {
   readonly lockedTokens: number;
 }
 
-export type StatementName = keyof typeof COMMON | 'commitOtpStrict' | 'commitOtpAny' | 'pruneAudit';
+export type StatementName = keyof typeof COMMON | 'commitOtpStrict' | 'commitOtpAny' | 'pruneAudit' | 'purgeExpiredLimits';
 export type StatementSet = Readonly<Record<StatementName, string>>;
 
 export const SQLITE_STATEMENTS: StatementSet = {
@@ -85,6 +97,7 @@ export const SQLITE_STATEMENTS: StatementSet = {
   commitOtpStrict: commitOtp('MAX', true),
   commitOtpAny: commitOtp('MAX', false),
   pruneAudit: pruneAudit(1000, false),
+  purgeExpiredLimits: purgeExpiredLimits(false),
 };
 
 function numbered(sql: string): string {
@@ -102,7 +115,8 @@ export type PgStatementName =
   | 'pendingEnrollment'
   | 'purgeExpiredEnrollments'
   | 'openChallenges'
-  | 'lockedTokens';
+  | 'lockedTokens'
+  | 'purgeExpiredLimits';
 
 export const PG_STATEMENTS: Readonly<Record<PgStatementName, string>> = {
   tokensByUser: numbered(COMMON.tokensByUser),
@@ -115,4 +129,5 @@ export const PG_STATEMENTS: Readonly<Record<PgStatementName, string>> = {
   pruneAudit: numbered(pruneAudit(1000, true)),
   openChallenges: numbered(COMMON.openChallenges),
   lockedTokens: numbered(COMMON.lockedTokens),
+  purgeExpiredLimits: numbered(purgeExpiredLimits(true)),
 };

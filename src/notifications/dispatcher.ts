@@ -1,0 +1,127 @@
+// Notifications (privacyIDEA's UserNotification handler, for SMS), as a subscriber of the
+// login core's events: the core knows nothing of them. Each one goes out after the event's
+// reply has left (the login never waits for it), and a notification that fails is logged
+// and nothing else: it never fails or delays a login.
+import { normalisePhoneNumber } from '../core/phone-number.js';
+import { isAllowedNumber } from '../core/limits/calling-code.js';
+import type { Token } from '../core/model.js';
+import type { AuthEvent, EventSink, SmsSender, UserDirectory } from '../core/ports.js';
+import { redactPhone } from '../core/redact.js';
+import { renderTemplate, timeTags, userTags } from '../core/templates.js';
+import type { SettingValues } from '../settings/registry.js';
+import { OWNER, type NotificationDefinition } from './definition.js';
+import { occurrenceOf, type Occurrence } from './occurrence.js';
+
+/** The same text to the same number by the same notification within this long is sent once. */
+const REPEAT_WINDOW_MS = 60_000;
+
+export interface NotificationLog {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface NotificationPorts {
+  readonly definitions: () => readonly NotificationDefinition[];
+  readonly settings: () => SettingValues;
+  readonly sms: SmsSender;
+  readonly directory: UserDirectory;
+  readonly tokenOf: (serial: string) => Promise<Token | undefined>;
+  readonly knownClients: { remember(username: string, realm: string, client: string, now: number): Promise<'known' | 'new' | 'first'> };
+  readonly now: () => number;
+  readonly log: NotificationLog;
+}
+
+export class NotificationDispatcher implements EventSink {
+  private readonly running = new Set<Promise<void>>();
+  private readonly lastSent = new Map<string, number>();
+
+  constructor(private readonly ports: NotificationPorts) {}
+
+  emit(event: AuthEvent): void {
+    const occurrence = occurrenceOf(event);
+    if (!occurrence) return;
+    const matching = this.ports.definitions().filter((d) => d.event === occurrence.event);
+    if (matching.length === 0) return;
+    const work = (async () => {
+      // After the reply: the login that emitted the event has what it waits for already.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      await this.dispatch(occurrence, matching);
+    })()
+      .catch((err: unknown) => this.ports.log.warn({ event: occurrence.event, reason: (err as Error).message }, 'notification failed'))
+      .finally(() => this.running.delete(work));
+    this.running.add(work);
+  }
+
+  /** Resolves when the notifications under way have ended (for a clean stop and for tests). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  private async dispatch(occurrence: Occurrence, definitions: readonly NotificationDefinition[]): Promise<void> {
+    const now = this.ports.now();
+    if (occurrence.event === 'login_from_new_client') {
+      const { user, client } = occurrence;
+      if (!user || client === undefined) return;
+      if ((await this.ports.knownClients.remember(user.username, user.realm, client, now)) !== 'new') return;
+    }
+    const person = occurrence.user ? await this.lookup(occurrence.user) : undefined;
+    await Promise.all(definitions.map((def) => this.send(def, occurrence, person, now)));
+  }
+
+  private async send(def: NotificationDefinition, occurrence: Occurrence, person: Parameters<typeof userTags>[0] | undefined, now: number): Promise<void> {
+    const fields = { notification: def.identifier, event: occurrence.event, gateway: def.gateway };
+    try {
+      const phone = def.recipient === OWNER ? await this.ownerPhone(occurrence) : def.recipient;
+      if (phone === undefined) {
+        this.ports.log.warn(fields, 'notification not sent: no number for the owner');
+        return;
+      }
+      if (!isAllowedNumber(phone, this.ports.settings()['sms.allowed_prefixes'])) {
+        this.ports.log.warn({ ...fields, phone: redactPhone(phone) }, 'notification not sent: the number is outside sms.allowed_prefixes');
+        return;
+      }
+      const text = renderTemplate(def.text, {
+        ...(person ? userTags(person) : {}),
+        ...timeTags(new Date(now)),
+        event: occurrence.event,
+        ...occurrence.tags,
+        phone_redacted: redactPhone(phone),
+      });
+      if (this.sentRecently(`${def.identifier}\n${phone}\n${text}`, now)) return;
+      await this.ports.sms.send(def.gateway, phone, text);
+      this.ports.log.info({ ...fields, phone: redactPhone(phone) }, 'notification sent');
+    } catch (err) {
+      this.ports.log.warn({ ...fields, reason: (err as Error).message }, 'notification not sent');
+    }
+  }
+
+  /** The number of the user the event is about: the one it names, else its token's (a dynamic phone read from the directory). */
+  private async ownerPhone(occurrence: Occurrence): Promise<string | undefined> {
+    if (occurrence.phone !== undefined) return occurrence.phone;
+    if (occurrence.serial === undefined) return undefined;
+    const token = await this.ports.tokenOf(occurrence.serial);
+    if (!token) return undefined;
+    if (!token.dynamicPhone) return token.phone;
+    const mobile = (await this.ports.directory.lookup(token.username, token.realm))?.mobile;
+    if (mobile === undefined) return undefined;
+    const normalised = normalisePhoneNumber(mobile, this.ports.settings()['sms.default_country_code']);
+    return 'e164' in normalised ? normalised.e164 : undefined;
+  }
+
+  private async lookup(user: { username: string; realm: string }) {
+    try {
+      return { ...user, ...(await this.ports.directory.lookup(user.username, user.realm)) };
+    } catch {
+      // A directory that cannot be asked leaves the names empty; the notification still goes.
+      return user;
+    }
+  }
+
+  private sentRecently(key: string, now: number): boolean {
+    const last = this.lastSent.get(key);
+    if (last !== undefined && now - last < REPEAT_WINDOW_MS) return true;
+    if (this.lastSent.size >= 10_000) for (const [k, at] of this.lastSent) if (now - at >= REPEAT_WINDOW_MS) this.lastSent.delete(k);
+    this.lastSent.set(key, now);
+    return false;
+  }
+}
