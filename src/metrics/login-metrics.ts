@@ -14,6 +14,9 @@ export class LoginMetrics implements EventSink {
   private readonly smsFailed: Counter<'gateway' | 'module'>;
   private readonly gatewaySend: Histogram<'gateway' | 'module' | 'result'>;
   private readonly loginDuration: Histogram<'step' | 'outcome'>;
+  private readonly smsHeldBack: Counter<'rule'>;
+  private readonly smsLate: Counter<'gateway' | 'module' | 'result'>;
+  private readonly gatewayDown: Counter<'gateway'>;
 
   /** moduleOf: the module of a gateway identifier, read from the daemon's in-memory site configuration. */
   constructor(
@@ -42,6 +45,24 @@ export class LoginMetrics implements EventSink {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
+    this.smsHeldBack = new Counter({
+      name: 'sms_otp_sms_held_back_total',
+      help: 'SMS not sent because of an SMS limit (rule phone, user, client, prefix) or sms.allowed_prefixes (rule allowed_prefixes)',
+      labelNames: ['rule'],
+      registers,
+    });
+    this.smsLate = new Counter({
+      name: 'sms_otp_sms_late_total',
+      help: 'SMS whose gateway had not answered by sms_deadline (the challenge went out without waiting), by how the send ended',
+      labelNames: ['gateway', 'module', 'result'],
+      registers,
+    });
+    this.gatewayDown = new Counter({
+      name: 'sms_otp_gateway_down_total',
+      help: 'Times a failover member was found unreachable and blocked',
+      labelNames: ['gateway'],
+      registers,
+    });
   }
 
   emit(event: AuthEvent): void {
@@ -61,6 +82,18 @@ export class LoginMetrics implements EventSink {
         if (event.durationMs !== undefined) this.gatewaySend.observe({ ...labels, result: 'failed' }, event.durationMs / 1000);
         return;
       }
+      case 'sms_limit_reached':
+        this.smsHeldBack.inc({ rule: event.limit });
+        return;
+      case 'sms_number_refused':
+        this.smsHeldBack.inc({ rule: 'allowed_prefixes' });
+        return;
+      case 'sms_late':
+        this.smsLate.inc({ ...this.labelsOf(event.gateway), result: event.sent ? 'sent' : 'failed' });
+        return;
+      case 'gateway_down':
+        this.gatewayDown.inc({ gateway: event.gateway });
+        return;
       default:
         return;
     }

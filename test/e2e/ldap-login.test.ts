@@ -44,6 +44,8 @@ describe.each(STORE_KINDS)('RADIUS logins with users from an LDAP directory, %s 
     // (test/e2e/sms-limits.test.ts is).
     await daemon.ok('setting', 'set', 'sms.limit.phone', '');
     await daemon.ok('setting', 'set', 'sms.limit.user', '');
+    // Each login with the password sends its own SMS: no reuse of a fresh challenge.
+    await daemon.ok('setting', 'set', 'sms.resend_interval', '0');
     await daemon.ok('setting', 'set', 'otppin', 'userstore');
     await daemon.ok('setting', 'set', 'userstore.cache_seconds', '1');
     await daemon.ok('token', 'enroll', '--user', 'alice', '--realm', 'example', '--phone', '+4917011111', '--pin', 'token-pin', '--otpkey', RFC4226_KEY);

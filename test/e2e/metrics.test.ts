@@ -123,6 +123,20 @@ describe('metrics of a daemon on the embedded store', () => {
     for (const secret of [PIN, PHONE, 'alice', 'bob', 'MET00001', daemon.secret]) expect(text).not.toContain(secret);
   });
 
+  it('an SMS held back by sms.allowed_prefixes or a limit moves the held-back counter, by rule', async () => {
+    const heldBack = (rule: string) => counter(url, 'sms_otp_sms_held_back_total', { rule });
+    const [prefixesBefore, phoneBefore] = [await heldBack('allowed_prefixes'), await heldBack('phone')];
+    await daemon.configure('setting', 'set', 'sms.allowed_prefixes', '+99');
+    expect((await radclient(daemon, { 'User-Name': '"bob"', 'User-Password': '"bobpin"' })).code).toBe('Access-Reject');
+    expect(await heldBack('allowed_prefixes')).toBe(prefixesBefore + 1);
+    await daemon.configure('setting', 'set', 'sms.allowed_prefixes', '');
+    await daemon.configure('setting', 'set', 'sms.limit.phone', '1/10m');
+    expect((await radclient(daemon, { 'User-Name': '"bob"', 'User-Password': '"bobpin"' })).code).toBe('Access-Challenge');
+    expect((await radclient(daemon, { 'User-Name': '"bob"', 'User-Password': '"bobpin"' })).code).toBe('Access-Reject');
+    expect(await heldBack('phone')).toBe(phoneBefore + 1);
+    await daemon.configure('setting', 'set', 'sms.limit.phone', '');
+  });
+
   it('a metrics port in use stops a second daemon with one line naming metrics.listen.0', async () => {
     const port = Number(new URL(url).port);
     const other = await createDaemon({ metrics: { port } });

@@ -45,6 +45,8 @@ describe('notifications over RADIUS', () => {
     await daemon.ok('setting', 'set', 'sms.identifier', 'otp');
     await daemon.ok('setting', 'set', 'otppin', 'userstore');
     await daemon.ok('setting', 'set', 'enroll_via_multichallenge', 'sms');
+    // Each login with the password sends its own SMS: no reuse of a fresh challenge.
+    await daemon.ok('setting', 'set', 'sms.resend_interval', '0');
     await daemon.ok('token', 'enroll', '--user', 'alice', '--realm', 'example', '--phone', '+4917011111', '--pin', 'unused1', '--otpkey', RFC4226_KEY, '--serial', 'NOTE0001');
     await daemon.ok('token', 'enroll', '--user', 'bob', '--realm', 'example', '--phone', '+4917022222', '--pin', 'unused2', '--serial', 'NOTE0002');
     await daemon.ok('token', 'set', 'NOTE0002', '--maxfail', '2');
