@@ -1,0 +1,220 @@
+// The admin API as an operator's script drives it: curl against the daemon process, with an
+// API key of role admin, and the logins that follow over RADIUS (radclient) with what the API
+// made. The same application layer as the CLI: what one shows, the other shows too.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDaemon, freeTcpPort, type TestDaemon } from '../helpers/daemon.js';
+import { RFC4226_KEY } from '../helpers/fs.js';
+import { hotp } from '../helpers/hotp.js';
+import { curl, type HttpAnswer } from '../helpers/http-clients.js';
+import { radclient } from '../helpers/radius-clients.js';
+import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+
+const PIN = 'pin4711';
+const NEW_PIN = 'newpin0815';
+const OTHER_KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+
+/** A token as /token/ lists it, as far as the tests read it. */
+interface ListedToken {
+  serial: string;
+  username: string;
+  active: boolean;
+  failcount: number;
+  locked: boolean;
+  counter: number;
+}
+
+describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)', () => {
+  let daemon: TestDaemon;
+  let gw: SmsGateway;
+  let base: string;
+  let adminKey: string;
+  let validateKey: string;
+
+  /** One admin call with curl: the parameters as a form (GET: in the query string), the key (null: none) in PI-Authorization. */
+  const call = (method: 'GET' | 'POST' | 'DELETE', path: string, fields: Record<string, string> = {}, key: string | null = adminKey): Promise<HttpAnswer> => {
+    const args = method === 'GET' ? ['-G'] : ['-X', method];
+    for (const [k, v] of Object.entries(fields)) args.push('--data-urlencode', `${k}=${v}`);
+    if (key !== null) args.push('-H', `PI-Authorization: ${key}`);
+    return curl(`${base}${path}`, args);
+  };
+  /** result.value of a successful call (fails the test with the body otherwise). */
+  const value = async <T>(answer: Promise<HttpAnswer>): Promise<T> => {
+    const a = await answer;
+    expect(a.status, a.text).toBe(200);
+    expect(a.json?.result.status, a.text).toBe(true);
+    return (a.json?.result as unknown as { value: T }).value;
+  };
+  const tokenOf = async (serial: string): Promise<ListedToken> => {
+    const listed = await value<{ tokens: ListedToken[] }>(call('GET', '/token/', { serial }));
+    expect(listed.tokens).toHaveLength(1);
+    return listed.tokens[0]!;
+  };
+  const login = (user: string, password: string, state?: string) =>
+    radclient(daemon, { 'User-Name': `"${user}"`, 'User-Password': `"${password}"`, ...(state ? { State: state } : {}) });
+  /** PIN+OTP for the token's next counter (the RFC 4226 key), as a phone's authenticator would show it. */
+  const pinOtp = async (serial: string, pin = PIN) => `${pin}${hotp(RFC4226_KEY, (await tokenOf(serial)).counter)}`;
+
+  beforeAll(async () => {
+    gw = await startSmsGateway();
+    const port = await freeTcpPort();
+    daemon = await createDaemon({ radius: { reject_delay: '0' }, http: { listen: `[ { host: "127.0.0.1", port: ${port} } ]` } });
+    base = `http://127.0.0.1:${port}`;
+    await daemon.ok('setting', 'set', 'pin.kdf_cost', '10');
+    adminKey = await daemon.ok('apikey', 'create', '--role', 'admin', '--description', 'provisioning');
+    validateKey = await daemon.ok('apikey', 'create', '--role', 'validate');
+    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
+    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await daemon.start();
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+    await gw?.close();
+  });
+
+  describe('tokens', () => {
+    it('POST /token/init enrolls a token (otpkey) that logs in over RADIUS at once', async () => {
+      const init = await call('POST', '/token/init', { type: 'sms', user: 'bob', phone: '+4917022222', pin: PIN, otpkey: RFC4226_KEY, serial: 'PISM0000B0B1' });
+      expect(init).toMatchObject({ status: 200, json: { result: { status: true, value: true }, detail: { serial: 'PISM0000B0B1' } } });
+      const accepted = await login('bob', await pinOtp('PISM0000B0B1'));
+      expect(accepted.code).toBe('Access-Accept');
+    });
+
+    it('POST /token/init with genkey=1 makes its own key (never answered) and the token logs in by challenge', async () => {
+      const init = await call('POST', '/token/init', { user: 'carol', phone: '+4917033333', pin: PIN, genkey: '1' });
+      expect(init.status, init.text).toBe(200);
+      const serial = init.json?.detail?.serial ?? '';
+      expect(serial).toMatch(/^PISM/);
+      expect(init.text).not.toMatch(/otpkey|seed|otpauth/i);
+      const challenge = await login('carol', PIN);
+      expect(challenge.code).toBe('Access-Challenge');
+      const otp = (await gw.next()).query.get('text') ?? '';
+      expect(otp).toMatch(/^\d{6}$/);
+      const answered = await login('carol', otp, challenge.attributes.State?.[0]);
+      expect(answered.code).toBe('Access-Accept');
+    });
+
+    it('GET /token/ filters by user and serial and pages as privacyIDEA does, never showing a key or a PIN hash', async () => {
+      for (const n of [1, 2, 3]) {
+        await value(call('POST', '/token/init', { user: 'dave', realm: 'Example.org', phone: `+491704444${n}`, pin: PIN, otpkey: OTHER_KEY, serial: `PISM0000DAV${n}` }));
+      }
+      const first = await value<{ tokens: ListedToken[]; count: number; current: number; next: number | null; prev: number | null }>(
+        call('GET', '/token/', { user: 'dave', pagesize: '2' }),
+      );
+      expect(first).toMatchObject({ count: 3, current: 1, next: 2, prev: null });
+      expect(first.tokens.map((t) => t.serial)).toEqual(['PISM0000DAV1', 'PISM0000DAV2']);
+      const second = await value<typeof first>(call('GET', '/token/', { user: 'dave', pagesize: '2', page: '2' }));
+      expect(second).toMatchObject({ count: 3, current: 2, next: null, prev: 1 });
+      expect(second.tokens.map((t) => t.serial)).toEqual(['PISM0000DAV3']);
+      const byRealm = await value<typeof first>(call('GET', '/token/', { user: 'dave', realm: 'example.org' }));
+      expect(byRealm.count).toBe(3);
+      const bySerial = await value<typeof first>(call('GET', '/token/', { serial: 'PISM0000DAV2' }));
+      expect(bySerial.tokens.map((t) => [t.serial, t.username])).toEqual([['PISM0000DAV2', 'dave']]);
+      const all = await call('GET', '/token/', { pagesize: '1000' });
+      expect((all.json?.result as unknown as { value: { count: number } }).value.count).toBe(5);
+      for (const secret of [RFC4226_KEY, OTHER_KEY, 'scrypt$', PIN]) expect(all.text).not.toContain(secret);
+      expect(all.text).not.toMatch(/pinHash|pin_hash|otpKey|otp_key/i);
+      // The CLI shows the very same tokens: one application layer behind both.
+      const cli = JSON.parse(await daemon.ok('token', 'list', '--user', 'dave', '--json')) as unknown[];
+      expect(byRealm.tokens).toEqual(cli);
+      const badPage = await call('GET', '/token/', { page: '0' });
+      expect(badPage).toMatchObject({ status: 400, json: { result: { status: false, error: { code: 905 } } } });
+    });
+
+    it('disable, enable, reset, setpin and delete take effect on the next login', async () => {
+      const serial = 'PISM0000B0B1';
+      expect(await value(call('POST', `/token/disable/${serial}`))).toBe(1);
+      const disabled = await login('bob', await pinOtp(serial));
+      expect(disabled).toMatchObject({ code: 'Access-Reject', attributes: { 'Reply-Message': ['Token is disabled'] } });
+      expect(await value(call('POST', `/token/enable/${serial}`))).toBe(1);
+      expect((await login('bob', await pinOtp(serial))).code).toBe('Access-Accept');
+
+      // Locked after one failure; the reset (privacyIDEA's form: serial as a parameter) unlocks it.
+      await daemon.ok('token', 'set', serial, '--maxfail', '1');
+      expect((await login('bob', `wrong${hotp(RFC4226_KEY, 0)}`)).code).toBe('Access-Reject');
+      expect(await tokenOf(serial)).toMatchObject({ failcount: 1, locked: true });
+      const locked = await login('bob', await pinOtp(serial));
+      expect(locked).toMatchObject({ code: 'Access-Reject', attributes: { 'Reply-Message': ['Failcounter exceeded'] } });
+      expect(await value(call('POST', '/token/reset', { serial }))).toBe(1);
+      expect(await tokenOf(serial)).toMatchObject({ failcount: 0, locked: false });
+      expect((await login('bob', await pinOtp(serial))).code).toBe('Access-Accept');
+
+      expect(await value(call('POST', `/token/setpin/${serial}`, { otppin: NEW_PIN }))).toBe(1);
+      const oldPin = await login('bob', await pinOtp(serial));
+      expect(oldPin).toMatchObject({ code: 'Access-Reject', attributes: { 'Reply-Message': ['wrong otp pin'] } });
+      await value(call('POST', `/token/reset/${serial}`));
+      expect((await login('bob', await pinOtp(serial, NEW_PIN))).code).toBe('Access-Accept');
+
+      const otp = await pinOtp(serial, NEW_PIN);
+      expect(await value(call('DELETE', `/token/${serial}`))).toBe(1);
+      const deleted = await login('bob', otp);
+      expect(deleted).toMatchObject({ code: 'Access-Reject', attributes: { 'Reply-Message': ['The user has no tokens assigned'] } });
+      expect(await value<{ count: number }>(call('GET', '/token/', { serial }))).toMatchObject({ count: 0 });
+    });
+
+    it('refuses bad parameters (400) and unknown serials (404) in privacyIDEA\'s error shape with a stable code', async () => {
+      const cases: Array<[Promise<HttpAnswer>, number, string, RegExp]> = [
+        [call('POST', '/token/init', { phone: '+4917000000', pin: PIN, genkey: '1' }), 400, 'ERR_HTTP_REQUEST', /^missing parameter: 'user'$/],
+        [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', pin: PIN }), 400, 'ERR_HTTP_REQUEST', /'otpkey' or 'genkey=1'/],
+        [call('POST', '/token/init', { type: 'hotp', user: 'erin', phone: '+4917000000', pin: PIN, genkey: '1' }), 400, 'ERR_HTTP_REQUEST', /SMS tokens only/],
+        [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', pin: PIN, otpkey: 'nothex' }), 400, 'ERR_TOKEN_ADMIN', /^otpkey must be 20 to 128 hex digits/],
+        [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', genkey: '1' }), 400, 'ERR_TOKEN_ADMIN', /^pin must not be empty/],
+        [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', pin: PIN, genkey: '1', serial: 'PISM0000DAV1' }), 400, 'ERR_REFUSED', /exists already/],
+        [call('POST', '/token/setpin/PISM0000DAV1'), 400, 'ERR_HTTP_REQUEST', /^missing parameter: 'otppin'$/],
+        [call('POST', '/token/enable/NO-SUCH-SERIAL'), 404, 'ERR_NOT_FOUND', /no token with serial NO-SUCH-SERIAL/],
+        [call('DELETE', '/token/NO-SUCH-SERIAL'), 404, 'ERR_NOT_FOUND', /no token with serial/],
+        [call('POST', '/token/disable'), 400, 'ERR_HTTP_REQUEST', /^missing parameter: 'serial'$/],
+      ];
+      for (const [answer, status, code, message] of cases) {
+        const a = await answer;
+        expect(a.status, a.text).toBe(status);
+        expect(a.json?.result.status, a.text).toBe(false);
+        expect(a.json?.result.error?.name, a.text).toBe(code);
+        expect(a.json?.result.error?.code, a.text).toBe(status === 404 ? 601 : 905);
+        expect(a.json?.result.error?.message, a.text).toMatch(message);
+        expect(a.json?.detail).toBeNull();
+      }
+      // Nothing of a refused enrollment was stored.
+      expect(await value<{ count: number }>(call('GET', '/token/', { user: 'erin' }))).toMatchObject({ count: 0 });
+    });
+  });
+
+  describe('keys', () => {
+    it('every admin endpoint needs a key of role admin: none or an unknown one is 401, a validate key 403', async () => {
+      const endpoints: Array<['GET' | 'POST' | 'DELETE', string, Record<string, string>]> = [
+        ['POST', '/token/init', { user: 'mallory', phone: '+4917099999', pin: PIN, genkey: '1' }],
+        ['GET', '/token/', {}],
+        ['POST', '/token/enable/PISM0000DAV1', {}],
+        ['POST', '/token/disable/PISM0000DAV1', {}],
+        ['POST', '/token/reset/PISM0000DAV1', {}],
+        ['POST', '/token/setpin/PISM0000DAV1', { otppin: 'x' }],
+        ['DELETE', '/token/PISM0000DAV1', {}],
+      ];
+      for (const [method, path, fields] of endpoints) {
+        const without = await call(method, path, fields, null);
+        expect(without, `${method} ${path}`).toMatchObject({ status: 401, json: { result: { status: false, error: { code: 4033, name: 'ERR_HTTP_AUTH' } }, detail: null } });
+        const unknown = await call(method, path, fields, `${adminKey}x`);
+        expect(unknown.status, `${method} ${path}`).toBe(401);
+        const validate = await call(method, path, fields, validateKey);
+        expect(validate, `${method} ${path}`).toMatchObject({ status: 403, json: { result: { status: false, error: { code: 303, name: 'ERR_HTTP_FORBIDDEN' } } } });
+      }
+      // Nothing happened: the token is still there and enabled, nobody enrolled mallory.
+      expect(await tokenOf('PISM0000DAV1')).toMatchObject({ active: true });
+      expect(await value<{ count: number }>(call('GET', '/token/', { user: 'mallory' }))).toMatchObject({ count: 0 });
+      // Authorization works as well as PI-Authorization.
+      const plain = await curl(`${base}/token/`, ['-G', '-H', `Authorization: ${adminKey}`]);
+      expect(plain.status).toBe(200);
+    });
+  });
+
+  describe('logs', () => {
+    it('logs every admin call, refused ones too, without a PIN, an otpkey, a secret option or a key', async () => {
+      await daemon.stop();
+      const logs = daemon.logs();
+      const calls = logs.split('\n').filter((line) => line.includes('"msg":"admin call"'));
+      expect(calls.some((line) => line.includes('"admin":"POST /token/init"') && line.includes('"status":200') && line.includes('"pin"'))).toBe(true);
+      expect(calls.some((line) => line.includes('"admin":"POST /token/setpin/:serial"') && line.includes('"serial":"PISM0000B0B1"'))).toBe(true);
+      expect(calls.some((line) => line.includes('"status":403'))).toBe(true);
+      for (const secret of [PIN, NEW_PIN, RFC4226_KEY, OTHER_KEY, adminKey, validateKey]) expect(logs).not.toContain(secret);
+    });
+  });
+});
