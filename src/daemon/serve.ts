@@ -19,6 +19,7 @@ import { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import { MetricsListener } from '../metrics/listener.js';
 import type { StoreOperation } from '../metrics/store-metrics.js';
 import { ApiKeyHasher } from '../crypto/api-key.js';
+import { GatewayAdmin } from '../app/gateway-admin.js';
 import { TokenAdmin } from '../app/token-admin.js';
 import type { HttpFront } from '../http/server.js';
 import { describeDatabase } from '../store/connection.js';
@@ -164,6 +165,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
         // the site configuration move its revision, which every daemon (this one too) polls.
         admin: {
           tokens: new TokenAdmin(store, runtime.pins),
+          gateways: new GatewayAdmin(store, providerContext(runtime)),
         },
         log,
       })

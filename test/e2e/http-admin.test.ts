@@ -12,6 +12,9 @@ import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
 const PIN = 'pin4711';
 const NEW_PIN = 'newpin0815';
 const OTHER_KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+/** Secrets of a gateway defined over the API: a request parameter and a header the HTTP provider sends. */
+const GATEWAY_TOKEN = 'gw-api-token-5e1f';
+const GATEWAY_HEADER = 'Bearer gw-header-secret-77aa';
 
 /** A token as /token/ lists it, as far as the tests read it. */
 interface ListedToken {
@@ -51,6 +54,15 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
   };
   const login = (user: string, password: string, state?: string) =>
     radclient(daemon, { 'User-Name': `"${user}"`, 'User-Password': `"${password}"`, ...(state ? { State: state } : {}) });
+  /** Resolves once the running daemon has reloaded the site configuration after `before` reloads. */
+  const reloadedAfter = async (before: number) => {
+    const until = Date.now() + 1000;
+    while (reloads() === before) {
+      if (Date.now() > until) throw new Error('the daemon did not reload the configuration within 1 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const reloads = () => (daemon.logs().match(/site configuration reloaded/g) ?? []).length;
   /** PIN+OTP for the token's next counter (the RFC 4226 key), as a phone's authenticator would show it. */
   const pinOtp = async (serial: string, pin = PIN) => `${pin}${hotp(RFC4226_KEY, (await tokenOf(serial)).counter)}`;
 
@@ -178,6 +190,78 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
     });
   });
 
+  describe('gateways', () => {
+    it('a gateway and a token made with the admin API log in over RADIUS; the daemon picks the gateway up within a second', async () => {
+      const before = reloads();
+      const defined = await call('POST', '/smsgateway', {
+        name: 'gw2',
+        // privacyIDEA's class path for its HTTP provider is taken as module http.
+        module: 'privacyidea.lib.smsprovider.HttpSMSProvider.HttpSMSProvider',
+        description: 'made over HTTP',
+        'option.URL': gw.url,
+        'option.to': '{phone}',
+        'option.text': '{otp}',
+        'option.api_token': GATEWAY_TOKEN,
+        'header.Authorization': GATEWAY_HEADER,
+      });
+      expect(defined).toMatchObject({ status: 200, json: { result: { status: true, value: 'gw2' } } });
+      await reloadedAfter(before);
+      await value(call('POST', '/token/init', { user: 'frank', phone: '+4917055555', pin: PIN, genkey: '1', gateway: 'gw2', serial: 'PISM0000FRA1' }));
+
+      const challenge = await login('frank', PIN);
+      expect(challenge.code).toBe('Access-Challenge');
+      const sms = await gw.next();
+      // Sent through gw2, with the secrets that are censored on reading.
+      expect(sms.query.get('to')).toBe('+4917055555');
+      expect(sms.query.get('api_token')).toBe(GATEWAY_TOKEN);
+      expect(sms.headers.authorization).toBe(GATEWAY_HEADER);
+      const answered = await login('frank', sms.query.get('text') ?? '', challenge.attributes.State?.[0]);
+      expect(answered.code).toBe('Access-Accept');
+    });
+
+    it('GET /smsgateway/ censors secret options and headers, as `gateway show` does', async () => {
+      const listed = await call('GET', '/smsgateway/');
+      const one = await call('GET', '/smsgateway/gw2');
+      for (const a of [listed, one]) {
+        expect(a.status, a.text).toBe(200);
+        expect(a.text).not.toContain(GATEWAY_TOKEN);
+        expect(a.text).not.toContain('gw-header-secret');
+      }
+      const gateways = (listed.json?.result as unknown as { value: Array<{ identifier: string; default: boolean }> }).value;
+      expect(gateways.map((g) => [g.identifier, g.default])).toEqual([['gw1', true], ['gw2', false]]);
+      const [gw2] = (one.json?.result as unknown as { value: unknown[] }).value;
+      expect(gw2).toMatchObject({
+        identifier: 'gw2',
+        module: 'http',
+        description: 'made over HTTP',
+        options: { URL: gw.url, to: '{phone}', text: '{otp}', api_token: '__CENSORED__' },
+        headers: { Authorization: '__CENSORED__' },
+      });
+      expect(gw2).toEqual(JSON.parse(await daemon.ok('gateway', 'show', 'gw2')));
+    });
+
+    it('refuses what could never be sent (400), unknown gateways (404) and deleting one in use unless forced', async () => {
+      const cases: Array<[Promise<HttpAnswer>, number, string, RegExp]> = [
+        [call('POST', '/smsgateway', { name: 'gw3', module: 'carrier-pigeon' }), 400, 'ERR_GATEWAY_ADMIN', /module must be one of http/],
+        [call('POST', '/smsgateway', { name: 'gw 3', module: 'http', 'option.URL': gw.url }), 400, 'ERR_GATEWAY_ADMIN', /letters, digits/],
+        [call('POST', '/smsgateway', { name: 'gw3', module: 'http', 'option.URL': 'ftp://example.org/' }), 400, 'ERR_GATEWAY', /URL/],
+        [call('POST', '/smsgateway', { module: 'http', 'option.URL': gw.url }), 400, 'ERR_HTTP_REQUEST', /^missing parameter: 'name'$/],
+        [call('GET', '/smsgateway/gw3'), 404, 'ERR_NOT_FOUND', /no gateway 'gw3'/],
+        [call('DELETE', '/smsgateway/gw3'), 404, 'ERR_NOT_FOUND', /no gateway 'gw3'/],
+        [call('DELETE', '/smsgateway/gw2'), 400, 'ERR_REFUSED', /1 token uses it/],
+      ];
+      for (const [answer, status, code, message] of cases) {
+        const a = await answer;
+        expect(a.status, a.text).toBe(status);
+        expect(a.json?.result.error?.name, a.text).toBe(code);
+        expect(a.json?.result.error?.message, a.text).toMatch(message);
+      }
+      const forced = await call('DELETE', '/smsgateway/gw2', { force: '1' });
+      expect(forced).toMatchObject({ status: 200, json: { result: { value: true }, detail: { tokens: 1, defaultUnset: false } } });
+      expect((await call('GET', '/smsgateway/gw2')).status).toBe(404);
+    });
+  });
+
   describe('keys', () => {
     it('every admin endpoint needs a key of role admin: none or an unknown one is 401, a validate key 403', async () => {
       const endpoints: Array<['GET' | 'POST' | 'DELETE', string, Record<string, string>]> = [
@@ -188,6 +272,10 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
         ['POST', '/token/reset/PISM0000DAV1', {}],
         ['POST', '/token/setpin/PISM0000DAV1', { otppin: 'x' }],
         ['DELETE', '/token/PISM0000DAV1', {}],
+        ['GET', '/smsgateway/', {}],
+        ['GET', '/smsgateway/gw1', {}],
+        ['POST', '/smsgateway', { name: 'evil', module: 'http', 'option.URL': 'http://127.0.0.1:9/' }],
+        ['DELETE', '/smsgateway/gw1', { force: '1' }],
       ];
       for (const [method, path, fields] of endpoints) {
         const without = await call(method, path, fields, null);
@@ -200,6 +288,7 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
       // Nothing happened: the token is still there and enabled, nobody enrolled mallory.
       expect(await tokenOf('PISM0000DAV1')).toMatchObject({ active: true });
       expect(await value<{ count: number }>(call('GET', '/token/', { user: 'mallory' }))).toMatchObject({ count: 0 });
+      expect((await call('GET', '/smsgateway/evil')).status).toBe(404);
       // Authorization works as well as PI-Authorization.
       const plain = await curl(`${base}/token/`, ['-G', '-H', `Authorization: ${adminKey}`]);
       expect(plain.status).toBe(200);
@@ -214,7 +303,8 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
       expect(calls.some((line) => line.includes('"admin":"POST /token/init"') && line.includes('"status":200') && line.includes('"pin"'))).toBe(true);
       expect(calls.some((line) => line.includes('"admin":"POST /token/setpin/:serial"') && line.includes('"serial":"PISM0000B0B1"'))).toBe(true);
       expect(calls.some((line) => line.includes('"status":403'))).toBe(true);
-      for (const secret of [PIN, NEW_PIN, RFC4226_KEY, OTHER_KEY, adminKey, validateKey]) expect(logs).not.toContain(secret);
+      expect(calls.some((line) => line.includes('"admin":"POST /smsgateway/"') && line.includes('"option.api_token"'))).toBe(true);
+      for (const secret of [PIN, NEW_PIN, RFC4226_KEY, OTHER_KEY, GATEWAY_TOKEN, 'gw-header-secret', adminKey, validateKey]) expect(logs).not.toContain(secret);
     });
   });
 });

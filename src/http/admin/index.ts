@@ -3,13 +3,16 @@
 // (src/app) that the CLI uses too. Every call is logged, refused ones included, with the
 // names of the parameters it carried and never their values (PINs, keys, gateway secrets).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { GatewayAdmin } from '../../app/gateway-admin.js';
 import type { TokenAdmin } from '../../app/token-admin.js';
 import { requireRole, type ApiKeyLookup } from '../api-keys.js';
+import { gatewayRoutes } from './gateways.js';
 import { tokenRoutes } from './tokens.js';
 
 /** The application layer the admin endpoints call into (the CLI makes its own of the same classes). */
 export interface AdminServices {
   readonly tokens: TokenAdmin;
+  readonly gateways: GatewayAdmin;
 }
 
 export interface AdminOptions {
@@ -32,6 +35,7 @@ export function adminRoutes(app: FastifyInstance, o: AdminOptions): void {
       );
     });
     tokenRoutes(admin, { tokens: o.services.tokens, now: o.now });
+    gatewayRoutes(admin, { gateways: o.services.gateways, now: o.now });
   });
 }
 
