@@ -20,6 +20,7 @@ import { MetricsListener } from '../metrics/listener.js';
 import type { StoreOperation } from '../metrics/store-metrics.js';
 import { ApiKeyHasher } from '../crypto/api-key.js';
 import { GatewayAdmin } from '../app/gateway-admin.js';
+import { SettingsAdmin } from '../app/settings-admin.js';
 import { TokenAdmin } from '../app/token-admin.js';
 import type { HttpFront } from '../http/server.js';
 import { describeDatabase } from '../store/connection.js';
@@ -166,6 +167,8 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
         admin: {
           tokens: new TokenAdmin(store, runtime.pins),
           gateways: new GatewayAdmin(store, providerContext(runtime)),
+          settings: new SettingsAdmin(store),
+          audit: store.audit,
         },
         log,
       })

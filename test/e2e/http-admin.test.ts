@@ -262,6 +262,96 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
     });
   });
 
+  describe('system', () => {
+    it('GET /system/ gives every setting as `setting list` has it', async () => {
+      const answer = await call('GET', '/system/');
+      expect(answer.status, answer.text).toBe(200);
+      const settings = (answer.json?.result as unknown as { value: Record<string, unknown> }).value;
+      expect(settings).toMatchObject({ 'sms.identifier': 'gw1', 'pin.kdf_cost': 10, 'sms.resend_interval': 30 });
+      const cli = JSON.parse(await daemon.ok('setting', 'list', '--json')) as Array<{ key: string; value: unknown; source: string }>;
+      expect(settings).toEqual(Object.fromEntries(cli.map((c) => [c.key, c.value])));
+      expect((answer.json?.detail as unknown as { settings: Array<{ key: string; source: string }> }).settings).toContainEqual(
+        expect.objectContaining({ key: 'sms.identifier', source: 'store' }),
+      );
+    });
+
+    it('POST /system/setConfig stores settings (form or JSON) and the daemon applies them at the next login', async () => {
+      const before = reloads();
+      const set = await call('POST', '/system/setConfig', { 'sms.resend_interval': '60', sms_challenge_text: 'Code from the SMS, please:' });
+      expect(set).toMatchObject({ status: 200, json: { result: { status: true, value: { 'sms.resend_interval': 'insert', sms_challenge_text: 'insert' } } } });
+      await reloadedAfter(before);
+      expect(await daemon.ok('setting', 'get', 'sms.resend_interval')).toBe('60');
+      const challenge = await login('carol', PIN);
+      expect(challenge).toMatchObject({ code: 'Access-Challenge', attributes: { 'Reply-Message': ['Code from the SMS, please:'] } });
+      await gw.next();
+
+      const json = await curl(`${base}/system/setConfig`, ['-H', `PI-Authorization: ${adminKey}`, '-H', 'content-type: application/json', '--data-binary', '{"sms.resend_interval": 45}']);
+      expect(json).toMatchObject({ status: 200, json: { result: { value: { 'sms.resend_interval': 'update' } } } });
+      expect(await daemon.ok('setting', 'get', 'sms.resend_interval')).toBe('45');
+    });
+
+    it('refuses a bad value naming the key, and then stores none of the request', async () => {
+      const cases: Array<[Record<string, string>, number, string, RegExp]> = [
+        [{ 'sms.resend_interval': 'soon' }, 400, 'ERR_SETTING', /^setting 'sms.resend_interval' takes a whole number, not 'soon'$/],
+        [{ 'sms.resend_interval': '20', failcounter_clear_timeout: '-1' }, 400, 'ERR_SETTING', /^setting 'failcounter_clear_timeout' must be between 0 and 525600/],
+        [{ 'sms.resend_interval': '20', no_such_setting: '1' }, 400, 'ERR_SETTING', /^unknown setting 'no_such_setting'/],
+        [{ 'sms.identifier': 'no-such-gateway' }, 404, 'ERR_NOT_FOUND', /no gateway 'no-such-gateway' for setting sms.identifier/],
+        [{}, 400, 'ERR_SETTING', /no setting given/],
+      ];
+      for (const [fields, status, code, message] of cases) {
+        const a = await call('POST', '/system/setConfig', fields);
+        expect(a.status, a.text).toBe(status);
+        expect(a.json?.result.status, a.text).toBe(false);
+        expect(a.json?.result.error?.name, a.text).toBe(code);
+        expect(a.json?.result.error?.message, a.text).toMatch(message);
+      }
+      expect(await daemon.ok('setting', 'get', 'sms.resend_interval')).toBe('45');
+      expect(await daemon.ok('setting', 'get', 'sms.identifier')).toBe('gw1');
+    });
+  });
+
+  describe('audit', () => {
+    /** A row of /audit/ (and of `audit list --json`), as far as the tests read it. */
+    interface AuditRow {
+      id: number;
+      action: string;
+      user: string;
+      reason: string;
+    }
+    type AuditPage = { auditdata: AuditRow[]; count: number; current: number; next: number | null; prev: number | null };
+
+    it('GET /audit/ filters as `audit list` does, newest first, in privacyIDEA\'s pages', async () => {
+      const cli = (JSON.parse(await daemon.ok('audit', 'list', '--user', 'bob', '--limit', '1000', '--json')) as AuditRow[]).reverse();
+      expect(cli.length).toBeGreaterThan(5);
+      const all = await value<AuditPage>(call('GET', '/audit/', { user: 'bob', page_size: '1000' }));
+      expect(all).toMatchObject({ count: cli.length, current: 1, next: null, prev: null });
+      expect(all.auditdata).toEqual(cli);
+      expect(all.auditdata[0]!.reason).toBe('no token'); // the newest: the login after the token was deleted
+
+      const first = await value<AuditPage>(call('GET', '/audit/', { user: 'bob', page_size: '2' }));
+      expect(first).toMatchObject({ count: cli.length, current: 1, next: 2, prev: null });
+      expect(first.auditdata.map((r) => r.id)).toEqual(cli.slice(0, 2).map((r) => r.id));
+      const second = await value<AuditPage>(call('GET', '/audit/', { user: 'bob', page_size: '2', page: '2' }));
+      expect(second).toMatchObject({ current: 2, next: 3, prev: 1 });
+      expect(second.auditdata.map((r) => r.id)).toEqual(cli.slice(2, 4).map((r) => r.id));
+
+      const accepts = await value<AuditPage>(call('GET', '/audit/', { user: 'bob', action: 'accept', since: '1h' }));
+      expect(accepts.count).toBe(cli.filter((r) => r.action === 'accept').length);
+      expect(accepts.auditdata.every((r) => r.action === 'accept' && r.user === 'bob')).toBe(true);
+      const future = await value<AuditPage>(call('GET', '/audit/', { since: '2999-01-01T00:00Z' }));
+      expect(future).toMatchObject({ count: 0, auditdata: [], next: null });
+    });
+
+    it('refuses filters that are no action or no time (400, naming the parameter)', async () => {
+      const action = await call('GET', '/audit/', { action: 'sneeze' });
+      expect(action).toMatchObject({ status: 400, json: { result: { status: false, error: { code: 905, name: 'ERR_AUDIT_FILTER' } } } });
+      expect(action.json?.result.error?.message).toMatch(/^parameter 'action' must be one of /);
+      const since = await call('GET', '/audit/', { since: 'yesterday' });
+      expect(since).toMatchObject({ status: 400, json: { result: { error: { name: 'ERR_AUDIT_FILTER' } } } });
+      expect(since.json?.result.error?.message).toMatch(/^parameter 'since' takes a duration/);
+    });
+  });
+
   describe('keys', () => {
     it('every admin endpoint needs a key of role admin: none or an unknown one is 401, a validate key 403', async () => {
       const endpoints: Array<['GET' | 'POST' | 'DELETE', string, Record<string, string>]> = [
@@ -276,6 +366,9 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
         ['GET', '/smsgateway/gw1', {}],
         ['POST', '/smsgateway', { name: 'evil', module: 'http', 'option.URL': 'http://127.0.0.1:9/' }],
         ['DELETE', '/smsgateway/gw1', { force: '1' }],
+        ['GET', '/system/', {}],
+        ['POST', '/system/setConfig', { 'sms.resend_interval': '99' }],
+        ['GET', '/audit/', {}],
       ];
       for (const [method, path, fields] of endpoints) {
         const without = await call(method, path, fields, null);
@@ -289,6 +382,7 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
       expect(await tokenOf('PISM0000DAV1')).toMatchObject({ active: true });
       expect(await value<{ count: number }>(call('GET', '/token/', { user: 'mallory' }))).toMatchObject({ count: 0 });
       expect((await call('GET', '/smsgateway/evil')).status).toBe(404);
+      expect(await daemon.ok('setting', 'get', 'sms.resend_interval')).toBe('45');
       // Authorization works as well as PI-Authorization.
       const plain = await curl(`${base}/token/`, ['-G', '-H', `Authorization: ${adminKey}`]);
       expect(plain.status).toBe(200);

@@ -4,15 +4,21 @@
 // names of the parameters it carried and never their values (PINs, keys, gateway secrets).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayAdmin } from '../../app/gateway-admin.js';
+import type { SettingsAdmin } from '../../app/settings-admin.js';
 import type { TokenAdmin } from '../../app/token-admin.js';
+import type { AuditRepository } from '../../store/audit.js';
 import { requireRole, type ApiKeyLookup } from '../api-keys.js';
+import { auditRoutes } from './audit.js';
 import { gatewayRoutes } from './gateways.js';
+import { systemRoutes } from './system.js';
 import { tokenRoutes } from './tokens.js';
 
 /** The application layer the admin endpoints call into (the CLI makes its own of the same classes). */
 export interface AdminServices {
   readonly tokens: TokenAdmin;
   readonly gateways: GatewayAdmin;
+  readonly settings: SettingsAdmin;
+  readonly audit: AuditRepository;
 }
 
 export interface AdminOptions {
@@ -36,6 +42,8 @@ export function adminRoutes(app: FastifyInstance, o: AdminOptions): void {
     });
     tokenRoutes(admin, { tokens: o.services.tokens, now: o.now });
     gatewayRoutes(admin, { gateways: o.services.gateways, now: o.now });
+    systemRoutes(admin, { settings: o.services.settings, now: o.now });
+    auditRoutes(admin, { audit: o.services.audit, now: o.now });
   });
 }
 
