@@ -1,6 +1,7 @@
 // Creating, listing and deleting the HTTP front's API keys: the application layer that the
-// CLI's `apikey` commands use (and the HTTP admin API is to use). A key is returned once, at
-// creation; afterwards only its hash exists.
+// CLI's `apikey` commands use. Keys are not managed over HTTP: the first admin key has to come
+// from the CLI anyway, and a leaked admin key should not be able to mint others. A key is
+// returned once, at creation; afterwards only its hash exists.
 import { ApiKeyHasher, newApiKey } from '../crypto/api-key.js';
 import { NotFoundError, SmsOtpError } from '../errors.js';
 import { API_KEY_ROLES, type ApiKeyRecord, type ApiKeyRole } from '../store/api-keys.js';

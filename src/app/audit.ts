@@ -1,13 +1,90 @@
-// Reading the audit trail: the newest rows that match a filter, and following new rows as
-// they are written (by this node or any other of a PostgreSQL site). Shared by the CLI's
-// `audit` commands and the HTTP API; option parsing stays with each front.
+// Reading the audit trail: the newest rows that match a filter (a page of them), and
+// following new rows as they are written (by this node or any other of a PostgreSQL site).
+// Shared by the CLI's `audit` commands and the HTTP API's /audit/: the same filters, checked
+// the same way, and the same view of a row.
 import { AUDIT_ACTIONS, type AuditAction } from '../core/model.js';
+import { SmsOtpError } from '../errors.js';
 import type { AuditFilter, AuditRecord, AuditRepository } from '../store/audit.js';
+import { pageFrom, type Page } from './paging.js';
 
 export type { AuditFilter, AuditRecord } from '../store/audit.js';
 
 export function isAuditAction(value: string): value is AuditAction {
   return (AUDIT_ACTIONS as readonly string[]).includes(value);
+}
+
+/** A filter value that is no action or no time (a usage error: exit status 2). */
+export class AuditFilterError extends SmsOtpError {
+  override name = 'AuditFilterError';
+  readonly code = 'ERR_AUDIT_FILTER';
+  override readonly exitStatus = 2;
+}
+
+/** The filters as typed (options of the CLI, parameters of the HTTP API). */
+export interface AuditFilterText {
+  readonly user?: string | undefined;
+  readonly client?: string | undefined;
+  readonly action?: string | undefined;
+  readonly since?: string | undefined;
+}
+
+/**
+ * The filter the text asks for; `named` says how the front names a filter in a message
+ * (`--action` on the command line, `action` over HTTP).
+ */
+export function parseAuditFilter(text: AuditFilterText, now: number, named: (filter: keyof AuditFilterText) => string): AuditFilter {
+  const filter: { -readonly [K in keyof AuditFilter]: AuditFilter[K] } = {};
+  if (text.user !== undefined) filter.username = text.user;
+  if (text.client !== undefined) filter.client = text.client;
+  if (text.action !== undefined) {
+    if (!isAuditAction(text.action)) throw new AuditFilterError(`${named('action')} must be one of ${AUDIT_ACTIONS.join(', ')}, not '${text.action}'`);
+    filter.action = text.action;
+  }
+  if (text.since !== undefined) {
+    const since = parseSince(text.since, now);
+    if (since === undefined) {
+      throw new AuditFilterError(`${named('since')} takes a duration (30m, 1h, 2d) or an ISO 8601 time (2026-11-23T08:00Z), not '${text.since}'`);
+    }
+    filter.since = since;
+  }
+  return filter;
+}
+
+/** One row for scripts and the HTTP API: flat, with the time in ISO 8601 UTC. */
+export interface AuditView {
+  readonly id: number;
+  readonly time: string;
+  readonly action: AuditAction;
+  readonly user: string;
+  readonly realm: string;
+  readonly client: string;
+  readonly clientAddress: string;
+  readonly nasIpAddress: string;
+  readonly nasIdentifier: string;
+  readonly callingStationId: string;
+  readonly gateway: string;
+  readonly phone: string;
+  readonly serials: readonly string[];
+  readonly reason: string;
+}
+
+export function auditView(r: AuditRecord): AuditView {
+  return {
+    id: r.id,
+    time: new Date(r.at).toISOString(),
+    action: r.action,
+    user: r.username,
+    realm: r.realm,
+    client: r.client,
+    clientAddress: r.clientAddress,
+    nasIpAddress: r.nas.ipAddress,
+    nasIdentifier: r.nas.identifier,
+    callingStationId: r.nas.callingStationId,
+    gateway: r.gateway,
+    phone: r.phone,
+    serials: r.serials,
+    reason: r.reason,
+  };
 }
 
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -39,6 +116,12 @@ export function matches(filter: AuditFilter, r: AuditRecord): boolean {
 /** The newest `limit` matching rows, oldest first: read top to bottom, the newest is last. */
 export async function listAudit(repo: AuditRepository, filter: AuditFilter, limit: number): Promise<AuditRecord[]> {
   return (await repo.newest(filter, limit)).reverse();
+}
+
+/** One page of the matching rows, newest first (privacyIDEA's /audit/ order); `page` counts from 1. */
+export async function pageAudit(repo: AuditRepository, filter: AuditFilter, page: number, pageSize: number): Promise<Page<AuditView>> {
+  const [rows, count] = await Promise.all([repo.newest(filter, pageSize, (page - 1) * pageSize), repo.count(filter)]);
+  return pageFrom(rows.map(auditView), count, page, pageSize);
 }
 
 /** Rows fetched per poll; a follower that is behind polls again at once. */

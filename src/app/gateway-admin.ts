@@ -1,12 +1,24 @@
-// Defining and deleting SMS gateways: the application layer the CLI's `gateway` commands use.
-// What could never be sent is refused here, before the store is touched.
-import { NotFoundError, RefusedError } from '../errors.js';
+// Defining, showing and deleting SMS gateways: the application layer the CLI's `gateway`
+// commands and the HTTP admin API (/smsgateway/) both use. What could never be sent is
+// refused here, before the store is touched; what is shown has its secrets censored.
+import { NotFoundError, RefusedError, SmsOtpError } from '../errors.js';
 import { checkDefinition, failoverMembers } from '../gateways/parameters.js';
 import { GatewayError, type ProviderContext } from '../gateways/provider.js';
-import { GatewayRegistry } from '../gateways/registry.js';
+import { GatewayRegistry, MODULES, isModuleName } from '../gateways/registry.js';
+import { gatewayView, type GatewayView } from './views.js';
 import { CENSORED, isSecretKey, type GatewayDefinition, type GatewayUsage } from '../store/gateways.js';
 import type { Store } from '../store/index.js';
 import { FREE_TEXT_LIMIT, mustBeAtMost, mustFit } from './limits.js';
+
+/** A gateway id or module that no definition can have (a usage error: exit status 2). */
+export class GatewayAdminError extends SmsOtpError {
+  override name = 'GatewayAdminError';
+  readonly code = 'ERR_GATEWAY_ADMIN';
+  override readonly exitStatus = 2;
+}
+
+/** Gateway ids appear in settings, token rows and log lines: plain characters only. */
+const IDENTIFIER = /^[A-Za-z0-9._-]+$/;
 
 /** What deleting a gateway let go of (with --force). */
 export type DeletedGateway = GatewayUsage;
@@ -23,6 +35,8 @@ export class GatewayAdmin {
    * stored value it stands for.
    */
   async set(definition: GatewayDefinition): Promise<void> {
+    if (!IDENTIFIER.test(definition.identifier)) throw new GatewayAdminError('gateway id: letters, digits, . _ - only');
+    if (!isModuleName(definition.module)) throw new GatewayAdminError(`--module must be one of ${MODULES.join(', ')}`);
     mustFit('sms_gateways', 'identifier', definition.identifier, 'the gateway id');
     mustBeAtMost(FREE_TEXT_LIMIT, definition.description, '--description');
     for (const key of Object.keys(definition.options)) mustFit('sms_gateway_options', 'key', key, 'an --option name');
@@ -35,6 +49,22 @@ export class GatewayAdmin {
     await this.store.gateways.set(resolved);
     // A changed definition (the URL fixed, say) deserves a fresh try.
     await this.store.gatewayHealth.clear(resolved.identifier);
+  }
+
+  /** Every gateway as it may be shown (secrets censored), in the store's order. */
+  async list(): Promise<GatewayView[]> {
+    const defaultGateway = (await this.store.settings.values())['sms.identifier'];
+    const times = await this.store.gateways.times();
+    const health = await this.store.gatewayHealth.all();
+    return (await this.store.gateways.list()).map((g) => gatewayView(g, times.get(g.identifier), defaultGateway, health.get(g.identifier)));
+  }
+
+  async show(identifier: string): Promise<GatewayView> {
+    const def = await this.store.gateways.get(identifier);
+    if (!def) throw new NotFoundError(`no gateway '${identifier}'`);
+    const defaultGateway = (await this.store.settings.values())['sms.identifier'];
+    const health = (await this.store.gatewayHealth.states([identifier])).get(identifier);
+    return gatewayView(def, (await this.store.gateways.times(identifier)).get(identifier), defaultGateway, health);
   }
 
   /**

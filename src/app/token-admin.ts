@@ -1,5 +1,5 @@
 // Enrollment and administration of SMS tokens: the application layer the CLI's `token`
-// commands use (and the HTTP admin API will), over the store's repositories.
+// commands and the HTTP admin API (/token/...) both use, over the store's repositories.
 import { NotFoundError, RefusedError, SmsOtpError } from '../errors.js';
 import type { PinHasher } from '../crypto/pin-hash.js';
 import { newSerial, randomOtpKey } from '../crypto/random.js';
@@ -12,6 +12,7 @@ import { MODULE_PARAMETERS, type ModuleName } from '../gateways/parameters.js';
 import { lockState } from '../core/login/token-state.js';
 import { SETTINGS } from '../settings/registry.js';
 import { mustFit } from './limits.js';
+import { pageOf, type Page } from './paging.js';
 
 /** A token request with an invalid value (the CLI's usage error, exit status 2). */
 export class TokenAdminError extends SmsOtpError {
@@ -101,6 +102,12 @@ export function viewToken(token: Token, now: number, clearTimeoutMinutes: number
 /** The range `token set --maxfail` takes: the same as setting token.default_maxfail's. */
 export const MAXFAIL_RANGE = { min: SETTINGS['token.default_maxfail'].min, max: SETTINGS['token.default_maxfail'].max } as const;
 
+export interface TokenFilter {
+  readonly username?: string;
+  readonly realm?: string;
+  readonly serial?: string;
+}
+
 /** What `token set` may change. */
 export interface TokenChange {
   pin?: string;
@@ -160,10 +167,16 @@ export class TokenAdmin {
     return token;
   }
 
-  /** Tokens as they may be shown (see TokenView), optionally of one user. */
-  async list(filter: { username?: string } = {}): Promise<TokenView[]> {
+  /** Tokens as they may be shown (see TokenView), optionally of one user (realm) or one serial. */
+  async list(filter: TokenFilter = {}): Promise<TokenView[]> {
     const view = await this.viewer();
-    return (await this.store.tokens.list(filter)).map(view);
+    const realm = filter.realm === undefined ? {} : { realm: normaliseRealm(filter.realm) };
+    return (await this.store.tokens.list({ ...filter, ...realm })).map(view);
+  }
+
+  /** One page of list(): `page` counts from 1, as privacyIDEA's /token/ does. */
+  async page(filter: TokenFilter, page: number, pageSize: number): Promise<Page<TokenView>> {
+    return pageOf(await this.list(filter), page, pageSize);
   }
 
   async show(serial: string): Promise<TokenView> {

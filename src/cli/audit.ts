@@ -3,33 +3,13 @@
 // continues downwards from it) and for scripts (--json).
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AuditFollower, isAuditAction, listAudit, parseSince, type AuditFilter, type AuditRecord } from '../app/audit.js';
+import { AuditFollower, auditView, listAudit, parseAuditFilter, type AuditFilter, type AuditFilterText, type AuditRecord } from '../app/audit.js';
 import { AUDIT_ACTIONS } from '../core/model.js';
 import type { WithRuntime } from './context.js';
 import { isoTime, json, table, UsageError, type Io } from './output.js';
 
 const POLL_MS = 500;
 const MAX_LIMIT = 100_000;
-
-/** One row as JSON: flat, with the time in ISO 8601 UTC. */
-export function auditJson(r: AuditRecord): Record<string, unknown> {
-  return {
-    id: r.id,
-    time: isoTime(r.at),
-    action: r.action,
-    user: r.username,
-    realm: r.realm,
-    client: r.client,
-    clientAddress: r.clientAddress,
-    nasIpAddress: r.nas.ipAddress,
-    nasIdentifier: r.nas.identifier,
-    callingStationId: r.nas.callingStationId,
-    gateway: r.gateway,
-    phone: r.phone,
-    serials: r.serials,
-    reason: r.reason,
-  };
-}
 
 const HEADER = ['TIME', 'ACTION', 'USER', 'CLIENT', 'CALLING-STATION', 'GATEWAY', 'PHONE', 'SERIALS', 'REASON'];
 
@@ -54,30 +34,7 @@ function auditColumns(r: AuditRecord): string[] {
 const TAIL_WIDTHS = [24, 12, 16, 12, 17, 10, 14, 14];
 const tailLine = (r: AuditRecord) => auditColumns(r).map((c, i) => c.padEnd(TAIL_WIDTHS[i] ?? 0)).join('  ').trimEnd();
 
-interface FilterOptions {
-  user?: string;
-  client?: string;
-  action?: string;
-  since?: string;
-}
-
-function filterOf(opts: FilterOptions, now: number): AuditFilter {
-  const filter: { -readonly [K in keyof AuditFilter]: AuditFilter[K] } = {};
-  if (opts.user !== undefined) filter.username = opts.user;
-  if (opts.client !== undefined) filter.client = opts.client;
-  if (opts.action !== undefined) {
-    if (!isAuditAction(opts.action)) throw new UsageError(`--action must be one of ${AUDIT_ACTIONS.join(', ')}, not '${opts.action}'`);
-    filter.action = opts.action;
-  }
-  if (opts.since !== undefined) {
-    const since = parseSince(opts.since, now);
-    if (since === undefined) {
-      throw new UsageError(`--since takes a duration (30m, 1h, 2d) or an ISO 8601 time (2026-11-23T08:00Z), not '${opts.since}'`);
-    }
-    filter.since = since;
-  }
-  return filter;
-}
+const filterOf = (opts: AuditFilterText, now: number): AuditFilter => parseAuditFilter(opts, now, (name) => `--${name}`);
 
 function count(option: string, raw: string, min: number): number {
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > MAX_LIMIT) {
@@ -104,7 +61,7 @@ export function auditCommands(program: Command, io: Io, withRuntime: WithRuntime
       const limit = count('--limit', opts.limit, 1);
       return withRuntime(cmd, async (rt) => {
         const rows = await listAudit(rt.store.audit, filter, limit);
-        io.out(opts.json ? json(rows.map(auditJson)) : table([HEADER, ...rows.map(auditColumns)]));
+        io.out(opts.json ? json(rows.map(auditView)) : table([HEADER, ...rows.map(auditColumns)]));
       });
     });
 
@@ -115,7 +72,7 @@ export function auditCommands(program: Command, io: Io, withRuntime: WithRuntime
     .action(async (opts, cmd: Command) => {
       const filter = filterOf(opts, Date.now());
       const lines = count('--lines', opts.lines, 0);
-      const print = (r: AuditRecord) => io.out(opts.json ? JSON.stringify(auditJson(r)) : tailLine(r));
+      const print = (r: AuditRecord) => io.out(opts.json ? JSON.stringify(auditView(r)) : tailLine(r));
       return withRuntime(cmd, async (rt) => {
         const { follower, backlog } = await AuditFollower.start(rt.store.audit, filter, lines);
         if (opts.json) backlog.forEach(print);

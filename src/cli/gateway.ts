@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
 import { testGateway } from '../app/gateway-test.js';
-import { GatewayRegistry, MODULES, isModuleName } from '../gateways/registry.js';
+import { GatewayRegistry, MODULES } from '../gateways/registry.js';
 import { GatewayAdmin } from '../app/gateway-admin.js';
-import { censor, isSecretKey } from '../store/gateways.js';
-import { gatewayView, healthCell } from '../app/views.js';
+import { isSecretKey } from '../store/gateways.js';
+import { healthCell } from '../app/views.js';
 import { providerContext } from '../daemon/runtime.js';
 import { NotFoundError } from '../errors.js';
 import type { EventSink } from '../core/ports.js';
-import { collectPair, json, table, UsageError, type Io } from './output.js';
+import { collectPair, json, table, type Io } from './output.js';
 import type { WithRuntime } from './context.js';
 import { SecretInput } from './secret-input.js';
 
@@ -40,8 +40,6 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
       const options = await readSecretValues('--option', opts.option, input);
       const headers = await readSecretValues('--header', opts.header, input);
       return withRuntime(cmd, async (rt) => {
-        if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new UsageError('gateway id: letters, digits, . _ - only');
-        if (!isModuleName(opts.module)) throw new UsageError(`--module must be one of ${MODULES.join(', ')}`);
         // Checked now (limits, files, the provider itself) rather than at the first login.
         await new GatewayAdmin(rt.store, providerContext(rt)).set({
           identifier: id, description: opts.description, module: opts.module, options, headers,
@@ -56,10 +54,7 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
     .option('--json', 'a JSON array of what `gateway show` prints, instead of a table')
     .action(async (opts, cmd: Command) =>
       withRuntime(cmd, async (rt) => {
-        const defaultGateway = (await rt.store.settings.values())['sms.identifier'];
-        const times = await rt.store.gateways.times();
-        const health = await rt.store.gatewayHealth.all();
-        const gateways = (await rt.store.gateways.list()).map((g) => gatewayView(g, times.get(g.identifier), defaultGateway, health.get(g.identifier)));
+        const gateways = await new GatewayAdmin(rt.store, providerContext(rt)).list();
         if (opts.json) return io.out(json(gateways));
         const rows = [['ID', 'MODULE', 'DEFAULT', 'UPDATED', 'HEALTH', 'DESCRIPTION']];
         for (const g of gateways) rows.push([g.identifier, g.module, g.default ? 'yes' : '', g.updatedAt ?? '-', healthCell(g.health), g.description]);
@@ -72,13 +67,7 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
     .description('show a gateway as a JSON object, secrets censored')
     .option('--json', 'the same JSON (show always prints JSON; accepted like on every list and show)')
     .action(async (id: string, _opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        const def = await rt.store.gateways.get(id);
-        if (!def) throw new NotFoundError(`no gateway '${id}'`);
-        const defaultGateway = (await rt.store.settings.values())['sms.identifier'];
-        const health = (await rt.store.gatewayHealth.states([id])).get(id);
-        io.out(json(gatewayView(def, (await rt.store.gateways.times(id)).get(id), defaultGateway, health)));
-      }),
+      withRuntime(cmd, async (rt) => io.out(json(await new GatewayAdmin(rt.store, providerContext(rt)).show(id)))),
     );
 
   gateway

@@ -30,11 +30,12 @@ export function createLogger(level: string, to: 'stdout' | 'stderr' = 'stdout'):
     level,
     base: { service: 'sms-otp-radiusd' },
     // Defence in depth: these never belong in a log line, whoever passes them.
-    // `pass` and the Authorization headers are the HTTP front's (privacyIDEA's parameter, the API keys).
+    // `pass` and the Authorization headers are the HTTP front's (privacyIDEA's parameter, the API keys);
+    // `otpkey` and `otppin` its admin API's (privacyIDEA's names for a token's key and PIN).
     redact: {
       paths: [
-        'password', 'pin', 'otp', 'secret', 'pass', 'body',
-        '*.password', '*.pin', '*.otp', '*.secret', '*.pass', '*.body',
+        'password', 'pin', 'otp', 'secret', 'pass', 'body', 'otpkey', 'otppin',
+        '*.password', '*.pin', '*.otp', '*.secret', '*.pass', '*.body', '*.otpkey', '*.otppin',
         'req.headers.authorization', 'req.headers["pi-authorization"]', 'headers.authorization', 'headers["pi-authorization"]',
       ],
       censor: '[redacted]',

@@ -20,6 +20,9 @@ import { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import { MetricsListener } from '../metrics/listener.js';
 import type { StoreOperation } from '../metrics/store-metrics.js';
 import { ApiKeyHasher } from '../crypto/api-key.js';
+import { GatewayAdmin } from '../app/gateway-admin.js';
+import { SettingsAdmin } from '../app/settings-admin.js';
+import { TokenAdmin } from '../app/token-admin.js';
 import type { HttpFront } from '../http/server.js';
 import { describeDatabase } from '../store/connection.js';
 import { SiteConfig } from '../store/site-config.js';
@@ -179,6 +182,14 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
         maxRequestMs: HTTP_MAX_REQUEST_MS,
         notReady,
         recordRequest: metrics && ((endpoint, status) => metrics!.recordHttpRequest(endpoint, status)),
+        // The same application layer as the CLI's commands, on the runtime's store: changes to
+        // the site configuration move its revision, which every daemon (this one too) polls.
+        admin: {
+          tokens: new TokenAdmin(store, runtime.pins),
+          gateways: new GatewayAdmin(store, providerContext(runtime)),
+          settings: new SettingsAdmin(store),
+          audit: store.audit,
+        },
         log,
       })
     : undefined;

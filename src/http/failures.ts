@@ -3,6 +3,8 @@
 // operator needs goes to the log.
 import type { FastifyBaseLogger, FastifyError } from 'fastify';
 import { DirectoryUnavailable, RequestShed, StoreUnavailable } from '../core/errors.js';
+import { NotFoundError, RefusedError, SmsOtpError } from '../errors.js';
+import { GatewayError } from '../gateways/provider.js';
 import { HttpFrontError, HttpRequestError, PI_ERROR } from './errors.js';
 
 /** The RADIUS front's failmode closed answer, in the same words. */
@@ -18,6 +20,10 @@ export interface Failure {
 /** `bodyLimit`: the listener's, named when a body is over it. */
 export function describeFailure(err: FastifyError, log: FastifyBaseLogger, bodyLimit: number): Failure {
   if (err instanceof HttpFrontError) return { status: err.status, piCode: err.piCode, code: err.code, message: err.message };
+  // The application layer's refusals (the admin API shares it with the CLI): what was named
+  // does not exist, or a value or change is wrong. The code stays the layer's own.
+  if (err instanceof NotFoundError) return { status: 404, piCode: PI_ERROR.resourceNotFound, code: err.code, message: parameterMessage(err.message) };
+  if (isBadRequest(err)) return { status: 400, piCode: PI_ERROR.parameter, code: err.code, message: parameterMessage(err.message) };
   // Shed: nobody waits any more, or the daemon is overloaded or stopping (counted by the PIN queue).
   if (err instanceof RequestShed) return { status: 503, piCode: PI_ERROR.server, code: err.code, message: UNAVAILABLE };
   if (err instanceof StoreUnavailable || err instanceof DirectoryUnavailable) {
@@ -32,6 +38,19 @@ export function describeFailure(err: FastifyError, log: FastifyBaseLogger, bodyL
   }
   log.error({ err }, 'request failed');
   return { status: 500, piCode: PI_ERROR.server, code: 'ERR_INTERNAL', message: 'internal error' };
+}
+
+/** A usage mistake (the CLI's exit status 2), a change the store's contents refuse, or a gateway definition that could never send. */
+function isBadRequest(err: unknown): err is SmsOtpError {
+  return err instanceof SmsOtpError && err.expected && (err.exitStatus === 2 || err instanceof RefusedError || err instanceof GatewayError);
+}
+
+/**
+ * The shared layer's messages start with the CLI option they are about (`--pin must not be
+ * empty`); over HTTP that is the parameter of the same name (`pin must not be empty`).
+ */
+function parameterMessage(message: string): string {
+  return message.replace(/^--([a-z][a-z-]*)/, (_whole, option: string) => option.replace(/-/g, '_'));
 }
 
 function clientErrorMessage(err: FastifyError, bodyLimit: number): string {

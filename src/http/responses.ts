@@ -77,6 +77,11 @@ export function triggerResponse(result: AuthResult, now: number): Envelope {
   return envelope({ status: true, value: 0, authentication: 'REJECT' }, { message: result.message, messages: [], transaction_ids: [] }, now);
 }
 
+/** An admin endpoint's answer (privacyIDEA's send_result): status true, the value, and detail when there is one. */
+export function adminResponse(value: unknown, detail: Record<string, unknown> | null, now: number): Envelope {
+  return envelope({ status: true, value }, detail, now);
+}
+
 /** privacyIDEA's error shape: status false, the error's number and message, no detail. */
 export function errorResponse(error: { piCode: number; message: string; code: string }, now: number): Envelope {
   return envelope({ status: false, error: { code: error.piCode, message: error.message, name: error.code } }, null, now);

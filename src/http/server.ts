@@ -1,5 +1,5 @@
 // The HTTP front: fastify listeners (one per listen address) carrying privacyIDEA's /validate
-// endpoints and the health checks, in front of the same login core as RADIUS. Bounded: small
+// endpoints, its admin endpoints (src/http/admin) and the health checks, in front of the same login core as RADIUS. Bounded: small
 // bodies, a whole request within REQUEST_TIMEOUT_MS, idle connections closed. Errors answer in
 // privacyIDEA's shape with a message and never a stack; the log has one line per request
 // with its method, path (never the query string, which may hold `pass`), status and time.
@@ -13,6 +13,7 @@ import { describeFsError, NotFoundError } from '../errors.js';
 import { PI_ERROR } from './errors.js';
 import { describeFailure } from './failures.js';
 import { errorResponse } from './responses.js';
+import { adminRoutes, type AdminServices } from './admin/index.js';
 import { validateRoutes, type ValidateOptions } from './validate.js';
 
 /** privacyIDEA's requests are a few fields; 16 KiB leaves room for long user names and prompts. */
@@ -27,6 +28,8 @@ export interface HttpFrontOptions extends Omit<ValidateOptions, 'now'> {
   readonly notReady: () => string | undefined;
   /** Counts one answered request by its route (never the raw URL: bounded labels) and HTTP status. */
   readonly recordRequest?: (endpoint: string, status: number) => void;
+  /** The application layer behind the admin endpoints (/token/, /smsgateway/, /system/, /audit/). */
+  readonly admin: AdminServices;
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -111,6 +114,7 @@ export class HttpFront {
       return why === undefined ? { status: 'ready' } : reply.code(503).send({ status: 'unavailable', reason: why });
     });
     validateRoutes(app, { ...this.options, now: this.now });
+    adminRoutes(app, { services: this.options.admin, apiKeys: this.options.apiKeys, now: this.now });
     return app;
   }
 }

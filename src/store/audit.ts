@@ -40,15 +40,17 @@ export class AuditRepository {
     });
   }
 
-  /** The newest `limit` rows that match, newest first (by time, through the `at` indexes). */
-  async newest(filter: AuditFilter, limit: number): Promise<AuditRecord[]> {
+  /** The newest `limit` rows that match after skipping the `offset` newest, newest first (by time, through the `at` indexes). */
+  async newest(filter: AuditFilter, limit: number, offset = 0): Promise<AuditRecord[]> {
     const query = this.knex('audit').orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit);
-    if (filter.username !== undefined) query.where('username', filter.username);
-    if (filter.client !== undefined) query.where('client', filter.client);
-    if (filter.action !== undefined) query.where('action', filter.action);
-    if (filter.since !== undefined) query.where('at', '>=', filter.since);
-    if (filter.upToId !== undefined) query.where('id', '<=', filter.upToId);
-    return (await query).map(toRecord);
+    if (offset > 0) query.offset(offset);
+    return (await matching(query, filter)).map(toRecord);
+  }
+
+  /** How many rows match (for the page numbers of the HTTP API's /audit/). */
+  async count(filter: AuditFilter): Promise<number> {
+    const row = await matching(this.knex('audit').count({ n: '*' }), filter).first();
+    return Number((row as { n?: number | string } | undefined)?.n ?? 0);
   }
 
   /** Rows after `id`, and the rows of `alsoIds` (gaps seen earlier), oldest first. */
@@ -63,6 +65,15 @@ export class AuditRepository {
     const row = await this.knex('audit').max({ id: 'id' }).first();
     return Number(row?.id ?? 0);
   }
+}
+
+function matching<Q extends Knex.QueryBuilder>(query: Q, filter: AuditFilter): Q {
+  if (filter.username !== undefined) query.where('username', filter.username);
+  if (filter.client !== undefined) query.where('client', filter.client);
+  if (filter.action !== undefined) query.where('action', filter.action);
+  if (filter.since !== undefined) query.where('at', '>=', filter.since);
+  if (filter.upToId !== undefined) query.where('id', '<=', filter.upToId);
+  return query;
 }
 
 function toRecord(r: Record<string, unknown>): AuditRecord {

@@ -25,16 +25,28 @@ export class SettingRepository {
    * `gateway delete` also runs in), so the two cannot pass each other.
    */
   async set(key: string, raw: string): Promise<string> {
-    const value = normaliseSetting(key, raw);
+    const [value] = await this.setMany([[key, raw]]);
+    return value!;
+  }
+
+  /**
+   * Several settings at once, all or none, with one revision move: every value is validated
+   * before anything is written. Returns the canonical values in the order given.
+   */
+  async setMany(entries: ReadonlyArray<readonly [string, string]>): Promise<string[]> {
+    const values = entries.map(([key, raw]) => normaliseSetting(key, raw));
     await changeConfiguration(this.knex, async (trx) => {
-      if (referenceOf(key as SettingKey) === 'gateway' && !(await trx('sms_gateways').where({ identifier: value }).first())) {
-        throw new NotFoundError(
-          `no gateway '${value}' for setting ${key}; define it first with 'gateway set ${value} --module ...' (see 'gateway list')`,
-        );
+      for (const [i, [key]] of entries.entries()) {
+        const value = values[i]!;
+        if (referenceOf(key as SettingKey) === 'gateway' && !(await trx('sms_gateways').where({ identifier: value }).first())) {
+          throw new NotFoundError(
+            `no gateway '${value}' for setting ${key}; define it first with 'gateway set ${value} --module ...' (see 'gateway list')`,
+          );
+        }
+        await trx('settings').insert({ key, value, updated_at: this.now() }).onConflict('key').merge(['value', 'updated_at']);
       }
-      await trx('settings').insert({ key, value, updated_at: this.now() }).onConflict('key').merge(['value', 'updated_at']);
     });
-    return value;
+    return values;
   }
 
   async unset(key: string): Promise<boolean> {

@@ -241,9 +241,11 @@ export class TokenRepository {
     return rows.map((r) => this.fromRow(r));
   }
 
-  async list(filter: { username?: string } = {}): Promise<Token[]> {
+  async list(filter: { username?: string; realm?: string; serial?: string } = {}): Promise<Token[]> {
     const query = this.knex<TokenRow>('tokens').orderBy(['username', 'serial']);
     if (filter.username !== undefined) query.where({ username: filter.username });
+    if (filter.realm !== undefined) query.where({ realm: filter.realm });
+    if (filter.serial !== undefined) query.where({ serial: filter.serial });
     return (await query).map((r) => this.fromRow(r));
   }
 

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ValueTooLongError } from '../../src/app/limits.js';
 import { ApiKeyAdminError } from '../../src/app/api-keys.js';
+import { AuditFilterError } from '../../src/app/audit.js';
+import { GatewayAdminError } from '../../src/app/gateway-admin.js';
 import { HttpAuthError, HttpForbiddenError, HttpRequestError } from '../../src/http/errors.js';
 import { CsvFileError } from '../../src/app/csv-table.js';
 import { TokenAdminError } from '../../src/app/token-admin.js';
@@ -46,6 +48,8 @@ const errors: SmsOtpError[] = [
   new UserStoreAdminError('x'),
   new SearchFilterError('x'),
   new ApiKeyAdminError('x'),
+  new GatewayAdminError('x'),
+  new AuditFilterError('x'),
   new HttpRequestError('x'),
   new HttpAuthError('x'),
   new HttpForbiddenError('x'),

@@ -1,0 +1,54 @@
+// The admin API: privacyIDEA's /token/, /smsgateway/, /system/ and /audit/ endpoints, every
+// one behind an API key of role admin, each a thin translation onto the application layer
+// (src/app) that the CLI uses too. Every call is logged, refused ones included, with the
+// names of the parameters it carried and never their values (PINs, keys, gateway secrets).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { GatewayAdmin } from '../../app/gateway-admin.js';
+import type { SettingsAdmin } from '../../app/settings-admin.js';
+import type { TokenAdmin } from '../../app/token-admin.js';
+import type { AuditRepository } from '../../store/audit.js';
+import { requireRole, type ApiKeyLookup } from '../api-keys.js';
+import { auditRoutes } from './audit.js';
+import { gatewayRoutes } from './gateways.js';
+import { systemRoutes } from './system.js';
+import { tokenRoutes } from './tokens.js';
+
+/** The application layer the admin endpoints call into (the CLI makes its own of the same classes). */
+export interface AdminServices {
+  readonly tokens: TokenAdmin;
+  readonly gateways: GatewayAdmin;
+  readonly settings: SettingsAdmin;
+  readonly audit: AuditRepository;
+}
+
+export interface AdminOptions {
+  readonly services: AdminServices;
+  readonly apiKeys: ApiKeyLookup;
+  readonly now: () => number;
+}
+
+export function adminRoutes(app: FastifyInstance, o: AdminOptions): void {
+  // Encapsulated: the key check and the log line belong to these routes only.
+  void app.register(async (admin) => {
+    // Before the body is read: a request without the right key costs no parsing.
+    admin.addHook('onRequest', async (request) => {
+      requireRole(o.apiKeys, request.headers, ['admin'], `${request.method} ${request.routeOptions.url ?? request.url.split('?', 1)[0]}`);
+    });
+    admin.addHook('onResponse', async (request, reply) => {
+      request.log.info(
+        { admin: `${request.method} ${request.routeOptions.url}`, target: request.params, parameters: parameterNames(request), status: reply.statusCode },
+        'admin call',
+      );
+    });
+    tokenRoutes(admin, { tokens: o.services.tokens, now: o.now });
+    gatewayRoutes(admin, { gateways: o.services.gateways, now: o.now });
+    systemRoutes(admin, { settings: o.services.settings, now: o.now });
+    auditRoutes(admin, { audit: o.services.audit, now: o.now });
+  });
+}
+
+/** The names of the parameters a request carried (query string and body): what was asked, without a value. */
+function parameterNames(request: FastifyRequest): string[] {
+  const names = (values: unknown) => (values && typeof values === 'object' && !Array.isArray(values) ? Object.keys(values) : []);
+  return [...new Set([...names(request.query), ...names(request.body)])];
+}

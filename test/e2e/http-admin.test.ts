@@ -1,0 +1,404 @@
+// The admin API as an operator's script drives it: curl against the daemon process, with an
+// API key of role admin, and the logins that follow over RADIUS (radclient) with what the API
+// made. The same application layer as the CLI: what one shows, the other shows too.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDaemon, freeTcpPort, type TestDaemon } from '../helpers/daemon.js';
+import { RFC4226_KEY } from '../helpers/fs.js';
+import { hotp } from '../helpers/hotp.js';
+import { curl, type HttpAnswer } from '../helpers/http-clients.js';
+import { radclient } from '../helpers/radius-clients.js';
+import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+
+const PIN = 'pin4711';
+const NEW_PIN = 'newpin0815';
+const OTHER_KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+/** Secrets of a gateway defined over the API: a request parameter and a header the HTTP provider sends. */
+const GATEWAY_TOKEN = 'gw-api-token-5e1f';
+const GATEWAY_HEADER = 'Bearer gw-header-secret-77aa';
+
+/** A token as /token/ lists it, as far as the tests read it. */
+interface ListedToken {
+  serial: string;
+  username: string;
+  active: boolean;
+  failcount: number;
+  locked: boolean;
+  counter: number;
+}
+
+describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)', () => {
+  let daemon: TestDaemon;
+  let gw: SmsGateway;
+  let base: string;
+  let adminKey: string;
+  let validateKey: string;
+
+  /** One admin call with curl: the parameters as a form (GET: in the query string), the key (null: none) in PI-Authorization. */
+  const call = (method: 'GET' | 'POST' | 'DELETE', path: string, fields: Record<string, string> = {}, key: string | null = adminKey): Promise<HttpAnswer> => {
+    const args = method === 'GET' ? ['-G'] : ['-X', method];
+    for (const [k, v] of Object.entries(fields)) args.push('--data-urlencode', `${k}=${v}`);
+    if (key !== null) args.push('-H', `PI-Authorization: ${key}`);
+    return curl(`${base}${path}`, args);
+  };
+  /** result.value of a successful call (fails the test with the body otherwise). */
+  const value = async <T>(answer: Promise<HttpAnswer>): Promise<T> => {
+    const a = await answer;
+    expect(a.status, a.text).toBe(200);
+    expect(a.json?.result.status, a.text).toBe(true);
+    return (a.json?.result as unknown as { value: T }).value;
+  };
+  const tokenOf = async (serial: string): Promise<ListedToken> => {
+    const listed = await value<{ tokens: ListedToken[] }>(call('GET', '/token/', { serial }));
+    expect(listed.tokens).toHaveLength(1);
+    return listed.tokens[0]!;
+  };
+  const login = (user: string, password: string, state?: string) =>
+    radclient(daemon, { 'User-Name': `"${user}"`, 'User-Password': `"${password}"`, ...(state ? { State: state } : {}) });
+  /** Resolves once the running daemon has reloaded the site configuration after `before` reloads. */
+  const reloadedAfter = async (before: number) => {
+    const until = Date.now() + 1000;
+    while (reloads() === before) {
+      if (Date.now() > until) throw new Error('the daemon did not reload the configuration within 1 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const reloads = () => (daemon.logs().match(/site configuration reloaded/g) ?? []).length;
+  /** PIN+OTP for the token's next counter (the RFC 4226 key), as a phone's authenticator would show it. */
+  const pinOtp = async (serial: string, pin = PIN) => `${pin}${hotp(RFC4226_KEY, (await tokenOf(serial)).counter)}`;
+
+  beforeAll(async () => {
+    gw = await startSmsGateway();
+    const port = await freeTcpPort();
+    daemon = await createDaemon({ radius: { reject_delay: '0' }, http: { listen: `[ { host: "127.0.0.1", port: ${port} } ]` } });
+    base = `http://127.0.0.1:${port}`;
+    await daemon.ok('setting', 'set', 'pin.kdf_cost', '10');
+    adminKey = await daemon.ok('apikey', 'create', '--role', 'admin', '--description', 'provisioning');
+    validateKey = await daemon.ok('apikey', 'create', '--role', 'validate');
+    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
+    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await daemon.start();
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+    await gw?.close();
+  });
+
+  describe('tokens', () => {
+    it('POST /token/init enrolls a token (otpkey) that logs in over RADIUS at once', async () => {
+      const init = await call('POST', '/token/init', { type: 'sms', user: 'bob', phone: '+4917022222', pin: PIN, otpkey: RFC4226_KEY, serial: 'PISM0000B0B1' });
+      expect(init).toMatchObject({ status: 200, json: { result: { status: true, value: true }, detail: { serial: 'PISM0000B0B1' } } });
+      const accepted = await login('bob', await pinOtp('PISM0000B0B1'));
+      expect(accepted.code).toBe('Access-Accept');
+    });
+
+    it('POST /token/init with genkey=1 makes its own key (never answered) and the token logs in by challenge', async () => {
+      const init = await call('POST', '/token/init', { user: 'carol', phone: '+4917033333', pin: PIN, genkey: '1' });
+      expect(init.status, init.text).toBe(200);
+      const serial = init.json?.detail?.serial ?? '';
+      expect(serial).toMatch(/^PISM/);
+      expect(init.text).not.toMatch(/otpkey|seed|otpauth/i);
+      const challenge = await login('carol', PIN);
+      expect(challenge.code).toBe('Access-Challenge');
+      const otp = (await gw.next()).query.get('text') ?? '';
+      expect(otp).toMatch(/^\d{6}$/);
+      const answered = await login('carol', otp, challenge.attributes.State?.[0]);
+      expect(answered.code).toBe('Access-Accept');
+    });
+
+    it('GET /token/ filters by user and serial and pages as privacyIDEA does, never showing a key or a PIN hash', async () => {
+      for (const n of [1, 2, 3]) {
+        await value(call('POST', '/token/init', { user: 'dave', realm: 'Example.org', phone: `+491704444${n}`, pin: PIN, otpkey: OTHER_KEY, serial: `PISM0000DAV${n}` }));
+      }
+      const first = await value<{ tokens: ListedToken[]; count: number; current: number; next: number | null; prev: number | null }>(
+        call('GET', '/token/', { user: 'dave', pagesize: '2' }),
+      );
+      expect(first).toMatchObject({ count: 3, current: 1, next: 2, prev: null });
+      expect(first.tokens.map((t) => t.serial)).toEqual(['PISM0000DAV1', 'PISM0000DAV2']);
+      const second = await value<typeof first>(call('GET', '/token/', { user: 'dave', pagesize: '2', page: '2' }));
+      expect(second).toMatchObject({ count: 3, current: 2, next: null, prev: 1 });
+      expect(second.tokens.map((t) => t.serial)).toEqual(['PISM0000DAV3']);
+      const byRealm = await value<typeof first>(call('GET', '/token/', { user: 'dave', realm: 'example.org' }));
+      expect(byRealm.count).toBe(3);
+      const bySerial = await value<typeof first>(call('GET', '/token/', { serial: 'PISM0000DAV2' }));
+      expect(bySerial.tokens.map((t) => [t.serial, t.username])).toEqual([['PISM0000DAV2', 'dave']]);
+      const all = await call('GET', '/token/', { pagesize: '1000' });
+      expect((all.json?.result as unknown as { value: { count: number } }).value.count).toBe(5);
+      for (const secret of [RFC4226_KEY, OTHER_KEY, 'scrypt$', PIN]) expect(all.text).not.toContain(secret);
+      expect(all.text).not.toMatch(/pinHash|pin_hash|otpKey|otp_key/i);
+      // The CLI shows the very same tokens: one application layer behind both.
+      const cli = JSON.parse(await daemon.ok('token', 'list', '--user', 'dave', '--json')) as unknown[];
+      expect(byRealm.tokens).toEqual(cli);
+      const badPage = await call('GET', '/token/', { page: '0' });
+      expect(badPage).toMatchObject({ status: 400, json: { result: { status: false, error: { code: 905 } } } });
+    });
+
+    it('disable, enable, reset, setpin and delete take effect on the next login', async () => {
+      const serial = 'PISM0000B0B1';
+      expect(await value(call('POST', `/token/disable/${serial}`))).toBe(1);
+      const disabled = await login('bob', await pinOtp(serial));
+      expect(disabled).toMatchObject({ code: 'Access-Reject', attributes: { 'Reply-Message': ['Token is disabled'] } });
+      expect(await value(call('POST', `/token/enable/${serial}`))).toBe(1);
+      expect((await login('bob', await pinOtp(serial))).code).toBe('Access-Accept');
+
+      // Locked after one failure; the reset (privacyIDEA's form: serial as a parameter) unlocks it.
+      await daemon.ok('token', 'set', serial, '--maxfail', '1');
+      expect((await login('bob', `wrong${hotp(RFC4226_KEY, 0)}`)).code).toBe('Access-Reject');
+      expect(await tokenOf(serial)).toMatchObject({ failcount: 1, locked: true });
+      const locked = await login('bob', await pinOtp(serial));
+      expect(locked).toMatchObject({ code: 'Access-Reject', attributes: { 'Reply-Message': ['Failcounter exceeded'] } });
+      expect(await value(call('POST', '/token/reset', { serial }))).toBe(1);
+      expect(await tokenOf(serial)).toMatchObject({ failcount: 0, locked: false });
+      expect((await login('bob', await pinOtp(serial))).code).toBe('Access-Accept');
+
+      expect(await value(call('POST', `/token/setpin/${serial}`, { otppin: NEW_PIN }))).toBe(1);
+      const oldPin = await login('bob', await pinOtp(serial));
+      expect(oldPin).toMatchObject({ code: 'Access-Reject', attributes: { 'Reply-Message': ['wrong otp pin'] } });
+      await value(call('POST', `/token/reset/${serial}`));
+      expect((await login('bob', await pinOtp(serial, NEW_PIN))).code).toBe('Access-Accept');
+
+      const otp = await pinOtp(serial, NEW_PIN);
+      expect(await value(call('DELETE', `/token/${serial}`))).toBe(1);
+      const deleted = await login('bob', otp);
+      expect(deleted).toMatchObject({ code: 'Access-Reject', attributes: { 'Reply-Message': ['The user has no tokens assigned'] } });
+      expect(await value<{ count: number }>(call('GET', '/token/', { serial }))).toMatchObject({ count: 0 });
+    });
+
+    it('refuses bad parameters (400) and unknown serials (404) in privacyIDEA\'s error shape with a stable code', async () => {
+      const cases: Array<[Promise<HttpAnswer>, number, string, RegExp]> = [
+        [call('POST', '/token/init', { phone: '+4917000000', pin: PIN, genkey: '1' }), 400, 'ERR_HTTP_REQUEST', /^missing parameter: 'user'$/],
+        [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', pin: PIN }), 400, 'ERR_HTTP_REQUEST', /'otpkey' or 'genkey=1'/],
+        [call('POST', '/token/init', { type: 'hotp', user: 'erin', phone: '+4917000000', pin: PIN, genkey: '1' }), 400, 'ERR_HTTP_REQUEST', /SMS tokens only/],
+        [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', pin: PIN, otpkey: 'nothex' }), 400, 'ERR_TOKEN_ADMIN', /^otpkey must be 20 to 128 hex digits/],
+        [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', genkey: '1' }), 400, 'ERR_TOKEN_ADMIN', /^pin must not be empty/],
+        [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', pin: PIN, genkey: '1', serial: 'PISM0000DAV1' }), 400, 'ERR_REFUSED', /exists already/],
+        [call('POST', '/token/setpin/PISM0000DAV1'), 400, 'ERR_HTTP_REQUEST', /^missing parameter: 'otppin'$/],
+        [call('POST', '/token/enable/NO-SUCH-SERIAL'), 404, 'ERR_NOT_FOUND', /no token with serial NO-SUCH-SERIAL/],
+        [call('DELETE', '/token/NO-SUCH-SERIAL'), 404, 'ERR_NOT_FOUND', /no token with serial/],
+        [call('POST', '/token/disable'), 400, 'ERR_HTTP_REQUEST', /^missing parameter: 'serial'$/],
+      ];
+      for (const [answer, status, code, message] of cases) {
+        const a = await answer;
+        expect(a.status, a.text).toBe(status);
+        expect(a.json?.result.status, a.text).toBe(false);
+        expect(a.json?.result.error?.name, a.text).toBe(code);
+        expect(a.json?.result.error?.code, a.text).toBe(status === 404 ? 601 : 905);
+        expect(a.json?.result.error?.message, a.text).toMatch(message);
+        expect(a.json?.detail).toBeNull();
+      }
+      // Nothing of a refused enrollment was stored.
+      expect(await value<{ count: number }>(call('GET', '/token/', { user: 'erin' }))).toMatchObject({ count: 0 });
+    });
+  });
+
+  describe('gateways', () => {
+    it('a gateway and a token made with the admin API log in over RADIUS; the daemon picks the gateway up within a second', async () => {
+      const before = reloads();
+      const defined = await call('POST', '/smsgateway', {
+        name: 'gw2',
+        // privacyIDEA's class path for its HTTP provider is taken as module http.
+        module: 'privacyidea.lib.smsprovider.HttpSMSProvider.HttpSMSProvider',
+        description: 'made over HTTP',
+        'option.URL': gw.url,
+        'option.to': '{phone}',
+        'option.text': '{otp}',
+        'option.api_token': GATEWAY_TOKEN,
+        'header.Authorization': GATEWAY_HEADER,
+      });
+      expect(defined).toMatchObject({ status: 200, json: { result: { status: true, value: 'gw2' } } });
+      await reloadedAfter(before);
+      await value(call('POST', '/token/init', { user: 'frank', phone: '+4917055555', pin: PIN, genkey: '1', gateway: 'gw2', serial: 'PISM0000FRA1' }));
+
+      const challenge = await login('frank', PIN);
+      expect(challenge.code).toBe('Access-Challenge');
+      const sms = await gw.next();
+      // Sent through gw2, with the secrets that are censored on reading.
+      expect(sms.query.get('to')).toBe('+4917055555');
+      expect(sms.query.get('api_token')).toBe(GATEWAY_TOKEN);
+      expect(sms.headers.authorization).toBe(GATEWAY_HEADER);
+      const answered = await login('frank', sms.query.get('text') ?? '', challenge.attributes.State?.[0]);
+      expect(answered.code).toBe('Access-Accept');
+    });
+
+    it('GET /smsgateway/ censors secret options and headers, as `gateway show` does', async () => {
+      const listed = await call('GET', '/smsgateway/');
+      const one = await call('GET', '/smsgateway/gw2');
+      for (const a of [listed, one]) {
+        expect(a.status, a.text).toBe(200);
+        expect(a.text).not.toContain(GATEWAY_TOKEN);
+        expect(a.text).not.toContain('gw-header-secret');
+      }
+      const gateways = (listed.json?.result as unknown as { value: Array<{ identifier: string; default: boolean }> }).value;
+      expect(gateways.map((g) => [g.identifier, g.default])).toEqual([['gw1', true], ['gw2', false]]);
+      const [gw2] = (one.json?.result as unknown as { value: unknown[] }).value;
+      expect(gw2).toMatchObject({
+        identifier: 'gw2',
+        module: 'http',
+        description: 'made over HTTP',
+        options: { URL: gw.url, to: '{phone}', text: '{otp}', api_token: '__CENSORED__' },
+        headers: { Authorization: '__CENSORED__' },
+      });
+      expect(gw2).toEqual(JSON.parse(await daemon.ok('gateway', 'show', 'gw2')));
+    });
+
+    it('refuses what could never be sent (400), unknown gateways (404) and deleting one in use unless forced', async () => {
+      const cases: Array<[Promise<HttpAnswer>, number, string, RegExp]> = [
+        [call('POST', '/smsgateway', { name: 'gw3', module: 'carrier-pigeon' }), 400, 'ERR_GATEWAY_ADMIN', /module must be one of http/],
+        [call('POST', '/smsgateway', { name: 'gw 3', module: 'http', 'option.URL': gw.url }), 400, 'ERR_GATEWAY_ADMIN', /letters, digits/],
+        [call('POST', '/smsgateway', { name: 'gw3', module: 'http', 'option.URL': 'ftp://example.org/' }), 400, 'ERR_GATEWAY', /URL/],
+        [call('POST', '/smsgateway', { module: 'http', 'option.URL': gw.url }), 400, 'ERR_HTTP_REQUEST', /^missing parameter: 'name'$/],
+        [call('GET', '/smsgateway/gw3'), 404, 'ERR_NOT_FOUND', /no gateway 'gw3'/],
+        [call('DELETE', '/smsgateway/gw3'), 404, 'ERR_NOT_FOUND', /no gateway 'gw3'/],
+        [call('DELETE', '/smsgateway/gw2'), 400, 'ERR_REFUSED', /1 token uses it/],
+      ];
+      for (const [answer, status, code, message] of cases) {
+        const a = await answer;
+        expect(a.status, a.text).toBe(status);
+        expect(a.json?.result.error?.name, a.text).toBe(code);
+        expect(a.json?.result.error?.message, a.text).toMatch(message);
+      }
+      const forced = await call('DELETE', '/smsgateway/gw2', { force: '1' });
+      expect(forced).toMatchObject({ status: 200, json: { result: { value: true }, detail: { tokens: 1, defaultUnset: false } } });
+      expect((await call('GET', '/smsgateway/gw2')).status).toBe(404);
+    });
+  });
+
+  describe('system', () => {
+    it('GET /system/ gives every setting as `setting list` has it', async () => {
+      const answer = await call('GET', '/system/');
+      expect(answer.status, answer.text).toBe(200);
+      const settings = (answer.json?.result as unknown as { value: Record<string, unknown> }).value;
+      expect(settings).toMatchObject({ 'sms.identifier': 'gw1', 'pin.kdf_cost': 10, 'sms.resend_interval': 30 });
+      const cli = JSON.parse(await daemon.ok('setting', 'list', '--json')) as Array<{ key: string; value: unknown; source: string }>;
+      expect(settings).toEqual(Object.fromEntries(cli.map((c) => [c.key, c.value])));
+      expect((answer.json?.detail as unknown as { settings: Array<{ key: string; source: string }> }).settings).toContainEqual(
+        expect.objectContaining({ key: 'sms.identifier', source: 'store' }),
+      );
+    });
+
+    it('POST /system/setConfig stores settings (form or JSON) and the daemon applies them at the next login', async () => {
+      const before = reloads();
+      const set = await call('POST', '/system/setConfig', { 'sms.resend_interval': '60', sms_challenge_text: 'Code from the SMS, please:' });
+      expect(set).toMatchObject({ status: 200, json: { result: { status: true, value: { 'sms.resend_interval': 'insert', sms_challenge_text: 'insert' } } } });
+      await reloadedAfter(before);
+      expect(await daemon.ok('setting', 'get', 'sms.resend_interval')).toBe('60');
+      const challenge = await login('carol', PIN);
+      expect(challenge).toMatchObject({ code: 'Access-Challenge', attributes: { 'Reply-Message': ['Code from the SMS, please:'] } });
+      await gw.next();
+
+      const json = await curl(`${base}/system/setConfig`, ['-H', `PI-Authorization: ${adminKey}`, '-H', 'content-type: application/json', '--data-binary', '{"sms.resend_interval": 45}']);
+      expect(json).toMatchObject({ status: 200, json: { result: { value: { 'sms.resend_interval': 'update' } } } });
+      expect(await daemon.ok('setting', 'get', 'sms.resend_interval')).toBe('45');
+    });
+
+    it('refuses a bad value naming the key, and then stores none of the request', async () => {
+      const cases: Array<[Record<string, string>, number, string, RegExp]> = [
+        [{ 'sms.resend_interval': 'soon' }, 400, 'ERR_SETTING', /^setting 'sms.resend_interval' takes a whole number, not 'soon'$/],
+        [{ 'sms.resend_interval': '20', failcounter_clear_timeout: '-1' }, 400, 'ERR_SETTING', /^setting 'failcounter_clear_timeout' must be between 0 and 525600/],
+        [{ 'sms.resend_interval': '20', no_such_setting: '1' }, 400, 'ERR_SETTING', /^unknown setting 'no_such_setting'/],
+        [{ 'sms.identifier': 'no-such-gateway' }, 404, 'ERR_NOT_FOUND', /no gateway 'no-such-gateway' for setting sms.identifier/],
+        [{}, 400, 'ERR_SETTING', /no setting given/],
+      ];
+      for (const [fields, status, code, message] of cases) {
+        const a = await call('POST', '/system/setConfig', fields);
+        expect(a.status, a.text).toBe(status);
+        expect(a.json?.result.status, a.text).toBe(false);
+        expect(a.json?.result.error?.name, a.text).toBe(code);
+        expect(a.json?.result.error?.message, a.text).toMatch(message);
+      }
+      expect(await daemon.ok('setting', 'get', 'sms.resend_interval')).toBe('45');
+      expect(await daemon.ok('setting', 'get', 'sms.identifier')).toBe('gw1');
+    });
+  });
+
+  describe('audit', () => {
+    /** A row of /audit/ (and of `audit list --json`), as far as the tests read it. */
+    interface AuditRow {
+      id: number;
+      action: string;
+      user: string;
+      reason: string;
+    }
+    type AuditPage = { auditdata: AuditRow[]; count: number; current: number; next: number | null; prev: number | null };
+
+    it('GET /audit/ filters as `audit list` does, newest first, in privacyIDEA\'s pages', async () => {
+      const cli = (JSON.parse(await daemon.ok('audit', 'list', '--user', 'bob', '--limit', '1000', '--json')) as AuditRow[]).reverse();
+      expect(cli.length).toBeGreaterThan(5);
+      const all = await value<AuditPage>(call('GET', '/audit/', { user: 'bob', page_size: '1000' }));
+      expect(all).toMatchObject({ count: cli.length, current: 1, next: null, prev: null });
+      expect(all.auditdata).toEqual(cli);
+      expect(all.auditdata[0]!.reason).toBe('no token'); // the newest: the login after the token was deleted
+
+      const first = await value<AuditPage>(call('GET', '/audit/', { user: 'bob', page_size: '2' }));
+      expect(first).toMatchObject({ count: cli.length, current: 1, next: 2, prev: null });
+      expect(first.auditdata.map((r) => r.id)).toEqual(cli.slice(0, 2).map((r) => r.id));
+      const second = await value<AuditPage>(call('GET', '/audit/', { user: 'bob', page_size: '2', page: '2' }));
+      expect(second).toMatchObject({ current: 2, next: 3, prev: 1 });
+      expect(second.auditdata.map((r) => r.id)).toEqual(cli.slice(2, 4).map((r) => r.id));
+
+      const accepts = await value<AuditPage>(call('GET', '/audit/', { user: 'bob', action: 'accept', since: '1h' }));
+      expect(accepts.count).toBe(cli.filter((r) => r.action === 'accept').length);
+      expect(accepts.auditdata.every((r) => r.action === 'accept' && r.user === 'bob')).toBe(true);
+      const future = await value<AuditPage>(call('GET', '/audit/', { since: '2999-01-01T00:00Z' }));
+      expect(future).toMatchObject({ count: 0, auditdata: [], next: null });
+    });
+
+    it('refuses filters that are no action or no time (400, naming the parameter)', async () => {
+      const action = await call('GET', '/audit/', { action: 'sneeze' });
+      expect(action).toMatchObject({ status: 400, json: { result: { status: false, error: { code: 905, name: 'ERR_AUDIT_FILTER' } } } });
+      expect(action.json?.result.error?.message).toMatch(/^parameter 'action' must be one of /);
+      const since = await call('GET', '/audit/', { since: 'yesterday' });
+      expect(since).toMatchObject({ status: 400, json: { result: { error: { name: 'ERR_AUDIT_FILTER' } } } });
+      expect(since.json?.result.error?.message).toMatch(/^parameter 'since' takes a duration/);
+    });
+  });
+
+  describe('keys', () => {
+    it('every admin endpoint needs a key of role admin: none or an unknown one is 401, a validate key 403', async () => {
+      const endpoints: Array<['GET' | 'POST' | 'DELETE', string, Record<string, string>]> = [
+        ['POST', '/token/init', { user: 'mallory', phone: '+4917099999', pin: PIN, genkey: '1' }],
+        ['GET', '/token/', {}],
+        ['POST', '/token/enable/PISM0000DAV1', {}],
+        ['POST', '/token/disable/PISM0000DAV1', {}],
+        ['POST', '/token/reset/PISM0000DAV1', {}],
+        ['POST', '/token/setpin/PISM0000DAV1', { otppin: 'x' }],
+        ['DELETE', '/token/PISM0000DAV1', {}],
+        ['GET', '/smsgateway/', {}],
+        ['GET', '/smsgateway/gw1', {}],
+        ['POST', '/smsgateway', { name: 'evil', module: 'http', 'option.URL': 'http://127.0.0.1:9/' }],
+        ['DELETE', '/smsgateway/gw1', { force: '1' }],
+        ['GET', '/system/', {}],
+        ['POST', '/system/setConfig', { 'sms.resend_interval': '99' }],
+        ['GET', '/audit/', {}],
+      ];
+      for (const [method, path, fields] of endpoints) {
+        const without = await call(method, path, fields, null);
+        expect(without, `${method} ${path}`).toMatchObject({ status: 401, json: { result: { status: false, error: { code: 4033, name: 'ERR_HTTP_AUTH' } }, detail: null } });
+        const unknown = await call(method, path, fields, `${adminKey}x`);
+        expect(unknown.status, `${method} ${path}`).toBe(401);
+        const validate = await call(method, path, fields, validateKey);
+        expect(validate, `${method} ${path}`).toMatchObject({ status: 403, json: { result: { status: false, error: { code: 303, name: 'ERR_HTTP_FORBIDDEN' } } } });
+      }
+      // Nothing happened: the token is still there and enabled, nobody enrolled mallory.
+      expect(await tokenOf('PISM0000DAV1')).toMatchObject({ active: true });
+      expect(await value<{ count: number }>(call('GET', '/token/', { user: 'mallory' }))).toMatchObject({ count: 0 });
+      expect((await call('GET', '/smsgateway/evil')).status).toBe(404);
+      expect(await daemon.ok('setting', 'get', 'sms.resend_interval')).toBe('45');
+      // Authorization works as well as PI-Authorization.
+      const plain = await curl(`${base}/token/`, ['-G', '-H', `Authorization: ${adminKey}`]);
+      expect(plain.status).toBe(200);
+    });
+  });
+
+  describe('logs', () => {
+    it('logs every admin call, refused ones too, without a PIN, an otpkey, a secret option or a key', async () => {
+      await daemon.stop();
+      const logs = daemon.logs();
+      const calls = logs.split('\n').filter((line) => line.includes('"msg":"admin call"'));
+      expect(calls.some((line) => line.includes('"admin":"POST /token/init"') && line.includes('"status":200') && line.includes('"pin"'))).toBe(true);
+      expect(calls.some((line) => line.includes('"admin":"POST /token/setpin/:serial"') && line.includes('"serial":"PISM0000B0B1"'))).toBe(true);
+      expect(calls.some((line) => line.includes('"status":403'))).toBe(true);
+      expect(calls.some((line) => line.includes('"admin":"POST /smsgateway/"') && line.includes('"option.api_token"'))).toBe(true);
+      for (const secret of [PIN, NEW_PIN, RFC4226_KEY, OTHER_KEY, GATEWAY_TOKEN, 'gw-header-secret', adminKey, validateKey]) expect(logs).not.toContain(secret);
+    });
+  });
+});
