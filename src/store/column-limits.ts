@@ -18,6 +18,10 @@ export const COLUMN_LIMITS = {
   realms: { name: 255, userstore: 64 },
   api_keys: { key_hash: 64, role: 16 },
   pending_enrollments: { transaction_id: 64, username: 255, realm: 255, client: 255, phone: 255, phone_source: 16 },
+  gateway_health: { gateway: 64 },
+  sms_limits: { key: 600 },
+  notifications: { identifier: 64, event: 32, gateway: 64, recipient: 64 },
+  notification_clients: { username: 255, realm: 255, client: 255 },
 } as const;
 
 export type LimitedTable = keyof typeof COLUMN_LIMITS;

@@ -52,6 +52,9 @@ describe('RADIUS hardening', () => {
     // (test/e2e/sms-limits.test.ts is).
     await daemon.configure('setting', 'set', 'sms.limit.phone', '');
     await daemon.configure('setting', 'set', 'sms.limit.user', '');
+    // Each PIN request sends its own SMS: no reuse of a fresh challenge (sms.resend_interval),
+    // which the resend test turns on where it needs the throttle.
+    await daemon.configure('setting', 'set', 'sms.resend_interval', '0');
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+4917012345', '--pin', 'pin1234', '--otpkey', RFC4226_KEY, '--serial', 'PISMA');
     await daemon.start();
     for (const [name, from] of Object.entries({ strict: '127.0.0.1', auto: '127.0.0.2', legacy: '127.0.0.3', proxyok: '127.0.0.4', custom: '127.0.0.5' })) {
@@ -164,6 +167,7 @@ describe('RADIUS hardening', () => {
     const s1 = attrs(first, Attr.State)[0]!;
     const otp1 = (await gw.next()).query.get('text')!;
     const count = gw.received.length;
+    await daemon.configure('setting', 'set', 'sms.resend_interval', '30');
 
     const tooSoon = (await clients.strict!.request(buildRequest({ secret: SECRET, user: 'alice', password: '', state: s1 }), daemon.port))!;
     expect(tooSoon[0]).toBe(Code.AccessChallenge);
@@ -173,7 +177,6 @@ describe('RADIUS hardening', () => {
 
     await daemon.configure('setting', 'set', 'sms.resend_interval', '0');
     const resent = (await clients.strict!.request(buildRequest({ secret: SECRET, user: 'alice', password: 'resend', state: s1 }), daemon.port))!;
-    await daemon.configure('setting', 'unset', 'sms.resend_interval');
     expect(resent[0]).toBe(Code.AccessChallenge);
     const s2 = attrs(resent, Attr.State)[0]!;
     expect(s2.equals(s1)).toBe(false);

@@ -28,6 +28,9 @@ describe('SMS limits across two daemons sharing PostgreSQL', () => {
     a = await createDaemon({ database: { client: 'pg', url: db.url }, radius: { reject_delay: '0' } });
     await a.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
     await a.ok('setting', 'set', 'sms.identifier', 'gw1');
+    // Every PIN request here asks for a new SMS: a repeated one within sms.resend_interval
+    // would get the fresh challenge again and send nothing, which no limit then counts.
+    await a.ok('setting', 'set', 'sms.resend_interval', '0');
     await a.ok('token', 'enroll', '--user', 'alice', '--phone', '+4917012345', '--pin', 'alicepin', '--serial', 'LIM0001');
     await a.ok('token', 'enroll', '--user', 'bob', '--phone', '+4917054321', '--pin', 'bobpin', '--serial', 'LIM0002');
     await a.ok('token', 'enroll', '--user', 'carol', '--phone', '+4917099999', '--pin', 'carolpin', '--serial', 'LIM0003');
