@@ -79,6 +79,13 @@ export class GatewayAdmin {
           `their GATEWAYS ('gateway set ID --module failover --option GATEWAYS=...'), or add --force (they then skip it as a gateway that does not exist)`,
       );
     }
+    const notifying = (await this.store.notifications.list()).filter((n) => n.gateway === identifier).map((n) => n.identifier);
+    if (notifying.length > 0 && !force) {
+      throw new RefusedError(
+        `gateway ${identifier} not deleted: notification ${notifying.join(', ')} sends through it; first ` +
+          `'notification set ID ... --gateway OTHER' or 'notification delete ID', or add --force (they then fail and are logged)`,
+      );
+    }
     const usage = await this.store.gateways.delete(identifier, (u) => {
       if (force || (u.tokens === 0 && !u.isDefault)) return;
       const uses = [

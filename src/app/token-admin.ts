@@ -10,6 +10,7 @@ import { HASHLIBS, OTP_LENGTHS, type HashLib, type OtpLength, type Token } from 
 import { checkRecipient, type RecipientKind } from '../core/recipient.js';
 import { MODULE_PARAMETERS, type ModuleName } from '../gateways/parameters.js';
 import { lockState } from '../core/login/token-state.js';
+import type { EventSink } from '../core/ports.js';
 import { SETTINGS } from '../settings/registry.js';
 import { mustFit } from './limits.js';
 import { pageOf, type Page } from './paging.js';
@@ -118,9 +119,15 @@ export interface TokenChange {
 }
 
 export class TokenAdmin {
+  /**
+   * `enrolled`: told of every token this layer enrolls, as the events port of the process
+   * that serves it (the daemon's HTTP admin API: the token_enrolled notification). The CLI,
+   * a process of its own with no notifications, passes none.
+   */
   constructor(
     private readonly store: Store,
     private readonly pins: PinHasher,
+    private readonly enrolled?: { readonly events: EventSink; readonly client: string },
   ) {}
 
   async enroll(req: EnrollRequest): Promise<Token> {
@@ -158,7 +165,9 @@ export class TokenAdmin {
       pinHash: await this.pins.hash(req.pin, settings['pin.kdf_cost']),
       verified: !(req.verify ?? settings.verify_enrollment),
     });
-    return this.get(serial);
+    const token = await this.get(serial);
+    this.enrolled?.events.emit({ type: 'token_enrolled', serial, username: token.username, realm: token.realm, client: this.enrolled.client });
+    return token;
   }
 
   async get(serial: string): Promise<Token> {

@@ -5,7 +5,7 @@ import { RecentChallenges } from '../core/login/recent-challenges.js';
 import { RecentFailures } from '../core/login/recent-failures.js';
 import { LoginService } from '../core/login/service.js';
 import { ConfigError, loadConfig } from '../config/load.js';
-import type { Config, RadiusConfig } from '../config/schema.js';
+import { HTTP_CLIENT_NAME, type Config, type RadiusConfig } from '../config/schema.js';
 import { PinCheckQueue } from '../crypto/pin-check-queue.js';
 import { LdapDirectory } from '../directory/directory.js';
 import { RealmNameDirectory } from '../directory/realm-names.js';
@@ -185,7 +185,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
         // The same application layer as the CLI's commands, on the runtime's store: changes to
         // the site configuration move its revision, which every daemon (this one too) polls.
         admin: {
-          tokens: new TokenAdmin(store, runtime.pins),
+          tokens: new TokenAdmin(store, runtime.pins, { events, client: HTTP_CLIENT_NAME }),
           gateways: new GatewayAdmin(store, providerContext(runtime)),
           settings: new SettingsAdmin(store),
           audit: store.audit,

@@ -10,7 +10,7 @@ export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 /** What each event means, for `notification list` and the README. */
 export const EVENT_MEANING: Readonly<Record<NotificationEvent, string>> = {
   token_locked: "a failed login locked a token (its fail counter reached maxfail); owner: the token's number",
-  token_enrolled: "a login enrolled a token by challenge (enroll_via_multichallenge); owner: the new token's number",
+  token_enrolled: "a token was enrolled by a login (enroll_via_multichallenge) or the HTTP admin API (/token/init); owner: the new token's number",
   login_from_new_client: "an accepted login from a client the user never logged in from (Calling-Station-Id, else the RADIUS client); owner: the token's number",
   sms_limit_reached: 'an SMS limit (sms.limit.*) refused its first SMS in a window; owner: the number the SMS was for',
   gateway_down: 'a gateway stopped delivering (failover marked it unreachable); to an operator\'s number only',

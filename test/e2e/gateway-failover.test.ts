@@ -32,21 +32,27 @@ const gatewayDownLines = (daemon: TestDaemon, id: string) =>
 describe('failover gateway on one daemon', () => {
   let daemon: TestDaemon;
   let backup: SmsGateway;
+  /** The operator's phone: gateway_down notifications go there through a gateway of their own. */
+  let operator: SmsGateway;
 
   beforeAll(async () => {
     backup = await startSmsGateway();
+    operator = await startSmsGateway();
     daemon = await createDaemon({ radius: { reject_delay: '0' } });
     const closed = `http://127.0.0.1:${await freeTcpPort()}/sms`;
     await daemon.ok('gateway', 'set', 'primary', '--module', 'http', '--option', `URL=${closed}`, '--option', 'to={phone}', '--option', 'text={otp}');
     await daemon.ok('gateway', 'set', 'backup', '--module', 'http', '--option', `URL=${backup.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
     await daemon.ok('gateway', 'set', 'fo', '--module', 'failover', '--option', 'GATEWAYS=primary, backup');
     await daemon.ok('setting', 'set', 'sms.identifier', 'fo');
+    await daemon.ok('gateway', 'set', 'ops', '--module', 'http', '--option', `URL=${operator.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
+    await daemon.ok('notification', 'set', 'down', '--event', 'gateway_down', '--gateway', 'ops', '--to', '+4930999999', '--text', 'Gateway {gateway} is down: {reason}');
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+4917012345', '--pin', 'pin1234', '--otpkey', RFC4226_KEY, '--serial', 'PISM0001');
     await daemon.start();
   });
   afterAll(async () => {
     await daemon?.stop();
     await backup?.close();
+    await operator?.close();
   });
 
   it('primary down (closed port): the backup delivers within the deadline, the OTP works, and the primary is blocked once', async () => {
@@ -66,6 +72,16 @@ describe('failover gateway on one daemon', () => {
     expect((await login(daemon, backup)).code).toBe('Access-Accept');
     expect((await healthOf(daemon, 'primary'))!.failures).toBe(1);
     expect(gatewayDownLines(daemon, 'primary')).toHaveLength(1);
+  });
+
+  it('the blocked primary is told to the operator once, through the notification gateway (gateway_down)', async () => {
+    const sms = await operator.next();
+    expect(sms.query.get('to')).toBe('+4930999999');
+    expect(sms.query.get('text')).toMatch(/^Gateway primary is down: .*(ECONNREFUSED|refused)/);
+    // The next login skips the blocked primary: no second notification for the same outage.
+    expect((await login(daemon, backup)).code).toBe('Access-Accept');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(operator.received).toHaveLength(1);
   });
 
   it('gateway test says which member delivered; gateway reset unblocks the primary', async () => {

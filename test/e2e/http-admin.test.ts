@@ -105,6 +105,23 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
       expect(answered.code).toBe('Access-Accept');
     });
 
+    it('POST /token/init tells the new token\'s owner through a token_enrolled notification', async () => {
+      const notify = await startSmsGateway();
+      try {
+        // Each change waits for its own reload: the token must not be made before the daemon knows the notification.
+        await daemon.configure('gateway', 'set', 'notify', '--module', 'http', '--option', `URL=${notify.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
+        await daemon.configure('notification', 'set', 'welcome', '--event', 'token_enrolled', '--gateway', 'notify', '--text', 'Token {serial} is now yours, {user}');
+        await value(call('POST', '/token/init', { user: 'erin', phone: '+4917055555', pin: PIN, genkey: '1', serial: 'PISM0000E0E1' }));
+        const sms = await notify.next();
+        expect([sms.query.get('to'), sms.query.get('text')]).toEqual(['+4917055555', 'Token PISM0000E0E1 is now yours, erin']);
+      } finally {
+        await daemon.configure('notification', 'delete', 'welcome');
+        await daemon.configure('gateway', 'delete', 'notify');
+        await call('DELETE', '/token/PISM0000E0E1');
+        await notify.close();
+      }
+    });
+
     it('GET /token/ filters by user and serial and pages as privacyIDEA does, never showing a key or a PIN hash', async () => {
       for (const n of [1, 2, 3]) {
         await value(call('POST', '/token/init', { user: 'dave', realm: 'Example.org', phone: `+491704444${n}`, pin: PIN, otpkey: OTHER_KEY, serial: `PISM0000DAV${n}` }));

@@ -76,6 +76,10 @@ describe('notifications over RADIUS', () => {
     expect(await daemon.ok('notification', 'list', '--json')).toBe('[]');
     await daemon.configure('notification', 'set', 'n1', '--event', 'token_locked', '--gateway', 'notify', '--text', 'x');
     expect(JSON.parse(await daemon.ok('notification', 'list', '--json'))).toEqual([{ identifier: 'n1', event: 'token_locked', gateway: 'notify', to: 'owner', text: 'x' }]);
+    // The gateway a notification sends through is not deleted from under it.
+    const inUse = await daemon.cli('gateway', 'delete', 'notify');
+    expect(inUse.code).not.toBe(0);
+    expect(inUse.stderr).toMatch(/gateway notify not deleted: notification n1 sends through it/);
     expect(await daemon.configure('notification', 'delete', 'n1')).toBe('notification n1 deleted');
     const gone = await daemon.cli('notification', 'delete', 'n1');
     expect(gone.stderr).toMatch(/no notification 'n1'/);
