@@ -5,12 +5,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuthRequest, AuthResult } from '../../src/core/login/request.js';
 import { Messages } from '../../src/core/messages.js';
-import { LdapDirectory } from '../../src/directory/directory.js';
-import { PRESET_VALUES } from '../../src/directory/presets.js';
-import { RealmNameDirectory } from '../../src/directory/realm-names.js';
+import type { LdapDirectory } from '../../src/directory/directory.js';
 import { migrationConfig } from '../../src/store/migrations.js';
 import { openLoginEngine, RecordingSms, type LoginEngine } from '../helpers/login-engine.js';
-import { BASE_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from '../helpers/slapd.js';
+import { slapdDirectory, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
 
 
@@ -27,26 +25,7 @@ beforeAll(async () => {
     { uid: 'bob', password: 'bob-pw', givenName: 'Bob', sn: 'Builder' },
     { uid: 'carl', password: 'carl-pw', sn: 'Wrongnumber', mobile: 'call me' },
   ]);
-  const snapshot = {
-    revision: '1',
-    userstores: [
-      {
-        identifier: 'corp',
-        preset: 'openldap' as const,
-        uris: [slapd.uri],
-        baseDn: BASE_DN,
-        bindDn: SERVICE_DN,
-        bindPassword: SERVICE_PASSWORD,
-        attributes: PRESET_VALUES.openldap.attributes,
-        searchFilter: PRESET_VALUES.openldap.searchFilter,
-        starttls: false,
-        caFile: null,
-        timeout: 2,
-      },
-    ],
-    realms: [{ name: 'example', userstore: 'corp', isDefault: true }],
-  };
-  directory = new LdapDirectory({ snapshot: () => snapshot, fallback: new RealmNameDirectory(), cacheMs: () => 0, now: () => Date.now() });
+  directory = slapdDirectory(slapd);
 });
 afterAll(async () => {
   await directory?.close();

@@ -10,6 +10,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { freeTcpPort, type TestDaemon } from './daemon.js';
 import { tempDir } from './fs.js';
+import { LdapDirectory } from '../../src/directory/directory.js';
+import { PRESET_VALUES } from '../../src/directory/presets.js';
+import { RealmNameDirectory } from '../../src/directory/realm-names.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -191,4 +194,31 @@ export async function defineUserStore(daemon: TestDaemon, uris: string[]): Promi
   await daemon.ok('userstore', 'set', 'corp', ...uris.flatMap((uri) => ['--uri', uri]), '--base-dn', BASE_DN, '--bind-dn', SERVICE_DN,
     '--bind-password-file', pw, '--preset', 'openldap', '--timeout', '2');
   await daemon.ok('realm', 'set', 'example', '--userstore', 'corp', '--default');
+}
+
+/**
+ * The login core's user directory over this slapd, for domain tests: one OpenLDAP user store
+ * `corp` as the default realm `example`, attributes never cached.
+ */
+export function slapdDirectory(slapd: Slapd): LdapDirectory {
+  const snapshot = {
+    revision: '1',
+    userstores: [
+      {
+        identifier: 'corp',
+        preset: 'openldap' as const,
+        uris: [slapd.uri],
+        baseDn: BASE_DN,
+        bindDn: SERVICE_DN,
+        bindPassword: SERVICE_PASSWORD,
+        attributes: PRESET_VALUES.openldap.attributes,
+        searchFilter: PRESET_VALUES.openldap.searchFilter,
+        starttls: false,
+        caFile: null,
+        timeout: 2,
+      },
+    ],
+    realms: [{ name: 'example', userstore: 'corp', isDefault: true }],
+  };
+  return new LdapDirectory({ snapshot: () => snapshot, fallback: new RealmNameDirectory(), cacheMs: () => 0, now: () => Date.now() });
 }
