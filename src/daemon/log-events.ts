@@ -1,14 +1,14 @@
 // The login core's events written to the daemon's log (pino). Never a PIN, OTP or secret:
 // events carry none.
 import type { Logger } from 'pino';
+import { OncePerWindow } from '../core/limits/once-per-window.js';
 import type { AuthEvent, EventSink } from '../core/ports.js';
 
 /** One warning per limit and key in this long: a flood must not flood the log too. */
 const LIMIT_WARNING_INTERVAL_MS = 60_000;
 
 export class LogEvents implements EventSink {
-  /** When each limit key was last warned of (ms); entries older than the interval are dropped. */
-  private readonly limitWarnedAt = new Map<string, number>();
+  private readonly limitWarnings = new OncePerWindow(LIMIT_WARNING_INTERVAL_MS);
 
   constructor(
     private readonly log: Logger,
@@ -47,7 +47,7 @@ export class LogEvents implements EventSink {
         // Timings for the metrics; the 'authentication' event already logs the outcome.
         return;
       case 'sms_limit_reached':
-        if (!this.firstWarningThisMinute(event.key)) return;
+        if (!this.limitWarnings.first(event.key, this.now())) return;
         // The subject, never the key: a number shows redacted.
         this.log.warn(
           { limit: `sms.limit.${event.limit}`, subject: event.subject, user: event.username, realm: event.realm, client: event.client, retry_after_s: event.retryAfterSeconds },
@@ -61,19 +61,9 @@ export class LogEvents implements EventSink {
         this.log.warn({ serial: event.serial, user: event.username, realm: event.realm, client: event.client }, 'token locked: fail counter reached maxfail');
         return;
       case 'token_enrolled':
-        this.log.info({ serial: event.serial, user: event.username, realm: event.realm, client: event.client }, 'token enrolled by challenge');
+        // By a login (enrollment by challenge) or the HTTP admin API: the client says which.
+        this.log.info({ serial: event.serial, user: event.username, realm: event.realm, client: event.client }, 'token enrolled');
         return;
     }
-  }
-
-  private firstWarningThisMinute(key: string): boolean {
-    const now = this.now();
-    const last = this.limitWarnedAt.get(key);
-    if (last !== undefined && now - last < LIMIT_WARNING_INTERVAL_MS) return false;
-    if (this.limitWarnedAt.size >= 10_000) {
-      for (const [k, at] of this.limitWarnedAt) if (now - at >= LIMIT_WARNING_INTERVAL_MS) this.limitWarnedAt.delete(k);
-    }
-    this.limitWarnedAt.set(key, now);
-    return true;
   }
 }

@@ -2,7 +2,8 @@
 // login core's events: the core knows nothing of them. Each one goes out after the event's
 // reply has left (the login never waits for it), and a notification that fails is logged
 // and nothing else: it never fails or delays a login.
-import { normalisePhoneNumber } from '../core/phone-number.js';
+import { OncePerWindow } from '../core/limits/once-per-window.js';
+import { destinationOf, type Destination } from '../core/login/phone-of.js';
 import { isAllowedNumber } from '../core/limits/calling-code.js';
 import type { Token } from '../core/model.js';
 import type { AuthEvent, EventSink, SmsSender, UserDirectory } from '../core/ports.js';
@@ -33,7 +34,7 @@ export interface NotificationPorts {
 
 export class NotificationDispatcher implements EventSink {
   private readonly running = new Set<Promise<void>>();
-  private readonly lastSent = new Map<string, number>();
+  private readonly repeats = new OncePerWindow(REPEAT_WINDOW_MS);
 
   constructor(private readonly ports: NotificationPorts) {}
 
@@ -71,11 +72,12 @@ export class NotificationDispatcher implements EventSink {
   private async send(def: NotificationDefinition, occurrence: Occurrence, person: Parameters<typeof userTags>[0] | undefined, now: number): Promise<void> {
     const fields = { notification: def.identifier, event: occurrence.event, gateway: def.gateway };
     try {
-      const phone = def.recipient === OWNER ? await this.ownerPhone(occurrence) : def.recipient;
-      if (phone === undefined) {
-        this.ports.log.warn(fields, 'notification not sent: no number for the owner');
+      const owner = def.recipient === OWNER ? await this.ownerPhone(occurrence) : { phone: def.recipient };
+      if ('problem' in owner) {
+        this.ports.log.warn({ ...fields, reason: owner.problem }, 'notification not sent: no number for the owner');
         return;
       }
+      const { phone } = owner;
       if (!isAllowedNumber(phone, this.ports.settings()['sms.allowed_prefixes'])) {
         this.ports.log.warn({ ...fields, phone: redactPhone(phone) }, 'notification not sent: the number is outside sms.allowed_prefixes');
         return;
@@ -87,7 +89,7 @@ export class NotificationDispatcher implements EventSink {
         ...occurrence.tags,
         phone_redacted: redactPhone(phone),
       });
-      if (this.sentRecently(`${def.identifier}\n${phone}\n${text}`, now)) return;
+      if (!this.repeats.first(`${def.identifier}\n${phone}\n${text}`, now)) return;
       await this.ports.sms.send(def.gateway, phone, text);
       this.ports.log.info({ ...fields, phone: redactPhone(phone) }, 'notification sent');
     } catch (err) {
@@ -95,17 +97,16 @@ export class NotificationDispatcher implements EventSink {
     }
   }
 
-  /** The number of the user the event is about: the one it names, else its token's (a dynamic phone read from the directory). */
-  private async ownerPhone(occurrence: Occurrence): Promise<string | undefined> {
-    if (occurrence.phone !== undefined) return occurrence.phone;
-    if (occurrence.serial === undefined) return undefined;
+  /**
+   * The number of the user the event is about: the one it names, else its token's, the way
+   * the token's own SMS would go (a dynamic phone read from the directory and normalised).
+   */
+  private async ownerPhone(occurrence: Occurrence): Promise<Destination> {
+    if (occurrence.phone !== undefined) return { phone: occurrence.phone };
+    if (occurrence.serial === undefined) return { phone: '', problem: 'the event names no token' };
     const token = await this.ports.tokenOf(occurrence.serial);
-    if (!token) return undefined;
-    if (!token.dynamicPhone) return token.phone;
-    const mobile = (await this.ports.directory.lookup(token.username, token.realm))?.mobile;
-    if (mobile === undefined) return undefined;
-    const normalised = normalisePhoneNumber(mobile, this.ports.settings()['sms.default_country_code']);
-    return 'e164' in normalised ? normalised.e164 : undefined;
+    if (!token) return { phone: '', problem: `token ${occurrence.serial} is gone` };
+    return destinationOf(this.ports.directory, this.ports.settings()['sms.default_country_code'], token);
   }
 
   private async lookup(user: { username: string; realm: string }) {
@@ -115,13 +116,5 @@ export class NotificationDispatcher implements EventSink {
       // A directory that cannot be asked leaves the names empty; the notification still goes.
       return user;
     }
-  }
-
-  private sentRecently(key: string, now: number): boolean {
-    const last = this.lastSent.get(key);
-    if (last !== undefined && now - last < REPEAT_WINDOW_MS) return true;
-    if (this.lastSent.size >= 10_000) for (const [k, at] of this.lastSent) if (now - at >= REPEAT_WINDOW_MS) this.lastSent.delete(k);
-    this.lastSent.set(key, now);
-    return false;
   }
 }

@@ -1,5 +1,6 @@
 // Which core events a notification listens to, and what each tells a notification: the
 // user it is about (owner), the token or number that reaches them, and the event's own tags.
+import { minutesToWait } from '../core/login/sms-limits.js';
 import type { AuthEvent } from '../core/ports.js';
 import type { NotificationEvent } from './definition.js';
 
@@ -48,7 +49,7 @@ export function occurrenceOf(event: AuthEvent): Occurrence | undefined {
         phone: event.phone,
         tags: {
           limit: `sms.limit.${event.limit}`,
-          retry_minutes: String(Math.max(1, Math.ceil(event.retryAfterSeconds / 60))),
+          retry_minutes: String(minutesToWait(event.retryAfterSeconds * 1000)),
           reason: event.subject,
           client: event.client,
           nas: event.client,

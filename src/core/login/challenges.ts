@@ -249,7 +249,7 @@ type PreparedSms = { readonly phone: string; readonly failure: string; readonly 
 
 async function prepareOtp(ports: LoginPorts, ctx: LoginContext, token: Token, counter: number): Promise<PreparedSms> {
   const gateway = gatewayOf(ctx, token);
-  const destination = await destinationOf(ports, ctx, token);
+  const destination = await destinationOf(ports.directory, ctx.settings['sms.default_country_code'], token);
   if ('problem' in destination) {
     ports.events.emit({ type: 'sms_failed', serial: token.serial, gateway, reason: destination.problem });
     return { phone: destination.phone, failure: destination.problem };
