@@ -2,6 +2,7 @@
 // login core's events: the core knows nothing of them. Each one goes out after the event's
 // reply has left (the login never waits for it), and a notification that fails is logged
 // and nothing else: it never fails or delays a login.
+import { AfterReply } from '../core/after-reply.js';
 import { OncePerWindow } from '../core/limits/once-per-window.js';
 import { destinationOf, type Destination } from '../core/login/phone-of.js';
 import { isAllowedNumber } from '../core/limits/calling-code.js';
@@ -33,7 +34,7 @@ export interface NotificationPorts {
 }
 
 export class NotificationDispatcher implements EventSink {
-  private readonly running = new Set<Promise<void>>();
+  private readonly afterReply = new AfterReply();
   private readonly repeats = new OncePerWindow(REPEAT_WINDOW_MS);
 
   constructor(private readonly ports: NotificationPorts) {}
@@ -43,19 +44,16 @@ export class NotificationDispatcher implements EventSink {
     if (!occurrence) return;
     const matching = this.ports.definitions().filter((d) => d.event === occurrence.event);
     if (matching.length === 0) return;
-    const work = (async () => {
-      // After the reply: the login that emitted the event has what it waits for already.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      await this.dispatch(occurrence, matching);
-    })()
-      .catch((err: unknown) => this.ports.log.warn({ event: occurrence.event, reason: (err as Error).message }, 'notification failed'))
-      .finally(() => this.running.delete(work));
-    this.running.add(work);
+    // After the reply: the login that emitted the event has what it waits for already.
+    this.afterReply.run(
+      () => this.dispatch(occurrence, matching),
+      (err: unknown) => this.ports.log.warn({ event: occurrence.event, reason: (err as Error).message }, 'notification failed'),
+    );
   }
 
   /** Resolves when the notifications under way have ended (for a clean stop and for tests). */
-  async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running]);
+  idle(): Promise<void> {
+    return this.afterReply.idle();
   }
 
   private async dispatch(occurrence: Occurrence, definitions: readonly NotificationDefinition[]): Promise<void> {

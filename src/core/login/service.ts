@@ -9,6 +9,7 @@ import type { AuthRequest, AuthResult, TriggerRequest } from './request.js';
 import type { Token } from '../model.js';
 import type { LoginStep, UserRef } from '../ports.js';
 import { issueChallenge } from './challenges.js';
+import { AfterReply } from '../after-reply.js';
 import { Messages } from '../messages.js';
 import { hasControlCharacter, normaliseRealm, printableName } from '../names.js';
 import { deadlineOf, reject } from './verdict.js';
@@ -17,26 +18,18 @@ const DUMMY_PIN = 'no such user';
 
 export class LoginService {
   private readonly dummyHashes = new Map<number, Promise<string>>();
-  /** Deferred work (LoginContext.defer) still running. */
-  private readonly deferred = new Set<Promise<void>>();
+  /** Deferred work (LoginContext.defer): after the verdict's reply, the caller has what it waits for already. */
+  private readonly deferred = new AfterReply();
 
   constructor(private readonly ports: LoginPorts) {}
 
   /** Resolves when the work deferred by the logins so far has ended (for a clean stop). */
-  async idle(): Promise<void> {
-    while (this.deferred.size > 0) await Promise.all([...this.deferred]);
+  idle(): Promise<void> {
+    return this.deferred.idle();
   }
 
-  private readonly defer = (work: () => Promise<void>): void => {
-    const running = (async () => {
-      // After the verdict's reply: the caller has what it waits for already.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      await work();
-    })()
-      .catch((err: unknown) => this.ports.events.emit({ type: 'deferred_failed', reason: (err as Error).message }))
-      .finally(() => this.deferred.delete(running));
-    this.deferred.add(running);
-  };
+  private readonly defer = (work: () => Promise<void>): void =>
+    this.deferred.run(work, (err: unknown) => this.ports.events.emit({ type: 'deferred_failed', reason: (err as Error).message }));
 
   /** Answers one request and tells the events port which round it was, how it ended and how long it took. */
   async authenticate(request: AuthRequest): Promise<AuthResult> {
