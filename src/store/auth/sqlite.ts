@@ -55,7 +55,6 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
   private batch: Array<() => void> = [];
   private batchFailures: Array<(err: unknown) => void> = [];
   private inTransaction = false;
-  private readonly awaitingSync: Batch[] = [];
   private syncing = false;
   private commitScheduled = false;
   private walFd: number | undefined;
@@ -281,20 +280,17 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
 
   /**
    * Group commit: the batch's replies leave once its WAL frames are on disk. One fdatasync
-   * runs at a time, on libuv's thread pool; what gathered meanwhile commits as it ends and
-   * shares the next one.
+   * runs at a time, on libuv's thread pool: a batch commits only while none runs (its turn's
+   * end) or as one ends (here), so each sync has exactly one batch, and what gathered during
+   * it commits as it ends and shares the next one.
    */
   private durable(batch: Batch): void {
-    this.awaitingSync.push(batch);
-    if (this.syncing) return;
     this.syncing = true;
-    const batches = this.awaitingSync.splice(0);
     fdatasync(this.walDescriptor(), (err) => {
       this.syncing = false;
-      for (const b of batches) for (const settle of err ? b.reject : b.resolve) (settle as (e?: unknown) => void)(err);
+      for (const settle of err ? batch.reject : batch.resolve) (settle as (e?: unknown) => void)(err);
       // The transaction that gathered during the sync commits now and starts the next sync.
       if (this.inTransaction) this.commitBatch();
-      else if (this.awaitingSync.length > 0) this.durable(this.awaitingSync.pop()!);
     });
   }
 
