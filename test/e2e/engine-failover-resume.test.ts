@@ -13,7 +13,7 @@ import { hotp } from '../helpers/hotp.js';
 import { createTestDatabase } from '../helpers/pg.js';
 import { describeAnswer, RadiusPeer, type Answer } from '../helpers/radius-peer.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { proxiedTestDatabase, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 const SECRET = 'testing123';
 const UNAVAILABLE = 'The authentication service is unavailable, try again later';
@@ -49,14 +49,11 @@ describe('the PostgreSQL store goes away and comes back', () => {
   let failover: RadiusPeer;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const direct = new URL(db.url);
-    proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const viaProxy = new URL(db.url);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    let viaProxy: string;
+    ({ db, proxy, url: viaProxy } = await proxiedTestDatabase());
     gw = await startSmsGateway();
     daemon = await createDaemon({
-      database: { client: 'pg', url: viaProxy.toString() },
+      database: { client: 'pg', url: viaProxy },
       clients: [
         { name: 'closed', address: '127.0.0.1/32', secret: SECRET },
         { name: 'failover', address: '127.0.0.2/32', secret: SECRET, failmode: 'failover' },

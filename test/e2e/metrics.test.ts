@@ -10,7 +10,7 @@ import { createTestDatabase } from '../helpers/pg.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { RawClient } from '../helpers/raw-radius.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { proxiedTestDatabase, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 const PHONE = '+4917012345';
 const PIN = 'pin1234';
@@ -164,12 +164,9 @@ describe('/readyz follows the PostgreSQL store', () => {
   let url: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const direct = new URL(db.url);
-    proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const viaProxy = new URL(db.url);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
-    daemon = await createDaemon({ database: { client: 'pg', url: viaProxy.toString() }, metrics: true });
+    let viaProxy: string;
+    ({ db, proxy, url: viaProxy } = await proxiedTestDatabase());
+    daemon = await createDaemon({ database: { client: 'pg', url: viaProxy }, metrics: true });
     url = daemon.metricsUrl!;
     await daemon.start();
   });

@@ -3,6 +3,7 @@
 // says, up() forwards again. A real network path, so the client meets real socket errors.
 import net, { type AddressInfo } from 'node:net';
 import { closerFor } from './sockets.js';
+import { createTestDatabase } from './pg.js';
 
 /**
  * 'reset': connections are destroyed at once (the server is down, ECONNRESET).
@@ -73,4 +74,17 @@ function reset(socket: net.Socket): void {
   } catch {
     socket.destroy();
   }
+}
+
+/**
+ * A throw-away PostgreSQL database reached through a TCP proxy on loopback: `url` goes
+ * through the proxy, so a test can cut the store (proxy.cut) and bring it back.
+ */
+export async function proxiedTestDatabase(): Promise<{ db: Awaited<ReturnType<typeof createTestDatabase>>; proxy: TcpProxy; url: string }> {
+  const db = await createTestDatabase();
+  const direct = new URL(db.url);
+  const proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+  const viaProxy = new URL(db.url);
+  viaProxy.host = `127.0.0.1:${proxy.port}`;
+  return { db, proxy, url: viaProxy.toString() };
 }
