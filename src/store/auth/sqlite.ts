@@ -2,9 +2,9 @@
 // once, and group commit. better-sqlite3 is synchronous, so a unit's statements run at once,
 // in order, inside one IMMEDIATE transaction (a SAVEPOINT each); the WAL is synced to disk on
 // the thread pool, and only then are the units' promises resolved, so no reply reports what
-// is not on disk. While one sync runs, the units that arrive meanwhile gather in one open
-// transaction that commits the moment the sync ends: one commit per sync, not one per turn
-// of the event loop. A commit writes every page it changed to the WAL once, and the pages
+// is not on disk. While one sync runs, the units that arrive meanwhile wait, and the moment
+// the sync ends they are applied and committed in one transaction: one commit per sync, not
+// one per turn of the event loop. A commit writes every page it changed to the WAL once, and the pages
 // that every request touches (the audit table's last page, the upper levels of each index)
 // are shared by all the units of a commit, so fewer, larger commits write fewer pages.
 // With no sync running the transaction commits at the end of the turn.
@@ -204,6 +204,11 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
   /** Runs what waits inside the turn's transaction, opening it when needed. */
   private pump(): void {
     if (this.waiting.length === 0) return;
+    // During a sync the units wait here, and the sync's end applies and commits them in one
+    // transaction within one callback: the write lock is never held across turns of the event
+    // loop, where this process's own knex connection (the admin API, gateway health, known
+    // clients) would wait for it synchronously, blocking the very loop that would release it.
+    if (this.syncing) return;
     if (!this.inTransaction) {
       try {
         this.control.begin.run();
@@ -216,8 +221,7 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
         return;
       }
       this.inTransaction = true;
-      // A sync under way commits the batch when it ends (durable()); else the turn's end does.
-      if (!this.syncing) this.scheduleCommit();
+      this.scheduleCommit();
     }
     for (const w of this.waiting.splice(0)) this.apply(w);
   }
@@ -281,15 +285,16 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
   /**
    * Group commit: the batch's replies leave once its WAL frames are on disk. One fdatasync
    * runs at a time, on libuv's thread pool: a batch commits only while none runs (its turn's
-   * end) or as one ends (here), so each sync has exactly one batch, and what gathered during
-   * it commits as it ends and shares the next one.
+   * end) or as one ends (here), so each sync has exactly one batch, and what waited during
+   * it is applied and committed as it ends and shares the next one.
    */
   private durable(batch: Batch): void {
     this.syncing = true;
     fdatasync(this.walDescriptor(), (err) => {
       this.syncing = false;
       for (const settle of err ? batch.reject : batch.resolve) (settle as (e?: unknown) => void)(err);
-      // The transaction that gathered during the sync commits now and starts the next sync.
+      // What gathered during the sync is applied and committed now, and starts the next sync.
+      this.pump();
       if (this.inTransaction) this.commitBatch();
     });
   }
