@@ -15,6 +15,7 @@ import { describeFailure } from './failures.js';
 import { errorResponse } from './responses.js';
 import { adminRoutes, type AdminServices } from './admin/index.js';
 import { validateRoutes, type ValidateOptions } from './validate.js';
+import { callerIdentity } from './caller.js';
 
 /** privacyIDEA's requests are a few fields; 16 KiB leaves room for long user names and prompts. */
 export const BODY_LIMIT = 16 * 1024;
@@ -113,7 +114,7 @@ export class HttpFront {
       const why = this.options.notReady();
       return why === undefined ? { status: 'ready' } : reply.code(503).send({ status: 'unavailable', reason: why });
     });
-    validateRoutes(app, { ...this.options, now: this.now });
+    validateRoutes(app, { ...this.options, now: this.now, callerOf: callerIdentity(config.trusted_proxies) });
     adminRoutes(app, { services: this.options.admin, apiKeys: this.options.apiKeys, now: this.now });
     return app;
   }

@@ -1,14 +1,16 @@
 // privacyIDEA's /validate endpoints, translated to the login core's typed requests and its
 // results back into privacyIDEA's JSON, as src/radius/handlers/access-request.ts does for
 // RADIUS. Every request is the client `http` (HTTP_CLIENT_NAME) at its address, so the audit
-// trail tells the fronts apart and a challenge issued here is answered here (README "HTTP").
+// trail tells the fronts apart and a challenge issued here is answered here (README "HTTP");
+// the caller (src/http/caller.ts) keeps two callers' logins apart.
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { AuthRequest, AuthResult, TriggerRequest } from '../core/login/request.js';
 import { Messages } from '../core/messages.js';
 import { HTTP_CLIENT_NAME } from '../config/schema.js';
 import { requireRole, type ApiKeyLookup } from './api-keys.js';
+import { callerIdentity, type CallerOf } from './caller.js';
 import { PI_ERROR } from './errors.js';
-import { readParameters, validateParameters, type RealmJoiner, type ValidateParameters } from './parameters.js';
+import { readParameters, validateParameters, type Parameters, type RealmJoiner, type ValidateParameters } from './parameters.js';
 import { checkResponse, errorResponse, triggerResponse } from './responses.js';
 
 export interface ValidateOptions {
@@ -21,6 +23,8 @@ export interface ValidateOptions {
   /** How long a client waits for us, at most: work still queued after that is shed. */
   readonly maxRequestMs: number;
   readonly now: () => number;
+  /** Who asked, for the same-challenge-again rule (src/http/caller.ts); absent: the address alone. */
+  readonly callerOf?: CallerOf;
 }
 
 /** The User-Agent says which client asked (FreeRADIUS, privacyIDEA-PAM...): kept in the audit as NAS-Identifier. */
@@ -29,10 +33,11 @@ const USER_AGENT_KEPT = 128;
 export function validateRoutes(app: FastifyInstance, o: ValidateOptions): void {
   const both: HTTPMethods[] = ['GET', 'POST'];
 
-  const common = (request: FastifyRequest, p: ValidateParameters) => {
+  const callerOf = o.callerOf ?? callerIdentity([]);
+  const common = (request: FastifyRequest, p: ValidateParameters, raw: Parameters) => {
     const agent = request.headers['user-agent'];
     return {
-      client: { name: HTTP_CLIENT_NAME, address: request.ip },
+      client: { name: HTTP_CLIENT_NAME, address: request.ip, caller: callerOf(request, raw) },
       ...(agent ? { nas: { identifier: agent.slice(0, USER_AGENT_KEPT) } } : {}),
       deadline: o.now() + o.maxRequestMs,
       ...(p.serial === undefined ? {} : { serial: p.serial }),
@@ -41,12 +46,13 @@ export function validateRoutes(app: FastifyInstance, o: ValidateOptions): void {
 
   const checked = async (request: FastifyRequest): Promise<{ params: ValidateParameters; result: AuthResult }> => {
     if (o.apiKeyRequired()) requireRole(o.apiKeys, request.headers, ['validate', 'admin'], request.routeOptions.url ?? 'this endpoint');
-    const params = validateParameters(readParameters(request.query, request.body), o.joinRealm, true);
+    const raw = readParameters(request.query, request.body);
+    const params = validateParameters(raw, o.joinRealm, true);
     const result = await o.authenticate({
       username: params.user,
       password: params.pass,
       ...(params.transactionId === undefined ? {} : { transactionId: params.transactionId }),
-      ...common(request, params),
+      ...common(request, params, raw),
     });
     return { params, result };
   };
@@ -79,8 +85,9 @@ export function validateRoutes(app: FastifyInstance, o: ValidateOptions): void {
     handler: async (request, reply) => {
       // Sends an SMS without a PIN: only for a caller that checked the first factor itself.
       requireRole(o.apiKeys, request.headers, ['admin'], '/validate/triggerchallenge');
-      const params = validateParameters(readParameters(request.query, request.body), o.joinRealm, false);
-      const result = await o.triggerChallenge({ username: params.user, ...common(request, params) });
+      const raw = readParameters(request.query, request.body);
+      const params = validateParameters(raw, o.joinRealm, false);
+      const result = await o.triggerChallenge({ username: params.user, ...common(request, params, raw) });
       if (params.exception && result.outcome === 'reject' && result.message === Messages.smsFailed) {
         return sendSmsFailure(reply, o.now());
       }

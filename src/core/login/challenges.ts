@@ -6,7 +6,9 @@
 // Never outlast the NAS: a gateway that has not answered by the request's sms deadline gets
 // the rest of the challenge's validity in the background while the challenge is answered; a
 // definite failure before it still rejects. A request that asks again for a challenge being
-// sent or still fresh gets that same challenge, not a second SMS.
+// sent or still fresh gets that same challenge, not a second SMS, but only where that cannot
+// hurt: the same caller (src/core/login/recent-challenges.ts), its SMS not failed, its OTP not
+// used or overtaken since, and never with sms.concurrent_challenges (each request its own).
 import { newTransactionId } from '../../crypto/random.js';
 import { hotp } from '../hotp.js';
 import { Messages } from '../messages.js';
@@ -42,23 +44,32 @@ export async function issueChallenge(
     return false;
   });
   const recent = ports.recentChallenges;
-  if (!recent || sendable.length === 0) return sendChallenge(ports, ctx, usable, sendable, options);
-  const key = RecentChallenges.keyOf(ctx.user, ctx.request.client.name, serialsOf(sendable));
+  // With concurrent challenges each request gets its own challenge and SMS, as privacyIDEA's:
+  // two logins of one user must not share one single-use transaction.
+  if (!recent || sendable.length === 0 || ctx.settings['sms.concurrent_challenges']) return sendChallenge(ports, ctx, usable, sendable, options);
+  const key = RecentChallenges.keyOf(ctx.user, callerOf(ctx), serialsOf(sendable));
   // A resend asks for a new SMS on purpose; anything else that finds the same challenge fresh
   // is a NAS (or an impatient user) asking again.
   if (options.replaces === undefined) {
     const repeated = await repeatRecent(ports, ctx, recent, key);
     if (repeated) return repeated;
   }
-  const work = sendChallenge(ports, ctx, usable, sendable, options);
+  const work = sendChallenge(ports, ctx, usable, sendable, { ...options, lateFailure: (transactionId) => recent.discard(key, transactionId) });
   recent.track(key, ctx.now, work);
   return work;
 }
 
+/** Who asked, for the same-challenge-again rule: the RADIUS client, or the HTTP caller (address and client parameter). */
+function callerOf(ctx: LoginContext): string {
+  return ctx.request.client.caller ?? ctx.request.client.name;
+}
+
 /**
  * The same challenge again, without an SMS, for a request that comes while one for the same
- * user, NAS and tokens is being sent or is fresh (younger than sms.resend_interval) and is
- * still open (not answered, not expired). Undefined when there is none.
+ * user, caller and tokens is being sent or is fresh (younger than sms.resend_interval) and
+ * can still be answered: open (not answered, not expired), its SMS not failed, and every
+ * token's counter still at the challenge's (no accept and no newer challenge since: an OTP
+ * used by a PIN+OTP login, or overtaken, would be refused). Undefined when there is none.
  */
 async function repeatRecent(ports: LoginPorts, ctx: LoginContext, recent: RecentChallenges, key: string): Promise<AuthResult | undefined> {
   const pending = recent.pending(key);
@@ -66,9 +77,11 @@ async function repeatRecent(ports: LoginPorts, ctx: LoginContext, recent: Recent
     ? await pending.catch(() => undefined)
     : recent.fresh(key, ctx.now, ctx.settings['sms.resend_interval'] * 1000);
   // A send that failed gave the user nothing to wait for: this request tries again.
-  if (earlier?.outcome !== 'challenge') return undefined;
-  const { challenges } = await ports.store.openWithTokens(earlier.transactionId, ports.clock.now());
+  if (earlier?.outcome !== 'challenge' || recent.hasFailed(earlier.transactionId)) return undefined;
+  const { challenges, tokens } = await ports.store.openWithTokens(earlier.transactionId, ports.clock.now());
   if (challenges.length === 0) return undefined;
+  const counters = new Map(tokens.map((t) => [t.serial, t.counter]));
+  if (challenges.some((c) => counters.get(c.serial) !== c.counter)) return undefined;
   return decide(ports, ctx, [], {
     ok: { result: earlier, serials: earlier.serials, reason: 'same challenge again (asked again while it was fresh); no SMS sent' },
   });
@@ -88,7 +101,7 @@ async function sendChallenge(
   ctx: LoginContext,
   usable: { tokens: readonly Token[]; unlock: readonly WriteStep[] },
   sendable: readonly Token[],
-  options: IssueOptions,
+  options: IssueOptions & { readonly lateFailure?: (transactionId: string) => void },
 ): Promise<AuthResult> {
   const reserve: WriteStep[] = [...usable.unlock];
   if (options.replaces !== undefined) reserve.push({ kind: 'consumeTransaction', transactionId: options.replaces, guard: 'transaction_used' });
@@ -169,7 +182,9 @@ async function sendChallenge(
       sms: issued.map((s) => ({ gateway: s.gateway, phone: s.phone })),
     },
   });
-  for (const attempt of late) ctx.defer(() => reportLate(ports, ctx, attempt, expiresAt));
+  for (const attempt of late) {
+    ctx.defer(() => reportLate(ports, ctx, attempt, expiresAt, () => options.lateFailure?.(transactionId)));
+  }
   return result;
 }
 
@@ -199,9 +214,10 @@ async function settledBy<T>(work: readonly Promise<T>[], deadline: number | unde
 
 /**
  * An SMS still under way when the challenge was answered: waited for within the challenge's
- * validity, then its result goes to the audit trail (action sms-late) and the events.
+ * validity, then its result goes to the audit trail (action sms-late) and the events; a
+ * failure is told to `failed` (the challenge is not offered again).
  */
-async function reportLate(ports: LoginPorts, ctx: LoginContext, attempt: Attempt, expiresAt: number): Promise<void> {
+async function reportLate(ports: LoginPorts, ctx: LoginContext, attempt: Attempt, expiresAt: number, failed: () => void): Promise<void> {
   const [outcome] = await settledBy([attempt.outcome.catch((err: unknown) => ({ phone: attempt.phone, failure: (err as Error).message }))], expiresAt, ports.clock);
   const sent = outcome !== undefined && outcome.failure === undefined;
   const reason = sent
@@ -209,6 +225,8 @@ async function reportLate(ports: LoginPorts, ctx: LoginContext, attempt: Attempt
     : `SMS not sent after sms_deadline: ${outcome?.failure ?? "the gateway did not answer within the challenge's validity"}`;
   const entry = auditEntry(ctx, { action: 'sms-late', at: ports.clock.now(), serials: [attempt.token.serial], reason, sms: [{ gateway: attempt.gateway, phone: attempt.phone }] });
   ports.events.emit({ type: 'sms_late', serial: attempt.token.serial, gateway: attempt.gateway, sent, reason });
+  // Not offered again from now on, whether or not the audit row can be written.
+  if (!sent) failed();
   await ports.store.commit({ steps: [], audit: { ok: entry } });
 }
 

@@ -20,6 +20,11 @@ export interface AuthRequest {
     readonly address: string;
     /** This client's challenge prompt, over the site's sms_challenge_text. */
     readonly challengePrompt?: string;
+    /**
+     * Who asked, where `name` does not tell callers apart (every HTTP caller is the client
+     * `http`): the same challenge is repeated only to the same caller. Absent: the name.
+     */
+    readonly caller?: string;
   };
   /** What the NAS told about the session, for the audit trail. */
   readonly nas?: Partial<NasContext>;
