@@ -14,7 +14,11 @@ export interface SettingsSource {
   current(): SettingValues;
 }
 
-/** Delivers one SMS through the named gateway; rejects with a reason when it cannot. */
+/**
+ * Delivers one SMS through the named gateway; rejects with a reason when it cannot. A
+ * rejection whose `undelivered` is true says the message surely reached no gateway (refused,
+ * never connected, not configured): it is not counted against the SMS limits.
+ */
 export interface SmsSender {
   send(gatewayIdentifier: string, phone: string, message: string): Promise<void>;
 }
@@ -168,8 +172,15 @@ export interface LimitCheck {
   readonly windowMs: number;
 }
 
+/** A window one SMS was counted in: its key and when it ends (it tells this window from the next). */
+export interface CountedLimit {
+  readonly key: string;
+  readonly windowEndsAt: number;
+}
+
 export type LimitVerdict =
-  | { readonly allowed: true }
+  /** `counted`: the windows the SMS was counted in, to refund should it reach no gateway. */
+  | { readonly allowed: true; readonly counted?: readonly CountedLimit[] }
   | {
       readonly allowed: false;
       /** The limit that keeps the SMS back longest (the one the user has to wait for). */
@@ -188,6 +199,11 @@ export type LimitVerdict =
 export interface RateLimiter {
   /** Counts one SMS against every limit when none is reached; when one is, counts nothing and says which. */
   consume(limits: readonly LimitCheck[], now: number): Promise<LimitVerdict>;
+  /**
+   * Takes back one count from each window, for an SMS that surely reached no gateway: only
+   * from those same windows (a window that ended and began again is not touched).
+   */
+  refund(counted: readonly CountedLimit[]): Promise<void>;
 }
 
 /** Which round of a login a request is: the first factor, an answer to a challenge, or a resend. */

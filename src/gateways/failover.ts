@@ -33,7 +33,7 @@ export class FailoverProvider implements SmsProvider {
     const sender = this.context.members;
     if (!sender) throw new GatewayError(this.opts.id, 'a failover gateway sends only through a gateway registry', 'configuration');
     const blocks = await this.blocks();
-    const failures: Array<{ member: string; reason: string; failure: GatewayFailure }> = [];
+    const failures: Array<{ member: string; reason: string; failure: GatewayFailure; undelivered: boolean }> = [];
     for (const member of this.order(blocks)) {
       try {
         const by = await sender.deliver(member, phone, message);
@@ -42,14 +42,16 @@ export class FailoverProvider implements SmsProvider {
       } catch (err) {
         const reason = err instanceof GatewayError ? err.reason : (err as Error).message;
         const failure = failureOf(err);
-        failures.push({ member, reason, failure });
+        failures.push({ member, reason, failure, undelivered: err instanceof GatewayError && err.undelivered });
         if (failure === 'unreachable') await this.block(member, reason);
       }
     }
     const skipped = this.members.filter((m) => !failures.some((f) => f.member === m));
     const tried = failures.map((f) => `${f.member}: ${f.reason}`);
     if (skipped.length) tried.push(`skipped while unreachable: ${skipped.join(', ')}`);
-    throw new GatewayError(this.opts.id, `no member delivered (${tried.join('; ')})`, overallFailure(failures.map((f) => f.failure)));
+    // Surely undelivered only when no member that was tried may have taken it.
+    const undelivered = failures.every((f) => f.undelivered);
+    throw new GatewayError(this.opts.id, `no member delivered (${tried.join('; ')})`, overallFailure(failures.map((f) => f.failure)), undelivered);
   }
 
   /**

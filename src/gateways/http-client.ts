@@ -27,6 +27,20 @@ const TLS_CODES = new Set([
   'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
 ]);
 
+/** Connection set-up failures: the request never left, so no gateway has the message. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', ...TLS_CODES]);
+
+/** Whether a request failed before it reached the server (see GatewayError.undelivered). */
+export function neverConnected(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; current && depth < 4; depth++) {
+    const e = current as { code?: string; cause?: unknown };
+    if (e.code !== undefined && NEVER_CONNECTED.has(e.code)) return true;
+    current = e.cause;
+  }
+  return false;
+}
+
 export function describeNetworkError(err: unknown, timeoutMs: number): string {
   let current: unknown = err;
   for (let depth = 0; current && depth < 4; depth++) {

@@ -1,6 +1,6 @@
 // HTTP provider: any SMS gateway with a plain GET or POST API (Clickatell, GTX, Twilio, Kannel...).
 import { request, type Dispatcher } from 'undici';
-import { createDispatcher, describeNetworkError, readLimited } from './http-client.js';
+import { createDispatcher, describeNetworkError, neverConnected, readLimited } from './http-client.js';
 import type { GatewayDefinition } from '../store/gateways.js';
 import { fillTags, rewritePhone } from './phone.js';
 import { GatewayError, Options, type SmsProvider } from './provider.js';
@@ -98,7 +98,7 @@ export class HttpProvider implements SmsProvider {
       status = response.statusCode;
       text = await readLimited(response.body);
     } catch (err) {
-      throw new GatewayError(this.opts.id, `${this.method} ${this.where} failed: ${describeNetworkError(err, this.timeoutMs)}`, 'unreachable');
+      throw new GatewayError(this.opts.id, `${this.method} ${this.where} failed: ${describeNetworkError(err, this.timeoutMs)}`, 'unreachable', neverConnected(err));
     }
     if (!OK_STATUS.has(status)) {
       // 5xx: the gateway is in trouble (another may take the message); anything else is its answer.

@@ -60,12 +60,21 @@ export const GATEWAY_FAILURES: readonly GatewayFailure[] = ['unreachable', 'refu
 export class GatewayError extends SmsOtpError {
   override name = 'GatewayError';
   readonly code = 'ERR_GATEWAY';
+  /**
+   * The message surely reached no gateway: refused, our configuration, or an unreachable
+   * gateway we never connected to (connection refused, name not resolved, no SMPP bind). A
+   * timeout or a 5xx may have come after the gateway took it: not this. The login core reads
+   * it (SmsSender) to leave such an SMS out of the SMS limits.
+   */
+  readonly undelivered: boolean;
   constructor(
     readonly gatewayId: string,
     readonly reason: string,
     readonly failure: GatewayFailure,
+    neverConnected = false,
   ) {
     super(`gateway ${gatewayId}: ${reason}`);
+    this.undelivered = failure !== 'unreachable' || neverConnected;
   }
 }
 

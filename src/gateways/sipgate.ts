@@ -1,7 +1,7 @@
 // Sipgate provider: an SMS through Sipgate's XML-RPC API (samurai.SessionInitiate, TOS text).
 import { request, type Dispatcher } from 'undici';
 import type { GatewayDefinition } from '../store/gateways.js';
-import { createDispatcher, describeNetworkError, readLimited } from './http-client.js';
+import { createDispatcher, describeNetworkError, neverConnected, readLimited } from './http-client.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type SmsProvider } from './provider.js';
 import { parameterNames } from './parameters.js';
@@ -56,7 +56,7 @@ export class SipgateProvider implements SmsProvider {
       status = response.statusCode;
       text = await readLimited(response.body);
     } catch (err) {
-      throw new GatewayError(this.opts.id, `${where} failed: ${describeNetworkError(err, this.timeoutMs)}`, 'unreachable');
+      throw new GatewayError(this.opts.id, `${where} failed: ${describeNetworkError(err, this.timeoutMs)}`, 'unreachable', neverConnected(err));
     }
     if (status === 401) throw new GatewayError(this.opts.id, `${where} refused the login (HTTP 401); check USERNAME and PASSWORD`, 'configuration');
     if (status === 402) throw new GatewayError(this.opts.id, `${where} answered HTTP 402: the account has no credit`, 'refused');

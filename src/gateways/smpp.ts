@@ -93,11 +93,11 @@ export class SmppProvider implements SmsProvider {
 
   /** The bound session, binding first if needed; fails fast while a reconnect is backing off. */
   private session(): Promise<Session> {
-    if (this.closed) return Promise.reject(new GatewayError(this.opts.id, 'provider closed', 'unreachable'));
+    if (this.closed) return Promise.reject(new GatewayError(this.opts.id, 'provider closed', 'unreachable', true));
     if (this.bound) return this.bound;
     const wait = this.nextAttemptAt - Date.now();
     if (wait > 0) {
-      return Promise.reject(new GatewayError(this.opts.id, `${this.where} unavailable (${this.lastFailure}); next bind in ${Math.ceil(wait / 1000)} s`, 'unreachable'));
+      return Promise.reject(new GatewayError(this.opts.id, `${this.where} unavailable (${this.lastFailure}); next bind in ${Math.ceil(wait / 1000)} s`, 'unreachable', true));
     }
     const attempt = this.bind();
     this.bound = attempt;
@@ -123,8 +123,9 @@ export class SmppProvider implements SmsProvider {
         settled = true;
         clearTimeout(timer);
         session.destroy();
-        // A bind or link that fails (refused bind included) leaves no session to send with.
-        reject(new GatewayError(this.opts.id, `${this.where}: ${reason}`, 'unreachable'));
+        // A bind or link that fails (refused bind included) leaves no session to send with:
+        // nothing was submitted.
+        reject(new GatewayError(this.opts.id, `${this.where}: ${reason}`, 'unreachable', true));
       };
       const timer = setTimeout(() => fail(`no bind within ${this.timeoutMs / 1000} s (TIMEOUT)`), this.timeoutMs);
       const session = smpp.connect({ host: this.host, port: this.port, auto_enquire_link_period: ENQUIRE_LINK_MS });

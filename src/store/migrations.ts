@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import { SmsOtpError } from '../errors.js';
 import { normaliseRealm } from '../core/names.js';
+import { smsLimitRefundMigration } from './migration-sms-limit-refund.js';
 
 interface Migration {
   name: string;
@@ -579,6 +580,7 @@ const migrations: Migration[] = [
       await knex.raw('DROP INDEX IF EXISTS tokens_locked');
     },
   },
+  smsLimitRefundMigration,
 ];
 
 const source: Knex.MigrationSource<Migration> = {

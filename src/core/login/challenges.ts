@@ -17,7 +17,7 @@ import type { WriteStep } from '../ports.js';
 import { phoneTags, renderTemplate, timeTags, userTags } from '../templates.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import { destinationOf } from './phone-of.js';
-import { admitSms, minutesToWait } from './sms-limits.js';
+import { admitSms, minutesToWait, refundSms } from './sms-limits.js';
 import type { AuthResult } from './request.js';
 import { usableTokens } from './token-state.js';
 import { RecentChallenges } from './recent-challenges.js';
@@ -292,7 +292,8 @@ async function prepareOtp(ports: LoginPorts, ctx: LoginContext, token: Token, co
         ports.events.emit({ type: 'sms_sent', serial: token.serial, gateway: gateway ?? '', durationMs: ports.clock.now() - started });
         return { phone: destination.phone };
       } catch (err) {
-        const reason = (err as Error).message;
+        const refunded = await refundSms(ports, admission, err);
+        const reason = (err as Error).message + (refunded ? ' (not counted against the SMS limits: it reached no gateway)' : '');
         ports.events.emit({ type: 'sms_failed', serial: token.serial, gateway, reason, durationMs: ports.clock.now() - started });
         return { phone: destination.phone, failure: reason };
       }

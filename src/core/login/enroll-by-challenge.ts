@@ -25,7 +25,7 @@ import { NO_PIN_HASH } from '../token-pin.js';
 import { phoneTags, renderTemplate, timeTags, userTags } from '../templates.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import { firstKnown } from './no-token.js';
-import { admitSms, minutesToWait } from './sms-limits.js';
+import { admitSms, minutesToWait, refundSms } from './sms-limits.js';
 import { isAllowedNumber } from '../limits/calling-code.js';
 import type { AuthResult } from './request.js';
 import { decide, reject, type Verdict } from './verdict.js';
@@ -221,7 +221,8 @@ async function sendOtp(ports: LoginPorts, ctx: LoginContext, draft: Draft, repla
     await ports.sms.send(gateway, draft.phone, text);
     ports.events.emit({ type: 'sms_sent', serial: '', gateway, durationMs: ports.clock.now() - started });
   } catch (err) {
-    const reason = (err as Error).message;
+    const refunded = await refundSms(ports, admission, err);
+    const reason = (err as Error).message + (refunded ? ' (not counted against the SMS limits: it reached no gateway)' : '');
     ports.events.emit({ type: 'sms_failed', serial: '', gateway, reason, durationMs: ports.clock.now() - started });
     return decide(ports, ctx, ended, {
       ok: { result: { outcome: 'reject', message: Messages.smsFailed }, serials: [], reason: `enrollment by challenge: no SMS could be sent: ${reason}`, sms },

@@ -2,15 +2,17 @@
 // resend, smsautosend, enrollment by challenge): a number outside sms.allowed_prefixes is
 // refused, then the SMS is counted against the limits (sms.limit.phone, .user, .client,
 // .prefix) in the store, where every node of a site counts together. An SMS over a limit is
-// not sent, and nothing is counted for it.
+// not sent, and nothing is counted for it; one that then surely reaches no gateway (refused,
+// never connected) is taken back (refundSms): the limits count what reached a gateway.
 import { callingCodeOf, internationalDigits, isAllowedNumber } from '../limits/calling-code.js';
 import { parseRate } from '../limits/rate.js';
 import { redactPhone } from '../redact.js';
-import type { LimitCheck, SmsLimitName } from '../ports.js';
+import type { CountedLimit, LimitCheck, SmsLimitName } from '../ports.js';
 import type { LoginContext, LoginPorts } from './context.js';
 
 export type SmsAdmission =
-  | { readonly admitted: true }
+  /** `counted`: the windows it was counted in (to refund should it reach no gateway). */
+  | { readonly admitted: true; readonly counted: readonly CountedLimit[] }
   /** Outside sms.allowed_prefixes: nothing was counted. */
   | { readonly admitted: false; readonly refused: 'prefix'; readonly reason: string }
   | { readonly admitted: false; readonly refused: 'limit'; readonly reason: string; readonly retryAfterMs: number };
@@ -31,9 +33,9 @@ export async function admitSms(ports: LoginPorts, ctx: LoginContext, phone: stri
     return { admitted: false, refused: 'prefix', reason: `the number ${redactPhone(phone)} is outside sms.allowed_prefixes; no SMS sent` };
   }
   const checks = limitChecks(ctx, phone);
-  if (checks.length === 0) return { admitted: true };
+  if (checks.length === 0) return { admitted: true, counted: [] };
   const verdict = await ports.rateLimits.consume(checks, ctx.now);
-  if (verdict.allowed) return { admitted: true };
+  if (verdict.allowed) return { admitted: true, counted: verdict.counted ?? [] };
   const retryAfterSeconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
   const subject = subjectOf(verdict.name, verdict.key, phone);
   ports.events.emit({
@@ -55,6 +57,20 @@ export async function admitSms(ports: LoginPorts, ctx: LoginContext, phone: stri
     reason: `SMS limit reached: ${SETTING_OF[verdict.name]} ${rate} for ${subject}, free again in ${retryAfterSeconds} s; no SMS sent`,
     retryAfterMs: verdict.retryAfterMs,
   };
+}
+
+/**
+ * The send of an admitted SMS failed: when the error says it surely reached no gateway, its
+ * count is taken back. A failure to take it back leaves it counted (the safe side).
+ */
+export async function refundSms(ports: LoginPorts, admission: Extract<SmsAdmission, { admitted: true }>, err: unknown): Promise<boolean> {
+  if (admission.counted.length === 0 || (err as { undelivered?: unknown } | null)?.undelivered !== true) return false;
+  try {
+    await ports.rateLimits.refund(admission.counted);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The minutes a user is told to wait: whole minutes, at least one. */

@@ -5,7 +5,7 @@
 import pg from 'pg';
 import type { Challenge, PendingEnrollment, Token } from '../../core/model.js';
 import type { LoginKeys, PendingEnrollmentRow } from './login-keys.js';
-import type { AuthStore, LimitCheck, LimitVerdict, RateLimiter, SmsLimitName, WriteResult, WriteUnit } from '../../core/ports.js';
+import type { AuthStore, CountedLimit, LimitCheck, LimitVerdict, RateLimiter, SmsLimitName, WriteResult, WriteUnit } from '../../core/ports.js';
 import type { TokenDecoder, TokenRow } from '../tokens.js';
 import { challengesWithTokens } from './rows.js';
 import { PG_STATEMENTS, type LiveCounts, type PgStatementName } from './statements.js';
@@ -79,16 +79,29 @@ export class PgAuthStore implements AuthStore, RateLimiter {
     return Math.max(...purged.map((p) => p.changes));
   }
 
-  /** The SMS limits' check and count: one call of sms_otp_consume_limits (migration 0014), one transaction. */
+  /** The SMS limits' check and count: one call of sms_otp_consume_limits (migrations 0014, 0019), one transaction. */
   async consume(limits: readonly LimitCheck[], now: number): Promise<LimitVerdict> {
     const result = await this.pool.query({
       name: 'consumeLimits',
       text: 'SELECT sms_otp_consume_limits($1::jsonb, $2) AS verdict',
       values: [JSON.stringify(limits), now],
     });
-    const v = result.rows[0].verdict as { allowed: boolean; name?: SmsLimitName; key?: string; retryAfterMs?: number; firstRefusal?: boolean };
-    if (v.allowed) return { allowed: true };
+    const v = result.rows[0].verdict as {
+      allowed: boolean;
+      name?: SmsLimitName;
+      key?: string;
+      retryAfterMs?: number;
+      firstRefusal?: boolean;
+      windows?: Record<string, number | string>;
+    };
+    // windows (0019): absent from 0014's function, then nothing can be refunded.
+    if (v.allowed) return { allowed: true, counted: Object.entries(v.windows ?? {}).map(([key, end]) => ({ key, windowEndsAt: Number(end) })) };
     return { allowed: false, name: v.name!, key: v.key!, retryAfterMs: Number(v.retryAfterMs), firstRefusal: v.firstRefusal === true };
+  }
+
+  /** Takes back one count from each window (one statement each, each atomic on its own row). */
+  async refund(counted: readonly CountedLimit[]): Promise<void> {
+    for (const window of counted) await this.query('refundLimit', [window.key, window.windowEndsAt]);
   }
 
   /** Open challenges and locked tokens now (two indexed counts), for the metrics. */

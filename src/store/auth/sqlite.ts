@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreUnavailable } from '../../core/errors.js';
 import type { Challenge, PendingEnrollment, Token } from '../../core/model.js';
 import type { LoginKeys, PendingEnrollmentRow, SealedUnit } from './login-keys.js';
-import type { AuthStore, LimitCheck, LimitVerdict, RateLimiter, WriteResult, WriteUnit } from '../../core/ports.js';
+import type { AuthStore, CountedLimit, LimitCheck, LimitVerdict, RateLimiter, WriteResult, WriteUnit } from '../../core/ports.js';
 import { challengesWithTokens } from './rows.js';
 import { SQLITE_STATEMENTS, type LiveCounts, type StatementName } from './statements.js';
 import { applyUnit, type ExecResult } from './unit.js';
@@ -152,13 +152,16 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
     let verdict: LimitVerdict = { allowed: true };
     await this.enqueue(() => {
       let worst: { check: LimitCheck; retryAfterMs: number } | undefined;
+      const counted: CountedLimit[] = [];
       for (const check of limits) {
         const row = this.statements.openLimitWindow.get(check.key, now + check.windowMs, now, now, now) as { count: number; expires_at: number };
         const retryAfterMs = Number(row.expires_at) - now;
+        counted.push({ key: check.key, windowEndsAt: Number(row.expires_at) });
         if (Number(row.count) >= check.max && (!worst || retryAfterMs > worst.retryAfterMs)) worst = { check, retryAfterMs };
       }
       if (!worst) {
         for (const check of limits) this.statements.countLimit.run(check.key);
+        verdict = { allowed: true, counted };
       } else {
         const { refused } = this.statements.refuseLimit.get(worst.check.key) as { refused: number };
         verdict = { allowed: false, name: worst.check.name, key: worst.check.key, retryAfterMs: worst.retryAfterMs, firstRefusal: Number(refused) === 1 };
@@ -166,6 +169,15 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
       return { outcome: 'ok', counters: new Map() };
     });
     return verdict;
+  }
+
+  /** Takes back one count from each window, in the batch like any write. */
+  async refund(counted: readonly CountedLimit[]): Promise<void> {
+    if (counted.length === 0) return;
+    await this.enqueue(() => {
+      for (const window of counted) this.statements.refundLimit.run(window.key, window.windowEndsAt);
+      return { outcome: 'ok', counters: new Map() };
+    });
   }
 
   /** Removes a bounded batch of audit rows older than `before`, in the batch like any write. */

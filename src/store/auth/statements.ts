@@ -62,6 +62,9 @@ const COMMON = {
     'expires_at = CASE WHEN expires_at <= ? THEN excluded.expires_at ELSE expires_at END RETURNING count, expires_at',
   countLimit: 'UPDATE sms_limits SET count = count + 1 WHERE key = ?',
   refuseLimit: 'UPDATE sms_limits SET refused = refused + 1 WHERE key = ? RETURNING refused',
+  // An SMS that reached no gateway is not counted (migration 0019): only in the window it was
+  // counted in. Params: key, window end.
+  refundLimit: 'UPDATE sms_limits SET count = count - 1 WHERE key = ? AND expires_at = ? AND count > 0',
 } as const;
 
 /**
@@ -116,7 +119,8 @@ export type PgStatementName =
   | 'purgeExpiredEnrollments'
   | 'openChallenges'
   | 'lockedTokens'
-  | 'purgeExpiredLimits';
+  | 'purgeExpiredLimits'
+  | 'refundLimit';
 
 export const PG_STATEMENTS: Readonly<Record<PgStatementName, string>> = {
   tokensByUser: numbered(COMMON.tokensByUser),
@@ -130,4 +134,5 @@ export const PG_STATEMENTS: Readonly<Record<PgStatementName, string>> = {
   openChallenges: numbered(COMMON.openChallenges),
   lockedTokens: numbered(COMMON.lockedTokens),
   purgeExpiredLimits: numbered(purgeExpiredLimits(true)),
+  refundLimit: numbered(COMMON.refundLimit),
 };
