@@ -14,6 +14,7 @@ import type { EventSink } from '../core/ports.js';
 import { SETTINGS } from '../settings/registry.js';
 import { mustFit } from './limits.js';
 import { pageOf, type Page } from './paging.js';
+import { NO_PIN_HASH, pinRequired } from '../core/token-pin.js';
 
 /** A token request with an invalid value (the CLI's usage error, exit status 2). */
 export class TokenAdminError extends SmsOtpError {
@@ -28,7 +29,8 @@ export interface EnrollRequest {
   /** The number the OTP goes to; or, with dynamicPhone, none (the user store's is read at every send). */
   phone?: string;
   dynamicPhone?: boolean;
-  pin: string;
+  /** Required while otppin is tokenpin; with userstore or none the token may have none. */
+  pin?: string;
   otpKeyHex?: string;
   otplen?: number;
   hashlib?: string;
@@ -139,7 +141,7 @@ export class TokenAdmin {
     checkRealm(req.realm ?? '');
     if (req.serial !== undefined) checkSerial(req.serial);
     if (req.gateway !== undefined) mustFit('tokens', 'gateway', req.gateway, '--gateway');
-    validatePin(req.pin);
+    if (req.pin !== undefined) validatePin(req.pin);
     const otpKey = req.otpKeyHex !== undefined ? parseOtpKey(req.otpKeyHex) : randomOtpKey(hashlib);
     if (req.gateway !== undefined && !(await this.store.gateways.get(req.gateway))) {
       throw new NotFoundError(`no gateway '${req.gateway}'; define it first with 'gateway set ${req.gateway} --module ...'`);
@@ -149,6 +151,9 @@ export class TokenAdmin {
     const serial = req.serial ?? newSerial();
     if (await this.store.tokens.bySerial(serial)) throw new RefusedError(`a token with serial ${serial} exists already`);
     const settings = await this.store.settings.values();
+    if (req.pin === undefined && pinRequired(settings)) {
+      throw new TokenAdminError('--pin is required while setting otppin is tokenpin (the token PIN is the first factor of the login)');
+    }
     await this.store.tokens.insert({
       serial,
       username: req.username,
@@ -162,7 +167,8 @@ export class TokenAdmin {
       otplen,
       countWindow: settings['token.default_count_window'],
       maxfail: settings['token.default_maxfail'],
-      pinHash: await this.pins.hash(req.pin, settings['pin.kdf_cost']),
+      // Without a PIN (otppin userstore or none) no PIN matches, should tokenpin come back.
+      pinHash: req.pin === undefined ? NO_PIN_HASH : await this.pins.hash(req.pin, settings['pin.kdf_cost']),
       verified: !(req.verify ?? settings.verify_enrollment),
     });
     const token = await this.get(serial);

@@ -7,6 +7,7 @@ import { SecretInput } from './secret-input.js';
 import { TokenImport } from '../app/token-import.js';
 import { DirectoryEnrollment } from '../app/directory-enrollment.js';
 import { describeFsError } from '../errors.js';
+import { pinRequired } from '../core/token-pin.js';
 
 export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime): void {
   const secrets = new SecretInput();
@@ -23,7 +24,7 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
     .option('--dynamic-phone', "instead of --phone: the user store's mobile number, read at every send")
     .option('--userstore <id>', "enroll a dynamic-phone token for every user of this user store who has none (needs otppin userstore or none)")
     .option('--filter <ldapfilter>', 'with --userstore: only the users this LDAP filter matches too, e.g. (memberOf=CN=VPN,OU=Groups,DC=example,DC=com)')
-    .option('--pin [pin]', 'the PIN the user types first: - reads it from standard input, @FILE from a file; asked for without echo when left out')
+    .option('--pin [pin]', 'the PIN the user types first: - reads it from standard input, @FILE from a file; asked for without echo when left out (not used, nor asked for, under otppin userstore or none)')
     .option('--otpkey <hex>', 'HOTP key in hex (default: random)')
     .option('--otplen <digits>', '6 or 8', '6')
     .option('--hashlib <hash>', 'sha1, sha256 or sha512', 'sha1')
@@ -35,14 +36,18 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
       if (opts.userstore !== undefined) return enrollFromUserStore(opts, cmd);
       if (opts.filter !== undefined) throw new UsageError('--filter goes with --userstore');
       if (opts.user === undefined) throw new UsageError("--user is required (or --userstore ID to enroll a user store's users)");
-      const pin = await secrets.value('--pin', opts.pin, { required: true, confirm: true, label: 'PIN' });
-      return admin(cmd, async (a) => {
+      return withRuntime(cmd, async (rt) => {
+        // Under otppin userstore or none the token PIN is unused: asked for only under tokenpin
+        // (given anyway, it is kept, for a return to tokenpin).
+        const needPin = pinRequired(await rt.store.settings.values());
+        const pin = await secrets.value('--pin', opts.pin, { required: needPin, confirm: true, label: 'PIN' });
+        const a = new TokenAdmin(rt.store, rt.pins);
         const t = await a.enroll({
           username: opts.user,
           realm: opts.realm ?? '',
           phone: opts.phone,
           dynamicPhone: opts.dynamicPhone === true,
-          pin: pin!,
+          ...(pin === undefined ? {} : { pin }),
           otpKeyHex: opts.otpkey,
           otplen: Number(opts.otplen),
           hashlib: opts.hashlib,
