@@ -21,6 +21,16 @@ async function classOf(send: Promise<void>): Promise<GatewayFailure> {
   return (err as GatewayError).failure;
 }
 
+/** Whether the failure says the message surely reached no gateway (not counted in the SMS limits). */
+async function undeliveredOf(send: Promise<void>): Promise<boolean> {
+  const err = await send.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(GatewayError);
+  return (err as GatewayError).undelivered;
+}
+
 const noContext = { scriptDirectory: '', smtpServers: { get: async () => undefined } };
 const http = (options: Record<string, string>) =>
   new HttpProvider({ identifier: 'gw', description: '', module: 'http', options: { to: '{phone}', text: '{otp}', ...options }, headers: {} });
@@ -44,6 +54,18 @@ describe('failure classes decided by the providers', () => {
     expect(await classOf(http({ URL: gw.url, TIMEOUT: '0.1' }).send('+49170', 'x'))).toBe('unreachable');
     gw.respond(200, 'OK');
     await http({ URL: gw.url }).send('+49170', 'x');
+  });
+
+  it('http: refused and never connected are surely undelivered; a 5xx and a timeout may have been taken', async () => {
+    expect(await undeliveredOf(http({ URL: `http://127.0.0.1:${await freeTcpPort()}/sms` }).send('+49170', 'x'))).toBe(true);
+    expect(await undeliveredOf(http({ URL: 'http://no-such-host.invalid/sms' }).send('+49170', 'x'))).toBe(true);
+    gw.respond(400, 'bad number');
+    expect(await undeliveredOf(http({ URL: gw.url }).send('+49170', 'x'))).toBe(true);
+    gw.respond(503, 'busy');
+    expect(await undeliveredOf(http({ URL: gw.url }).send('+49170', 'x'))).toBe(false);
+    gw.respond(200, 'OK', 400);
+    expect(await undeliveredOf(http({ URL: gw.url, TIMEOUT: '0.1' }).send('+49170', 'x'))).toBe(false);
+    gw.respond(200, 'OK');
   });
 
   it('script: a non-zero exit is a refusal, a timeout unreachable, a missing script configuration', async () => {
