@@ -17,7 +17,6 @@ export const DROP_HINTS: Readonly<Record<DropReason, string>> = {
   bad_length: MALFORMED,
   bad_attribute: MALFORMED,
   too_many_attributes: MALFORMED,
-  missing_attribute: MALFORMED,
   bad_password: 'User-Password does not decrypt to UTF-8 text of at most 128 bytes: probably a shared secret mismatch with this client',
   bad_message_authenticator:
     'Message-Authenticator does not verify: the shared secret of this client differs from ours (radius.clients)',

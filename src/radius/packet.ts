@@ -66,7 +66,6 @@ export type DropReason =
   | 'eap_without_message_authenticator'
   | 'unknown_client'
   | 'unsupported_code'
-  | 'missing_attribute'
   | 'stopping'
   | 'not_ready';
 
