@@ -192,14 +192,14 @@ export class RadiusServer {
         return;
       }
       counters.statusServer++;
-      this.send(socket, reply, peer);
+      this.send(socket, reply, peer, client.name);
       return;
     }
 
     const seen = this.duplicates.check(address, peer.port, packet.identifier, packet.authenticator);
     if (seen.kind !== 'new') {
       counters.duplicates++;
-      if (seen.kind === 'answered' && seen.reply) this.send(socket, seen.reply, peer);
+      if (seen.kind === 'answered' && seen.reply) this.send(socket, seen.reply, peer, client.name);
       // Counted as duplicates: the NAS retransmits while the SMS gateway is slow, nothing to warn about.
       else if (seen.kind === 'in_progress') this.drops.unanswered(client.name, 'duplicate_in_progress', source);
       else this.drops.unanswered(client.name, 'duplicate_of_dropped', source);
@@ -238,21 +238,23 @@ export class RadiusServer {
       // Fail closed (a definite no rather than a hanging login), or stay silent so the NAS
       // fails over to its next RADIUS server, as the client's failmode says.
       if (client.failmode === 'closed') {
-        this.send(socket, encodeResponse(Code.AccessReject, packet, splitText(Attr.ReplyMessage, UNAVAILABLE), client.secret), peer);
+        this.send(socket, encodeResponse(Code.AccessReject, packet, splitText(Attr.ReplyMessage, UNAVAILABLE), client.secret), peer, client.name);
       }
       return;
     }
     if (response?.holdBack && response.datagram[0] === Code.AccessReject && this.options.rejectDelayMs) {
       await sleep(this.options.rejectDelayMs);
     }
-    if (response) this.send(socket, response.datagram, peer);
+    if (response) this.send(socket, response.datagram, peer, client.name);
     this.duplicates.complete(ticket, response?.datagram);
   }
 
-  private send(socket: dgram.Socket, datagram: Buffer, peer: dgram.RemoteInfo): void {
+  private send(socket: dgram.Socket, datagram: Buffer, peer: dgram.RemoteInfo, client: string): void {
     this.unsent++;
-    socket.send(datagram, peer.port, peer.address, () => {
+    socket.send(datagram, peer.port, peer.address, (err) => {
       this.unsent--;
+      // A reply the kernel refused (no route, a full buffer, a firewall) is lost like a drop: said so.
+      if (err) this.warnings.warn('send-failed', client, { address: peer.address, port: peer.port, reason: err.message }, 'RADIUS reply could not be sent');
     });
   }
 }
