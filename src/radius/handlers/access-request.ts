@@ -56,8 +56,10 @@ export async function answerAccessRequest(
   if (hidden?.length === 0) {
     // RFC 2865 §5.2 hides at least 16 octets, but radcli (ocserv and everything built on it)
     // sends a zero-length User-Password when the user just presses Enter at the OTP prompt.
-    // With a State that is the empty answer (a new SMS, within the resend rules); without one
-    // there is nothing it could answer, and it checks no credential.
+    // With a State that is the empty answer (a new SMS, within the resend rules). Without one
+    // it is refused before any credential check: unlike a hidden empty password it can be
+    // forged without the shared secret (radcli signs nothing), and as a login it would count
+    // PIN failures against, or send SMS to, any user name.
     if (state === undefined) return refuse(h, packet, client, address, 'empty_password');
   } else if (hidden !== undefined) {
     let decoded: string | undefined;
