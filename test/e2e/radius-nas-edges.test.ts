@@ -198,8 +198,20 @@ describe('RADIUS edges that real NAS hit', () => {
     await gw.next();
   });
 
-  it('at shutdown, says how many warnings the throttle held back', async () => {
-    await daemon.stop();
+  it('at shutdown, drops what arrives while it finishes the work in flight, and says how many warnings the throttle held back', async () => {
+    // A login in flight (the gateway takes 2 s) keeps the daemon finishing while datagrams arrive.
+    gw.respond(200, 'OK', 2000);
+    const inFlight = clients.strict!.request(buildRequest({ secret: SECRET, user: 'alice', password: 'pin1234' }), daemon.port, 6000);
+    await sleep(300);
+    const stopped = daemon.stop();
+    await sleep(300);
+    const late = await clients.strict!.request(buildRequest({ secret: SECRET, code: Code.StatusServer }), daemon.port, 500);
+    expect(late, 'nothing answered while stopping').toBeUndefined();
+    expect((await inFlight)?.[0], 'the login in flight is answered').toBe(Code.AccessChallenge);
+    await stopped;
+    const counters = JSON.parse(daemon.logs().split('\n').find((l) => l.includes('"counters"'))!).counters as Record<string, { dropped: Record<string, number> }>;
+    expect(counters.strict!.dropped.stopping).toBe(1);
+    expect(daemon.logs()).toMatch(/"level":40,.*"client":"strict".*"reason":"stopping","msg":"RADIUS datagram dropped: the daemon is shutting down/);
     expect(daemon.logs()).toMatch(/"client":"legacy".*"reason":"bad_length".*"suppressed":19.*"msg":"19 more like this in the last \d+ s: malformed RADIUS datagram dropped/);
   });
 });
