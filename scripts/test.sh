@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   freeradius freeradius-utils python3-pyrad libpam-radius-auth pamtester  # RADIUS peers
+  ocserv openconnect                                                       # a radcli NAS and its VPN client
   socat python3-aiosmtpd python3-gammu openssl                             # gateway peers
   systemd                                                                  # systemd-analyze, systemd-sysusers
   g++ make python3                                                         # better-sqlite3's native module

@@ -92,6 +92,11 @@ export const radiusClientSchema = z.strictObject({
   limit_proxy_state: yesNo.default(true),
   /** This client's challenge prompt, instead of the site's sms_challenge_text. */
   challenge_prompt: z.string().min(1).optional(),
+  /**
+   * Access-Challenge carries Prompt = No-Echo (RFC 2869 §5.10) so the NAS hides the code as it
+   * is typed; yes sends Prompt = Echo for a NAS whose users need to see what they type.
+   */
+  challenge_echo: yesNo.default(false),
   /** When the store fails: closed answers Access-Reject; failover stays silent so the NAS tries its next server. */
   failmode: z.enum(['closed', 'failover']).default('closed'),
   /** Attributes on Access-Accept for this client, instead of radius.accept_attributes. */

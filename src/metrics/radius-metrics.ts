@@ -18,7 +18,7 @@ export function registerRadiusMetrics(registry: Registry, stats: RadiusStats): v
   const registers = [registry];
   const requests: Counter<'client' | 'outcome'> = new Counter({
     name: 'sms_otp_radius_requests_total',
-    help: 'RADIUS requests by client and outcome (accept, reject, challenge, dropped, shed, error, status_server); retransmissions are counted apart',
+    help: 'RADIUS requests by client and outcome (accept, reject, challenge, dropped, shed, error, status_server: answered); retransmissions are counted apart',
     labelNames: ['client', 'outcome'],
     registers,
     collect() {
@@ -33,7 +33,7 @@ export function registerRadiusMetrics(registry: Registry, stats: RadiusStats): v
   });
   const drops: Counter<'client' | 'reason'> = new Counter({
     name: 'sms_otp_radius_drops_total',
-    help: 'RADIUS datagrams dropped unanswered, by client and reason (unknown_client under client "(unknown)")',
+    help: 'RADIUS datagrams dropped unanswered, by client and reason (unknown_client under client "(unknown)"; each also logged, see src/radius/drops.ts)',
     labelNames: ['client', 'reason'],
     registers,
     collect() {
@@ -55,7 +55,7 @@ export function registerRadiusMetrics(registry: Registry, stats: RadiusStats): v
   });
   const refused: Counter<'client' | 'reason'> = new Counter({
     name: 'sms_otp_radius_refused_total',
-    help: 'Of the rejects: those refused before any credential was checked (chap, mschap, mschapv2, eap, no_password, bad_user_name)',
+    help: 'Of the rejects: those refused before any credential was checked (chap, mschap, mschapv2, eap, no_password, empty_password, bad_user_name)',
     labelNames: ['client', 'reason'],
     registers,
     collect() {

@@ -71,7 +71,12 @@ function ipv6Text(bytes: Buffer): string {
   return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
 }
 
-export function toAccessResponse(result: AuthResult, now: number): AccessResponse {
+/** Prompt's values (RFC 2869 §5.10): whether the NAS shows what the user types in answer. */
+export const PROMPT_NO_ECHO = 0;
+export const PROMPT_ECHO = 1;
+
+/** `echo`: the client's challenge_echo; by default a challenge asks the NAS to hide the answer. */
+export function toAccessResponse(result: AuthResult, now: number, echo = false): AccessResponse {
   const reply = splitText(Attr.ReplyMessage, result.message);
   switch (result.outcome) {
     case 'accept':
@@ -82,12 +87,15 @@ export function toAccessResponse(result: AuthResult, now: number): AccessRespons
       const remaining = Math.max(1, Math.ceil((result.expiresAt - now) / 1000));
       const timeout = Buffer.alloc(4);
       timeout.writeUInt32BE(remaining);
+      const prompt = Buffer.alloc(4);
+      prompt.writeUInt32BE(echo ? PROMPT_ECHO : PROMPT_NO_ECHO);
       return {
         code: Code.AccessChallenge,
         attributes: [
           ...reply,
           { type: Attr.State, value: Buffer.from(result.transactionId, 'latin1') },
           { type: Attr.SessionTimeout, value: timeout },
+          { type: Attr.Prompt, value: prompt },
         ],
       };
     }

@@ -9,6 +9,8 @@ export interface RadiusClient {
   readonly requireMessageAuthenticator: 'yes' | 'no' | 'auto';
   readonly limitProxyState: boolean;
   readonly challengePrompt: string | undefined;
+  /** Prompt = Echo instead of No-Echo on this client's Access-Challenges (challenge_echo). */
+  readonly challengeEcho: boolean;
   readonly failmode: 'closed' | 'failover';
   /** How long this NAS waits for an answer, retransmissions included: work older than this is shed. */
   readonly maxRequestTimeMs: number;
@@ -59,6 +61,7 @@ export class ClientTable {
           requireMessageAuthenticator: c.require_message_authenticator ?? 'yes',
           limitProxyState: c.limit_proxy_state ?? true,
           challengePrompt: c.challenge_prompt,
+          challengeEcho: c.challenge_echo ?? false,
           failmode: c.failmode ?? 'closed',
           maxRequestTimeMs: (c.max_request_time ?? defaults.maxRequestTime ?? DEFAULT_MAX_REQUEST_TIME) * 1000,
           smsDeadlineMs: (c.sms_deadline ?? DEFAULT_SMS_DEADLINE) * 1000,

@@ -26,6 +26,7 @@ export const Attr = {
   CallingStationId: 31,
   NasIdentifier: 32,
   ProxyState: 33,
+  Prompt: 76,
   EapMessage: 79,
   MessageAuthenticator: 80,
   NasIpv6Address: 95,
@@ -65,7 +66,8 @@ export type DropReason =
   | 'eap_without_message_authenticator'
   | 'unknown_client'
   | 'unsupported_code'
-  | 'missing_attribute';
+  | 'stopping'
+  | 'not_ready';
 
 export class MalformedPacket extends Error {
   override name = 'MalformedPacket';

@@ -4,7 +4,7 @@
 // make a proxy in front (FreeRADIUS) mark this daemon dead.
 import type { AuthMethod } from './auth-method.js';
 
-export type Refusal = Exclude<AuthMethod, 'pap' | 'none'> | 'no_password' | 'bad_user_name';
+export type Refusal = Exclude<AuthMethod, 'pap' | 'none'> | 'no_password' | 'empty_password' | 'bad_user_name';
 
 const PROTOCOL: Readonly<Record<Exclude<AuthMethod, 'pap' | 'none'>, string>> = {
   chap: 'CHAP',
@@ -18,6 +18,8 @@ export function refusalReply(refusal: Refusal): string {
   switch (refusal) {
     case 'no_password':
       return 'Only PAP (User-Password) is supported: the request carries no password';
+    case 'empty_password':
+      return 'The password is empty';
     case 'bad_user_name':
       return 'The User-Name is missing or not valid UTF-8';
     default:
@@ -30,6 +32,8 @@ export function refusalHint(refusal: Refusal): string {
   switch (refusal) {
     case 'no_password':
       return 'Access-Request without User-Password (nor CHAP, MS-CHAP, EAP or State) rejected: set the NAS to PAP';
+    case 'empty_password':
+      return 'Access-Request with an empty User-Password and no State rejected (the user sent an empty password)';
     case 'bad_user_name':
       return 'Access-Request without a User-Name in UTF-8 rejected';
     case 'eap':

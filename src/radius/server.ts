@@ -1,8 +1,9 @@
 // The UDP front: datagrams in through node:dgram events, checked against the client's
 // policy, de-duplicated, handed to the handler of their packet code, and answered. Anything
-// malformed, unsigned where a signature is required, or from an unknown address is dropped
-// and counted, never answered and never fatal. A request that nobody waits for any more
-// (shed by the core) is dropped and forgotten, so a retransmission is treated as new.
+// malformed, unsigned where a signature is required, or from an unknown address is dropped,
+// counted and logged with its reason (drops.ts), never answered and never fatal. A request
+// that nobody waits for any more (shed by the core) is dropped and forgotten, so a
+// retransmission is treated as new.
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +12,7 @@ import { RequestShed } from '../core/errors.js';
 import type { AuthRequest, AuthResult } from '../core/login/request.js';
 import { isExpectedError } from '../errors.js';
 import { ClientTable, normaliseAddress, type RadiusClient } from './clients.js';
+import { Drops } from './drops.js';
 import { DuplicateCache, type DuplicateTicket } from './duplicates.js';
 import { answerAccessRequest, type AccessReply, type AccessRequestHandler } from './handlers/access-request.js';
 import { answerStatusServer } from './handlers/status-server.js';
@@ -47,6 +49,12 @@ export interface RadiusServerOptions {
 
 const UNKNOWN_CLIENT = '(unknown)';
 const UNAVAILABLE = 'The authentication service is unavailable, try again later';
+/** Shed requests are counted apart (shed, and sms_otp_pin_check_shed_total); this is the operator's hint. */
+const SHED_WARNINGS: Readonly<Record<RequestShed['why'], string>> = {
+  deadline: 'Access-Request dropped unanswered: its NAS had given up before the PIN could be checked (overload, see "Overload")',
+  overload: 'Access-Request dropped unanswered: the PIN-check queue is full (overload, see "Overload")',
+  shutdown: 'Access-Request dropped unanswered: the daemon is shutting down',
+};
 
 export class RadiusServer {
   readonly stats: RadiusStats;
@@ -54,6 +62,7 @@ export class RadiusServer {
   private readonly now: () => number;
   private readonly duplicates: DuplicateCache;
   private readonly warnings: WarnOnce;
+  private readonly drops: Drops;
   private accessRequests: AccessRequestHandler;
   private readonly inFlight = new Set<Promise<void>>();
   private unsent = 0;
@@ -64,12 +73,14 @@ export class RadiusServer {
     this.now = options.now ?? Date.now;
     this.duplicates = new DuplicateCache(options.duplicateCacheMs ?? 30_000, this.now);
     this.warnings = new WarnOnce(options.log, this.now);
+    this.drops = new Drops(this.stats, this.warnings, options.log);
     this.accessRequests = {
       authenticate: options.authenticate,
       resendKeyword: options.resendKeyword ?? '',
       acceptAttributes: options.acceptAttributes,
       stats: this.stats,
       warnings: this.warnings,
+      drops: this.drops,
       log: options.log,
       now: this.now,
     };
@@ -142,24 +153,26 @@ export class RadiusServer {
   }
 
   private onDatagram(socket: dgram.Socket, datagram: Buffer, peer: dgram.RemoteInfo): void {
-    if (this.stopping) return;
     const address = normaliseAddress(peer.address);
+    const source = { address, port: peer.port };
     const client = this.options.clients.match(address);
     if (!client) {
-      this.stats.drop(UNKNOWN_CLIENT, 'unknown_client');
-      this.warnings.warn('unknown', UNKNOWN_CLIENT, { address },
-        'datagram from an address that is no configured RADIUS client dropped (radius.clients)');
+      this.drops.drop(UNKNOWN_CLIENT, 'unknown_client', source);
       return;
     }
     const counters = this.stats.of(client.name);
     counters.requests++;
+    if (this.stopping) {
+      this.drops.drop(client.name, 'stopping', source);
+      return;
+    }
     let packet: RadiusPacket;
     try {
       packet = parsePacket(datagram);
       if (packet.code !== Code.AccessRequest && packet.code !== Code.StatusServer) {
         throw new MalformedPacket('unsupported_code', `code ${packet.code}`);
       }
-      checkPolicy(packet, client, address, this.warnings, this.options.log);
+      checkPolicy(packet, client, this.options.log);
     } catch (err) {
       if (!(err instanceof MalformedPacket)) {
         // A bug, not bad input: counted and logged, never fatal for the daemon.
@@ -167,23 +180,29 @@ export class RadiusServer {
         this.options.log.error({ err, client: client.name }, 'datagram handling failed');
         return;
       }
-      this.stats.drop(client.name, err.reason);
-      this.options.log.debug({ client: client.name, address, reason: err.reason, detail: err.message }, 'packet dropped');
+      this.drops.drop(client.name, err.reason, source, err.message);
       return;
     }
 
     if (packet.code === Code.StatusServer) {
       // Not de-duplicated: a retransmitted Status-Server asks about the daemon's health now.
-      counters.statusServer++;
       const reply = answerStatusServer(packet, client, this.options.healthy());
-      if (reply) this.send(socket, reply, peer);
+      if (!reply) {
+        this.drops.drop(client.name, 'not_ready', source);
+        return;
+      }
+      counters.statusServer++;
+      this.send(socket, reply, peer, client.name);
       return;
     }
 
     const seen = this.duplicates.check(address, peer.port, packet.identifier, packet.authenticator);
     if (seen.kind !== 'new') {
       counters.duplicates++;
-      if (seen.kind === 'answered' && seen.reply) this.send(socket, seen.reply, peer);
+      if (seen.kind === 'answered' && seen.reply) this.send(socket, seen.reply, peer, client.name);
+      // Counted as duplicates: the NAS retransmits while the SMS gateway is slow, nothing to warn about.
+      else if (seen.kind === 'in_progress') this.drops.unanswered(client.name, 'duplicate_in_progress', source);
+      else this.drops.unanswered(client.name, 'duplicate_of_dropped', source);
       return;
     }
     const arrived = this.now();
@@ -210,6 +229,7 @@ export class RadiusServer {
       this.duplicates.forget(ticket);
       if (err instanceof RequestShed) {
         this.stats.of(client.name).shed++;
+        this.drops.unanswered(client.name, `shed_${err.why}`, { address, port: peer.port }, SHED_WARNINGS[err.why]);
         return;
       }
       this.stats.of(client.name).errors++;
@@ -218,21 +238,23 @@ export class RadiusServer {
       // Fail closed (a definite no rather than a hanging login), or stay silent so the NAS
       // fails over to its next RADIUS server, as the client's failmode says.
       if (client.failmode === 'closed') {
-        this.send(socket, encodeResponse(Code.AccessReject, packet, splitText(Attr.ReplyMessage, UNAVAILABLE), client.secret), peer);
+        this.send(socket, encodeResponse(Code.AccessReject, packet, splitText(Attr.ReplyMessage, UNAVAILABLE), client.secret), peer, client.name);
       }
       return;
     }
     if (response?.holdBack && response.datagram[0] === Code.AccessReject && this.options.rejectDelayMs) {
       await sleep(this.options.rejectDelayMs);
     }
-    if (response) this.send(socket, response.datagram, peer);
+    if (response) this.send(socket, response.datagram, peer, client.name);
     this.duplicates.complete(ticket, response?.datagram);
   }
 
-  private send(socket: dgram.Socket, datagram: Buffer, peer: dgram.RemoteInfo): void {
+  private send(socket: dgram.Socket, datagram: Buffer, peer: dgram.RemoteInfo, client: string): void {
     this.unsent++;
-    socket.send(datagram, peer.port, peer.address, () => {
+    socket.send(datagram, peer.port, peer.address, (err) => {
       this.unsent--;
+      // A reply the kernel refused (no route, a full buffer, a firewall) is lost like a drop: said so.
+      if (err) this.warnings.warn('send-failed', client, { address: peer.address, port: peer.port, reason: err.message }, 'RADIUS reply could not be sent');
     });
   }
 }

@@ -43,6 +43,8 @@ describe('store unreachable', () => {
     // Health comes from a probe every 0.5 s, not a query per packet: silent within 2 s.
     await sleep(2000);
     expect(await closed.request(buildRequest({ secret: SECRET, code: Code.StatusServer }), daemon.port, 3000)).toBeUndefined();
+    // Not silently: counted as a drop (not_ready) and warned about, naming why.
+    expect(daemon.logs()).toMatch(/"level":40,.*"client":"closed","address":"127.0.0.1","reason":"not_ready","msg":"Status-Server not answered: the daemon cannot answer in time/);
   });
 
   it('fails closed with a Reply-Message by default, and stays silent for a failmode: failover client', async () => {

@@ -1,12 +1,15 @@
 // Access-Request: PAP password decrypted with the client's secret, translated into the login
 // core's request, and the core's result back into Access-Accept/-Challenge/-Reject. Requests
 // in another protocol (CHAP, MS-CHAP, EAP) or without credentials are rejected here, saying why.
+// Every Access-Challenge carries Prompt (RFC 2869 §5.10): No-Echo, so the NAS hides the code
+// as it is typed, unless the client's challenge_echo asks for Echo.
 import type { Logger } from 'pino';
 import type { AuthRequest, AuthResult } from '../../core/login/request.js';
 import { decodeUtf8, toAccessResponse, toAuthRequest } from '../access.js';
 import { authMethodOf, eapFailureFor } from '../auth-method.js';
 import type { RadiusClient } from '../clients.js';
 import { describeAttributes } from '../dictionary.js';
+import type { Drops } from '../drops.js';
 import { Attr, Code, MalformedPacket, decryptPassword, encodeResponse, firstAttribute, splitText, type RadiusPacket, type RawAttribute } from '../packet.js';
 import { refusalHint, refusalReply, type Refusal } from '../refusals.js';
 import type { AcceptContext } from '../reply-attributes.js';
@@ -19,6 +22,7 @@ export interface AccessRequestHandler {
   readonly acceptAttributes?: ((client: string, context: AcceptContext) => RawAttribute[]) | undefined;
   readonly stats: RadiusStats;
   readonly warnings: WarnOnce;
+  readonly drops: Drops;
   readonly log: Logger;
   readonly now: () => number;
 }
@@ -49,19 +53,25 @@ export async function answerAccessRequest(
   // PAP, or a State without a password: an empty password, which asks for the SMS again.
   let password = '';
   const hidden = firstAttribute(packet, Attr.UserPassword);
-  if (hidden !== undefined) {
+  if (hidden?.length === 0) {
+    // RFC 2865 §5.2 hides at least 16 octets, but radcli (ocserv and everything built on it)
+    // sends a zero-length User-Password when the user just presses Enter at the OTP prompt.
+    // With a State that is the empty answer (a new SMS, within the resend rules). Without one
+    // it is refused before any credential check: unlike a hidden empty password it can be
+    // forged without the shared secret (radcli signs nothing), and as a login it would count
+    // PIN failures against, or send SMS to, any user name.
+    if (state === undefined) return refuse(h, packet, client, address, 'empty_password');
+  } else if (hidden !== undefined) {
     let decoded: string | undefined;
     try {
       decoded = decodeUtf8(decryptPassword(hidden, client.secret, packet.authenticator));
     } catch (err) {
       if (!(err instanceof MalformedPacket)) throw err;
-      h.stats.drop(client.name, err.reason);
+      h.drops.drop(client.name, err.reason, { address }, err.message);
       return undefined;
     }
     if (decoded === undefined) {
-      h.stats.drop(client.name, 'bad_password');
-      h.warnings.warn('bad-password', client.name, { address },
-        'User-Password is not valid UTF-8: probably a shared secret mismatch with this client');
+      h.drops.drop(client.name, 'bad_password', { address }, 'User-Password is not valid UTF-8');
       return undefined;
     }
     password = decoded;
@@ -77,7 +87,7 @@ export async function answerAccessRequest(
     h.log.debug({ client: client.name, attributes: describeAttributes(packet) }, 'Access-Request');
   }
   const result = await h.authenticate(request);
-  const response = toAccessResponse(result, h.now());
+  const response = toAccessResponse(result, h.now(), client.challengeEcho);
   const counters = h.stats.of(client.name);
   if (result.outcome === 'accept') {
     counters.accepts++;
