@@ -5,7 +5,7 @@ import type { FastifyBaseLogger, FastifyError } from 'fastify';
 import { DirectoryUnavailable, RequestShed, StoreUnavailable } from '../core/errors.js';
 import { NotFoundError, RefusedError, SmsOtpError } from '../errors.js';
 import { GatewayError } from '../gateways/provider.js';
-import { HttpFrontError, HttpRequestError, PI_ERROR } from './errors.js';
+import { HttpBodyTooLargeError, HttpFrontError, HttpRequestError, PI_ERROR } from './errors.js';
 
 /** The RADIUS front's failmode closed answer, in the same words. */
 const UNAVAILABLE = 'The authentication service is unavailable, try again later';
@@ -30,10 +30,14 @@ export function describeFailure(err: FastifyError, log: FastifyBaseLogger, bodyL
     log.error({ reason: err.message }, 'request failed');
     return { status: 503, piCode: PI_ERROR.server, code: err.code, message: UNAVAILABLE };
   }
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const tooLarge = new HttpBodyTooLargeError(`the request body is larger than ${bodyLimit} bytes`);
+    return { status: tooLarge.status, piCode: tooLarge.piCode, code: tooLarge.code, message: tooLarge.message };
+  }
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     // fastify's own refusals (body too large, not JSON, unknown content type): a bad request, said plainly.
-    const refused = new HttpRequestError(clientErrorMessage(err, bodyLimit));
+    const refused = new HttpRequestError(clientErrorMessage(err));
     return { status: 400, piCode: refused.piCode, code: refused.code, message: refused.message };
   }
   log.error({ err }, 'request failed');
@@ -53,10 +57,8 @@ function parameterMessage(message: string): string {
   return message.replace(/^--([a-z][a-z-]*)/, (_whole, option: string) => option.replace(/-/g, '_'));
 }
 
-function clientErrorMessage(err: FastifyError, bodyLimit: number): string {
+function clientErrorMessage(err: FastifyError): string {
   switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return `the request body is larger than ${bodyLimit} bytes`;
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return 'send the parameters as application/x-www-form-urlencoded or application/json';
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
