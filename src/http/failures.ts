@@ -1,11 +1,14 @@
 // What a failed HTTP request is answered with: the status, privacyIDEA's error number, our
 // stable code and a message for the client. Never a stack or an internal detail: what the
 // operator needs goes to the log.
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyError } from 'fastify';
 import { DirectoryUnavailable, RequestShed, StoreUnavailable } from '../core/errors.js';
 import { NotFoundError, RefusedError, SmsOtpError } from '../errors.js';
 import { GatewayError } from '../gateways/provider.js';
 import { HttpBodyTooLargeError, HttpFrontError, HttpRequestError, PI_ERROR } from './errors.js';
+import { errorResponse } from './responses.js';
 
 /** The RADIUS front's failmode closed answer, in the same words. */
 const UNAVAILABLE = 'The authentication service is unavailable, try again later';
@@ -67,4 +70,27 @@ function clientErrorMessage(err: FastifyError): string {
     default:
       return err.statusCode === 400 && /JSON/i.test(err.message) ? 'the body is not a JSON object' : 'the request is malformed';
   }
+}
+
+/**
+ * A request Node's parser refused before any route saw it (not HTTP, headers too large, or
+ * not all there within the request timeout): privacyIDEA's error shape, as fastify's own
+ * answer would be in its, then the connection is closed.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Duplex, now: number, requestTimeoutMs: number): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, `the request did not arrive within ${requestTimeoutMs / 1000} s`]
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'the request headers are too large']
+        : [400, 'the request is malformed'];
+  const refused = new HttpRequestError(message);
+  const body = JSON.stringify(errorResponse({ piCode: refused.piCode, code: refused.code, message }, now));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

@@ -11,7 +11,7 @@ import type { HttpConfig } from '../config/schema.js';
 import { describeFsError, NotFoundError } from '../errors.js';
 import { drainUnreadBody, registerBodyParsers } from './bodies.js';
 import { PI_ERROR } from './errors.js';
-import { describeFailure } from './failures.js';
+import { answerClientError, describeFailure } from './failures.js';
 import { errorResponse } from './responses.js';
 import { adminRoutes, type AdminServices } from './admin/index.js';
 import { validateRoutes, type ValidateOptions } from './validate.js';
@@ -91,6 +91,7 @@ export class HttpFront {
         trustProxy: config.trusted_proxies.length > 0 ? config.trusted_proxies : false,
         return503OnClosing: true,
         routerOptions: { ignoreTrailingSlash: true },
+        clientErrorHandler: (err, socket) => answerClientError(err, socket, this.now(), REQUEST_TIMEOUT_MS),
         ...(tls ? { https: tls } : {}),
       }) as unknown as FastifyInstance;
     } catch (err) {

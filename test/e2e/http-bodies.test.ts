@@ -114,6 +114,8 @@ describe('HTTP front: request bodies and their limits', () => {
     ]);
     for (const slow of [slowBody, slowHeaders]) {
       expect(slow.answer).toMatch(/^HTTP\/1\.1 408/);
+      const body = JSON.parse(slow.answer.slice(slow.answer.indexOf('\r\n\r\n') + 4)) as { result: unknown; detail: unknown };
+      expect(body).toMatchObject({ result: { status: false, error: { code: 905, message: 'the request did not arrive within 10 s' } }, detail: null });
       // 10 s, checked every 0.5 s, plus a loaded machine's margin.
       expect(slow.ms).toBeGreaterThanOrEqual(9_900);
       expect(slow.ms).toBeLessThan(12_000);

@@ -264,6 +264,7 @@ describe('HTTP front: privacyIDEA /validate API', () => {
       socket.on('close', () => resolve(data));
     });
     expect(raw).toMatch(/^HTTP\/1\.1 400/);
+    expect(raw).toContain('"error":{"code":905,"message":"the request is malformed"');
     expect((await curl(`${base}/healthz`, [])).status).toBe(200);
   });
 
