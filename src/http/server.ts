@@ -19,7 +19,7 @@ import { validateRoutes, type ValidateOptions } from './validate.js';
 /** privacyIDEA's requests are a few fields; 16 KiB leaves room for long user names and prompts. */
 export const BODY_LIMIT = 16 * 1024;
 /** The whole request (headers and body) must arrive within this: slow senders do not hold sockets. */
-export const REQUEST_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 10_000;
 /**
  * How often Node looks for requests past their time (its default, 30 s, let a slow request
  * live up to 40 s, and its headers up to 90 s): a slow one ends within this of REQUEST_TIMEOUT_MS.

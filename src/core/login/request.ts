@@ -67,7 +67,7 @@ export type AuthResult =
       readonly message: string;
       /**
        * Why, for a front that may say more than the message: `unknown_user` when the login
-       * name means nobody (see UserExistence in service.ts). RADIUS ignores it, so that a NAS
+       * name means nobody (LoginService.withRefusal says who exists). RADIUS ignores it, so that a NAS
        * cannot tell an unknown name from a known one; the HTTP front answers privacyIDEA's
        * ERR904, as privacyIDEA does.
        */
