@@ -8,6 +8,8 @@ export const PI_ERROR = {
   authentication: 4033,
   resourceNotFound: 601,
   server: 903,
+  /** UserError: the user does not exist (privacyIDEA's FreeRADIUS plugin maps it to `notfound`). */
+  user: 904,
   parameter: 905,
   /** What privacyIDEA answers for an exception it did not expect (the failed SMS under exception=1). */
   internal: -500,
@@ -24,6 +26,29 @@ export class HttpRequestError extends HttpFrontError {
   readonly code = 'ERR_HTTP_REQUEST';
   readonly status = 400;
   readonly piCode = PI_ERROR.parameter;
+}
+
+/** A body over the listener's limit: 413, so that a client can tell it from a malformed one. */
+export class HttpBodyTooLargeError extends HttpFrontError {
+  override name = 'HttpBodyTooLargeError';
+  readonly code = 'ERR_HTTP_TOO_LARGE';
+  readonly status = 413;
+  readonly piCode = PI_ERROR.parameter;
+}
+
+/**
+ * The login name means nobody (no token, not in the realm's user store, or no such realm):
+ * privacyIDEA's UserError, HTTP 400 with code 904 and its message, `ERR904: User <name@realm>
+ * does not exist.`. Only the HTTP front says so; RADIUS answers as for any user without a token.
+ */
+export class HttpUnknownUserError extends HttpFrontError {
+  override name = 'HttpUnknownUserError';
+  readonly code = 'ERR_HTTP_UNKNOWN_USER';
+  readonly status = 400;
+  readonly piCode = PI_ERROR.user;
+  constructor(username: string, realm: string) {
+    super(`ERR904: User <${username}@${realm}> does not exist.`);
+  }
 }
 
 /** No API key, or one that is not (any more) stored. */

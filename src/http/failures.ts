@@ -1,11 +1,14 @@
 // What a failed HTTP request is answered with: the status, privacyIDEA's error number, our
 // stable code and a message for the client. Never a stack or an internal detail: what the
 // operator needs goes to the log.
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyError } from 'fastify';
 import { DirectoryUnavailable, RequestShed, StoreUnavailable } from '../core/errors.js';
 import { NotFoundError, RefusedError, SmsOtpError } from '../errors.js';
 import { GatewayError } from '../gateways/provider.js';
-import { HttpFrontError, HttpRequestError, PI_ERROR } from './errors.js';
+import { HttpBodyTooLargeError, HttpFrontError, HttpRequestError, PI_ERROR } from './errors.js';
+import { errorResponse } from './responses.js';
 
 /** The RADIUS front's failmode closed answer, in the same words. */
 const UNAVAILABLE = 'The authentication service is unavailable, try again later';
@@ -30,10 +33,14 @@ export function describeFailure(err: FastifyError, log: FastifyBaseLogger, bodyL
     log.error({ reason: err.message }, 'request failed');
     return { status: 503, piCode: PI_ERROR.server, code: err.code, message: UNAVAILABLE };
   }
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const tooLarge = new HttpBodyTooLargeError(`the request body is larger than ${bodyLimit} bytes`);
+    return { status: tooLarge.status, piCode: tooLarge.piCode, code: tooLarge.code, message: tooLarge.message };
+  }
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     // fastify's own refusals (body too large, not JSON, unknown content type): a bad request, said plainly.
-    const refused = new HttpRequestError(clientErrorMessage(err, bodyLimit));
+    const refused = new HttpRequestError(clientErrorMessage(err));
     return { status: 400, piCode: refused.piCode, code: refused.code, message: refused.message };
   }
   log.error({ err }, 'request failed');
@@ -53,10 +60,8 @@ function parameterMessage(message: string): string {
   return message.replace(/^--([a-z][a-z-]*)/, (_whole, option: string) => option.replace(/-/g, '_'));
 }
 
-function clientErrorMessage(err: FastifyError, bodyLimit: number): string {
+function clientErrorMessage(err: FastifyError): string {
   switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return `the request body is larger than ${bodyLimit} bytes`;
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return 'send the parameters as application/x-www-form-urlencoded or application/json';
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -65,4 +70,27 @@ function clientErrorMessage(err: FastifyError, bodyLimit: number): string {
     default:
       return err.statusCode === 400 && /JSON/i.test(err.message) ? 'the body is not a JSON object' : 'the request is malformed';
   }
+}
+
+/**
+ * A request Node's parser refused before any route saw it (not HTTP, headers too large, or
+ * not all there within the request timeout): privacyIDEA's error shape, as fastify's own
+ * answer would be in its, then the connection is closed.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Duplex, now: number, requestTimeoutMs: number): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, `the request did not arrive within ${requestTimeoutMs / 1000} s`]
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'the request headers are too large']
+        : [400, 'the request is malformed'];
+  const refused = new HttpRequestError(message);
+  const body = JSON.stringify(errorResponse({ piCode: refused.piCode, code: refused.code, message }, now));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

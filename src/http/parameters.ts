@@ -29,6 +29,8 @@ export function isTrue(value: string | undefined): boolean {
 export interface ValidateParameters {
   /** The user name, `user@realm` when `realm` was given apart; '' with a serial alone. */
   readonly user: string;
+  /** `user` and `realm` as given, when the realm was given apart (privacyIDEA names the user so in ERR904). */
+  readonly apart?: { readonly user: string; readonly realm: string };
   readonly serial?: string;
   readonly pass: string;
   readonly transactionId?: string;
@@ -52,6 +54,7 @@ export function validateParameters(params: Parameters, joinRealm: RealmJoiner, n
     user: user !== '' && realm !== '' ? joinRealm(user, realm) : user,
     pass: pass ?? '',
     exception: isTrue(params.get('exception')),
+    ...(user !== '' && realm !== '' ? { apart: { user, realm } } : {}),
     ...(serial === undefined ? {} : { serial }),
     ...(transactionId === undefined ? {} : { transactionId }),
   };

@@ -3,15 +3,15 @@
 // bodies, a whole request within REQUEST_TIMEOUT_MS, idle connections closed. Errors answer in
 // privacyIDEA's shape with a message and never a stack; the log has one line per request
 // with its method, path (never the query string, which may hold `pass`), status and time.
-import formbody from '@fastify/formbody';
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import type { HttpConfig } from '../config/schema.js';
 import { describeFsError, NotFoundError } from '../errors.js';
+import { drainUnreadBody, registerBodyParsers } from './bodies.js';
 import { PI_ERROR } from './errors.js';
-import { describeFailure } from './failures.js';
+import { answerClientError, describeFailure } from './failures.js';
 import { errorResponse } from './responses.js';
 import { adminRoutes, type AdminServices } from './admin/index.js';
 import { validateRoutes, type ValidateOptions } from './validate.js';
@@ -21,6 +21,11 @@ import { callerIdentity } from './caller.js';
 export const BODY_LIMIT = 16 * 1024;
 /** The whole request (headers and body) must arrive within this: slow senders do not hold sockets. */
 const REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * How often Node looks for requests past their time (its default, 30 s, let a slow request
+ * live up to 40 s, and its headers up to 90 s): a slow one ends within this of REQUEST_TIMEOUT_MS.
+ */
+const TIMEOUT_CHECK_MS = 500;
 const KEEP_ALIVE_MS = 5_000;
 
 export interface HttpFrontOptions extends Omit<ValidateOptions, 'now'> {
@@ -87,12 +92,23 @@ export class HttpFront {
         trustProxy: config.trusted_proxies.length > 0 ? config.trusted_proxies : false,
         return503OnClosing: true,
         routerOptions: { ignoreTrailingSlash: true },
+        clientErrorHandler: (err, socket) => answerClientError(err, socket, this.now(), REQUEST_TIMEOUT_MS),
         ...(tls ? { https: tls } : {}),
       }) as unknown as FastifyInstance;
     } catch (err) {
       throw new ConfigError(`http.tls: the certificate or key cannot be used: ${(err as Error).message}`);
     }
-    void app.register(formbody, { bodyLimit: BODY_LIMIT });
+    // fastify sets requestTimeout after Node made the server, so Node's headersTimeout stayed
+    // at its 60 s default: the headers get the same bound as the whole request. Both are
+    // checked every TIMEOUT_CHECK_MS (read by Node when the server starts listening).
+    app.server.headersTimeout = REQUEST_TIMEOUT_MS;
+    (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = TIMEOUT_CHECK_MS;
+    registerBodyParsers(app, BODY_LIMIT);
+    // An answer given before the body was read (too large, no key, no such endpoint) waits
+    // for the rest of it, so that the client reads the answer instead of a reset connection.
+    app.addHook('onSend', async (request) => {
+      await drainUnreadBody(request.raw);
+    });
     app.addHook('onResponse', async (request, reply) => {
       request.log.info(
         { method: request.method, path: request.url.split('?', 1)[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime), client: request.ip },

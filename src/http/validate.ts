@@ -9,7 +9,7 @@ import { Messages } from '../core/messages.js';
 import { HTTP_CLIENT_NAME } from '../config/schema.js';
 import { requireRole, type ApiKeyLookup } from './api-keys.js';
 import { callerIdentity, type CallerOf } from './caller.js';
-import { PI_ERROR } from './errors.js';
+import { HttpUnknownUserError, PI_ERROR } from './errors.js';
 import { readParameters, validateParameters, type Parameters, type RealmJoiner, type ValidateParameters } from './parameters.js';
 import { checkResponse, errorResponse, triggerResponse } from './responses.js';
 
@@ -54,6 +54,7 @@ export function validateRoutes(app: FastifyInstance, o: ValidateOptions): void {
       ...(params.transactionId === undefined ? {} : { transactionId: params.transactionId }),
       ...common(request, params, raw),
     });
+    refuseUnknownUser(params, result);
     return { params, result };
   };
 
@@ -88,12 +89,24 @@ export function validateRoutes(app: FastifyInstance, o: ValidateOptions): void {
       const raw = readParameters(request.query, request.body);
       const params = validateParameters(raw, o.joinRealm, false);
       const result = await o.triggerChallenge({ username: params.user, ...common(request, params, raw) });
+      refuseUnknownUser(params, result);
       if (params.exception && result.outcome === 'reject' && result.message === Messages.smsFailed) {
         return sendSmsFailure(reply, o.now());
       }
       return reply.send(triggerResponse(result, o.now()));
     },
   });
+}
+
+/**
+ * privacyIDEA answers a login name that means nobody with its UserError (HTTP 400, code 904),
+ * which its FreeRADIUS plugin maps to `notfound`; the login core marks such a reject, and
+ * only this front says so (README "HTTP API": RADIUS does not tell names apart).
+ */
+function refuseUnknownUser(params: ValidateParameters, result: AuthResult): void {
+  if (result.outcome !== 'reject' || result.refusal?.reason !== 'unknown_user') return;
+  const { user, realm } = params.apart ?? { user: result.refusal.username, realm: result.refusal.realm };
+  throw new HttpUnknownUserError(user, realm);
 }
 
 /** exception=1: privacyIDEA raises, and its clients get an HTTP 500 error instead of a reject. */

@@ -116,19 +116,21 @@ describe('HTTP front: privacyIDEA /validate API', () => {
     const get = await curl(`${base}/validate/check`, ['-G', '--data-urlencode', 'user=alice', '--data-urlencode', `pass=${await nextPinOtp()}`]);
     expect(get.json?.result.authentication).toBe('ACCEPT');
     // realm apart, and serial without a user, name the same token.
+    // A realm nobody is in: privacyIDEA's ERR904 (issue 19; it was a 200 REJECT "no tokens" before).
     const byRealm = await pamModule(`${base}/validate/check`, { user: 'alice', realm: 'nowhere', pass: `${PIN}000000` });
-    expect(byRealm.json?.detail?.message).toBe('The user has no tokens assigned');
+    expect(byRealm).toMatchObject({ status: 400, json: { result: { status: false, error: { code: 904, message: 'ERR904: User <alice@nowhere> does not exist.' } } } });
     const bySerial = await pamModule(`${base}/validate/check`, { serial: 'PISM00000001', pass: await nextPinOtp() });
     expect(bySerial.json?.result.authentication).toBe('ACCEPT');
   });
 
   it('counts its requests in the metrics by route and status, never by raw URL', async () => {
     const url = daemon.metricsUrl!;
-    const before = await metricCounter(url, 'sms_otp_http_requests_total', { endpoint: '/validate/check', status: '200' });
+    const before = await metricCounter(url, 'sms_otp_http_requests_total', { endpoint: '/validate/check', status: '400' });
     const unmatchedBefore = await metricCounter(url, 'sms_otp_http_requests_total', { endpoint: 'unmatched', status: '404' });
+    // An unknown user: privacyIDEA's ERR904, HTTP 400 (it was 200 before issue 19).
     await pamModule(`${base}/validate/check`, { user: 'nobody-here', pass: 'x' });
     await curl(`${base}/no/such/path?pass=123456`, []);
-    expect(await metricCounter(url, 'sms_otp_http_requests_total', { endpoint: '/validate/check', status: '200' })).toBe(before + 1);
+    expect(await metricCounter(url, 'sms_otp_http_requests_total', { endpoint: '/validate/check', status: '400' })).toBe(before + 1);
     expect(await metricCounter(url, 'sms_otp_http_requests_total', { endpoint: 'unmatched', status: '404' })).toBe(unmatchedBefore + 1);
     expect((await scrape(url)).text).not.toContain('no/such/path');
   });
@@ -186,8 +188,9 @@ describe('HTTP front: privacyIDEA /validate API', () => {
     const bySerial = await pamModule(`${base}/validate/triggerchallenge`, { serial: 'PISM00000001' }, { Authorization: admin });
     expect(bySerial.json?.result.value).toBe(1);
     await nextOtp();
+    // Nobody of that name (no user store here: only token owners exist): privacyIDEA's ERR904 (issue 19).
     const nobody = await pamModule(`${base}/validate/triggerchallenge`, { user: 'nobody' }, { Authorization: admin });
-    expect(nobody.json).toMatchObject({ result: { status: true, value: 0 }, detail: { message: 'The user has no tokens assigned' } });
+    expect(nobody).toMatchObject({ status: 400, json: { result: { status: false, error: { code: 904, message: 'ERR904: User <nobody@> does not exist.' } }, detail: null } });
   });
 
   it('api_key_required: /validate/check needs a key of role validate (or admin); a deleted key stops working', async () => {
@@ -228,7 +231,7 @@ describe('HTTP front: privacyIDEA /validate API', () => {
     await daemon.ok('token', 'reset', 'PISM00000001');
   });
 
-  it('answers oversized, malformed and unparseable requests with 400 in privacyIDEA\'s error shape, without a stack trace', async () => {
+  it('answers oversized (413), malformed and unparseable requests (400) in privacyIDEA\'s error shape, without a stack trace', async () => {
     const url = `${base}/validate/check`;
     const cases: HttpAnswer[] = [
       await curl(url, ['-H', 'content-type: application/x-www-form-urlencoded', '--data-binary', `user=alice&pass=${'x'.repeat(20_000)}`]),
@@ -241,14 +244,15 @@ describe('HTTP front: privacyIDEA /validate API', () => {
       await curl(url, ['--data-urlencode', 'user=alice']),
       await curl(url, ['--data-urlencode', 'pass=x']),
     ];
-    for (const a of cases) {
-      expect(a.status, a.text).toBe(400);
+    for (const [i, a] of cases.entries()) {
+      // Over the body limit: 413 since issue 19 (it was 400), so that a client can tell it apart.
+      expect(a.status, a.text).toBe(i === 0 ? 413 : 400);
       expect(a.json?.result.status, a.text).toBe(false);
       expect(a.json?.result.error?.code, a.text).toBe(905);
       expect(a.json?.detail).toBeNull();
       expectNoInternals(a);
     }
-    expect(cases[0]!.json?.result.error?.message).toBe('the request body is larger than 16384 bytes');
+    expect(cases[0]!.json?.result.error).toMatchObject({ message: 'the request body is larger than 16384 bytes', name: 'ERR_HTTP_TOO_LARGE' });
     expect(cases[7]!.json?.result.error?.message).toBe("missing parameter: 'pass'");
     const notFound = await curl(`${base}/validate/nothing`, []);
     expect(notFound).toMatchObject({ status: 404, json: { result: { status: false, error: { code: 601 } } } });
@@ -260,6 +264,7 @@ describe('HTTP front: privacyIDEA /validate API', () => {
       socket.on('close', () => resolve(data));
     });
     expect(raw).toMatch(/^HTTP\/1\.1 400/);
+    expect(raw).toContain('"error":{"code":905,"message":"the request is malformed"');
     expect((await curl(`${base}/healthz`, [])).status).toBe(200);
   });
 

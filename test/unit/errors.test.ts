@@ -6,7 +6,7 @@ import { ValueTooLongError } from '../../src/app/limits.js';
 import { ApiKeyAdminError } from '../../src/app/api-keys.js';
 import { AuditFilterError } from '../../src/app/audit.js';
 import { GatewayAdminError } from '../../src/app/gateway-admin.js';
-import { HttpAuthError, HttpForbiddenError, HttpRequestError } from '../../src/http/errors.js';
+import { HttpAuthError, HttpBodyTooLargeError, HttpForbiddenError, HttpRequestError, HttpUnknownUserError } from '../../src/http/errors.js';
 import { CsvFileError } from '../../src/app/csv-table.js';
 import { TokenAdminError } from '../../src/app/token-admin.js';
 import { TokenImportError } from '../../src/app/token-import.js';
@@ -51,6 +51,8 @@ const errors: SmsOtpError[] = [
   new GatewayAdminError('x'),
   new AuditFilterError('x'),
   new HttpRequestError('x'),
+  new HttpBodyTooLargeError('x'),
+  new HttpUnknownUserError('x', 'y'),
   new HttpAuthError('x'),
   new HttpForbiddenError('x'),
 ];

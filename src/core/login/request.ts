@@ -67,4 +67,22 @@ export type AuthResult =
       readonly expiresAt: number;
       readonly serials: readonly string[];
     }
-  | { readonly outcome: 'reject'; readonly message: string };
+  | {
+      readonly outcome: 'reject';
+      readonly message: string;
+      /**
+       * Why, for a front that may say more than the message: `unknown_user` when the login
+       * name means nobody (LoginService.withRefusal says who exists). RADIUS ignores it, so that a NAS
+       * cannot tell an unknown name from a known one; the HTTP front answers privacyIDEA's
+       * ERR904, as privacyIDEA does.
+       */
+      readonly refusal?: Refusal;
+    };
+
+/** A reject's machine-readable reason, with the user the login name was taken for. */
+export interface Refusal {
+  readonly reason: 'unknown_user';
+  /** The first user the login name could mean (its realm the default one where none was named). */
+  readonly username: string;
+  readonly realm: string;
+}

@@ -4,8 +4,8 @@ import { answerChallenge, resend } from './answer.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import { checkPassword } from './first-factor.js';
 import { startEnrollment } from './enroll-by-challenge.js';
-import { passWithoutToken } from './no-token.js';
-import type { AuthRequest, AuthResult, TriggerRequest } from './request.js';
+import { firstKnown, passWithoutToken } from './no-token.js';
+import type { AuthRequest, AuthResult, Refusal, TriggerRequest } from './request.js';
 import type { Token } from '../model.js';
 import type { LoginStep, UserRef } from '../ports.js';
 import { issueChallenge } from './challenges.js';
@@ -56,7 +56,11 @@ export class LoginService {
     if (hasControlCharacter(request.username)) return this.invalidUserName(base);
     if (request.serial !== undefined) return this.authenticateToken(base, request.serial);
     const candidates = await this.candidates(request.username);
-    if (request.transactionId !== undefined) return this.answer(base, request.transactionId, candidates);
+    if (request.transactionId !== undefined) {
+      const answered = await this.answer(base, request.transactionId, candidates);
+      // Asked only after a reject: an accepted answer costs no extra read.
+      return answered.outcome === 'reject' ? this.withRefusal(answered, candidates, request.username, true) : answered;
+    }
     // `alice@example.com` is user alice in realm example.com when such tokens exist, else the whole name.
     for (const candidate of candidates) {
       const tokens = await this.ports.store.byUser(candidate.username, candidate.realm);
@@ -68,7 +72,8 @@ export class LoginService {
     if (enrolling) return enrolling;
     const passed = await passWithoutToken(this.ports, base, candidates);
     if (passed) return passed;
-    return this.noToken(base);
+    // No candidate owns a token (the loop above): only the directory can still know the user.
+    return this.withRefusal(await this.noToken(base), candidates, request.username, false);
   }
 
   /**
@@ -95,7 +100,8 @@ export class LoginService {
       const known = await this.ports.directory.lookup(candidate.username, candidate.realm);
       return issueChallenge(this.ports, { ...base, user: { ...candidate, ...known } }, tokens, { triggered: true });
     }
-    return reject(this.ports, { ...base, user: { username: request.username, realm: '' } }, Messages.noToken, [], 'no token');
+    const none = await reject(this.ports, { ...base, user: { username: request.username, realm: '' } }, Messages.noToken, [], 'no token');
+    return this.withRefusal(none, await this.candidates(request.username), request.username, false);
   }
 
   private baseContext(request: AuthRequest): Omit<LoginContext, 'user'> {
@@ -133,7 +139,11 @@ export class LoginService {
   /** privacyIDEA's `serial`: that token alone is checked, for its owner. */
   private async authenticateToken(base: Omit<LoginContext, 'user'>, serial: string): Promise<AuthResult> {
     const owned = await this.ownedToken(base.request.username, serial);
-    if (!owned) return this.noToken(base);
+    if (!owned) {
+      const none = await this.noToken(base);
+      // With a serial alone nobody is named; with a name, that name may still mean nobody.
+      return base.request.username === '' ? none : this.withRefusal(none, await this.candidates(base.request.username), base.request.username, true);
+    }
     if (base.request.transactionId !== undefined) return this.answer(base, base.request.transactionId, [owned.user]);
     const known = await this.ports.directory.lookup(owned.user.username, owned.user.realm);
     return checkPassword(this.ports, { ...base, user: { ...owned.user, ...known } }, [owned.token]);
@@ -154,6 +164,29 @@ export class LoginService {
     // Same work as for a real user, so response time does not tell who exists.
     await this.ports.pins.verify(ctx.request.password, await this.dummyHash(ctx.settings['pin.kdf_cost']), { priority: ctx.priority, ...deadlineOf(ctx) });
     return reject(this.ports, ctx, Messages.noToken, [], 'no token');
+  }
+
+  /**
+   * Marks a reject `unknown_user` when the login name means nobody. A user exists when one of
+   * the users the name can mean (its candidates: the realm it names, else the default realm;
+   * without realms the whole name and the user@realm split) owns a token, or is found by the
+   * user store of that realm. Without user stores, only token owners exist; a realm that does
+   * not exist has nobody in it. The reject itself (message, audit, timing) is left as it is:
+   * only a front that may name unknown users reads the refusal.
+   */
+  private async withRefusal(result: AuthResult, candidates: readonly UserRef[], loginName: string, askTokens: boolean): Promise<AuthResult> {
+    if (result.outcome !== 'reject' || (await this.exists(candidates, askTokens))) return result;
+    const first = candidates[0] ?? { username: loginName, realm: '' };
+    const refusal: Refusal = { reason: 'unknown_user', username: first.username, realm: first.realm };
+    return { ...result, refusal };
+  }
+
+  /** `askTokens` false: the caller already knows that no candidate owns a token. */
+  private async exists(candidates: readonly UserRef[], askTokens: boolean): Promise<boolean> {
+    if (askTokens) {
+      for (const c of candidates) if ((await this.ports.store.byUser(c.username, c.realm)).length > 0) return true;
+    }
+    return (await firstKnown(this.ports, candidates)) !== undefined;
   }
 
   private dummyHash(cost: number): Promise<string> {

@@ -1,11 +1,14 @@
 // The admin API: privacyIDEA's /token/, /smsgateway/, /system/ and /audit/ endpoints, every
 // one behind an API key of role admin, each a thin translation onto the application layer
 // (src/app) that the CLI uses too. Every call is logged, refused ones included, with the
-// names of the parameters it carried and never their values (PINs, keys, gateway secrets).
+// names of the parameters it carried and never their values (PINs, keys, gateway secrets);
+// a name that is none of ours is only counted, since a client's mistake can put anything,
+// a PIN included, where a name belongs.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayAdmin } from '../../app/gateway-admin.js';
 import type { SettingsAdmin } from '../../app/settings-admin.js';
 import type { TokenAdmin } from '../../app/token-admin.js';
+import { isSettingKey } from '../../settings/registry.js';
 import type { AuditRepository } from '../../store/audit.js';
 import { requireRole, type ApiKeyLookup } from '../api-keys.js';
 import { auditRoutes } from './audit.js';
@@ -36,7 +39,7 @@ export function adminRoutes(app: FastifyInstance, o: AdminOptions): void {
     });
     admin.addHook('onResponse', async (request, reply) => {
       request.log.info(
-        { admin: `${request.method} ${request.routeOptions.url}`, target: request.params, parameters: parameterNames(request), status: reply.statusCode },
+        { admin: `${request.method} ${request.routeOptions.url}`, target: request.params, ...parameterNames(request), status: reply.statusCode },
         'admin call',
       );
     });
@@ -47,8 +50,23 @@ export function adminRoutes(app: FastifyInstance, o: AdminOptions): void {
   });
 }
 
-/** The names of the parameters a request carried (query string and body): what was asked, without a value. */
-function parameterNames(request: FastifyRequest): string[] {
+/** Every parameter name the admin endpoints read (src/http/admin/*.ts), besides settings and gateway option.KEY / header.KEY. */
+const ADMIN_PARAMETERS = new Set([
+  'action', 'client', 'description', 'dynamic_phone', 'force', 'gateway', 'genkey', 'hashlib', 'module', 'name', 'otpkey', 'otplen',
+  'otppin', 'page', 'page_size', 'pagesize', 'phone', 'pin', 'realm', 'serial', 'since', 'type', 'user', 'verify_enrollment',
+]);
+
+function isKnownParameter(name: string): boolean {
+  return ADMIN_PARAMETERS.has(name) || isSettingKey(name) || /^(option|header)\.[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(name);
+}
+
+/**
+ * The names of the parameters a request carried (query string and body): what was asked,
+ * without a value. Only names the endpoints know; the others are counted, never shown.
+ */
+function parameterNames(request: FastifyRequest): { parameters: string[]; unknownParameters?: number } {
   const names = (values: unknown) => (values && typeof values === 'object' && !Array.isArray(values) ? Object.keys(values) : []);
-  return [...new Set([...names(request.query), ...names(request.body)])];
+  const all = [...new Set([...names(request.query), ...names(request.body)])];
+  const known = all.filter(isKnownParameter);
+  return known.length === all.length ? { parameters: known } : { parameters: known, unknownParameters: all.length - known.length };
 }
