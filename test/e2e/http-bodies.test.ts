@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDaemon, freeTcpPort, type TestDaemon } from '../helpers/daemon.js';
 import { RFC4226_KEY } from '../helpers/fs.js';
 import { curl, type HttpAnswer } from '../helpers/http-clients.js';
@@ -82,8 +82,11 @@ describe('HTTP front: request bodies and their limits', () => {
     expectRefused(admin, 400, /not application\/json/);
     const unknownName = await curl(`${base}/token/`, ['-G', '-H', `PI-Authorization: ${adminKey}`, '--data-urlencode', `${SECRET_IN_A_NAME}=1`, '--data-urlencode', 'user=alice']);
     expect(unknownName.status).toBe(200);
-    const calls = daemon.logs().split('\n').filter((l) => l.includes('"msg":"admin call"'));
-    expect(calls.some((l) => l.includes('"admin":"GET /token/"') && l.includes('"parameters":["user"]') && l.includes('"unknownParameters":1'))).toBe(true);
+    // The line is written once the answer is out (onResponse), so it may reach the log just after curl returns.
+    const logged = () =>
+      daemon.logs().split('\n').filter((l) => l.includes('"msg":"admin call"'))
+        .some((l) => l.includes('"admin":"GET /token/"') && l.includes('"parameters":["user"]') && l.includes('"unknownParameters":1'));
+    await vi.waitFor(() => expect(logged()).toBe(true), { timeout: 2_000, interval: 25 });
     expect(daemon.logs()).not.toContain(SECRET_IN_A_NAME);
     // A form is still a form.
     const plain = await curl(url, ['--data-urlencode', 'user=alice', '--data-urlencode', 'pass=nope1234']);
