@@ -139,7 +139,7 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
         this.statements.purgeExpiredEnrollments.run(now).changes,
         this.statements.purgeExpiredLimits.run(now).changes,
       );
-      return { outcome: 'ok', counters: new Map() };
+      return { outcome: 'ok', counters: new Map(), locked: [] };
     });
     return removed;
   }
@@ -163,7 +163,7 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
         const { refused } = this.statements.refuseLimit.get(worst.check.key) as { refused: number };
         verdict = { allowed: false, name: worst.check.name, key: worst.check.key, retryAfterMs: worst.retryAfterMs, firstRefusal: Number(refused) === 1 };
       }
-      return { outcome: 'ok', counters: new Map() };
+      return { outcome: 'ok', counters: new Map(), locked: [] };
     });
     return verdict;
   }
@@ -173,7 +173,7 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
     let removed = 0;
     await this.enqueue(() => {
       removed = this.statements.pruneAudit.run(before).changes;
-      return { outcome: 'ok', counters: new Map() };
+      return { outcome: 'ok', counters: new Map(), locked: [] };
     });
     return removed;
   }
