@@ -47,7 +47,12 @@ export class FailSlots {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        for (const serial of serials) this.waiters.get(serial)?.delete(done);
+        for (const serial of serials) {
+          const set = this.waiters.get(serial);
+          if (!set) continue;
+          set.delete(done);
+          if (set.size === 0) this.waiters.delete(serial);
+        }
         resolve();
       };
       const timer = setTimeout(done, Math.max(0, ms));
@@ -59,11 +64,13 @@ export class FailSlots {
     });
   }
 
-  /** Checks under way on this node (for tests and the stop). */
-  get inUse(): number {
-    let n = 0;
-    for (const v of this.pending.values()) n += v;
-    return n;
+  /** Checks under way and checks waiting on this node, over all tokens (nothing kept when both are 0). */
+  get size(): { inUse: number; waiting: number; keys: number } {
+    let inUse = 0;
+    for (const v of this.pending.values()) inUse += v;
+    let waiting = 0;
+    for (const set of this.waiters.values()) waiting += set.size;
+    return { inUse, waiting, keys: this.pending.size + this.waiters.size };
   }
 
   private wake(serial: string): void {
