@@ -68,7 +68,8 @@ BEGIN
     WHEN 'clearFailures' THEN
       UPDATE tokens SET failcount = 0, last_fail_at = NULL, updated_at = (step->>'at')::bigint
         WHERE serial IN (SELECT jsonb_array_elements_text(step->'serials')) AND failcount >= maxfail
-          AND last_fail_at IS NOT NULL AND last_fail_at <= (step->>'failedBefore')::bigint;${extraSteps.join('')}
+          -- A node not yet upgraded (rolling upgrade) sends no cut-off: it lifts the lock as before.
+          AND last_fail_at IS NOT NULL AND last_fail_at <= COALESCE((step->>'failedBefore')::bigint, (step->>'at')::bigint);${extraSteps.join('')}
     ELSE
       RAISE EXCEPTION 'unknown write step %', step->>'kind';
     END CASE;
