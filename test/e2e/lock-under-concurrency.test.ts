@@ -173,6 +173,7 @@ describe.each(['sqlite', 'pg'] as const)('the fail counter under %d concurrent a
       await lockWithWrongPins(front, user, serial);
       await expectRefusesEverything(front, user, pin, serial, phone, acceptAt < 0 ? { state: challenge.state!, otp } : undefined);
     },
+    120_000,
   );
 
   it.each([['http', 2], ['radius', 3]] as const)(
@@ -206,5 +207,6 @@ describe.each(['sqlite', 'pg'] as const)('the fail counter under %d concurrent a
       const open = challengeAt >= 0 ? { state: challenged[0]!.state!, otp: (await gw.next()).query.get('text')! } : undefined;
       await expectRefusesEverything(front, user, pin, serial, phone, open);
     },
+    120_000,
   );
 });
