@@ -74,6 +74,13 @@ export interface EnrolledToken {
  * changes none, the unit stops there and its outcome is the guard's name (someone else won).
  */
 export type WriteStep =
+  /**
+   * The lock is part of the atomic step: at least one of these tokens is below its maxfail
+   * (else the unit stops with `guard`), and they stay so until the unit commits (a row lock on
+   * PostgreSQL; SQLite's write lock serialises everything). Put before the writes it guards.
+   */
+  | { readonly kind: 'checkUnlocked'; readonly serials: readonly string[]; readonly guard: string }
+  /** A token at its maxfail is skipped (no counter in the result): no SMS for a locked token. */
   | { readonly kind: 'advanceCounter'; readonly serial: string; readonly at: number }
   | { readonly kind: 'insertChallenges'; readonly challenges: readonly Omit<Challenge, 'receivedCount'>[] }
   | { readonly kind: 'consumeTransaction'; readonly transactionId: string; readonly guard?: string }
@@ -87,8 +94,16 @@ export type WriteStep =
       readonly at: number;
       readonly guard?: string;
     }
-  | { readonly kind: 'recordFailure'; readonly serials: readonly string[]; readonly at: number }
-  | { readonly kind: 'clearFailures'; readonly serials: readonly string[]; readonly at: number }
+  /**
+   * One failure on each token below its maxfail (never past it). With a guard, a failure that
+   * none of the tokens could take (all at maxfail) stops the unit with that outcome.
+   */
+  | { readonly kind: 'recordFailure'; readonly serials: readonly string[]; readonly at: number; readonly guard?: string }
+  /**
+   * failcounter_clear_timeout: lifts the lock of those of these tokens still at maxfail whose
+   * last failure is at or before `failedBefore` (a failure counted since keeps the lock).
+   */
+  | { readonly kind: 'clearFailures'; readonly serials: readonly string[]; readonly at: number; readonly failedBefore: number }
   /** The owner answered the OTP sent to an unverified token: it counts from now on. */
   | { readonly kind: 'verifyToken'; readonly serial: string; readonly at: number }
   /** Enrollment by challenge: the record of an enrollment under way (never a token). */
@@ -112,8 +127,10 @@ export interface WriteUnit {
 export interface WriteResult {
   /** 'ok' or the guard of the step that changed nothing. */
   readonly outcome: string;
-  /** The new counter of every advanceCounter step, by serial. */
+  /** The new counter of every advanceCounter step, by serial (a locked token's is absent). */
   readonly counters: ReadonlyMap<string, number>;
+  /** The tokens whose fail counter this unit's failures brought to maxfail (locked now). */
+  readonly locked: readonly string[];
 }
 
 export interface AuthWriter {

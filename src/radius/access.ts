@@ -1,6 +1,7 @@
 // Access-Request in, authentication result out: the mapping between RADIUS attributes and
 // the domain's request and result (after privacyIDEA's FreeRADIUS plugin).
 import type { AuthRequest, AuthResult } from '../core/login/request.js';
+import { Messages } from '../core/messages.js';
 import type { NasContext } from '../core/model.js';
 import { Attr, Code, firstAttribute, splitText, type RadiusPacket, type RawAttribute, type ResponseCode } from './packet.js';
 
@@ -75,9 +76,18 @@ function ipv6Text(bytes: Buffer): string {
 export const PROMPT_NO_ECHO = 0;
 export const PROMPT_ECHO = 1;
 
+/**
+ * The Reply-Message of a result. A NAS must not be an oracle for user names: a login name
+ * without a token (an unknown user among them) is answered as a wrong PIN is. The HTTP front,
+ * and the audit trail, keep the core's message.
+ */
+export function replyMessageOf(result: AuthResult): string {
+  return result.outcome === 'reject' && result.message === Messages.noToken ? Messages.wrongPin : result.message;
+}
+
 /** `echo`: the client's challenge_echo; by default a challenge asks the NAS to hide the answer. */
 export function toAccessResponse(result: AuthResult, now: number, echo = false): AccessResponse {
-  const reply = splitText(Attr.ReplyMessage, result.message);
+  const reply = splitText(Attr.ReplyMessage, replyMessageOf(result));
   switch (result.outcome) {
     case 'accept':
       return { code: Code.AccessAccept, attributes: reply };

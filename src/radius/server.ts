@@ -153,6 +153,7 @@ export class RadiusServer {
   }
 
   private onDatagram(socket: dgram.Socket, datagram: Buffer, peer: dgram.RemoteInfo): void {
+    const arrived = this.now();
     const address = normaliseAddress(peer.address);
     const source = { address, port: peer.port };
     const client = this.options.clients.match(address);
@@ -205,7 +206,6 @@ export class RadiusServer {
       else this.drops.unanswered(client.name, 'duplicate_of_dropped', source);
       return;
     }
-    const arrived = this.now();
     const work = this.accessRequest(socket, packet, client, address, peer, seen.ticket, arrived);
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
@@ -242,8 +242,12 @@ export class RadiusServer {
       }
       return;
     }
+    // reject_delay pads, it does not add: every reject of a checked login leaves at arrival +
+    // reject_delay, so the time of the answer does not tell an unknown user, a user without a
+    // token, a wrong PIN or a locked token apart. Work that took longer is answered at once.
     if (response?.holdBack && response.datagram[0] === Code.AccessReject && this.options.rejectDelayMs) {
-      await sleep(this.options.rejectDelayMs);
+      const wait = arrived + this.options.rejectDelayMs - this.now();
+      if (wait > 0) await sleep(wait);
     }
     if (response) this.send(socket, response.datagram, peer, client.name);
     this.duplicates.complete(ticket, response?.datagram);

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { SmsOtpError } from '../errors.js';
 import { normaliseRealm } from '../core/names.js';
 import { smsLimitRefundMigration } from './migration-sms-limit-refund.js';
+import { guardedApplyUnitFunction } from './pg-guarded-unit.js';
 
 interface Migration {
   name: string;
@@ -578,6 +579,21 @@ const migrations: Migration[] = [
     },
     async down(knex) {
       await knex.raw('DROP INDEX IF EXISTS tokens_locked');
+    },
+  },
+  {
+    // The fail counter holds under concurrent guesses (issue 18): PostgreSQL's write function
+    // checks failcount < maxfail in the same statement or row lock as each write of a login
+    // (src/store/pg-guarded-unit.ts). SQLite's statements (src/store/auth/statements.ts) need
+    // no schema change.
+    name: '0017_guarded_failcount',
+    async up(knex) {
+      if (knex.client.config.client !== 'pg') return;
+      await knex.raw(guardedApplyUnitFunction([VERIFY_TOKEN_STEP_0009, PENDING_ENROLLMENT_STEPS_0011]));
+    },
+    async down(knex) {
+      if (knex.client.config.client !== 'pg') return;
+      await knex.raw(applyUnitFunction('PERFORM sms_otp_insert_audit(entry);', [VERIFY_TOKEN_STEP_0009, PENDING_ENROLLMENT_STEPS_0011]));
     },
   },
   smsLimitRefundMigration,

@@ -266,40 +266,4 @@ export class TokenRepository {
   async delete(serial: string): Promise<boolean> {
     return (await this.knex('tokens').where({ serial }).delete()) > 0;
   }
-
-  /** Atomically advances the counter by one and returns the new value (the OTP to send). */
-  async advanceCounter(serial: string): Promise<number> {
-    const rows: Array<{ counter: number }> = await this.knex('tokens')
-      .where({ serial })
-      .update({ counter: this.knex.raw('counter + 1'), updated_at: this.now() }, ['counter']);
-    const row = rows[0];
-    if (!row) throw new Error(`token ${serial} vanished while sending an SMS`);
-    return Number(row.counter);
-  }
-
-  /**
-   * Records a successful OTP at `matchedCounter`: the counter moves past it and the fail
-   * counter is cleared. Conditional on the counter not having moved past it already, so of
-   * two concurrent uses of one OTP only one succeeds.
-   */
-  async commitOtp(serial: string, matchedCounter: number, allowOlder: boolean): Promise<boolean> {
-    const next = matchedCounter + 1;
-    const query = this.knex('tokens').where({ serial });
-    if (!allowOlder) query.where('counter', '<=', matchedCounter);
-    const updated = await query.update({
-      counter: this.knex.raw('CASE WHEN counter > ? THEN counter ELSE ? END', [next, next]),
-      failcount: 0,
-      last_fail_at: null,
-      updated_at: this.now(),
-    });
-    return updated > 0;
-  }
-
-  async recordFailure(serials: readonly string[]): Promise<void> {
-    if (serials.length === 0) return;
-    const now = this.now();
-    await this.knex('tokens')
-      .whereIn('serial', [...serials])
-      .update({ failcount: this.knex.raw('failcount + 1'), last_fail_at: now, updated_at: now });
-  }
 }

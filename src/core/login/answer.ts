@@ -11,7 +11,7 @@ import { issueChallenge, resendTooSoon } from './challenges.js';
 import { answerEnrollment } from './enroll-by-challenge.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
-import { usableTokens } from './token-state.js';
+import { checkUnlocked, LOCKED, lockedVerdict, usableTokens } from './token-state.js';
 import { decide, reject, rejectWithFailure } from './verdict.js';
 
 type Open = { challenges: Challenge[]; tokens: Token[]; ctx: LoginContext };
@@ -71,6 +71,9 @@ export async function answerChallenge(
       ctx,
       [
         ...usable.unlock,
+        // The lock first: a token locked since it was read accepts nothing, and its challenge
+        // stays as it was (a locked token is answered "Failcounter exceeded", not "unknown").
+        checkUnlocked([token]),
         // Single use: whoever removes the transaction's challenges first wins; the others
         // lost a race to an identical answer and are rejected without counting a failure.
         { kind: 'consumeTransaction', transactionId, guard: 'transaction_used' },
@@ -85,6 +88,7 @@ export async function answerChallenge(
         },
         transaction_used: { result: { outcome: 'reject', message: Messages.invalidTransaction }, serials: [token.serial], reason: 'transaction already used' },
         otp_used: { result: { outcome: 'reject', message: Messages.responseMismatch(1) }, serials: [token.serial], reason: 'OTP already used' },
+        [LOCKED]: lockedVerdict([token]),
       },
     );
     if (result.outcome === 'accept') autosendNext(ports, ctx, token, counter);

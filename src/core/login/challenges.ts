@@ -19,7 +19,7 @@ import type { LoginContext, LoginPorts } from './context.js';
 import { destinationOf } from './phone-of.js';
 import { admitSms, minutesToWait, refundSms } from './sms-limits.js';
 import type { AuthResult } from './request.js';
-import { usableTokens } from './token-state.js';
+import { checkUnlocked, LOCKED, lockedVerdict, usableTokens } from './token-state.js';
 import { RecentChallenges } from './recent-challenges.js';
 import { auditEntry, decide, deadlineOf, reject, serialsOf, type SmsAttempt, type Verdict } from './verdict.js';
 
@@ -103,12 +103,17 @@ async function sendChallenge(
   sendable: readonly Token[],
   options: IssueOptions & { readonly lateFailure?: (transactionId: string) => void },
 ): Promise<AuthResult> {
-  const reserve: WriteStep[] = [...usable.unlock];
+  // The lock is checked in the same writes that reserve the counters: a token locked by
+  // failures stored since it was read sends no SMS (its counter is not advanced).
+  const reserve: WriteStep[] = [...usable.unlock, checkUnlocked(sendable.length > 0 ? sendable : usable.tokens)];
   if (options.replaces !== undefined) reserve.push({ kind: 'consumeTransaction', transactionId: options.replaces, guard: 'transaction_used' });
   for (const token of sendable) reserve.push({ kind: 'advanceCounter', serial: token.serial, at: ctx.now });
   const reserved = await ports.store.commit({ steps: reserve, ...deadlineOf(ctx) });
   if (reserved.outcome === 'transaction_used') {
     return reject(ports, ctx, Messages.invalidTransaction, [], 'transaction already used');
+  }
+  if (reserved.outcome === LOCKED || (sendable.length > 0 && reserved.counters.size === 0)) {
+    return decide(ports, ctx, [], { ok: lockedVerdict(usable.tokens) });
   }
 
   const transactionId = newTransactionId();

@@ -13,6 +13,7 @@ import type {
   UserDirectory,
 } from '../ports.js';
 import type { TemplateUser } from '../templates.js';
+import type { FailSlots } from './fail-slots.js';
 import type { RecentChallenges } from './recent-challenges.js';
 import type { RecentFailures } from './recent-failures.js';
 import type { AuthRequest } from './request.js';
@@ -28,6 +29,8 @@ export interface LoginPorts {
   /** Every SMS of a login (challenge, resend, smsautosend, enrollment by challenge) is counted here first. */
   readonly rateLimits: RateLimiter;
   readonly recentFailures: RecentFailures;
+  /** Slots against the fail counter, taken before a PIN is checked (one set per node). */
+  readonly failSlots: FailSlots;
   /** The challenges issued lately, to repeat rather than send again (absent: every request sends). */
   readonly recentChallenges?: RecentChallenges;
 }

@@ -10,11 +10,59 @@ import { autosendNext } from './autosend.js';
 import { issueChallenge } from './challenges.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
-import { usableTokens } from './token-state.js';
+import { RequestShed } from '../errors.js';
+import { checkUnlocked, LOCKED, lockedOut, lockedVerdict, usableTokens } from './token-state.js';
 import { deadlineOf, decide, reject, rejectWithFailure, serialsOf } from './verdict.js';
 
 export async function checkPassword(ports: LoginPorts, ctx: LoginContext, tokens: Token[]): Promise<AuthResult> {
-  return ctx.settings.otppin === 'tokenpin' ? checkTokenPin(ports, ctx, tokens) : checkWithoutTokenPin(ports, ctx, tokens);
+  return withFailSlot(ports, ctx, tokens, (current) =>
+    ctx.settings.otppin === 'tokenpin' ? checkTokenPin(ports, ctx, current) : checkWithoutTokenPin(ports, ctx, current),
+  );
+}
+
+/** How long a check waits for a slot when its request has no deadline. */
+const SLOT_WAIT_MS = 10_000;
+/** A waiting check reads its tokens anew at least this often (a slot freed on another node). */
+const SLOT_POLL_MS = 1_000;
+
+/**
+ * A locked user is refused before anything is checked (privacyIDEA: "Failcounter exceeded" for
+ * any password, and the counter does not rise). Otherwise the check takes a slot against each
+ * usable token's fail counter before the first factor is checked (src/core/login/fail-slots.ts)
+ * and holds it until its verdict is stored; with none free it waits for a check to end and
+ * reads the tokens again.
+ */
+async function withFailSlot(
+  ports: LoginPorts,
+  ctx: LoginContext,
+  tokens: Token[],
+  check: (tokens: Token[]) => Promise<AuthResult>,
+): Promise<AuthResult> {
+  const waitUntil = ctx.request.deadline ?? ports.clock.now() + SLOT_WAIT_MS;
+  let current = tokens;
+  for (;;) {
+    const locked = lockedOut(ctx, current);
+    if (locked) return decide(ports, ctx, [], { ok: locked });
+    const usable = usableTokens(ctx, current);
+    const release = ports.failSlots.tryTake('refused' in usable ? [] : usable.tokens);
+    if (release) {
+      try {
+        return await check(current);
+      } finally {
+        release();
+      }
+    }
+    const left = waitUntil - ports.clock.now();
+    if (left <= 0) throw new RequestShed('deadline');
+    await ports.failSlots.released(serialsOf(current), Math.min(left, SLOT_POLL_MS));
+    current = await reread(ports, current);
+    if (current.length === 0) return reject(ports, ctx, Messages.noToken, [], 'tokens removed during the login');
+  }
+}
+
+async function reread(ports: LoginPorts, tokens: readonly Token[]): Promise<Token[]> {
+  const fresh = await Promise.all(tokens.map((t) => ports.store.bySerial(t.serial)));
+  return fresh.filter((t): t is Token => t !== undefined);
 }
 
 async function checkTokenPin(ports: LoginPorts, ctx: LoginContext, tokens: Token[]): Promise<AuthResult> {
@@ -88,7 +136,7 @@ async function acceptOtp(ports: LoginPorts, ctx: LoginContext, pinMatched: Token
     const result = await decide(
       ports,
       ctx,
-      [...usable.unlock, { kind: 'commitOtp', serial: token.serial, counter, allowOlder: false, at: ctx.now, guard: 'otp_used' }],
+      [...usable.unlock, checkUnlocked([token]), { kind: 'commitOtp', serial: token.serial, counter, allowOlder: false, at: ctx.now, guard: 'otp_used' }],
       {
         ok: {
           result: { outcome: 'accept', message: Messages.accepted, serial: token.serial, username: ctx.user.username, realm: ctx.user.realm },
@@ -97,6 +145,8 @@ async function acceptOtp(ports: LoginPorts, ctx: LoginContext, pinMatched: Token
         },
         // An identical request committed this OTP a moment ago: not a failure, just not twice.
         otp_used: lostRace(token),
+        // Failures stored since the token was read locked it: nothing is accepted any more.
+        [LOCKED]: lockedVerdict([token]),
       },
     );
     if (result.outcome === 'accept') autosendNext(ports, ctx, token, counter);

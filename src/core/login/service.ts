@@ -10,6 +10,7 @@ import type { Token } from '../model.js';
 import type { LoginStep, UserRef } from '../ports.js';
 import { issueChallenge } from './challenges.js';
 import { AfterReply } from '../after-reply.js';
+import { FailSlots } from './fail-slots.js';
 import { Messages } from '../messages.js';
 import { hasControlCharacter, normaliseRealm, printableName } from '../names.js';
 import { deadlineOf, reject } from './verdict.js';
@@ -21,7 +22,12 @@ export class LoginService {
   /** Deferred work (LoginContext.defer): after the verdict's reply, the caller has what it waits for already. */
   private readonly deferred = new AfterReply();
 
-  constructor(private readonly ports: LoginPorts) {}
+  private readonly ports: LoginPorts;
+
+  /** `failSlots` is made here unless given (one per node, shared by every login). */
+  constructor(ports: Omit<LoginPorts, 'failSlots'> & { readonly failSlots?: FailSlots }) {
+    this.ports = { ...ports, failSlots: ports.failSlots ?? new FailSlots() };
+  }
 
   /** Resolves when the work deferred by the logins so far has ended (for a clean stop). */
   idle(): Promise<void> {

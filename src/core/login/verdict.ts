@@ -2,10 +2,11 @@
 // reach are committed together, then the event is emitted and the result returned.
 // Nothing is reported to the client before the store has it.
 import type { AuditAction, AuditEntry, Token } from '../model.js';
-import type { WriteStep } from '../ports.js';
+import type { WriteResult, WriteStep } from '../ports.js';
 import { redactPhone } from '../redact.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
+import { LOCKED, lockedVerdict } from './token-state.js';
 
 /** An SMS sent, or tried, for this verdict: audited with the number redacted. */
 export interface SmsAttempt {
@@ -60,10 +61,20 @@ export async function decide(
   steps: readonly WriteStep[],
   verdicts: { readonly ok: Verdict } & Readonly<Record<string, Verdict>>,
 ): Promise<AuthResult> {
+  return (await commitVerdict(ports, ctx, steps, verdicts)).result;
+}
+
+/** decide, also telling what the store did (the tokens its failures locked). */
+async function commitVerdict(
+  ports: LoginPorts,
+  ctx: LoginContext,
+  steps: readonly WriteStep[],
+  verdicts: { readonly ok: Verdict } & Readonly<Record<string, Verdict>>,
+): Promise<{ result: AuthResult; written: WriteResult }> {
   const audit: Record<string, AuditEntry> = {};
   for (const [outcome, verdict] of Object.entries(verdicts)) audit[outcome] = auditOf(ctx, verdict);
-  const { outcome } = await ports.store.commit({ steps, audit, ...deadlineOf(ctx) });
-  const verdict = verdicts[outcome] ?? verdicts.ok;
+  const written = await ports.store.commit({ steps, audit, ...deadlineOf(ctx) });
+  const verdict = verdicts[written.outcome] ?? verdicts.ok;
   const action = verdict.result.outcome;
   const name = ctx.request.username;
   // Any reject marks the login name, existing or not, so that a flood of guesses (and only
@@ -80,7 +91,7 @@ export async function decide(
     serials: verdict.serials,
     reason: verdict.reason,
   });
-  return verdict.result;
+  return { result: verdict.result, written };
 }
 
 export function reject(
@@ -95,8 +106,10 @@ export function reject(
 }
 
 /**
- * A reject that counts a failure on `tokens` (after `steps`); a token this failure locks (its
- * fail counter reaches maxfail) is told as a token_locked event once the failure is stored.
+ * A reject that counts a failure on `tokens` (after `steps`), in the store only below maxfail.
+ * When every token was at its maxfail by the time the unit ran (concurrent guesses locked it),
+ * nothing is counted and the answer is "Failcounter exceeded". A token this failure locks is
+ * told as a token_locked event once, by the request whose failure the store counted last.
  */
 export async function rejectWithFailure(
   ports: LoginPorts,
@@ -107,9 +120,13 @@ export async function rejectWithFailure(
   steps: readonly WriteStep[] = [],
 ): Promise<AuthResult> {
   const serials = serialsOf(tokens);
-  const result = await reject(ports, ctx, message, serials, reason, [...steps, { kind: 'recordFailure', serials, at: ctx.now }]);
+  const failure: WriteStep = serials.length > 0 ? { kind: 'recordFailure', serials, at: ctx.now, guard: LOCKED } : { kind: 'recordFailure', serials, at: ctx.now };
+  const { result, written } = await commitVerdict(ports, ctx, [...steps, failure], {
+    ok: { result: { outcome: 'reject', message }, serials, reason },
+    [LOCKED]: lockedVerdict(tokens),
+  });
   for (const token of tokens) {
-    if (token.active && token.failcount + 1 === token.maxfail) {
+    if (token.active && written.locked.includes(token.serial)) {
       ports.events.emit({ type: 'token_locked', serial: token.serial, username: token.username, realm: token.realm, client: ctx.request.client.name });
     }
   }

@@ -1,7 +1,7 @@
 // The login hot path on PostgreSQL: its own pool, named prepared statements (parsed once per
 // connection) for the reads, and the writes of many requests in one round trip and one
-// commit: the units go as JSON to a PL/pgSQL function (migration 0005) that runs each in
-// its own subtransaction.
+// commit: the units go as JSON to a PL/pgSQL function (migration 0005, its lock-guarded
+// steps from 0017) that runs each in its own subtransaction.
 import pg from 'pg';
 import type { Challenge, PendingEnrollment, Token } from '../../core/model.js';
 import type { LoginKeys, PendingEnrollmentRow } from './login-keys.js';
@@ -144,12 +144,15 @@ export class PgAuthStore implements AuthStore, RateLimiter {
         text: 'SELECT sms_otp_apply_units($1::jsonb) AS results',
         values: [JSON.stringify(batch.map((b) => this.keys.sealUnit(b.unit)))],
       });
-      const results = result.rows[0].results as Array<{ outcome: string; counters: Record<string, number> } | { error: string }>;
+      const results = result.rows[0].results as Array<{ outcome: string; counters: Record<string, number>; locked?: string[] } | { error: string }>;
       batch.forEach((b, i) => {
         const r = results[i];
         if (!r) b.reject(new Error('the store returned fewer results than units'));
         else if ('error' in r) b.reject(new Error(r.error));
-        else b.resolve({ outcome: r.outcome, counters: new Map(Object.entries(r.counters).map(([serial, c]) => [serial, Number(c)])) });
+        else {
+          const counters = new Map(Object.entries(r.counters).map(([serial, c]) => [serial, Number(c)]));
+          b.resolve({ outcome: r.outcome, counters, locked: r.locked ?? [] });
+        }
       });
     } catch (err) {
       for (const b of batch) b.reject(err);

@@ -139,7 +139,7 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
         this.statements.purgeExpiredEnrollments.run(now).changes,
         this.statements.purgeExpiredLimits.run(now).changes,
       );
-      return { outcome: 'ok', counters: new Map() };
+      return { outcome: 'ok', counters: new Map(), locked: [] };
     });
     return removed;
   }
@@ -166,7 +166,7 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
         const { refused } = this.statements.refuseLimit.get(worst.check.key) as { refused: number };
         verdict = { allowed: false, name: worst.check.name, key: worst.check.key, retryAfterMs: worst.retryAfterMs, firstRefusal: Number(refused) === 1 };
       }
-      return { outcome: 'ok', counters: new Map() };
+      return { outcome: 'ok', counters: new Map(), locked: [] };
     });
     return verdict;
   }
@@ -176,7 +176,7 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
     if (counted.length === 0) return;
     await this.enqueue(() => {
       for (const window of counted) this.statements.refundLimit.run(window.key, window.windowEndsAt);
-      return { outcome: 'ok', counters: new Map() };
+      return { outcome: 'ok', counters: new Map(), locked: [] };
     });
   }
 
@@ -185,7 +185,7 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
     let removed = 0;
     await this.enqueue(() => {
       removed = this.statements.pruneAudit.run(before).changes;
-      return { outcome: 'ok', counters: new Map() };
+      return { outcome: 'ok', counters: new Map(), locked: [] };
     });
     return removed;
   }

@@ -1,5 +1,6 @@
 // The SQL of the login hot path, prepared once per connection. SQLite runs all of it;
-// PostgreSQL only the reads and the purges (its writes run server-side, migration 0005), with
+// PostgreSQL only the reads and the purges (its writes run server-side, migrations 0005 and
+// 0017), with
 // `$n` placeholders.
 
 export const TOKEN_COLUMNS =
@@ -18,14 +19,23 @@ const COMMON = {
     `c.expires_at AS c_expires_at, ${TOKEN_COLUMNS_OF_T} ` +
     'FROM challenges c JOIN tokens t ON t.serial = c.serial WHERE c.transaction_id = ? AND c.expires_at > ? ORDER BY c.counter, c.serial',
   configRevision: "SELECT value FROM store_meta WHERE key = 'config_revision'",
-  advanceCounter: 'UPDATE tokens SET counter = counter + 1, updated_at = ? WHERE serial = ? RETURNING counter',
+  // The lock is part of each write of the login (issue 18): a token at its maxfail sends no
+  // SMS, takes no failure past it, accepts nothing; concurrent requests cannot outrun it.
+  advanceCounter: 'UPDATE tokens SET counter = counter + 1, updated_at = ? WHERE serial = ? AND failcount < maxfail RETURNING counter',
+  tokenExists: 'SELECT 1 AS found FROM tokens WHERE serial = ?',
+  unlockedToken: 'SELECT serial FROM tokens WHERE serial = ? AND failcount < maxfail',
   insertChallenge:
     'INSERT INTO challenges (transaction_id, serial, counter, username, realm, client, received_count, created_at, expires_at) ' +
     'VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)',
   consumeTransaction: 'DELETE FROM challenges WHERE transaction_id = ?',
   countReceived: 'UPDATE challenges SET received_count = received_count + 1 WHERE transaction_id = ?',
-  recordFailure: 'UPDATE tokens SET failcount = failcount + 1, last_fail_at = ?, updated_at = ? WHERE serial = ?',
-  clearFailures: 'UPDATE tokens SET failcount = 0, last_fail_at = NULL, updated_at = ? WHERE serial = ?',
+  recordFailure:
+    'UPDATE tokens SET failcount = failcount + 1, last_fail_at = ?, updated_at = ? WHERE serial = ? AND failcount < maxfail ' +
+    'RETURNING failcount, maxfail',
+  // Params: at, serial, failedBefore (failcounter_clear_timeout's cut-off).
+  clearFailures:
+    'UPDATE tokens SET failcount = 0, last_fail_at = NULL, updated_at = ? WHERE serial = ? AND failcount >= maxfail ' +
+    'AND last_fail_at IS NOT NULL AND last_fail_at <= ?',
   verifyToken: 'UPDATE tokens SET verified = TRUE, updated_at = ? WHERE serial = ?',
   insertAudit:
     'INSERT INTO audit (at, action, username, realm, client, client_address, serials, reason, ' +
@@ -84,7 +94,7 @@ const purgeExpiredLimits = (skipLocked: boolean) =>
 /** Params: next counter, at, at, serial[, matched counter]. */
 const commitOtp = (max: string, strict: boolean) =>
   `UPDATE tokens SET counter = ${max}(counter, ?), failcount = 0, last_fail_at = NULL, last_auth_at = ?, updated_at = ? ` +
-  `WHERE serial = ?${strict ? ' AND counter <= ?' : ''}`;
+  `WHERE serial = ? AND failcount < maxfail${strict ? ' AND counter <= ?' : ''}`;
 
 /** What openChallenges and lockedTokens count (the stores' liveCounts). */
 export interface LiveCounts {

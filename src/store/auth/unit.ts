@@ -1,6 +1,7 @@
 // A WriteUnit as a sequence of statements, run synchronously by the SQLite engine inside its
 // batch transaction; `exec` runs one statement and tells how many rows it changed (and the
-// rows it returned). PostgreSQL runs the same steps server-side (migration 0005).
+// rows it returned). PostgreSQL runs the same steps server-side (migration 0017, after 0005).
+// Inside that transaction nothing else writes, so a check and the writes after it are atomic.
 import type { AuditEntry } from '../../core/model.js';
 import type { WriteResult } from '../../core/ports.js';
 import type { SealedUnit } from './login-keys.js';
@@ -15,14 +16,23 @@ export type Exec = (statement: StatementName, params: readonly unknown[]) => Exe
 
 export function applyUnit(unit: SealedUnit, exec: Exec): WriteResult {
   const counters = new Map<string, number>();
+  const locked: string[] = [];
   let outcome = 'ok';
   steps: for (const step of unit.steps) {
     switch (step.kind) {
+      case 'checkUnlocked': {
+        if (!step.serials.some((serial) => exec('unlockedToken', [serial]).rows.length > 0)) {
+          outcome = step.guard;
+          break steps;
+        }
+        break;
+      }
       case 'advanceCounter': {
         const { rows } = exec('advanceCounter', [step.at, step.serial]);
         const row = rows[0];
-        if (!row) throw new Error(`token ${step.serial} vanished while sending an SMS`);
-        counters.set(step.serial, Number(row.counter));
+        if (row) counters.set(step.serial, Number(row.counter));
+        else if (exec('tokenExists', [step.serial]).rows.length === 0) throw new Error(`token ${step.serial} vanished while sending an SMS`);
+        // else: at its maxfail (locked meanwhile), it sends nothing.
         break;
       }
       case 'insertChallenges':
@@ -52,11 +62,22 @@ export function applyUnit(unit: SealedUnit, exec: Exec): WriteResult {
         }
         break;
       }
-      case 'recordFailure':
-        for (const serial of step.serials) exec('recordFailure', [step.at, step.at, serial]);
+      case 'recordFailure': {
+        let counted = 0;
+        for (const serial of step.serials) {
+          const row = exec('recordFailure', [step.at, step.at, serial]).rows[0];
+          if (!row) continue;
+          counted++;
+          if (Number(row.failcount) >= Number(row.maxfail)) locked.push(serial);
+        }
+        if (counted === 0 && step.guard) {
+          outcome = step.guard;
+          break steps;
+        }
         break;
+      }
       case 'clearFailures':
-        for (const serial of step.serials) exec('clearFailures', [step.at, serial]);
+        for (const serial of step.serials) exec('clearFailures', [step.at, serial, step.failedBefore]);
         break;
       case 'verifyToken':
         exec('verifyToken', [step.at, step.serial]);
@@ -89,7 +110,7 @@ export function applyUnit(unit: SealedUnit, exec: Exec): WriteResult {
   if (audit) {
     exec('insertAudit', auditParams(audit));
   }
-  return { outcome, counters };
+  return { outcome, counters, locked };
 }
 
 /** The parameters of the insertAudit statement (its column order). */
