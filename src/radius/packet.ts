@@ -65,7 +65,8 @@ export type DropReason =
   | 'eap_without_message_authenticator'
   | 'unknown_client'
   | 'unsupported_code'
-  | 'missing_attribute';
+  | 'missing_attribute'
+  | 'bad_request_authenticator';
 
 export class MalformedPacket extends Error {
   override name = 'MalformedPacket';

@@ -81,6 +81,11 @@ export class RadiusServer {
    * keyword and the Access-Accept attributes apply to the next request; requests in flight
    * finish with what they started with. Listen addresses need a restart.
    */
+  /** The clients in use now (the accounting front shares them, secrets and all). */
+  get clients(): ClientTable {
+    return this.options.clients;
+  }
+
   reconfigure(changes: Pick<RadiusServerOptions, 'clients' | 'rejectDelayMs' | 'resendKeyword' | 'acceptAttributes'>): void {
     this.options = { ...this.options, ...changes };
     this.accessRequests = {
