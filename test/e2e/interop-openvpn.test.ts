@@ -47,18 +47,25 @@ describe('OpenVPN 2.6 + openvpn-auth-radius against the daemon (authentication a
     daemon = await createDaemon({
       port: authPort,
       secret: SECRET,
-      // The plugin sends no Message-Authenticator (checked below from the daemon's log).
+      // The plugin signs nothing: its Access-Request carries User-Name, User-Password,
+      // NAS-IP-Address, NAS-Port, Service-Type, Calling-Station-Id, NAS-Identifier,
+      // Acct-Session-Id and NAS-Port-Type, and no Message-Authenticator (seen on the wire).
       clients: [{ name: 'openvpn', address: '127.0.0.1/32', secret: SECRET, require_message_authenticator: 'no' }],
       radius: { accounting_listen: `[ { host: "127.0.0.1", port: ${acctPort} } ]`, reject_delay: '0' },
     });
     await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
     await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    // Each PIN-only login here must reach the gateway: the "same challenge again" rule (an
+    // open challenge within sms.resend_interval is offered again without an SMS) is not
+    // what this test is about (never-outlast-the-nas covers it).
+    await daemon.ok('setting', 'set', 'sms.resend_interval', '0');
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+4917012345', '--pin', PIN, '--otpkey', RFC4226_KEY, '--serial', 'PISM0VPN0001');
     await daemon.start();
     serverPort = await freeUdpPort();
     server = await startOpenVpnServer({ dir, port: serverPort, radius: { authPort, acctPort, secret: SECRET } });
   }, 60_000);
   afterAll(async () => {
+    if (process.env.SHOW_AUDIT) console.log(await daemon.ok('audit', 'list'));
     for (const c of clients) await c.stop();
     await server?.stop();
     await daemon?.stop();
