@@ -588,13 +588,13 @@ const migrations: Migration[] = [
     async up(knex) {
       await knex.schema.createTable('accounting_sessions', (t) => {
         t.increments('id');
-        t.string('client', 64).notNullable(); // the RADIUS client's name in the configuration
-        t.string('session_id', 253).notNullable(); // Acct-Session-Id
-        t.string('username', 253).notNullable().defaultTo('');
+        t.string('client', 255).notNullable(); // the RADIUS client's name in the configuration
+        t.text('session_id').notNullable(); // Acct-Session-Id (text: a NAS's bytes that are not UTF-8 are kept as hex)
+        t.text('username').notNullable().defaultTo('');
         t.string('nas_ip_address', 45).notNullable().defaultTo('');
-        t.string('nas_identifier', 253).notNullable().defaultTo('');
+        t.text('nas_identifier').notNullable().defaultTo('');
         t.string('framed_ip_address', 45).notNullable().defaultTo('');
-        t.string('calling_station_id', 253).notNullable().defaultTo('');
+        t.text('calling_station_id').notNullable().defaultTo('');
         t.string('status', 8).notNullable(); // the last event: start | interim | stop | on | off
         t.bigInteger('started_at').nullable();
         t.bigInteger('updated_at').notNullable();
