@@ -1,8 +1,9 @@
 // OpenVPN 2.6 with openvpn-auth-radius 2.1 (Debian's packages) as the NAS, pointed at the
 // daemon for authentication and accounting, as the README's NAS table configures it:
 // - auth-user-pass from a file: the two-pass login (PIN → SMS and a reject; PIN+OTP → in);
-// - `static-challenge "Enter code" 1`: the management interface answers OpenVPN's prompt as
-//   OpenVPN GUI does, so the password reaches us as SCRV1:<base64 PIN>:<base64 code>.
+// - `static-challenge "Enter code" 1`: the password reaches us as SCRV1:<base64 PIN>:<base64
+//   code>, built by OpenVPN from its console prompt, or by the management interface client
+//   as OpenVPN GUI builds it.
 // The plugin refuses a connection whose Accounting-Start nobody answers: a connection that
 // completes proves accounting answered, and its session is read back with `session list`.
 import { writeFileSync } from 'node:fs';
@@ -162,6 +163,28 @@ describe('OpenVPN 2.6 + openvpn-auth-radius against the daemon (authentication a
     await until('the second session', sessions, (s) => s.filter((x) => x.stopped === null).length === 1);
     await answer.stop();
   }, 90_000);
+
+  it('static challenge at the console: OpenVPN asks for the code and builds SCRV1 itself', async () => {
+    const ask = consoleClient('console-ask', '');
+    expect(await ask.outcome(), ask.output()).toBe('auth_failed');
+    const otp = (await gw.next()).query.get('text')!;
+    const answer = consoleClient('console-answer', otp);
+    expect(await answer.outcome(), `${answer.output()}\n${server.output().slice(-2000)}`).toBe('connected');
+    expect(answer.output()).toContain('CHALLENGE: Enter code');
+    await answer.stop();
+  }, 90_000);
+
+  /** Credentials from a file, the static-challenge response typed at OpenVPN's console prompt. */
+  function consoleClient(name: string, response: string): OpenVpnClient {
+    const file = path.join(dir, `${name}.pass`);
+    writeFileSync(file, `alice\n${PIN}\n`, { mode: 0o600 });
+    const client = startOpenVpnClient(
+      { dir, serverPort, lines: [`auth-user-pass ${file}`, 'static-challenge "Enter code" 1'], console: [['Enter code', response]] },
+      name,
+    );
+    clients.push(client);
+    return client;
+  }
 
   it('static challenge: a wrong code is refused', async () => {
     const wrong = await staticChallengeClient('scrv1-wrong', '000000');

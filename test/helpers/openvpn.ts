@@ -7,6 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ROOT } from './fs.js';
 import { startProcess, type RunningProcess } from './process.js';
 
 export const RADIUS_PLUGIN = '/usr/lib/openvpn/radiusplugin.so';
@@ -63,6 +64,11 @@ export interface OpenVpnClientOptions {
   readonly serverPort: number;
   /** Extra configuration lines (static-challenge, management, auth-user-pass with a file). */
   readonly lines: readonly string[];
+  /**
+   * Run on a pseudo-terminal, answering these console prompts in order ([prompt, answer]), as
+   * a person would: OpenVPN then reads a static-challenge response itself.
+   */
+  readonly console?: ReadonlyArray<readonly [string, string]>;
 }
 
 export interface OpenVpnClient {
@@ -84,7 +90,11 @@ export function startOpenVpnClient(o: OpenVpnClientOptions, name = 'client'): Op
       'auth-nocache', 'explicit-exit-notify 1', 'connect-retry-max 1', 'verb 3', ...o.lines, '',
     ].join('\n'),
   );
-  const child = spawn('openvpn', ['--config', conf, '--cd', o.dir], { cwd: o.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['--config', conf, '--cd', o.dir];
+  const child = o.console
+    ? spawn('/usr/bin/python3', [path.join(ROOT, 'test/peers/console_answer.py'), 'openvpn', ...args], { cwd: o.dir, stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn('openvpn', args, { cwd: o.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdin?.end(o.console?.map(([prompt, answer]) => `${prompt}\t${answer}\n`).join(''));
   let output = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
