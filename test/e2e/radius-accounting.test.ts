@@ -3,6 +3,7 @@
 // back with `session list` and GET /session/, on SQLite and on PostgreSQL. Retransmissions,
 // a wrong secret and an unknown address are sent as raw datagrams.
 import { execFile } from 'node:child_process';
+import dgram from 'node:dgram';
 import { hash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -190,6 +191,21 @@ for (const kind of ['sqlite', 'pg'] as const) {
 }
 
 describe('RADIUS accounting configuration', () => {
+  it('an accounting port in use stops the daemon with one line naming radius.accounting_listen.0', async () => {
+    const port = await freeUdpPort();
+    const taken = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => taken.bind(port, '127.0.0.1', resolve));
+    try {
+      const daemon = await createDaemon({ radius: { accounting_listen: `[ { host: "127.0.0.1", port: ${port} } ]` } });
+      const failure = await daemon.start().then(() => 'started', (err: Error) => err.message);
+      await daemon.stop();
+      expect(failure).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(radius\\.accounting_listen\\.0\\): the address is in use`));
+      expect(failure).not.toMatch(/\n\s+at /);
+    } finally {
+      taken.close();
+    }
+  });
+
   it('answers nothing on accounting without radius.accounting_listen, and says so in the reload warning when it changes', async () => {
     const daemon = await createDaemon();
     try {
