@@ -180,6 +180,19 @@ for (const kind of ['sqlite', 'pg'] as const) {
       expect(daemon.logs()).not.toContain(daemon.secret);
     });
 
+    it('the audit retention removes sessions not updated within audit.retention_days', async () => {
+      // Acct-Delay-Time dates the event back: three days at the NAS before it reached us.
+      const old = { 'User-Name': '"dora"', 'Acct-Session-Id': '"d1"', 'Acct-Status-Type': 'Start', 'Acct-Delay-Time': String(3 * 86_400) };
+      expect(await radclientAcct(acctPort, daemon.secret, old)).toBe('Accounting-Response');
+      expect(Date.parse((await sessions('--user', 'dora'))[0]!.started!)).toBeLessThan(Date.now() - 2 * 86_400_000);
+      const kept = (await sessions()).length - 1;
+      await daemon.configure('setting', 'set', 'audit.retention_days', '2');
+      const until = Date.now() + 10_000;
+      while ((await sessions('--user', 'dora')).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+      expect(await sessions('--user', 'dora')).toHaveLength(0);
+      expect(await sessions()).toHaveLength(kept);
+    });
+
     it('Accounting-On closes the open sessions of that NAS', async () => {
       expect(await radclientAcct(acctPort, daemon.secret, { 'User-Name': '"carol"', 'Acct-Session-Id': '"c1"', 'Acct-Status-Type': 'Start' })).toBe('Accounting-Response');
       expect((await sessions('--open')).map((s) => s.user).sort()).toEqual(['bob', 'carol']);
