@@ -76,16 +76,16 @@ export class RadiusServer {
   }
 
 
-  /**
-   * A reloaded configuration (SIGHUP): clients and their secrets, the reject delay, the resend
-   * keyword and the Access-Accept attributes apply to the next request; requests in flight
-   * finish with what they started with. Listen addresses need a restart.
-   */
   /** The clients in use now (the accounting front shares them, secrets and all). */
   get clients(): ClientTable {
     return this.options.clients;
   }
 
+  /**
+   * A reloaded configuration (SIGHUP): clients and their secrets, the reject delay, the resend
+   * keyword and the Access-Accept attributes apply to the next request; requests in flight
+   * finish with what they started with. Listen addresses need a restart.
+   */
   reconfigure(changes: Pick<RadiusServerOptions, 'clients' | 'rejectDelayMs' | 'resendKeyword' | 'acceptAttributes'>): void {
     this.options = { ...this.options, ...changes };
     this.accessRequests = {
