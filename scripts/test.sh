@@ -15,6 +15,7 @@ packages=(
   systemd                                                                  # systemd-analyze, systemd-sysusers
   g++ make python3                                                         # better-sqlite3's native module
   slapd ldap-utils                                                         # the directory of the user-store tests
+  openvpn openvpn-auth-radius                                              # OpenVPN as a NAS (auth and accounting)
 )
 missing=()
 for p in "${packages[@]}"; do

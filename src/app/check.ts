@@ -106,6 +106,7 @@ function checkListenAddresses(config: Config, f: Findings): void {
   const wildcard = new Set(['0.0.0.0', '::']);
   const listen = [
     ...config.radius.listen.map((l, i) => ({ ...l, key: `radius.listen.${i}` })),
+    ...(config.radius.accounting_listen ?? []).map((l, i) => ({ ...l, key: `radius.accounting_listen.${i}` })),
     ...(config.http?.listen ?? []).map((l, i) => ({ ...l, key: `http.listen.${i}` })),
   ];
   const foreign = listen.filter((l) => !wildcard.has(l.host) && !own.has(l.host));

@@ -1,4 +1,4 @@
-// Command line: `sms-otp-radiusd serve|migrate|check|token|gateway|setting|smtpserver|userstore|realm|notification|audit|apikey|backup ...`.
+// Command line: `sms-otp-radiusd serve|migrate|check|token|gateway|setting|smtpserver|userstore|realm|notification|audit|session|apikey|backup ...`.
 import { Command, CommanderError } from 'commander';
 import { startDaemon } from '../daemon/serve.js';
 import { openRuntime } from '../daemon/runtime.js';
@@ -6,6 +6,7 @@ import { isExpectedError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { apiKeyCommands } from './apikey.js';
 import { auditCommands } from './audit.js';
+import { sessionCommands } from './session.js';
 import type { WithRuntime } from './context.js';
 import { gatewayCommands } from './gateway.js';
 import { processIo, type Io } from './output.js';
@@ -84,6 +85,7 @@ export function buildProgram(io: Io): Command {
   notificationCommands(program, io, withRuntime);
   backupCommand(program, io);
   auditCommands(program, io, withRuntime);
+  sessionCommands(program, io, withRuntime);
   apiKeyCommands(program, io, withRuntime);
   return program;
 }

@@ -118,6 +118,8 @@ export const configSchema = z.strictObject({
   secrets: z.strictObject({ keyfile: z.string().min(1) }),
   radius: z.strictObject({
     listen: z.array(listenAddress).min(1),
+    /** Accounting (RFC 2866) listeners, usually port 1813; off when absent. */
+    accounting_listen: z.array(listenAddress).min(1, 'give at least one { host, port }, or remove accounting_listen to turn accounting off').optional(),
     clients: z
       .array(radiusClientSchema)
       .min(1)

@@ -15,6 +15,7 @@ import { loadDictionaries } from '../radius/dictionary.js';
 import { realmJoiner, realmSplitter } from '../radius/realms.js';
 import { compileAcceptAttributes, type ReplyAttributes } from '../radius/reply-attributes.js';
 import { RadiusServer } from '../radius/server.js';
+import { AccountingServer } from '../radius/accounting.js';
 import { RadiusStats } from '../radius/stats.js';
 import { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import { MetricsListener } from '../metrics/listener.js';
@@ -59,6 +60,8 @@ export interface Daemon {
   readonly addresses: Array<{ address: string; port: number }>;
   /** The HTTP front's addresses (none when the config has no http section). */
   readonly httpAddresses: Array<{ address: string; port: number }>;
+  /** The accounting listeners' addresses (none without radius.accounting_listen). */
+  readonly accountingAddresses: Array<{ address: string; port: number }>;
   /** Reads the config file again (SIGHUP); a broken one is reported and the running one kept. */
   reload(): void;
   stop(): Promise<void>;
@@ -97,7 +100,8 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     },
   });
   const retention = new AuditRetention({
-    prune: (before) => authStore.pruneAudit(before),
+    // Accounting sessions go with the audit trail: same retention, same pass.
+    prune: async (before) => (await authStore.pruneAudit(before)) + (await authStore.pruneSessions(before)),
     retentionDays: () => site.current()['audit.retention_days'],
     log,
   });
@@ -169,6 +173,17 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     resendKeyword: config.radius.resend_keyword,
     acceptAttributes: (client, context) => (acceptAttributes.get(client) ?? acceptAttributes.get('')!).render(context),
   });
+  // Accounting shares the clients, their secrets and the counters with authentication.
+  const accounting = config.radius.accounting_listen
+    ? new AccountingServer({
+        listen: config.radius.accounting_listen,
+        clients: server.clients,
+        store: authStore,
+        stats: radiusStats,
+        log,
+        duplicateCacheMs: config.radius.duplicate_cache_seconds * 1000,
+      })
+    : undefined;
   const apiKeyHasher = new ApiKeyHasher(runtime.keys.apiKeyMac);
   // Loaded only when configured: a RADIUS-only node (and every CLI command) does without fastify.
   const httpFront: HttpFront | undefined = config.http
@@ -189,6 +204,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
           gateways: new GatewayAdmin(store, providerContext(runtime)),
           settings: new SettingsAdmin(store),
           audit: store.audit,
+          sessions: store.sessions,
         },
         log,
       })
@@ -228,10 +244,16 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   let addresses: Array<{ address: string; port: number }>;
   let metricsAddresses: Array<{ address: string; port: number }> = [];
   let httpAddresses: Array<{ address: string; port: number }> = [];
+  let accountingAddresses: Array<{ address: string; port: number }> = [];
   try {
     addresses = await server.start().catch((err: unknown) => {
       throw listenError(err, config.radius.listen, 'radius.listen');
     });
+    if (accounting && config.radius.accounting_listen) {
+      accountingAddresses = await accounting.start().catch((err: unknown) => {
+        throw listenError(err, config.radius.accounting_listen!, 'radius.accounting_listen');
+      });
+    }
     if (metricsListener && config.metrics) {
       metricsAddresses = await metricsListener.start().catch((err: unknown) => {
         throw listenError(err, config.metrics!.listen, 'metrics.listen');
@@ -248,6 +270,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     site.stop();
     await metricsListener?.stop();
     await server.stop();
+    await accounting?.stop(0);
     await httpFront?.stop(0);
     await directory.close();
     await authStore.close();
@@ -262,6 +285,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       store: describeDatabase(config.database),
       keyfile: config.secrets.keyfile,
       listen: addresses.map((a) => `${a.address}:${a.port}`),
+      ...(accounting ? { accounting: accountingAddresses.map((a) => hostPort(a)) } : {}),
       ...(httpFront ? { http: httpAddresses.map((a) => `${config.http?.tls ? 'https' : 'http'}://${hostPort(a)}`) } : {}),
       ...(metricsAddresses.length ? { metrics: metricsAddresses.map((a) => `http://${hostPort(a)}/metrics`) } : {}),
       clients: config.radius.clients.map((c) => `${c.name} ${c.address}`),
@@ -272,6 +296,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     server,
     addresses,
     httpAddresses,
+    accountingAddresses,
     reload() {
       let next: Config;
       let nextAttributes: Map<string, ReplyAttributes>;
@@ -291,6 +316,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
         resendKeyword: next.radius.resend_keyword,
         acceptAttributes: (client, context) => (acceptAttributes.get(client) ?? acceptAttributes.get('')!).render(context),
       });
+      accounting?.reconfigure({ clients: server.clients });
       const kept = needRestart.length ? { unchanged_until_restart: needRestart } : {};
       log.info({ config: runtime.configPath, clients: next.radius.clients.map((c) => `${c.name} ${c.address}`), ...kept }, 'configuration reloaded');
       if (needRestart.length) log.warn({ keys: needRestart }, 'these keys changed but apply only after a restart');
@@ -300,7 +326,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       pins.close();
       // First: a probe that finds the port closed takes this node out of rotation at once.
       await metricsListener?.stop();
-      await Promise.all([server.stop(STOP_GRACE_MS), httpFront?.stop(STOP_GRACE_MS)]);
+      await Promise.all([server.stop(STOP_GRACE_MS), accounting?.stop(STOP_GRACE_MS), httpFront?.stop(STOP_GRACE_MS)]);
       site.stop();
       // A store or gateway that hangs must not hold the exit past the unit's stop timeout.
       // The SMS that smsautosend owes to logins already answered goes out before the gateways and the store close.
@@ -319,6 +345,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
  */
 const RESTART_KEYS: Array<[string, (c: Config) => unknown]> = [
   ['radius.listen', (c) => c.radius.listen],
+  ['radius.accounting_listen', (c) => c.radius.accounting_listen],
   ['database', (c) => c.database],
   ['secrets.keyfile', (c) => c.secrets.keyfile],
   ['providers.script_directory', (c) => c.providers.script_directory],
@@ -337,11 +364,12 @@ function hostPort(a: { address: string; port: number }): string {
   return a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
 
-type ListenKey = 'radius.listen' | 'http.listen' | 'metrics.listen';
+type ListenKey = 'radius.listen' | 'radius.accounting_listen' | 'http.listen' | 'metrics.listen';
 
 /** Who else usually holds a port of this kind, for the one line of an address in use. */
 const USUAL_HOLDER: Record<ListenKey, string> = {
   'radius.listen': 'another daemon, or FreeRADIUS?',
+  'radius.accounting_listen': 'another daemon, or FreeRADIUS?',
   'http.listen': 'another daemon, or a web server?',
   'metrics.listen': 'another daemon, or another exporter?',
 };

@@ -9,6 +9,7 @@ import { VERSION } from '../version.js';
 import { LoginMetrics } from './login-metrics.js';
 import { registerPinQueueMetrics, type PinQueueView } from './pin-queue-metrics.js';
 import { registerRadiusMetrics } from './radius-metrics.js';
+import { registerAccountingMetrics } from './accounting-metrics.js';
 import { StoreMetrics, type StoreMetricsOptions } from './store-metrics.js';
 
 export const METRICS_PREFIX = 'sms_otp_';
@@ -34,6 +35,7 @@ export class DaemonMetrics {
     new Gauge({ name: 'sms_otp_build_info', help: 'The running version (always 1)', labelNames: ['version'], registers }).set({ version: VERSION }, 1);
     this.events = new LoginMetrics(this.registry, sources.gatewayModule);
     registerRadiusMetrics(this.registry, sources.radius);
+    registerAccountingMetrics(this.registry, sources.radius);
     registerPinQueueMetrics(this.registry, sources.pinQueue);
     this.store = new StoreMetrics(this.registry, sources.store);
     this.httpRequests = new Counter({

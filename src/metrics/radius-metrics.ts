@@ -55,7 +55,7 @@ export function registerRadiusMetrics(registry: Registry, stats: RadiusStats): v
   });
   const refused: Counter<'client' | 'reason'> = new Counter({
     name: 'sms_otp_radius_refused_total',
-    help: 'Of the rejects: those refused before any credential was checked (chap, mschap, mschapv2, eap, no_password, empty_password, bad_user_name)',
+    help: 'Of the rejects: those refused before any credential was checked (chap, mschap, mschapv2, eap, no_password, empty_password, bad_user_name, bad_static_challenge)',
     labelNames: ['client', 'reason'],
     registers,
     collect() {

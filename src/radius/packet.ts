@@ -67,7 +67,9 @@ export type DropReason =
   | 'unknown_client'
   | 'unsupported_code'
   | 'stopping'
-  | 'not_ready';
+  | 'not_ready'
+  | 'missing_attribute'
+  | 'bad_request_authenticator';
 
 export class MalformedPacket extends Error {
   override name = 'MalformedPacket';

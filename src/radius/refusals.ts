@@ -4,7 +4,7 @@
 // make a proxy in front (FreeRADIUS) mark this daemon dead.
 import type { AuthMethod } from './auth-method.js';
 
-export type Refusal = Exclude<AuthMethod, 'pap' | 'none'> | 'no_password' | 'empty_password' | 'bad_user_name';
+export type Refusal = Exclude<AuthMethod, 'pap' | 'none'> | 'no_password' | 'empty_password' | 'bad_user_name' | 'bad_static_challenge';
 
 const PROTOCOL: Readonly<Record<Exclude<AuthMethod, 'pap' | 'none'>, string>> = {
   chap: 'CHAP',
@@ -22,6 +22,8 @@ export function refusalReply(refusal: Refusal): string {
       return 'The password is empty';
     case 'bad_user_name':
       return 'The User-Name is missing or not valid UTF-8';
+    case 'bad_static_challenge':
+      return 'The static-challenge password (SCRV1) is malformed';
     default:
       return `Only PAP (User-Password) is supported, not ${PROTOCOL[refusal]}`;
   }
@@ -36,6 +38,8 @@ export function refusalHint(refusal: Refusal): string {
       return 'Access-Request with an empty User-Password and no State rejected (the user sent an empty password)';
     case 'bad_user_name':
       return 'Access-Request without a User-Name in UTF-8 rejected';
+    case 'bad_static_challenge':
+      return 'Access-Request with a malformed OpenVPN static-challenge password (SCRV1:<base64>:<base64>) rejected; nothing was checked';
     case 'eap':
       return 'EAP Access-Request rejected with EAP-Failure: only PAP (User-Password) is supported; ' +
         '802.1X (WPA-Enterprise) cannot carry an SMS OTP, point it at another RADIUS server';

@@ -87,6 +87,11 @@ export class RadiusServer {
   }
 
 
+  /** The clients in use now (the accounting front shares them, secrets and all). */
+  get clients(): ClientTable {
+    return this.options.clients;
+  }
+
   /**
    * A reloaded configuration (SIGHUP): clients and their secrets, the reject delay, the resend
    * keyword and the Access-Accept attributes apply to the next request; requests in flight

@@ -1,5 +1,6 @@
 import type { DropReason } from './packet.js';
 import type { Refusal } from './refusals.js';
+import type { AccountingStatus } from '../core/accounting.js';
 
 export interface ClientCounters {
   requests: number;
@@ -15,6 +16,8 @@ export interface ClientCounters {
   dropped: Partial<Record<DropReason, number>>;
   /** Of the rejects: those refused before any credential was checked (CHAP, EAP, no password...). */
   refused: Partial<Record<Refusal, number>>;
+  /** Accounting-Requests answered (the record durable), by Acct-Status-Type. */
+  accounting: Partial<Record<AccountingStatus, number>>;
 }
 
 /** Per-client counters kept in memory (a later metrics endpoint reads them). */
@@ -24,7 +27,7 @@ export class RadiusStats {
   of(client: string): ClientCounters {
     let counters = this.clients.get(client);
     if (!counters) {
-      counters = { requests: 0, accepts: 0, rejects: 0, challenges: 0, statusServer: 0, errors: 0, shed: 0, duplicates: 0, dropped: {}, refused: {} };
+      counters = { requests: 0, accepts: 0, rejects: 0, challenges: 0, statusServer: 0, errors: 0, shed: 0, duplicates: 0, dropped: {}, refused: {}, accounting: {} };
       this.clients.set(client, counters);
     }
     return counters;

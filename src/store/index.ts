@@ -10,6 +10,7 @@ import { GatewayRepository } from './gateways.js';
 import { GatewayHealthRepository } from './gateway-health.js';
 import { KeyCheck } from './key-check.js';
 import { migrateLatest } from './migrations.js';
+import { SessionRepository } from './sessions.js';
 import { SettingRepository } from './settings.js';
 import { SmtpServerRepository } from './smtp-servers.js';
 import { PgAuthStore } from './auth/pg.js';
@@ -35,6 +36,7 @@ export class Store {
   readonly apiKeys: ApiKeyRepository;
   readonly notifications: NotificationRepository;
   readonly knownClients: KnownClientRepository;
+  readonly sessions: SessionRepository;
   private readonly box: SecretBox;
 
   constructor(
@@ -58,6 +60,7 @@ export class Store {
     this.apiKeys = new ApiKeyRepository(knex, now);
     this.notifications = new NotificationRepository(knex, now);
     this.knownClients = new KnownClientRepository(knex);
+    this.sessions = new SessionRepository(knex);
   }
 
   static open(database: DatabaseConfig, keys: Keys, now?: () => number): Store {

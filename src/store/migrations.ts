@@ -5,8 +5,9 @@ import { SmsOtpError } from '../errors.js';
 import { normaliseRealm } from '../core/names.js';
 import { smsLimitRefundMigration } from './migration-sms-limit-refund.js';
 import { guardedApplyUnitFunction } from './pg-guarded-unit.js';
+import { ACCOUNTING_SESSIONS_0020 } from './migration-0020-accounting.js';
 
-interface Migration {
+export interface Migration {
   name: string;
   up(knex: Knex): Promise<void>;
   down(knex: Knex): Promise<void>;
@@ -597,6 +598,7 @@ const migrations: Migration[] = [
     },
   },
   smsLimitRefundMigration,
+  ACCOUNTING_SESSIONS_0020,
 ];
 
 const source: Knex.MigrationSource<Migration> = {

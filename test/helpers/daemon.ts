@@ -18,6 +18,27 @@ export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
+/**
+ * A free UDP port of at most four digits, for peers that cannot take more (openvpn-auth-radius
+ * cuts authport and acctport to four characters). Tried at random in 2000-9999.
+ */
+export async function freeShortUdpPort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const candidate = 2000 + Math.floor(Math.random() * 8000);
+    const socket = dgram.createSocket('udp4');
+    const free = await new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false));
+      socket.bind(candidate, host, () => resolve(true));
+    });
+    if (free) {
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+      return candidate;
+    }
+    socket.close();
+  }
+  throw new Error('no free UDP port below 10000');
+}
+
 export async function freeTcpPort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -31,6 +52,8 @@ export interface DaemonOptions {
   secret?: string;
   dir?: string;
   listenHost?: string;
+  /** The RADIUS port (default: a free one the kernel picks). */
+  port?: number;
   clients?: Array<{ name: string; address: string; secret: string; [option: string]: unknown }>;
   /** More keys of the radius section, as YAML flow values, e.g. { reject_delay: '0' }. */
   radius?: Record<string, string>;
@@ -69,7 +92,7 @@ export interface TestDaemon {
 export async function createDaemon(options: DaemonOptions = {}): Promise<TestDaemon> {
   const dir = options.dir ?? tempDir('smsotp-daemon-');
   const host = options.listenHost ?? '127.0.0.1';
-  const port = await freeUdpPort(host);
+  const port = options.port ?? (await freeUdpPort(host));
   const secret = options.secret ?? 'testing123';
   const database =
     options.database?.client === 'pg'

@@ -33,6 +33,7 @@ describe('configuration', () => {
     const config = loadConfig(path.join(ROOT, 'config/sms-otp-radiusd.yaml'));
     expect(config.database.client).toBe('sqlite');
     expect(config.radius.listen[0]).toEqual({ host: '127.0.0.1', port: 1812 });
+    expect(config.radius.accounting_listen).toEqual([{ host: '127.0.0.1', port: 1813 }]);
     expect(config.http?.listen).toEqual([{ host: '127.0.0.1', port: 5080 }]);
   });
 

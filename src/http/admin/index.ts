@@ -1,4 +1,4 @@
-// The admin API: privacyIDEA's /token/, /smsgateway/, /system/ and /audit/ endpoints, every
+// The admin API: privacyIDEA's /token/, /smsgateway/, /system/ and /audit/ endpoints (and our /session/), every
 // one behind an API key of role admin, each a thin translation onto the application layer
 // (src/app) that the CLI uses too. Every call is logged, refused ones included, with the
 // names of the parameters it carried and never their values (PINs, keys, gateway secrets);
@@ -10,8 +10,10 @@ import type { SettingsAdmin } from '../../app/settings-admin.js';
 import type { TokenAdmin } from '../../app/token-admin.js';
 import { isSettingKey } from '../../settings/registry.js';
 import type { AuditRepository } from '../../store/audit.js';
+import type { SessionRepository } from '../../store/sessions.js';
 import { requireRole, type ApiKeyLookup } from '../api-keys.js';
 import { auditRoutes } from './audit.js';
+import { sessionRoutes } from './sessions.js';
 import { gatewayRoutes } from './gateways.js';
 import { systemRoutes } from './system.js';
 import { tokenRoutes } from './tokens.js';
@@ -22,6 +24,8 @@ export interface AdminServices {
   readonly gateways: GatewayAdmin;
   readonly settings: SettingsAdmin;
   readonly audit: AuditRepository;
+  /** Accounting sessions (GET /session/); absent: the endpoint answers 404 like any unknown path. */
+  readonly sessions?: SessionRepository;
 }
 
 export interface AdminOptions {
@@ -47,6 +51,7 @@ export function adminRoutes(app: FastifyInstance, o: AdminOptions): void {
     gatewayRoutes(admin, { gateways: o.services.gateways, now: o.now });
     systemRoutes(admin, { settings: o.services.settings, now: o.now });
     auditRoutes(admin, { audit: o.services.audit, now: o.now });
+    if (o.services.sessions) sessionRoutes(admin, { sessions: o.services.sessions, now: o.now });
   });
 }
 

@@ -15,6 +15,7 @@ import { refusalHint, refusalReply, type Refusal } from '../refusals.js';
 import type { AcceptContext } from '../reply-attributes.js';
 import type { RadiusStats } from '../stats.js';
 import type { WarnOnce } from '../warnings.js';
+import { decodeStaticChallenge } from '../static-challenge.js';
 
 export interface AccessRequestHandler {
   readonly authenticate: (request: AuthRequest) => Promise<AuthResult>;
@@ -76,6 +77,10 @@ export async function answerAccessRequest(
     }
     password = decoded;
   }
+  // OpenVPN's static challenge (SCRV1): PIN and OTP in one password (src/radius/static-challenge.ts).
+  const scrv1 = state === undefined ? decodeStaticChallenge(password) : undefined;
+  if (scrv1?.kind === 'malformed') return refuse(h, packet, client, address, 'bad_static_challenge');
+  if (scrv1?.kind === 'decoded') password = scrv1.pin + scrv1.response;
   const request = toAuthRequest(packet, password, {
     client: { name: client.name, address, ...(client.challengePrompt ? { challengePrompt: client.challengePrompt } : {}) },
     resendKeyword: h.resendKeyword,
@@ -86,7 +91,10 @@ export async function answerAccessRequest(
   if (h.log.isLevelEnabled('debug')) {
     h.log.debug({ client: client.name, attributes: describeAttributes(packet) }, 'Access-Request');
   }
-  const result = await h.authenticate(request);
+  let result = await h.authenticate(request);
+  // An empty static-challenge response asked for the SMS; OpenVPN cannot answer a challenge,
+  // so the prompt goes back in a reject and the user connects again with the code.
+  if (scrv1?.kind === 'decoded' && scrv1.response === '' && result.outcome === 'challenge') result = { outcome: 'reject', message: result.message };
   const response = toAccessResponse(result, h.now(), client.challengeEcho);
   const counters = h.stats.of(client.name);
   if (result.outcome === 'accept') {

@@ -10,6 +10,8 @@ import type { TokenDecoder, TokenRow } from '../tokens.js';
 import { challengesWithTokens } from './rows.js';
 import { PG_STATEMENTS, type LiveCounts, type PgStatementName } from './statements.js';
 import type { ExecResult } from './unit.js';
+import type { AccountingEvent } from '../../core/accounting.js';
+import { CLOSE_CLIENT_SESSIONS, RECORD_ACCOUNTING, accountingValues, numbered, pruneSessions } from './accounting.js';
 
 export interface PgAuthStoreOptions {
   readonly url: string;
@@ -116,6 +118,22 @@ export class PgAuthStore implements AuthStore, RateLimiter {
   /** Removes a bounded batch of audit rows older than `before` (rows another node is removing are skipped). */
   async pruneAudit(before: number): Promise<number> {
     return (await this.query('pruneAudit', [before])).changes;
+  }
+
+  /** Writes an accounting event; resolves once PostgreSQL has committed it. */
+  async recordAccounting(event: AccountingEvent): Promise<void> {
+    await this.pool.query({ name: 'recordAccounting', text: numbered(RECORD_ACCOUNTING), values: accountingValues(event) });
+  }
+
+  /** Accounting-On/Off: every open session of the client ends now. */
+  async closeClientSessions(client: string, at: number, cause: string, status: string): Promise<number> {
+    const result = await this.pool.query({ name: 'closeClientSessions', text: numbered(CLOSE_CLIENT_SESSIONS), values: [at, at, cause, status, client] });
+    return result.rowCount ?? 0;
+  }
+
+  /** Removes a bounded batch of sessions not updated since `before` (rows another node is removing are skipped). */
+  async pruneSessions(before: number): Promise<number> {
+    return (await this.pool.query({ name: 'pruneSessions', text: numbered(pruneSessions(true)), values: [before] })).rowCount ?? 0;
   }
 
   /**

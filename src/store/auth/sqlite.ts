@@ -22,6 +22,8 @@ import type { AuthStore, CountedLimit, LimitCheck, LimitVerdict, RateLimiter, Wr
 import { challengesWithTokens } from './rows.js';
 import { SQLITE_STATEMENTS, type LiveCounts, type StatementName } from './statements.js';
 import { applyUnit, type ExecResult } from './unit.js';
+import type { AccountingEvent } from '../../core/accounting.js';
+import { CLOSE_CLIENT_SESSIONS, RECORD_ACCOUNTING, accountingValues, pruneSessions } from './accounting.js';
 import type { TokenDecoder, TokenRow } from '../tokens.js';
 
 const RETRY_MS = 5;
@@ -60,6 +62,7 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
   private walFd: number | undefined;
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly accountingStatements = new Map<string, Database.Statement>();
 
   constructor(
     private readonly filename: string,
@@ -188,6 +191,47 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
       return { outcome: 'ok', counters: new Map(), locked: [] };
     });
     return removed;
+  }
+
+  /** Writes an accounting event; resolves once it is on disk (the batch's WAL sync). */
+  async recordAccounting(event: AccountingEvent): Promise<void> {
+    const statement = this.accountingStatement('record', RECORD_ACCOUNTING);
+    await this.enqueue(() => {
+      statement.run(...accountingValues(event));
+      return { outcome: 'ok', counters: new Map() };
+    });
+  }
+
+  /** Accounting-On/Off: every open session of the client ends now. */
+  async closeClientSessions(client: string, at: number, cause: string, status: string): Promise<number> {
+    const statement = this.accountingStatement('close', CLOSE_CLIENT_SESSIONS);
+    let closed = 0;
+    await this.enqueue(() => {
+      closed = statement.run(at, at, cause, status, client).changes;
+      return { outcome: 'ok', counters: new Map() };
+    });
+    return closed;
+  }
+
+  /** Removes a bounded batch of sessions not updated since `before` (the audit's retention). */
+  async pruneSessions(before: number): Promise<number> {
+    const statement = this.accountingStatement('prune', pruneSessions(false));
+    let removed = 0;
+    await this.enqueue(() => {
+      removed = statement.run(before).changes;
+      return { outcome: 'ok', counters: new Map() };
+    });
+    return removed;
+  }
+
+  /** Prepared on first use: the table exists only once migration 0020 ran. */
+  private accountingStatement(name: string, sql: string): Database.Statement {
+    let statement = this.accountingStatements.get(name);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.accountingStatements.set(name, statement);
+    }
+    return statement;
   }
 
   commit(unit: WriteUnit): Promise<WriteResult> {
