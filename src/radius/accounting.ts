@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { AccountingEvent } from '../core/accounting.js';
 import { normaliseAddress, type ClientTable, type RadiusClient } from './clients.js';
+import { Drops } from './drops.js';
 import { DuplicateCache, type DuplicateTicket } from './duplicates.js';
 import { AccountingCode, accountingWorkOf, encodeAccountingResponse, verifyAccountingRequest, type AccountingWork } from './handlers/accounting-request.js';
 import { MalformedPacket, parsePacket, type RadiusPacket } from './packet.js';
@@ -43,6 +44,7 @@ export class AccountingServer {
   private readonly now: () => number;
   private readonly duplicates: DuplicateCache;
   private readonly warnings: WarnOnce;
+  private readonly drops: Drops;
   private readonly inFlight = new Set<Promise<void>>();
   private unsent = 0;
   private stopping = false;
@@ -52,6 +54,7 @@ export class AccountingServer {
     this.now = options.now ?? Date.now;
     this.duplicates = new DuplicateCache(options.duplicateCacheMs ?? 30_000, this.now);
     this.warnings = new WarnOnce(options.log, this.now);
+    this.drops = new Drops(this.stats, this.warnings, options.log);
   }
 
   /** A reloaded configuration: the clients and their secrets apply to the next request. */
@@ -101,13 +104,15 @@ export class AccountingServer {
   }
 
   private onDatagram(socket: dgram.Socket, datagram: Buffer, peer: dgram.RemoteInfo): void {
-    if (this.stopping) return;
     const address = normaliseAddress(peer.address);
+    const source = { address, port: peer.port };
     const client = this.options.clients.match(address);
     if (!client) {
-      this.stats.drop(UNKNOWN_CLIENT, 'unknown_client');
-      this.warnings.warn('unknown', UNKNOWN_CLIENT, { address },
-        'accounting datagram from an address that is no configured RADIUS client dropped (radius.clients)');
+      this.drops.drop(UNKNOWN_CLIENT, 'unknown_client', source);
+      return;
+    }
+    if (this.stopping) {
+      this.drops.drop(client.name, 'stopping', source);
       return;
     }
     let packet: RadiusPacket;
@@ -115,11 +120,7 @@ export class AccountingServer {
     try {
       packet = parsePacket(datagram);
       if (packet.code !== AccountingCode.Request) throw new MalformedPacket('unsupported_code', `code ${packet.code} on the accounting port`);
-      if (!verifyAccountingRequest(packet, client.secret)) {
-        this.warnings.warn('bad-request-authenticator', client.name, { address },
-          'Accounting-Request whose Request Authenticator does not verify dropped: the shared secret of this client differs from ours (radius.clients)');
-        throw new MalformedPacket('bad_request_authenticator', 'Request Authenticator does not verify');
-      }
+      if (!verifyAccountingRequest(packet, client.secret)) throw new MalformedPacket('bad_request_authenticator', 'Request Authenticator does not verify');
       work = accountingWorkOf(packet, client.name, this.now());
     } catch (err) {
       if (!(err instanceof MalformedPacket)) {
@@ -127,12 +128,7 @@ export class AccountingServer {
         this.options.log.error({ err, client: client.name }, 'accounting datagram handling failed');
         return;
       }
-      this.stats.drop(client.name, err.reason);
-      if (err.reason === 'missing_attribute') {
-        this.warnings.warn('accounting-missing-attribute', client.name, { address, detail: err.message },
-          'Accounting-Request without the attributes RFC 2866 requires dropped');
-      }
-      this.options.log.debug({ client: client.name, address, reason: err.reason, detail: err.message }, 'accounting packet dropped');
+      this.drops.drop(client.name, err.reason, source, err.message);
       return;
     }
 

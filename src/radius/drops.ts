@@ -28,6 +28,9 @@ export const DROP_HINTS: Readonly<Record<DropReason, string>> = {
   unknown_client: 'datagram from an address that is no configured RADIUS client dropped (radius.clients)',
   unsupported_code: 'RADIUS packet of a code this port does not serve dropped (it takes Access-Request and Status-Server)',
   stopping: 'RADIUS datagram dropped: the daemon is shutting down (the NAS retries its next server)',
+  missing_attribute: 'Accounting-Request without the attributes RFC 2866 requires (Acct-Status-Type, Acct-Session-Id) dropped',
+  bad_request_authenticator:
+    'Accounting-Request whose Request Authenticator does not verify dropped: the shared secret of this client differs from ours (radius.clients)',
   not_ready:
     'Status-Server not answered: the daemon cannot answer in time (the store does not answer, or the PIN-check queue ' +
     'is near its bound), so the NAS fails over to its next server',

@@ -198,7 +198,7 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
     const statement = this.accountingStatement('record', RECORD_ACCOUNTING);
     await this.enqueue(() => {
       statement.run(...accountingValues(event));
-      return { outcome: 'ok', counters: new Map() };
+      return { outcome: 'ok', counters: new Map(), locked: [] };
     });
   }
 
@@ -208,7 +208,7 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
     let closed = 0;
     await this.enqueue(() => {
       closed = statement.run(at, at, cause, status, client).changes;
-      return { outcome: 'ok', counters: new Map() };
+      return { outcome: 'ok', counters: new Map(), locked: [] };
     });
     return closed;
   }
@@ -219,7 +219,7 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
     let removed = 0;
     await this.enqueue(() => {
       removed = statement.run(before).changes;
-      return { outcome: 'ok', counters: new Map() };
+      return { outcome: 'ok', counters: new Map(), locked: [] };
     });
     return removed;
   }
