@@ -26,6 +26,7 @@ import { TokenAdmin } from '../app/token-admin.js';
 import type { HttpFront } from '../http/server.js';
 import { describeDatabase } from '../store/connection.js';
 import { SiteConfig } from '../store/site-config.js';
+import { StoreWriteHealth } from '../store/write-health.js';
 import { VERSION } from '../version.js';
 import { AuditRetention } from './audit-retention.js';
 import type { EventSink } from '../core/ports.js';
@@ -74,6 +75,13 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   // Made below when metrics.listen is configured; the store probe counts its failures from the start.
   let metrics: DaemonMetrics | undefined;
   const storeFailed = (operation: StoreOperation) => metrics?.store.failed(operation);
+  // Every write of the daemon reports here: the revision probe below only reads.
+  const writes = new StoreWriteHealth({
+    probeWrite: () => authStore.probeWrite(Date.now()),
+    onUnwritable: (reason) =>
+      log.error({ reason }, 'the store takes no writes: Status-Server falls silent and /readyz answers 503 until a write succeeds'),
+    onWritable: () => log.info('the store takes writes again'),
+  });
   const site = new SiteConfig({
     settings: store.settings,
     gateways: store.gateways,
@@ -97,7 +105,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     },
   });
   const retention = new AuditRetention({
-    prune: (before) => authStore.pruneAudit(before),
+    prune: (before) => writes.track(() => authStore.pruneAudit(before)),
     retentionDays: () => site.current()['audit.retention_days'],
     log,
   });
@@ -112,6 +120,8 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   // What Status-Server and /readyz both say, from the same cached probe: never a query per request.
   const notReady = (): string | undefined => {
     if (!site.storeReachable()) return 'the store does not answer';
+    const unwritable = writes.unwritable();
+    if (unwritable !== undefined) return `the store takes no writes: ${unwritable}`;
     if (pins.overloaded()) return 'the PIN-check queue is near its bound';
     return undefined;
   };
@@ -123,7 +133,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       gatewayModule: (id) => site.gatewayModule(id),
       store: {
         liveCounts: () => authStore.liveCounts(Date.now(), site.current().failcounter_clear_timeout),
-        reachable: () => site.storeReachable(),
+        reachable: () => site.storeReachable() && writes.unwritable() === undefined,
       },
     });
   }
@@ -146,14 +156,14 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     log.error({ reason: (err as Error).message }, 'an events listener failed'),
   );
   const login = new LoginService({
-    store: metrics ? metrics.store.counting(authStore) : authStore,
+    store: writes.watching(metrics ? metrics.store.counting(authStore) : authStore),
     pins,
     sms: gateways,
     settings: site,
     clock: { now: () => Date.now() },
     events,
     directory,
-    rateLimits: authStore,
+    rateLimits: { consume: (limits, now) => writes.track(() => authStore.consume(limits, now)) },
     recentFailures: new RecentFailures(),
     recentChallenges: new RecentChallenges(),
   });
@@ -201,7 +211,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     purging = true;
     try {
       // Bounded batches through the expires_at index, until none is left.
-      while ((await authStore.purgeExpired(Date.now())) >= 1000);
+      while ((await writes.track(() => authStore.purgeExpired(Date.now()))) >= 1000);
       // Clients of login_from_new_client unseen for the audit's retention count as new again.
       if (site.notifications().some((n) => n.event === 'login_from_new_client')) {
         const before = Date.now() - site.current()['audit.retention_days'] * 86_400_000;
@@ -245,6 +255,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     }
   } catch (err) {
     clearInterval(purge);
+    writes.stop();
     site.stop();
     await metricsListener?.stop();
     await server.stop();
@@ -297,6 +308,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     },
     async stop() {
       clearInterval(purge);
+      writes.stop();
       pins.close();
       // First: a probe that finds the port closed takes this node out of rotation at once.
       await metricsListener?.stop();
