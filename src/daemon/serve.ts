@@ -34,6 +34,8 @@ import { EventFanout } from './event-fanout.js';
 import { LogEvents } from './log-events.js';
 import { NotificationDispatcher } from '../notifications/dispatcher.js';
 import { warnOfOpenDoors } from './open-doors.js';
+import { KeyFileWatch } from './key-file-watch.js';
+import { clientSecretWarnings, fileWarnings } from '../app/node-warnings.js';
 import { openRuntime, providerContext } from './runtime.js';
 
 const PURGE_INTERVAL_MS = 5_000;
@@ -69,6 +71,10 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   const runtime = await openRuntime(configFlag, { migrate: true });
   const { config, store, log } = runtime;
   loadDictionaries(config.radius.dictionaries);
+  // Said once: short RADIUS secrets, a key file of another user, store files others can read.
+  for (const w of [...clientSecretWarnings(config), ...fileWarnings(config)]) log.warn({ check: w.check }, w.message);
+  const keyFileWatch = new KeyFileWatch(config.secrets.keyfile, runtime.keys, log);
+  keyFileWatch.start();
   let acceptAttributes = compileAcceptAttributes(config.radius);
 
   const authStore = store.openAuthStore((err) => log.warn({ reason: err.message }, 'store connection lost'));
@@ -135,6 +141,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
         liveCounts: () => authStore.liveCounts(Date.now(), site.current().failcounter_clear_timeout),
         reachable: () => site.storeReachable() && writes.unwritable() === undefined,
       },
+      keyFileOk: () => keyFileWatch.ok(),
     });
   }
   // The gateways report through the daemon's one events port (gateway_down), and the
@@ -256,6 +263,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   } catch (err) {
     clearInterval(purge);
     writes.stop();
+    keyFileWatch.stop();
     site.stop();
     await metricsListener?.stop();
     await server.stop();
@@ -305,10 +313,13 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       const kept = needRestart.length ? { unchanged_until_restart: needRestart } : {};
       log.info({ config: runtime.configPath, clients: next.radius.clients.map((c) => `${c.name} ${c.address}`), ...kept }, 'configuration reloaded');
       if (needRestart.length) log.warn({ keys: needRestart }, 'these keys changed but apply only after a restart');
+      for (const w of clientSecretWarnings(next)) log.warn({ check: w.check }, w.message);
+      keyFileWatch.check();
     },
     async stop() {
       clearInterval(purge);
       writes.stop();
+      keyFileWatch.stop();
       pins.close();
       // First: a probe that finds the port closed takes this node out of rotation at once.
       await metricsListener?.stop();

@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/schema.js';
@@ -19,8 +20,24 @@ export interface ConnectOptions {
   readonly readOnly?: boolean;
 }
 
+/**
+ * Creates a missing SQLite file empty with mode 0600 (an empty file is an empty database):
+ * SQLite would create it 0644 under the usual umask, and its -wal and -shm files take the
+ * database file's mode, so the whole store stays readable by its owner alone.
+ */
+export function createSqliteFilePrivately(filename: string): void {
+  if (filename === ':memory:' || filename === '') return;
+  try {
+    closeSync(openSync(filename, 'wx', 0o600));
+  } catch (err) {
+    // EEXIST: there is one already, kept as it is. Anything else SQLite reports itself on opening.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return;
+  }
+}
+
 export function connect(database: DatabaseConfig, options: ConnectOptions = {}): Knex {
   if (database.client === 'sqlite') {
+    if (!options.readOnly) createSqliteFilePrivately(database.filename);
     // WAL lets the CLI write while the daemon reads; busy_timeout makes a writer wait for the
     // other process instead of failing with SQLITE_BUSY.
     //
