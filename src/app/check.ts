@@ -16,6 +16,7 @@ import { describeFsError, isExpectedError } from '../errors.js';
 import { checkDefinition } from '../gateways/parameters.js';
 import { GatewayError } from '../gateways/provider.js';
 import { GatewayRegistry } from '../gateways/registry.js';
+import { isSecretEntry } from '../gateways/secrets.js';
 import { ClientTable } from '../radius/clients.js';
 import { loadDictionaries } from '../radius/dictionary.js';
 import { compileAcceptAttributes } from '../radius/reply-attributes.js';
@@ -337,7 +338,10 @@ async function checkGateways(config: Config, knex: Knex, keyFile: KeyFile | unde
     return;
   }
   const box = new SecretBox(keyFile.keys.encryption);
-  const gateways = new GatewayRepository(knex, box, Date.now);
+  const gateways = new GatewayRepository(knex, box, Date.now, isSecretEntry);
+  for (const s of await gateways.storedInClear()) {
+    f.warn('gateway', `${s.identifier}: ${s.kind} ${s.key} is a secret stored in the clear (by an earlier version); serve and every CLI command on the store seal it`);
+  }
   const smtpServers = new SmtpServerRepository(knex, box, Date.now);
   const context = { scriptDirectory: config.providers.script_directory, smtpServers };
   for (const { identifier, module } of rows) {
