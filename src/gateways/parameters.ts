@@ -15,7 +15,6 @@ import { SIPGATE_PARAMETERS } from './sipgate-parameters.js';
 import { SMPP_PARAMETERS } from './smpp-parameters.js';
 import { SMTP_PARAMETERS } from './smtp-parameters.js';
 
-export type { ModuleParameters, Parameter } from './declare.js';
 export { failoverMembers } from './failover-parameters.js';
 
 export const MODULE_PARAMETERS = {
@@ -46,7 +45,7 @@ function oneEditApart(a: string, b: string): boolean {
 }
 
 /** The declared parameter an undeclared option is one typo away from, if any (TIMOUT: TIMEOUT). */
-export function likelyTypo(spec: ModuleParameters, key: string): string | undefined {
+function likelyTypo(spec: ModuleParameters, key: string): string | undefined {
   return Object.keys(spec.parameters).find((name) => oneEditApart(key, name));
 }
 

@@ -16,7 +16,7 @@ import { moduleParameters } from './parameters.js';
 export { CENSORED };
 
 /** What a censored password or query value of a URL shows. */
-export const CENSORED_PART = '***';
+const CENSORED_PART = '***';
 
 export type EntryKind = 'option' | 'header';
 
@@ -68,7 +68,7 @@ export function censorUrl(value: string): string {
 }
 
 /** A value as it may be shown. */
-export function censorValue(module: string, kind: EntryKind, key: string, value: string): string {
+function censorValue(module: string, kind: EntryKind, key: string, value: string): string {
   if (isUrlParameter(module, kind, key)) return censorUrl(value);
   return isSecretEntry(module, kind, key, value) ? CENSORED : value;
 }

@@ -23,18 +23,13 @@ import type { AuthStore, LimitCheck, LimitVerdict, RateLimiter, WriteResult, Wri
 import { challengesWithTokens } from './rows.js';
 import { SQLITE_STATEMENTS, type LiveCounts, type StatementName } from './statements.js';
 import { applyUnit, type ExecResult } from './unit.js';
+import { WAL_LIMIT_BYTES } from '../connection.js';
 import type { TokenDecoder, TokenRow } from '../tokens.js';
 
 const RETRY_MS = 5;
 /** How long a unit without a deadline (CLI, maintenance) waits for another process's lock. */
 const DEFAULT_WAIT_MS = 5_000;
-/**
- * The WAL is checkpointed and truncated once it passes this size (checked every second), and
- * cut back to it after SQLite's own checkpoints: without that it keeps the size of the
- * largest burst (4 MiB and more with SQLite's 1 000-page autocheckpoint), which filled a
- * small disk under the store. See README, Health.
- */
-const WAL_LIMIT_BYTES = 1024 * 1024;
+/** How often the WAL's size is looked at (one fstat); past WAL_LIMIT_BYTES it is checkpointed and truncated. */
 const CHECKPOINT_MS = 1_000;
 
 interface Batch {
