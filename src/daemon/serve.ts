@@ -123,7 +123,8 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     cacheMs: () => site.current()['userstore.cache_seconds'] * 1000,
   });
   const pins = new PinCheckQueue(runtime.pins);
-  // What Status-Server and /readyz both say, from the same cached probe: never a query per request.
+  // What Status-Server and both /readyz say (the one health rule), from the cached probe and the
+  // outcome of the daemon's own writes: never a query per request.
   const notReady = (): string | undefined => {
     if (!site.storeReachable()) return 'the store does not answer';
     const unwritable = writes.unwritable();

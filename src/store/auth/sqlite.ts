@@ -209,7 +209,7 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
    * (never inside the open transaction or while it syncs). It does not wait: when another
    * process reads an older snapshot, SQLite copies what it can and the next second tries again.
    */
-  checkpointIfLarge(): void {
+  private checkpointIfLarge(): void {
     if (this.closed || this.inTransaction || this.syncing || this.walFd === undefined) return;
     try {
       if (fstatSync(this.walFd).size <= WAL_LIMIT_BYTES) return;
