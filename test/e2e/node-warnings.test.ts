@@ -101,5 +101,7 @@ describe('the node\'s own files and secrets', () => {
       await sleep(50);
     }
     expect((await scrape(daemon.metricsUrl!)).value('sms_otp_key_file_ok')).toBe(1);
+    // Each reload read the clients anew and said the short secret again (this daemon was started once, reloaded twice).
+    expect(daemon.logs().split('\n').filter((l) => l.includes('(vpn): the shared secret has 9 characters'))).toHaveLength(3);
   });
 });
