@@ -16,6 +16,7 @@ import { describeFsError, isExpectedError } from '../errors.js';
 import { checkDefinition } from '../gateways/parameters.js';
 import { GatewayError } from '../gateways/provider.js';
 import { GatewayRegistry } from '../gateways/registry.js';
+import { isSecretEntry } from '../gateways/secrets.js';
 import { ClientTable } from '../radius/clients.js';
 import { loadDictionaries } from '../radius/dictionary.js';
 import { compileAcceptAttributes } from '../radius/reply-attributes.js';
@@ -27,6 +28,7 @@ import { migrationState, type MigrationState } from '../store/migrations.js';
 import { SmtpServerRepository, type SmtpServerDefinition } from '../store/smtp-servers.js';
 import { RealmRepository } from '../store/realms.js';
 import { UserStoreRepository, type UserStoreDefinition } from '../store/userstores.js';
+import { clientSecretWarnings, fileWarnings, MIN_CLIENT_SECRET_LENGTH } from './node-warnings.js';
 import { probeServer } from './userstore-admin.js';
 
 export type CheckStatus = 'ok' | 'note' | 'warn' | 'fail';
@@ -91,6 +93,9 @@ function checkRadius(config: Config, f: Findings): void {
   } catch (err) {
     f.fail('accept attributes', reasonOf(err));
   }
+  const weak = clientSecretWarnings(config);
+  for (const w of weak) f.warn(w.check, w.message);
+  if (!weak.length) f.ok('radius clients', `every shared secret has at least ${MIN_CLIENT_SECRET_LENGTH} characters`);
 }
 
 /**
@@ -147,6 +152,7 @@ interface StoreState {
 
 async function checkStoreAndKey(config: Config, configPath: string, f: Findings): Promise<void> {
   const state = await checkStore(config, configPath, f);
+  checkStoreFiles(config, f);
   try {
     const keyFile = checkKeyFile(config, state, f);
     if (!state.knex) return;
@@ -236,9 +242,19 @@ function checkKeyFile(config: Config, state: StoreState, f: Findings): KeyFile |
     return undefined;
   }
   const mode = (statSync(file).mode & 0o777).toString(8).padStart(4, '0');
+  const owner = fileWarnings(config).filter((w) => w.check === 'key file');
   if (keyFile.looseMode) f.warn('key file', `${file} has mode ${mode}: group or others can read it; chmod 600 ${file}`);
-  else f.ok('key file', `${file} (mode ${mode})`);
+  else if (!owner.length) f.ok('key file', `${file} (mode ${mode})`);
+  for (const w of owner) f.warn(w.check, w.message);
   return keyFile;
+}
+
+/** The SQLite database and its -wal and -shm: readable by their owner alone (serve creates them 0600). */
+function checkStoreFiles(config: Config, f: Findings): void {
+  if (config.database.client !== 'sqlite' || !existsSync(config.database.filename)) return;
+  const loose = fileWarnings(config).filter((w) => w.check === 'store files');
+  for (const w of loose) f.warn(w.check, w.message);
+  if (!loose.length) f.ok('store files', `${config.database.filename} and its -wal and -shm: readable by their owner alone`);
 }
 
 /** True when the key file can open the store's secrets (as far as the store tells). */
@@ -323,7 +339,10 @@ async function checkGateways(config: Config, knex: Knex, keyFile: KeyFile | unde
     return;
   }
   const box = new SecretBox(keyFile.keys.encryption);
-  const gateways = new GatewayRepository(knex, box, Date.now);
+  const gateways = new GatewayRepository(knex, box, Date.now, isSecretEntry);
+  for (const s of await gateways.storedInClear()) {
+    f.warn('gateway', `${s.identifier}: ${s.kind} ${s.key} is a secret stored in the clear (by an earlier version); serve and every CLI command on the store seal it`);
+  }
   const smtpServers = new SmtpServerRepository(knex, box, Date.now);
   const context = { scriptDirectory: config.providers.script_directory, smtpServers };
   for (const { identifier, module } of rows) {

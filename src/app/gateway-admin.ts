@@ -6,7 +6,8 @@ import { checkDefinition, failoverMembers } from '../gateways/parameters.js';
 import { GatewayError, type ProviderContext } from '../gateways/provider.js';
 import { GatewayRegistry, MODULES, isModuleName } from '../gateways/registry.js';
 import { gatewayView, type GatewayView } from './views.js';
-import { CENSORED, isSecretKey, type GatewayDefinition, type GatewayUsage } from '../store/gateways.js';
+import { holdsCensored, restoreCensored } from '../gateways/secrets.js';
+import type { GatewayDefinition, GatewayUsage } from '../store/gateways.js';
 import type { Store } from '../store/index.js';
 import { FREE_TEXT_LIMIT, mustBeAtMost, mustFit } from './limits.js';
 
@@ -134,19 +135,9 @@ export class GatewayAdmin {
     return all.filter((g) => g.module === 'failover' && failoverMembers(g.options.GATEWAYS ?? '').includes(identifier)).map((g) => g.identifier);
   }
 
+  /** Censored values (__CENSORED__, a URL's ***) replaced by the stored ones they stand for. */
   private async withStoredSecrets(definition: GatewayDefinition): Promise<GatewayDefinition> {
-    const censored = (entries: Readonly<Record<string, string>>) => Object.entries(entries).some(([k, v]) => v === CENSORED && isSecretKey(k));
-    if (!censored(definition.options) && !censored(definition.headers)) return definition;
-    const previous = await this.store.gateways.get(definition.identifier);
-    const resolve = (entries: Readonly<Record<string, string>>, stored: Readonly<Record<string, string>> | undefined) =>
-      Object.fromEntries(
-        Object.entries(entries).map(([k, v]) => {
-          if (v !== CENSORED || !isSecretKey(k)) return [k, v];
-          const old = stored?.[k];
-          if (old === undefined) throw new NotFoundError(`${k} is ${CENSORED} but gateway ${definition.identifier} has no stored value to keep; give the real value`);
-          return [k, old];
-        }),
-      );
-    return { ...definition, options: resolve(definition.options, previous?.options), headers: resolve(definition.headers, previous?.headers) };
+    if (!holdsCensored(definition)) return definition;
+    return restoreCensored(definition, await this.store.gateways.get(definition.identifier));
   }
 }

@@ -2,7 +2,8 @@
 // shape per definition, secrets censored, times in ISO 8601 UTC. Field names are stable (the
 // README lists them); the HTTP admin API (/smsgateway/) prints the same.
 import type { GatewayBlock } from '../gateways/health.js';
-import { censor, type DefinitionTimes, type GatewayDefinition } from '../store/gateways.js';
+import { censorDefinition } from '../gateways/secrets.js';
+import { type DefinitionTimes, type GatewayDefinition } from '../store/gateways.js';
 import { censorSmtpServer, type SmtpServerDefinition } from '../store/smtp-servers.js';
 import type { RealmDefinition } from '../store/realms.js';
 import { censorUserStore, type UserStoreDefinition } from '../store/userstores.js';
@@ -39,7 +40,7 @@ export function gatewayView(
   block?: GatewayBlock,
   now: number = Date.now(),
 ): GatewayView {
-  const safe = censor(def);
+  const safe = censorDefinition(def);
   return {
     identifier: safe.identifier,
     module: safe.module,

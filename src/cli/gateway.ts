@@ -3,7 +3,8 @@ import { userInfo } from 'node:os';
 import { testGateway } from '../app/gateway-test.js';
 import { GatewayRegistry, MODULES } from '../gateways/registry.js';
 import { GatewayAdmin } from '../app/gateway-admin.js';
-import { isSecretKey } from '../store/gateways.js';
+import { moduleViews } from '../app/gateway-modules.js';
+import { isSecretEntry } from '../gateways/secrets.js';
 import { healthCell } from '../app/views.js';
 import { providerContext } from '../daemon/runtime.js';
 import { NotFoundError } from '../errors.js';
@@ -13,13 +14,14 @@ import type { WithRuntime } from './context.js';
 import { SecretInput } from './secret-input.js';
 
 /**
- * Secret values (and headers, which often carry a token) given as - or @FILE are read now,
- * so they never need to be on the command line. Other values are taken as written.
+ * Secret values (as the module declares them: every header, URLs with their credentials)
+ * given as - or @FILE are read now, so they never need to be on the command line. Other
+ * values are taken as written.
  */
-async function readSecretValues(option: string, pairs: Record<string, string>, input: SecretInput): Promise<Record<string, string>> {
+async function readSecretValues(module: string, option: '--option' | '--header', pairs: Record<string, string>, input: SecretInput): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(pairs)) {
-    const readable = option === '--header' || isSecretKey(key);
+    const readable = isSecretEntry(module, option === '--header' ? 'header' : 'option', key);
     out[key] = readable && (value === '-' || value.startsWith('@')) ? await input.resolve(`${option} ${key}`, value) : value;
   }
   return out;
@@ -33,12 +35,12 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
     .description('create or replace a gateway definition (a censored secret keeps the stored one)')
     .requiredOption('--module <module>', `provider module: ${MODULES.join(', ')}`)
     .option('--description <text>', 'free text', '')
-    .option('--option <KEY=VALUE>', 'provider option, repeatable; a secret one (PASSWORD, SECRET, PIN) takes KEY=- for standard input or KEY=@FILE', collectPair, {})
+    .option('--option <KEY=VALUE>', "provider option, repeatable; a secret one ('gateway modules' says which) takes KEY=- for standard input or KEY=@FILE", collectPair, {})
     .option('--header <KEY=VALUE>', 'HTTP header, repeatable; KEY=- or KEY=@FILE as for options', collectPair, {})
     .action(async (id: string, opts, cmd: Command) => {
       const input = new SecretInput();
-      const options = await readSecretValues('--option', opts.option, input);
-      const headers = await readSecretValues('--header', opts.header, input);
+      const options = await readSecretValues(opts.module, '--option', opts.option, input);
+      const headers = await readSecretValues(opts.module, '--header', opts.header, input);
       return withRuntime(cmd, async (rt) => {
         // Checked now (limits, files, the provider itself) rather than at the first login.
         await new GatewayAdmin(rt.store, providerContext(rt)).set({
@@ -61,6 +63,25 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
         io.out(table(rows));
       }),
     );
+
+  gateway
+    .command('modules [module]')
+    .description("what each module takes: its parameters, required, default, secret, help (needs no store)")
+    .option('--json', 'a JSON array of modules instead of tables')
+    .action(async (module: string | undefined, opts) => {
+      const modules = moduleViews(module);
+      if (opts.json) return io.out(json(modules));
+      io.out(
+        modules
+          .map((m) => {
+            const rows = [['PARAMETER', 'REQUIRED', 'DEFAULT', 'SECRET', 'MEANING']];
+            for (const p of m.parameters) rows.push([p.name, p.required ? 'yes' : '', p.default ?? '', p.secret === 'no' ? '' : p.secret, p.help]);
+            const extra = m.requestParameters ? '; any other option is a request parameter' : '';
+            return `${m.module}: ${m.help}${m.headers ? '; --header values are secrets' : ''}${extra}\n${table(rows)}`;
+          })
+          .join('\n\n'),
+      );
+    });
 
   gateway
     .command('show <id>')

@@ -74,6 +74,13 @@ export async function openRuntime(configFlag: string | undefined, options: Runti
       const applied = await store.migrate();
       if (applied.length) log.info({ applied }, 'store migrated');
       await store.keyCheck.verify(keyfile);
+      // The upgrade path of issue 18: gateway values an earlier version stored in the clear that
+      // the modules' declarations call secret (header values, URL credentials), sealed now that
+      // the key is known to be the store's.
+      const sealed = await store.gateways.sealStoredSecrets();
+      if (sealed.length) {
+        log.warn({ sealed: sealed.map((s) => `${s.identifier} ${s.kind} ${s.key}`) }, 'sealed gateway secrets an earlier version had stored in the clear');
+      }
     }
   } catch (err) {
     await store.close();

@@ -27,6 +27,7 @@ import { TokenAdmin } from '../app/token-admin.js';
 import type { HttpFront } from '../http/server.js';
 import { describeDatabase } from '../store/connection.js';
 import { SiteConfig } from '../store/site-config.js';
+import { StoreWriteHealth } from '../store/write-health.js';
 import { VERSION } from '../version.js';
 import { AuditRetention } from './audit-retention.js';
 import type { EventSink } from '../core/ports.js';
@@ -34,6 +35,8 @@ import { EventFanout } from './event-fanout.js';
 import { LogEvents } from './log-events.js';
 import { NotificationDispatcher } from '../notifications/dispatcher.js';
 import { warnOfOpenDoors } from './open-doors.js';
+import { KeyFileWatch } from './key-file-watch.js';
+import { clientSecretWarnings, fileWarnings } from '../app/node-warnings.js';
 import { openRuntime, providerContext } from './runtime.js';
 
 const PURGE_INTERVAL_MS = 5_000;
@@ -71,12 +74,23 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   const runtime = await openRuntime(configFlag, { migrate: true });
   const { config, store, log } = runtime;
   loadDictionaries(config.radius.dictionaries);
+  // Said once: short RADIUS secrets, a key file of another user, store files others can read.
+  for (const w of [...clientSecretWarnings(config), ...fileWarnings(config)]) log.warn({ check: w.check }, w.message);
+  const keyFileWatch = new KeyFileWatch(config.secrets.keyfile, runtime.keys, log);
+  keyFileWatch.start();
   let acceptAttributes = compileAcceptAttributes(config.radius);
 
   const authStore = store.openAuthStore((err) => log.warn({ reason: err.message }, 'store connection lost'));
   // Made below when metrics.listen is configured; the store probe counts its failures from the start.
   let metrics: DaemonMetrics | undefined;
   const storeFailed = (operation: StoreOperation) => metrics?.store.failed(operation);
+  // Every write of the daemon reports here: the revision probe below only reads.
+  const writes = new StoreWriteHealth({
+    probeWrite: () => authStore.probeWrite(Date.now()),
+    onUnwritable: (reason) =>
+      log.error({ reason }, 'the store takes no writes: Status-Server falls silent and /readyz answers 503 until a write succeeds'),
+    onWritable: () => log.info('the store takes writes again'),
+  });
   const site = new SiteConfig({
     settings: store.settings,
     gateways: store.gateways,
@@ -101,7 +115,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   });
   const retention = new AuditRetention({
     // Accounting sessions go with the audit trail: same retention, same pass.
-    prune: async (before) => (await authStore.pruneAudit(before)) + (await authStore.pruneSessions(before)),
+    prune: (before) => writes.track(async () => (await authStore.pruneAudit(before)) + (await authStore.pruneSessions(before))),
     retentionDays: () => site.current()['audit.retention_days'],
     log,
   });
@@ -113,9 +127,12 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     cacheMs: () => site.current()['userstore.cache_seconds'] * 1000,
   });
   const pins = new PinCheckQueue(runtime.pins);
-  // What Status-Server and /readyz both say, from the same cached probe: never a query per request.
+  // What Status-Server and both /readyz say (the one health rule), from the cached probe and the
+  // outcome of the daemon's own writes: never a query per request.
   const notReady = (): string | undefined => {
     if (!site.storeReachable()) return 'the store does not answer';
+    const unwritable = writes.unwritable();
+    if (unwritable !== undefined) return `the store takes no writes: ${unwritable}`;
     if (pins.overloaded()) return 'the PIN-check queue is near its bound';
     return undefined;
   };
@@ -127,8 +144,9 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       gatewayModule: (id) => site.gatewayModule(id),
       store: {
         liveCounts: () => authStore.liveCounts(Date.now(), site.current().failcounter_clear_timeout),
-        reachable: () => site.storeReachable(),
+        reachable: () => site.storeReachable() && writes.unwritable() === undefined,
       },
+      keyFileOk: () => keyFileWatch.ok(),
     });
   }
   // The gateways report through the daemon's one events port (gateway_down), and the
@@ -150,14 +168,17 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     log.error({ reason: (err as Error).message }, 'an events listener failed'),
   );
   const login = new LoginService({
-    store: metrics ? metrics.store.counting(authStore) : authStore,
+    store: writes.watching(metrics ? metrics.store.counting(authStore) : authStore),
     pins,
     sms: gateways,
     settings: site,
     clock: { now: () => Date.now() },
     events,
     directory,
-    rateLimits: authStore,
+    rateLimits: {
+      consume: (limits, now) => writes.track(() => authStore.consume(limits, now)),
+      refund: (counted) => writes.track(() => authStore.refund(counted)),
+    },
     recentFailures: new RecentFailures(),
     recentChallenges: new RecentChallenges(),
   });
@@ -178,7 +199,11 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     ? new AccountingServer({
         listen: config.radius.accounting_listen,
         clients: server.clients,
-        store: authStore,
+        // Its writes tell the store's write health as the logins' do.
+        store: {
+          recordAccounting: (event) => writes.track(() => authStore.recordAccounting(event)),
+          closeClientSessions: (...args) => writes.track(() => authStore.closeClientSessions(...args)),
+        },
         stats: radiusStats,
         log,
         duplicateCacheMs: config.radius.duplicate_cache_seconds * 1000,
@@ -217,7 +242,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     purging = true;
     try {
       // Bounded batches through the expires_at index, until none is left.
-      while ((await authStore.purgeExpired(Date.now())) >= 1000);
+      while ((await writes.track(() => authStore.purgeExpired(Date.now()))) >= 1000);
       // Clients of login_from_new_client unseen for the audit's retention count as new again.
       if (site.notifications().some((n) => n.event === 'login_from_new_client')) {
         const before = Date.now() - site.current()['audit.retention_days'] * 86_400_000;
@@ -267,6 +292,8 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     }
   } catch (err) {
     clearInterval(purge);
+    writes.stop();
+    keyFileWatch.stop();
     site.stop();
     await metricsListener?.stop();
     await server.stop();
@@ -320,9 +347,13 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       const kept = needRestart.length ? { unchanged_until_restart: needRestart } : {};
       log.info({ config: runtime.configPath, clients: next.radius.clients.map((c) => `${c.name} ${c.address}`), ...kept }, 'configuration reloaded');
       if (needRestart.length) log.warn({ keys: needRestart }, 'these keys changed but apply only after a restart');
+      for (const w of clientSecretWarnings(next)) log.warn({ check: w.check }, w.message);
+      keyFileWatch.check();
     },
     async stop() {
       clearInterval(purge);
+      writes.stop();
+      keyFileWatch.stop();
       pins.close();
       // First: a probe that finds the port closed takes this node out of rotation at once.
       await metricsListener?.stop();

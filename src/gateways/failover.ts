@@ -6,10 +6,9 @@
 // nothing about the next message, and the next member is tried all the same.
 import type { GatewayDefinition } from '../store/gateways.js';
 import type { GatewayBlock } from './health.js';
-import { failoverMembers, parameterNames } from './parameters.js';
+import { FAILOVER_PARAMETERS, failoverMembers } from './failover-parameters.js';
 import { failureOf, GatewayError, Options, type GatewayFailure, type ProviderContext, type SmsProvider } from './provider.js';
 
-const KNOWN = parameterNames('failover');
 
 export class FailoverProvider implements SmsProvider {
   private readonly opts: Options;
@@ -19,7 +18,7 @@ export class FailoverProvider implements SmsProvider {
     definition: GatewayDefinition,
     private readonly context: ProviderContext,
   ) {
-    this.opts = new Options(definition, KNOWN);
+    this.opts = new Options(definition, FAILOVER_PARAMETERS);
     this.opts.rejectUnknown('failover');
     this.members = failoverMembers(this.opts.required('GATEWAYS'));
     if (this.members.length === 0) throw new GatewayError(this.opts.id, 'option GATEWAYS names no gateway', 'configuration');

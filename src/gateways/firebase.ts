@@ -12,9 +12,8 @@ import type { Messaging } from 'firebase-admin/messaging';
 import type { GatewayDefinition } from '../store/gateways.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type GatewayFailure, type SmsProvider } from './provider.js';
-import { parameterNames } from './parameters.js';
+import { FIREBASE_PARAMETERS } from './firebase-parameters.js';
 
-const KNOWN = parameterNames('firebase');
 
 let appSequence = 0;
 
@@ -42,17 +41,17 @@ export class FirebaseProvider implements SmsProvider {
   private messaging: Promise<Messaging> | undefined;
 
   constructor(definition: GatewayDefinition) {
-    this.opts = new Options(definition, KNOWN);
+    this.opts = new Options(definition, FIREBASE_PARAMETERS);
     this.opts.rejectUnknown('Firebase');
     this.serviceAccountFile = this.opts.required('JSON_CONFIG');
     const fileProjectId = this.checkServiceAccount(this.serviceAccountFile);
     const projectId = this.opts.get('PROJECT_ID') ?? fileProjectId;
     if (!projectId) throw new GatewayError(this.opts.id, 'the service-account file names no project_id; set option PROJECT_ID', 'configuration');
     this.projectId = projectId;
-    this.ttlSeconds = this.opts.seconds('TTL', 300);
+    this.ttlSeconds = this.opts.seconds('TTL');
     // firebase-admin waits 15 s per attempt and retries a 503 up to four times; a NAS gives
     // up long before that, so the whole send is bounded here.
-    this.timeoutMs = this.opts.seconds('TIMEOUT', 10) * 1000;
+    this.timeoutMs = this.opts.seconds('TIMEOUT') * 1000;
     this.agent = this.createAgent();
   }
 

@@ -4,9 +4,8 @@ import { createDispatcher, describeNetworkError, neverConnected, readLimited } f
 import type { GatewayDefinition } from '../store/gateways.js';
 import { fillTags, rewritePhone } from './phone.js';
 import { GatewayError, Options, type SmsProvider } from './provider.js';
-import { parameterNames } from './parameters.js';
+import { HTTP_PARAMETERS } from './http-parameters.js';
 
-const KNOWN = parameterNames('http');
 const OK_STATUS = new Set([200, 201, 202]);
 
 export class HttpProvider implements SmsProvider {
@@ -20,7 +19,7 @@ export class HttpProvider implements SmsProvider {
   private readonly headers: Record<string, string>;
 
   constructor(definition: GatewayDefinition) {
-    this.opts = new Options(definition, KNOWN);
+    this.opts = new Options(definition, HTTP_PARAMETERS);
     const raw = this.opts.required('URL');
     let url: URL;
     try {
@@ -38,12 +37,13 @@ export class HttpProvider implements SmsProvider {
     url.password = '';
     this.url = url;
     this.authorization = username || password ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` : undefined;
-    const legacyMethod = definition.options.HTTP_Method;
-    this.method = this.opts.oneOf('HTTP_METHOD', ['GET', 'POST'] as const, legacyMethod?.toUpperCase() === 'POST' ? 'POST' : 'GET');
-    this.json = this.opts.yesNo('SEND_DATA_AS_JSON', false);
-    this.timeoutMs = this.opts.seconds('TIMEOUT', 3) * 1000;
+    // HTTP_METHOD, else privacyIDEA's older HTTP_Method, else the declared default.
+    const legacyMethod = this.opts.given('HTTP_METHOD') === undefined ? this.opts.given('HTTP_Method') : undefined;
+    this.method = legacyMethod?.toUpperCase() === 'POST' ? 'POST' : this.opts.oneOf('HTTP_METHOD', ['GET', 'POST'] as const);
+    this.json = this.opts.yesNo('SEND_DATA_AS_JSON');
+    this.timeoutMs = this.opts.seconds('TIMEOUT') * 1000;
     this.headers = { ...definition.headers };
-    const verify = this.opts.yesNo('CHECK_SSL', true);
+    const verify = this.opts.yesNo('CHECK_SSL');
     const proxy =
       (url.protocol === 'https:' ? this.opts.get('HTTPS_PROXY') : this.opts.get('HTTP_PROXY')) ?? this.opts.get('PROXY');
     this.dispatcher = createDispatcher({ proxy, verifyTls: verify, timeoutMs: this.timeoutMs });

@@ -6,11 +6,10 @@ import { SerialPort } from 'serialport';
 import type { GatewayDefinition } from '../store/gateways.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type GatewayFailure, type SmsProvider } from './provider.js';
-import { parameterNames } from './parameters.js';
+import { MODEM_PARAMETERS } from './modem-parameters.js';
 import { splitSms } from './sms-parts.js';
 import { smscField, submitTpdu } from './sms-pdu.js';
 
-const KNOWN = parameterNames('modem');
 const CTRL_Z = '\x1a';
 const FINAL = /^(OK|ERROR|\+CMS ERROR:.*|\+CME ERROR:.*|NO CARRIER)$/;
 
@@ -109,14 +108,14 @@ export class ModemProvider implements SmsProvider {
   private pinRefused: string | undefined;
 
   constructor(definition: GatewayDefinition) {
-    this.opts = new Options(definition, KNOWN);
+    this.opts = new Options(definition, MODEM_PARAMETERS);
     this.opts.rejectUnknown('the modem');
     this.path = this.opts.required('PORT');
-    const baud = Number(this.opts.get('BAUDRATE') ?? 115200);
+    const baud = Number(this.opts.required('BAUDRATE'));
     if (!Number.isInteger(baud) || baud < 300 || baud > 4_000_000) throw new GatewayError(this.opts.id, `option BAUDRATE must be a baud rate such as 9600 or 115200`, 'configuration');
     this.baudRate = baud;
-    this.pdu = this.opts.oneOf('MODE', ['pdu', 'text'] as const, 'pdu') === 'pdu';
-    this.timeoutMs = this.opts.seconds('TIMEOUT', 20) * 1000;
+    this.pdu = this.opts.oneOf('MODE', ['pdu', 'text'] as const) === 'pdu';
+    this.timeoutMs = this.opts.seconds('TIMEOUT') * 1000;
     const pin = this.opts.get('PIN');
     if (pin !== undefined && !/^\d{4,8}$/.test(pin)) throw new GatewayError(this.opts.id, 'option PIN must be the SIM PIN, 4 to 8 digits', 'configuration');
   }

@@ -1,186 +1,52 @@
-// What every provider module takes, declared in one place that loads no provider code (the
-// CLI and the application layer read it without loading nodemailer, serialport or undici):
-// its options with their limits, whether it sends HTTP headers, and what a token's "phone"
-// must hold for it. `checkDefinition` refuses at `gateway set` what could never be sent,
-// naming the option and the limit; the providers then parse values known to be in range.
+// The catalogue of the modules' parameters, each declared beside its module's code
+// (http-parameters.ts, …; declare.ts says what a declaration holds), and `checkDefinition`,
+// which refuses at `gateway set` what could never be sent, naming the option and the limit:
+// the providers then parse values known to be in range.
 import { validateHeaderName, validateHeaderValue } from 'node:http';
-import type { RecipientKind } from '../core/recipient.js';
 import type { GatewayDefinition } from '../store/gateways.js';
+import { DEFAULT_MAX_LENGTH, type ModuleParameters, type Parameter } from './declare.js';
+import { FAILOVER_PARAMETERS } from './failover-parameters.js';
+import { FIREBASE_PARAMETERS } from './firebase-parameters.js';
+import { HTTP_PARAMETERS } from './http-parameters.js';
+import { MODEM_PARAMETERS } from './modem-parameters.js';
 import { GatewayError } from './provider.js';
+import { SCRIPT_PARAMETERS } from './script-parameters.js';
+import { SIPGATE_PARAMETERS } from './sipgate-parameters.js';
+import { SMPP_PARAMETERS } from './smpp-parameters.js';
+import { SMTP_PARAMETERS } from './smtp-parameters.js';
 
-export interface Parameter {
-  readonly required?: boolean;
-  /** Characters; every option has one (DEFAULT_MAX_LENGTH unless said otherwise). */
-  readonly maxLength?: number;
-  /** Allowed values, compared without regard to case. */
-  readonly values?: readonly string[];
-  /** A whole number in a range; `hex` also takes 0x… */
-  readonly integer?: { readonly min: number; readonly max: number; readonly hex?: boolean };
-  /** Seconds, more than 0 and at most 3600 (fractions allowed). */
-  readonly seconds?: true;
-  /** An http:// or https:// URL. */
-  readonly url?: true;
-  /** A pattern the value must match, and how to say it. */
-  readonly pattern?: { readonly re: RegExp; readonly rule: string };
-  /** Where the limit comes from, when it is not ours (a protocol's field size). */
-  readonly source?: string;
-}
-
-export interface ModuleParameters {
-  readonly parameters: Readonly<Record<string, Parameter>>;
-  /** http: any other option is a request parameter; every other module refuses unknown options. */
-  readonly extraOptions: 'request-parameters' | 'refused';
-  /** Whether --header means anything to the module. */
-  readonly headers: boolean;
-  readonly recipient: RecipientKind;
-}
-
-const DEFAULT_MAX_LENGTH = 1024;
-/** A path or URL the operator names. */
-const PATH_LENGTH = 4096;
-const URL_LENGTH = 2048;
-const YES_NO = ['yes', 'no', 'true', 'false', '1', '0', 'on', 'off'] as const;
-
-const REGEXP: Parameter = { maxLength: 1024 };
-const TIMEOUT: Parameter = { seconds: true };
-const PROXY: Parameter = { url: true, maxLength: URL_LENGTH };
-const CREDENTIAL: Parameter = { maxLength: 255 };
+export { failoverMembers } from './failover-parameters.js';
 
 export const MODULE_PARAMETERS = {
-  http: {
-    parameters: {
-      URL: { required: true, url: true, maxLength: URL_LENGTH },
-      HTTP_METHOD: { values: ['GET', 'POST'] },
-      HTTP_Method: { values: ['GET', 'POST'] },
-      CHECK_SSL: { values: YES_NO },
-      SEND_DATA_AS_JSON: { values: YES_NO },
-      USERNAME: CREDENTIAL,
-      PASSWORD: CREDENTIAL,
-      RETURN_SUCCESS: {},
-      RETURN_FAIL: {},
-      REGEXP,
-      PROXY,
-      HTTP_PROXY: PROXY,
-      HTTPS_PROXY: PROXY,
-      TIMEOUT,
-      SMS_PHONENUMBER_KEY: { maxLength: 255 },
-      SMS_TEXT_KEY: { maxLength: 255 },
-      PARAMETER: { maxLength: 4096 },
-    },
-    extraOptions: 'request-parameters',
-    headers: true,
-    recipient: 'phone',
-  },
-  script: {
-    parameters: {
-      SCRIPT: { required: true, maxLength: 255, source: 'a file name' },
-      BACKGROUND: { values: ['background', 'wait'] },
-      TIMEOUT,
-      REGEXP,
-    },
-    extraOptions: 'refused',
-    headers: false,
-    recipient: 'phone',
-  },
-  smtp: {
-    parameters: {
-      SMTPIDENTIFIER: { required: true, maxLength: 64, source: 'an SMTP server id' },
-      MAILTO: { required: true, maxLength: 998, source: 'RFC 5322 line length' },
-      SUBJECT: { maxLength: 998, source: 'RFC 5322 line length' },
-      BODY: {},
-      REGEXP,
-    },
-    extraOptions: 'refused',
-    headers: false,
-    recipient: 'phone',
-  },
-  sipgate: {
-    parameters: {
-      URL: { url: true, maxLength: URL_LENGTH },
-      USERNAME: { required: true, ...CREDENTIAL },
-      PASSWORD: { required: true, ...CREDENTIAL },
-      PROXY,
-      HTTPS_PROXY: PROXY,
-      TIMEOUT,
-      REGEXP,
-    },
-    extraOptions: 'refused',
-    headers: false,
-    recipient: 'phone',
-  },
-  smpp: {
-    // Field sizes of SMPP 3.4 (section 4.1.1 bind, 4.4.1 submit_sm), without the closing NUL.
-    parameters: {
-      SMSC_HOST: { required: true, maxLength: 255 },
-      SMSC_PORT: { required: true, integer: { min: 1, max: 65535 } },
-      SYSTEM_ID: { maxLength: 15, source: 'SMPP 3.4 system_id' },
-      PASSWORD: { maxLength: 8, source: 'SMPP 3.4 password' },
-      SYSTEM_TYPE: { maxLength: 12, source: 'SMPP 3.4 system_type' },
-      S_ADDR: { maxLength: 20, source: 'SMPP 3.4 source_addr' },
-      S_ADDR_TON: { integer: { min: 0, max: 255, hex: true } },
-      S_ADDR_NPI: { integer: { min: 0, max: 255, hex: true } },
-      D_ADDR_TON: { integer: { min: 0, max: 255, hex: true } },
-      D_ADDR_NPI: { integer: { min: 0, max: 255, hex: true } },
-      REGISTERED_DELIVERY: { integer: { min: 0, max: 255, hex: true } },
-      TIMEOUT,
-      REGEXP,
-    },
-    extraOptions: 'refused',
-    headers: false,
-    recipient: 'phone',
-  },
-  modem: {
-    parameters: {
-      PORT: { required: true, maxLength: PATH_LENGTH },
-      BAUDRATE: { integer: { min: 300, max: 4_000_000 } },
-      PIN: { pattern: { re: /^\d{4,8}$/, rule: 'the SIM PIN, 4 to 8 digits' } },
-      MODE: { values: ['pdu', 'text'] },
-      SMSC_NUMBER: { pattern: { re: /^\+?\d{1,20}$/, rule: 'a number: optional +, 1 to 20 digits' } },
-      TIMEOUT,
-      REGEXP,
-    },
-    extraOptions: 'refused',
-    headers: false,
-    recipient: 'phone',
-  },
-  firebase: {
-    parameters: {
-      JSON_CONFIG: { required: true, maxLength: PATH_LENGTH },
-      PROJECT_ID: { maxLength: 128 },
-      HTTPS_PROXY: PROXY,
-      // privacyIDEA's name for HTTPS_PROXY, kept so migrated definitions work.
-      httpsproxy: PROXY,
-      CA_FILE: { maxLength: PATH_LENGTH },
-      TTL: { seconds: true },
-      TIMEOUT,
-      REGEXP,
-    },
-    extraOptions: 'refused',
-    headers: false,
-    recipient: 'device-token',
-  },
-  failover: {
-    parameters: {
-      GATEWAYS: {
-        required: true,
-        pattern: { re: /^\s*[A-Za-z0-9._-]+\s*(,\s*[A-Za-z0-9._-]+\s*)*$/, rule: 'gateway ids in the order to try them, separated by commas, e.g. primary,backup' },
-      },
-    },
-    extraOptions: 'refused',
-    headers: false,
-    recipient: 'phone',
-  },
+  http: HTTP_PARAMETERS,
+  script: SCRIPT_PARAMETERS,
+  smtp: SMTP_PARAMETERS,
+  sipgate: SIPGATE_PARAMETERS,
+  smpp: SMPP_PARAMETERS,
+  modem: MODEM_PARAMETERS,
+  firebase: FIREBASE_PARAMETERS,
+  failover: FAILOVER_PARAMETERS,
 } as const satisfies Record<string, ModuleParameters>;
-
-/** The members of a failover gateway, in order, as its GATEWAYS option names them. */
-export function failoverMembers(gateways: string): string[] {
-  return gateways.split(',').map((m) => m.trim()).filter((m) => m !== '');
-}
 
 export type ModuleName = keyof typeof MODULE_PARAMETERS;
 
-export function parameterNames(module: ModuleName): ReadonlySet<string> {
-  return new Set(Object.keys(MODULE_PARAMETERS[module].parameters));
+/** The declaration of a module, undefined for a name no module has. */
+export function moduleParameters(module: string): ModuleParameters | undefined {
+  return Object.hasOwn(MODULE_PARAMETERS, module) ? MODULE_PARAMETERS[module as ModuleName] : undefined;
+}
+
+/** At most one insertion, deletion or substitution apart (and not the same). */
+function oneEditApart(a: string, b: string): boolean {
+  if (a === b || Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (a.length === b.length) return a.slice(i + 1) === b.slice(i + 1);
+  return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
+}
+
+/** The declared parameter an undeclared option is one typo away from, if any (TIMOUT: TIMEOUT). */
+function likelyTypo(spec: ModuleParameters, key: string): string | undefined {
+  return Object.keys(spec.parameters).find((name) => oneEditApart(key, name));
 }
 
 /** The problem with one value, or undefined. */
@@ -230,13 +96,11 @@ function headerProblem(name: string, value: string): string | undefined {
 /**
  * Refuses a definition that could never be sent: an unknown module, a missing required
  * option, a value beyond its option's limit, an unknown option (except http's request
- * parameters), headers for a module that sends none, or a header HTTP would refuse.
+ * parameters, unless one edit away from a declared parameter: TIMOUT), headers for a module that sends none, or a header HTTP would refuse.
  * A censored secret must already be resolved to the stored value.
  */
 export function checkDefinition(def: GatewayDefinition): void {
-  const spec: ModuleParameters | undefined = Object.hasOwn(MODULE_PARAMETERS, def.module)
-    ? MODULE_PARAMETERS[def.module as ModuleName]
-    : undefined;
+  const spec = moduleParameters(def.module);
   const fail = (reason: string): never => {
     throw new GatewayError(def.identifier, reason, 'configuration');
   };
@@ -246,7 +110,10 @@ export function checkDefinition(def: GatewayDefinition): void {
     const p = spec.parameters[key];
     if (!p) {
       if (spec.extraOptions === 'refused') unknown.push(key);
-      else if ([...value].length > DEFAULT_MAX_LENGTH) fail(`option ${key} is at most ${DEFAULT_MAX_LENGTH} characters, not ${[...value].length}`);
+      else if (likelyTypo(spec, key)) {
+        const meant = likelyTypo(spec, key)!;
+        fail(`option ${key} is no parameter of ${def.module} and would go out as a request parameter: did you mean ${meant}? (a request parameter of that very name goes in PARAMETER, e.g. PARAMETER=${key}=VALUE)`);
+      } else if ([...value].length > DEFAULT_MAX_LENGTH) fail(`option ${key} is at most ${DEFAULT_MAX_LENGTH} characters, not ${[...value].length}`);
       continue;
     }
     if (value === '') continue; // an empty option is an unset one

@@ -3,6 +3,7 @@ import type { EventSink } from '../core/ports.js';
 import { SmsOtpError } from '../errors.js';
 import type { GatewayDefinition } from '../store/gateways.js';
 import type { SmtpServerDefinition } from '../store/smtp-servers.js';
+import type { ModuleParameters } from './declare.js';
 import type { GatewayHealth } from './health.js';
 
 export interface SmsProvider {
@@ -83,18 +84,31 @@ export function failureOf(err: unknown): GatewayFailure {
   return err instanceof GatewayError ? err.failure : 'unreachable';
 }
 
-/** Reads provider options with the checks every module needs; errors name the option. */
+/**
+ * Reads provider options with the checks every module needs; errors name the option. An
+ * unset option has its module's declared default (declare.ts): no default lives in provider code.
+ */
 export class Options {
+  readonly known: ReadonlySet<string>;
+
   constructor(
     private readonly definition: GatewayDefinition,
-    readonly known: ReadonlySet<string>,
-  ) {}
+    private readonly declaration: ModuleParameters,
+  ) {
+    this.known = new Set(Object.keys(declaration.parameters));
+  }
 
   get id(): string {
     return this.definition.identifier;
   }
 
+  /** The value given, else the declared default, else undefined. */
   get(key: string): string | undefined {
+    return this.given(key) ?? this.declaration.parameters[key]?.default;
+  }
+
+  /** The value given (an empty one is unset), without the default. */
+  given(key: string): string | undefined {
     const value = this.definition.options[key];
     return value === undefined || value === '' ? undefined : value;
   }
@@ -105,18 +119,16 @@ export class Options {
     return value;
   }
 
-  yesNo(key: string, fallback: boolean): boolean {
-    const value = this.get(key);
-    if (value === undefined) return fallback;
+  yesNo(key: string): boolean {
+    const value = this.required(key);
     const word = value.toLowerCase();
     if (['yes', 'true', '1', 'on'].includes(word)) return true;
     if (['no', 'false', '0', 'off'].includes(word)) return false;
     throw new GatewayError(this.id, `option ${key} must be yes or no, not '${value}'`, 'configuration');
   }
 
-  seconds(key: string, fallback: number): number {
-    const value = this.get(key);
-    if (value === undefined) return fallback;
+  seconds(key: string): number {
+    const value = this.required(key);
     const n = Number(value);
     if (!Number.isFinite(n) || n <= 0 || n > 3600) {
       throw new GatewayError(this.id, `option ${key} must be a number of seconds between 0 and 3600, not '${value}'`, 'configuration');
@@ -124,9 +136,8 @@ export class Options {
     return n;
   }
 
-  oneOf<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
-    const value = this.get(key);
-    if (value === undefined) return fallback;
+  oneOf<T extends string>(key: string, allowed: readonly T[]): T {
+    const value = this.required(key);
     const match = allowed.find((a) => a.toLowerCase() === value.toLowerCase());
     if (!match) throw new GatewayError(this.id, `option ${key} must be one of ${allowed.join(', ')}, not '${value}'`, 'configuration');
     return match;

@@ -6,9 +6,8 @@ import path from 'node:path';
 import type { GatewayDefinition } from '../store/gateways.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type GatewayFailure, type ProviderContext, type SmsProvider } from './provider.js';
-import { parameterNames } from './parameters.js';
+import { SCRIPT_PARAMETERS } from './script-parameters.js';
 
-const KNOWN = parameterNames('script');
 
 export class ScriptProvider implements SmsProvider {
   private readonly opts: Options;
@@ -19,12 +18,12 @@ export class ScriptProvider implements SmsProvider {
   private readonly running = new Set<ReturnType<typeof spawn>>();
 
   constructor(definition: GatewayDefinition, context: ProviderContext) {
-    this.opts = new Options(definition, KNOWN);
+    this.opts = new Options(definition, SCRIPT_PARAMETERS);
     this.opts.rejectUnknown('script');
     this.name = this.opts.required('SCRIPT');
     this.file = confine(this.opts.id, context.scriptDirectory, this.name);
-    this.wait = this.opts.oneOf('BACKGROUND', ['background', 'wait'] as const, 'background') === 'wait';
-    this.timeoutMs = this.opts.seconds('TIMEOUT', 30) * 1000;
+    this.wait = this.opts.oneOf('BACKGROUND', ['background', 'wait'] as const) === 'wait';
+    this.timeoutMs = this.opts.seconds('TIMEOUT') * 1000;
   }
 
   send(rawPhone: string, message: string): Promise<void> {

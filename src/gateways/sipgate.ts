@@ -4,11 +4,10 @@ import type { GatewayDefinition } from '../store/gateways.js';
 import { createDispatcher, describeNetworkError, neverConnected, readLimited } from './http-client.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type SmsProvider } from './provider.js';
-import { parameterNames } from './parameters.js';
+import { SIPGATE_PARAMETERS } from './sipgate-parameters.js';
 import { methodCall, parseResponse } from './xmlrpc.js';
 
-const KNOWN = parameterNames('sipgate');
-export const SIPGATE_URL = 'https://samurai.sipgate.net/RPC2';
+export { SIPGATE_URL } from './sipgate-parameters.js';
 
 export class SipgateProvider implements SmsProvider {
   private readonly opts: Options;
@@ -18,10 +17,10 @@ export class SipgateProvider implements SmsProvider {
   private readonly dispatcher: Dispatcher;
 
   constructor(definition: GatewayDefinition) {
-    this.opts = new Options(definition, KNOWN);
+    this.opts = new Options(definition, SIPGATE_PARAMETERS);
     this.opts.rejectUnknown('Sipgate');
     try {
-      this.url = new URL(this.opts.get('URL') ?? SIPGATE_URL);
+      this.url = new URL(this.opts.required('URL'));
     } catch {
       throw new GatewayError(this.opts.id, 'option URL is not a valid URL', 'configuration');
     }
@@ -29,7 +28,7 @@ export class SipgateProvider implements SmsProvider {
     const password = this.opts.required('PASSWORD');
     this.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     // privacyIDEA waited a fixed 60 s; a NAS gives up long before that.
-    this.timeoutMs = this.opts.seconds('TIMEOUT', 10) * 1000;
+    this.timeoutMs = this.opts.seconds('TIMEOUT') * 1000;
     this.dispatcher = createDispatcher({
       proxy: this.opts.get('HTTPS_PROXY') ?? this.opts.get('PROXY'),
       verifyTls: true,

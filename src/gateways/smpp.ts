@@ -5,10 +5,9 @@ import smpp, { type Pdu, type Session } from 'smpp';
 import type { GatewayDefinition } from '../store/gateways.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type SmsProvider } from './provider.js';
-import { parameterNames } from './parameters.js';
+import { SMPP_PARAMETERS } from './smpp-parameters.js';
 import { splitSms, type SmsCoding } from './sms-parts.js';
 
-const KNOWN = parameterNames('smpp');
 const DATA_CODING: Record<SmsCoding, number> = { gsm: 0x00, ucs2: 0x08 };
 const ENQUIRE_LINK_MS = 30_000;
 const BACKOFF_START_MS = 1_000;
@@ -34,24 +33,23 @@ export class SmppProvider implements SmsProvider {
   private closed = false;
 
   constructor(definition: GatewayDefinition) {
-    this.opts = new Options(definition, KNOWN);
+    this.opts = new Options(definition, SMPP_PARAMETERS);
     this.opts.rejectUnknown('SMPP');
     this.host = this.opts.required('SMSC_HOST');
-    this.port = this.number('SMSC_PORT', undefined, 65535);
-    this.timeoutMs = this.opts.seconds('TIMEOUT', 10) * 1000;
+    this.port = this.number('SMSC_PORT', 65535);
+    this.timeoutMs = this.opts.seconds('TIMEOUT') * 1000;
     this.numbers = {
-      S_ADDR_TON: this.number('S_ADDR_TON', 0, 255),
-      S_ADDR_NPI: this.number('S_ADDR_NPI', 0, 255),
-      D_ADDR_TON: this.number('D_ADDR_TON', 0, 255),
-      D_ADDR_NPI: this.number('D_ADDR_NPI', 0, 255),
-      REGISTERED_DELIVERY: this.number('REGISTERED_DELIVERY', 0, 255),
+      S_ADDR_TON: this.number('S_ADDR_TON', 255),
+      S_ADDR_NPI: this.number('S_ADDR_NPI', 255),
+      D_ADDR_TON: this.number('D_ADDR_TON', 255),
+      D_ADDR_NPI: this.number('D_ADDR_NPI', 255),
+      REGISTERED_DELIVERY: this.number('REGISTERED_DELIVERY', 255),
     };
   }
 
   /** Decimal or 0x hex, as privacyIDEA accepts them. */
-  private number(key: string, fallback: number | undefined, max: number): number {
-    const raw = fallback === undefined ? this.opts.required(key) : this.opts.get(key);
-    if (raw === undefined) return fallback as number;
+  private number(key: string, max: number): number {
+    const raw = this.opts.required(key);
     const value = /^0x[0-9a-f]+$/i.test(raw) ? parseInt(raw, 16) : /^\d+$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isInteger(value) || value < 0 || value > max) {
       throw new GatewayError(this.opts.id, `option ${key} must be a number from 0 to ${max} (decimal or 0x hex), not '${raw}'`, 'configuration');

@@ -8,9 +8,8 @@ import type { GatewayDefinition } from '../store/gateways.js';
 import type { SmtpServerDefinition } from '../store/smtp-servers.js';
 import { fillTags, rewritePhone } from './phone.js';
 import { GatewayError, type GatewayFailure, Options, type ProviderContext, type SmsProvider } from './provider.js';
-import { parameterNames } from './parameters.js';
+import { SMTP_PARAMETERS } from './smtp-parameters.js';
 
-const KNOWN = parameterNames('smtp');
 
 interface CachedTransport {
   fingerprint: string;
@@ -29,12 +28,12 @@ export class SmtpProvider implements SmsProvider {
     definition: GatewayDefinition,
     private readonly context: ProviderContext,
   ) {
-    this.opts = new Options(definition, KNOWN);
+    this.opts = new Options(definition, SMTP_PARAMETERS);
     this.opts.rejectUnknown('SMTP');
     this.serverId = this.opts.required('SMTPIDENTIFIER');
     this.mailto = this.opts.required('MAILTO');
-    this.subject = this.opts.get('SUBJECT') ?? '{phone}';
-    this.body = this.opts.get('BODY') ?? '{otp}';
+    this.subject = this.opts.required('SUBJECT');
+    this.body = this.opts.required('BODY');
   }
 
   async send(rawPhone: string, message: string): Promise<void> {

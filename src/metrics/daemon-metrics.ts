@@ -20,6 +20,8 @@ export interface DaemonMetricsSources {
   readonly store: StoreMetricsOptions;
   /** The module of a gateway identifier (a label of the SMS metrics). */
   readonly gatewayModule: (gateway: string) => string | undefined;
+  /** True while the key file on disk holds the key in use (src/daemon/key-file-watch.ts). */
+  readonly keyFileOk?: () => boolean;
 }
 
 export class DaemonMetrics {
@@ -38,6 +40,17 @@ export class DaemonMetrics {
     registerAccountingMetrics(this.registry, sources.radius);
     registerPinQueueMetrics(this.registry, sources.pinQueue);
     this.store = new StoreMetrics(this.registry, sources.store);
+    const keyFileOk = sources.keyFileOk;
+    if (keyFileOk) {
+      new Gauge({
+        name: 'sms_otp_key_file_ok',
+        help: '1 while the key file on disk holds the key in use; 0 when it is gone, unreadable or another key (the next start would fail)',
+        registers,
+        collect() {
+          this.set(keyFileOk() ? 1 : 0);
+        },
+      });
+    }
     this.httpRequests = new Counter({
       name: 'sms_otp_http_requests_total',
       help: 'Requests of the HTTP front by route and HTTP status',

@@ -36,7 +36,7 @@ export class StoreMetrics {
     );
     new Gauge({
       name: 'sms_otp_store_reachable',
-      help: '1 while the store answers the daemon\'s probe (every 0.5 s), else 0',
+      help: '1 while the store answers the daemon\'s probe (every 0.5 s) and takes writes, else 0',
       registers,
       collect() {
         this.set(options.reachable() ? 1 : 0);

@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/schema.js';
@@ -19,8 +20,31 @@ export interface ConnectOptions {
   readonly readOnly?: boolean;
 }
 
+/**
+ * The size the SQLite WAL is cut back to after a checkpoint (journal_size_limit), and past which
+ * the login hot path checkpoints and truncates it (src/store/auth/sqlite.ts). Without it the WAL
+ * keeps the size of the largest burst (4 MiB and more), which filled a small disk under the store.
+ */
+export const WAL_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * Creates a missing SQLite file empty with mode 0600 (an empty file is an empty database):
+ * SQLite would create it 0644 under the usual umask, and its -wal and -shm files take the
+ * database file's mode, so the whole store stays readable by its owner alone.
+ */
+export function createSqliteFilePrivately(filename: string): void {
+  if (filename === ':memory:' || filename === '') return;
+  try {
+    closeSync(openSync(filename, 'wx', 0o600));
+  } catch (err) {
+    // EEXIST: there is one already, kept as it is. Anything else SQLite reports itself on opening.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return;
+  }
+}
+
 export function connect(database: DatabaseConfig, options: ConnectOptions = {}): Knex {
   if (database.client === 'sqlite') {
+    if (!options.readOnly) createSqliteFilePrivately(database.filename);
     // WAL lets the CLI write while the daemon reads; busy_timeout makes a writer wait for the
     // other process instead of failing with SQLITE_BUSY.
     //
@@ -32,7 +56,7 @@ export function connect(database: DatabaseConfig, options: ConnectOptions = {}):
     // refuses any write through it.
     const pragmas = options.readOnly
       ? ['query_only = ON', 'busy_timeout = 5000']
-      : ['journal_mode = WAL', 'busy_timeout = 5000', 'foreign_keys = ON', 'synchronous = NORMAL'];
+      : ['journal_mode = WAL', 'busy_timeout = 5000', 'foreign_keys = ON', 'synchronous = NORMAL', `journal_size_limit = ${WAL_LIMIT_BYTES}`];
     return knexFactory({
       client: 'better-sqlite3',
       connection: { filename: database.filename },

@@ -37,21 +37,16 @@ export interface GatewayUsage {
 export const CENSORED = '__CENSORED__';
 
 /**
- * Option and header names that hold credentials, sealed at rest and censored on display: the
- * providers' passwords and secrets, a modem's SIM PIN, and what HTTP APIs carry their keys in
- * (an Authorization header, a token or API key parameter). Not every name with KEY in it:
- * SMS_TEXT_KEY names a form field.
+ * Whether a value is sealed at rest: the gateway modules' declarations decide
+ * (src/gateways/secrets.ts); the store only keeps the answer in each row's `sealed`.
  */
-export function isSecretKey(key: string): boolean {
-  const upper = key.toUpperCase();
-  return (
-    upper.includes('PASSWORD') ||
-    upper.includes('SECRET') ||
-    upper === 'PIN' ||
-    upper.includes('AUTHORIZATION') ||
-    upper.includes('TOKEN') ||
-    /API[-_]?KEY/.test(upper)
-  );
+export type GatewaySecrecy = (module: string, kind: 'option' | 'header', key: string, value: string) => boolean;
+
+/** A value that should be sealed but is stored in the clear (written by an earlier version). */
+export interface ClearSecret {
+  readonly identifier: string;
+  readonly kind: 'option' | 'header';
+  readonly key: string;
 }
 
 type Kind = 'option' | 'header';
@@ -70,6 +65,7 @@ export class GatewayRepository {
     private readonly knex: Knex,
     private readonly box: SecretBox,
     private readonly now: () => number,
+    private readonly isSecret: GatewaySecrecy,
   ) {}
 
   get(identifier: string): Promise<GatewayDefinition | undefined> {
@@ -105,23 +101,49 @@ export class GatewayRepository {
   }
 
   /**
-   * Creates or replaces a gateway definition. A secret given as CENSORED keeps the value
-   * already stored under that key (so a definition read with `show` can be written back).
+   * Creates or replaces a gateway definition, its secrets sealed. A censored value must already
+   * be resolved to the stored one it stands for (src/gateways/secrets.ts, restoreCensored).
    */
   async set(def: GatewayDefinition): Promise<void> {
     await changeConfiguration(this.knex, async (trx) => {
-      const previous = await this.read(trx, def.identifier);
-      await this.write(trx, def, previous);
+      await this.write(trx, def);
     });
   }
 
-  private async write(trx: Knex.Transaction, def: GatewayDefinition, previous: GatewayDefinition | undefined): Promise<void> {
-    const resolve = (kind: Kind, key: string, value: string): string => {
-      if (value !== CENSORED || !isSecretKey(key)) return value;
-      const old = previous?.[kind === 'header' ? 'headers' : 'options'][key];
-      if (old === undefined) throw new Error(`${key} is ${CENSORED} but no stored value exists to keep; give the real value`);
-      return old;
-    };
+  /**
+   * The upgrade path for values an earlier version stored in the clear that the declarations
+   * now call secret (header values, URL credentials): sealed in place, in one transaction. The
+   * definitions do not change, so the configuration revision does not move. Returns what it sealed.
+   */
+  async sealStoredSecrets(): Promise<ClearSecret[]> {
+    return this.knex.transaction(async (trx) => {
+      const found = await this.clearSecrets(trx);
+      for (const { row, identifier } of found) {
+        await trx('sms_gateway_options')
+          // Unless a change landed meanwhile: that one was sealed as it was written.
+          .where({ gateway_id: row.gateway_id, kind: row.kind, key: row.key, value: row.value })
+          .update({ value: this.box.seal(row.value, context(identifier, row.kind, row.key)), sealed: true });
+      }
+      return found.map(({ identifier, row }) => ({ identifier, kind: row.kind, key: row.key }));
+    });
+  }
+
+  /** The values that should be sealed but are stored in the clear (for `check`). */
+  async storedInClear(): Promise<ClearSecret[]> {
+    return (await this.clearSecrets(this.knex)).map(({ identifier, row }) => ({ identifier, kind: row.kind, key: row.key }));
+  }
+
+  private async clearSecrets(db: Knex): Promise<Array<{ identifier: string; row: OptionRow }>> {
+    const rows: Array<OptionRow & { identifier: string; module: string }> = await db('sms_gateway_options')
+      .join('sms_gateways', 'sms_gateways.id', 'sms_gateway_options.gateway_id')
+      .select('sms_gateway_options.*', 'sms_gateways.identifier', 'sms_gateways.module')
+      .orderBy(['sms_gateways.identifier', 'sms_gateway_options.kind', 'sms_gateway_options.key']);
+    return rows
+      .filter((r) => !r.sealed && this.isSecret(r.module, r.kind, r.key, r.value))
+      .map((r) => ({ identifier: r.identifier, row: { gateway_id: r.gateway_id, kind: r.kind, key: r.key, value: r.value, sealed: r.sealed } }));
+  }
+
+  private async write(trx: Knex.Transaction, def: GatewayDefinition): Promise<void> {
     {
       const now = this.now();
       let id: number;
@@ -140,9 +162,8 @@ export class GatewayRepository {
       }
       const rows: OptionRow[] = [];
       for (const [kind, entries] of [['option', def.options], ['header', def.headers]] as const) {
-        for (const [key, raw] of Object.entries(entries)) {
-          const value = resolve(kind, key, raw);
-          const sealed = isSecretKey(key);
+        for (const [key, value] of Object.entries(entries)) {
+          const sealed = this.isSecret(def.module, kind, key, value);
           rows.push({
             gateway_id: id,
             kind,
@@ -176,11 +197,4 @@ export class GatewayRepository {
       return usage;
     });
   }
-}
-
-/** A copy of the definition safe to print or log. */
-export function censor(def: GatewayDefinition): GatewayDefinition {
-  const hide = (entries: Readonly<Record<string, string>>) =>
-    Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, isSecretKey(k) ? CENSORED : v]));
-  return { ...def, options: hide(def.options), headers: hide(def.headers) };
 }

@@ -7,6 +7,7 @@ import { AuditRepository } from './audit.js';
 import { ChallengeRepository } from './challenges.js';
 import { connect } from './connection.js';
 import { GatewayRepository } from './gateways.js';
+import { isSecretEntry } from '../gateways/secrets.js';
 import { GatewayHealthRepository } from './gateway-health.js';
 import { KeyCheck } from './key-check.js';
 import { migrateLatest } from './migrations.js';
@@ -49,7 +50,8 @@ export class Store {
     this.box = box;
     this.tokens = new TokenRepository(knex, box, now);
     this.challenges = new ChallengeRepository(knex);
-    this.gateways = new GatewayRepository(knex, box, now);
+    // Which gateway values are sealed: the modules' declarations say (src/gateways/secrets.ts).
+    this.gateways = new GatewayRepository(knex, box, now, isSecretEntry);
     this.gatewayHealth = new GatewayHealthRepository(knex);
     this.settings = new SettingRepository(knex, now);
     this.audit = new AuditRepository(knex);

@@ -66,13 +66,14 @@ describe('templates', () => {
 });
 
 describe('secret option and header names', () => {
-  it('seals and censors credentials, not form-field names', async () => {
-    const { isSecretKey, censor } = await import('../../src/store/gateways.js');
+  it('censors credentials among http request parameters by name, not form-field names', async () => {
+    // Moved from src/store/gateways.ts (isSecretKey, censor) to the declarations' module (issue 18/20).
+    const { looksSecret, censorDefinition } = await import('../../src/gateways/secrets.js');
     for (const key of ['PASSWORD', 'smpp_password', 'CLIENT_SECRET', 'PIN', 'Authorization', 'Proxy-Authorization', 'token', 'X-Auth-Token', 'api_key', 'X-API-Key', 'apikey']) {
-      expect(isSecretKey(key), key).toBe(true);
+      expect(looksSecret(key), key).toBe(true);
     }
-    for (const key of ['URL', 'USERNAME', 'SMS_TEXT_KEY', 'SMS_PHONENUMBER_KEY', 'to', 'PINNED', 'TIMEOUT']) expect(isSecretKey(key), key).toBe(false);
-    const shown = censor({ identifier: 'g', description: '', module: 'http', options: { URL: 'https://x', api_key: 'k1' }, headers: { Authorization: 'Bearer t0k3n' } });
+    for (const key of ['URL', 'USERNAME', 'SMS_TEXT_KEY', 'SMS_PHONENUMBER_KEY', 'to', 'PINNED', 'TIMEOUT']) expect(looksSecret(key), key).toBe(false);
+    const shown = censorDefinition({ identifier: 'g', description: '', module: 'http', options: { URL: 'https://x', api_key: 'k1' }, headers: { Authorization: 'Bearer t0k3n' } });
     expect(shown.options).toEqual({ URL: 'https://x', api_key: '__CENSORED__' });
     expect(shown.headers).toEqual({ Authorization: '__CENSORED__' });
   });

@@ -4,6 +4,7 @@
 // will be used before anything is stored, and every change moves the configuration revision.
 import type { FastifyInstance } from 'fastify';
 import type { GatewayAdmin } from '../../app/gateway-admin.js';
+import { moduleViews } from '../../app/gateway-modules.js';
 import { isTrue, type Parameters } from '../parameters.js';
 import { adminResponse } from '../responses.js';
 import { optional, parametersOf, required } from './requests.js';
@@ -16,6 +17,24 @@ export interface GatewayRoutesOptions {
 export function gatewayRoutes(app: FastifyInstance, o: GatewayRoutesOptions): void {
   // privacyIDEA answers a list, even for one gateway named in the path.
   app.get('/smsgateway/', async () => adminResponse(await o.gateways.list(), null, o.now()));
+  // privacyIDEA's list of providers and their parameters(), keyed by module: what each takes,
+  // required, default, secret, help. A gateway named 'providers' is shown by the list above.
+  app.get('/smsgateway/providers', async () => {
+    const modules = Object.fromEntries(
+      moduleViews().map((m) => [
+        m.module,
+        {
+          description: m.help,
+          options_allowed: m.requestParameters,
+          headers_allowed: m.headers,
+          parameters: Object.fromEntries(
+            m.parameters.map((p) => [p.name, { description: p.help, required: p.required, default: p.default, secret: p.secret, ...(p.values ? { values: p.values } : {}) }]),
+          ),
+        },
+      ]),
+    );
+    return adminResponse(modules, null, o.now());
+  });
   app.get('/smsgateway/:identifier', async (request) => {
     const { identifier } = request.params as { identifier: string };
     return adminResponse([await o.gateways.show(identifier)], null, o.now());

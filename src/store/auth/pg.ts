@@ -2,6 +2,7 @@
 // connection) for the reads, and the writes of many requests in one round trip and one
 // commit: the units go as JSON to a PL/pgSQL function (migration 0005, its lock-guarded
 // steps from 0017) that runs each in its own subtransaction.
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Challenge, PendingEnrollment, Token } from '../../core/model.js';
 import type { LoginKeys, PendingEnrollmentRow } from './login-keys.js';
@@ -134,6 +135,19 @@ export class PgAuthStore implements AuthStore, RateLimiter {
   /** Removes a bounded batch of sessions not updated since `before` (rows another node is removing are skipped). */
   async pruneSessions(before: number): Promise<number> {
     return (await this.pool.query({ name: 'pruneSessions', text: numbered(pruneSessions(true)), values: [before] })).rowCount ?? 0;
+  }
+
+  /**
+   * A write that reaches the disk as a login's commit does (a few kB in store_meta, one
+   * commit): the health check's way to notice that writes work again while no login writes
+   * (src/store/write-health.ts).
+   */
+  async probeWrite(now: number): Promise<void> {
+    await this.pool.query({
+      name: 'probeWrite',
+      text: "INSERT INTO store_meta (key, value) VALUES ('write_probe', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      values: [`${now}:${randomBytes(8192).toString('base64')}`],
+    });
   }
 
   /**

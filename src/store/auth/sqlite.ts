@@ -13,7 +13,8 @@
 // another process (the CLI, a backup, an sqlite3 shell) makes BEGIN fail at once, and the
 // units wait, without blocking the event loop, until it is free or their deadline passes.
 import Database from 'better-sqlite3';
-import { closeSync, fdatasync, openSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fdatasync, fstatSync, openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreUnavailable } from '../../core/errors.js';
 import type { Challenge, PendingEnrollment, Token } from '../../core/model.js';
@@ -24,11 +25,14 @@ import { SQLITE_STATEMENTS, type LiveCounts, type StatementName } from './statem
 import { applyUnit, type ExecResult } from './unit.js';
 import type { AccountingEvent } from '../../core/accounting.js';
 import { CLOSE_CLIENT_SESSIONS, RECORD_ACCOUNTING, accountingValues, pruneSessions } from './accounting.js';
+import { WAL_LIMIT_BYTES } from '../connection.js';
 import type { TokenDecoder, TokenRow } from '../tokens.js';
 
 const RETRY_MS = 5;
 /** How long a unit without a deadline (CLI, maintenance) waits for another process's lock. */
 const DEFAULT_WAIT_MS = 5_000;
+/** How often the WAL's size is looked at (one fstat); past WAL_LIMIT_BYTES it is checkpointed and truncated. */
+const CHECKPOINT_MS = 1_000;
 
 interface Batch {
   readonly resolve: Array<() => void>;
@@ -61,8 +65,10 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
   private commitScheduled = false;
   private walFd: number | undefined;
   private retry: NodeJS.Timeout | undefined;
+  private readonly checkpoints: NodeJS.Timeout;
   private closed = false;
   private readonly accountingStatements = new Map<string, Database.Statement>();
+  private probeStatement: Database.Statement | undefined;
 
   constructor(
     private readonly filename: string,
@@ -81,6 +87,9 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
     // default is 2): a miss is a read from the OS page cache, and the hot pages (indexes,
     // tokens in use, recent challenges) fit.
     this.db.pragma('cache_size = -8192');
+    this.db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
+    this.checkpoints = setInterval(() => this.checkpointIfLarge(), CHECKPOINT_MS);
+    this.checkpoints.unref();
     this.statements = Object.fromEntries(
       Object.entries(SQLITE_STATEMENTS).map(([name, sql]) => [name, this.db.prepare(sql)]),
     ) as Record<StatementName, Database.Statement>;
@@ -234,6 +243,38 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
     return statement;
   }
 
+  /**
+   * A write that reaches the disk as a login's commit does (a few pages of random bytes in
+   * store_meta, synced with the batch): the health check's way to notice that writes work
+   * again while no login writes (src/store/write-health.ts).
+   */
+  async probeWrite(now: number): Promise<void> {
+    const value = `${now}:${randomBytes(8192).toString('base64')}`;
+    this.probeStatement ??= this.db.prepare(
+      "INSERT INTO store_meta (key, value) VALUES ('write_probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    );
+    const statement = this.probeStatement;
+    await this.enqueue(() => {
+      statement.run(value);
+      return { outcome: 'ok', counters: new Map(), locked: [] };
+    });
+  }
+
+  /**
+   * Checkpoints and truncates the WAL when it has grown past WAL_LIMIT_BYTES, between batches
+   * (never inside the open transaction or while it syncs). It does not wait: when another
+   * process reads an older snapshot, SQLite copies what it can and the next second tries again.
+   */
+  private checkpointIfLarge(): void {
+    if (this.closed || this.inTransaction || this.syncing || this.walFd === undefined) return;
+    try {
+      if (fstatSync(this.walFd).size <= WAL_LIMIT_BYTES) return;
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      /* busy or a full disk: the writes report the store's health, the next tick tries again */
+    }
+  }
+
   commit(unit: WriteUnit): Promise<WriteResult> {
     const sealed = this.keys.sealUnit(unit);
     return this.enqueue(() => this.drive(sealed), unit.deadline);
@@ -252,6 +293,7 @@ export class SqliteAuthStore implements AuthStore, RateLimiter {
     // Let the open batch commit and reach the disk, and fail what still waits for a lock.
     while (this.inTransaction || this.syncing) await sleep(1);
     clearTimeout(this.retry);
+    clearInterval(this.checkpoints);
     for (const w of this.waiting.splice(0)) w.reject(new StoreUnavailable('the store is closing'));
     this.db.close();
     if (this.walFd !== undefined) closeSync(this.walFd);
