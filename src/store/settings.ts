@@ -20,18 +20,11 @@ export class SettingRepository {
   }
 
   /**
-   * Validates and stores; returns the canonical value. A setting that names a gateway is
-   * refused when no such gateway exists, checked in the same transaction as the write (which
-   * `gateway delete` also runs in), so the two cannot pass each other.
-   */
-  async set(key: string, raw: string): Promise<string> {
-    const [value] = await this.setMany([[key, raw]]);
-    return value!;
-  }
-
-  /**
-   * Several settings at once, all or none, with one revision move: every value is validated
-   * before anything is written. Returns the canonical values in the order given.
+   * Validates and stores several settings at once, all or none, with one revision move: every
+   * value is validated before anything is written. Returns the canonical values in the order
+   * given. A setting that names a gateway is refused when no such gateway exists, checked in
+   * the same transaction as the write (which `gateway delete` also runs in), so the two cannot
+   * pass each other.
    */
   async setMany(entries: ReadonlyArray<readonly [string, string]>): Promise<string[]> {
     const values = entries.map(([key, raw]) => normaliseSetting(key, raw));

@@ -230,17 +230,6 @@ export class TokenRepository {
     return row ? this.fromRow(row) : undefined;
   }
 
-  async bySerials(serials: readonly string[]): Promise<Token[]> {
-    if (serials.length === 0) return [];
-    const rows = await this.knex<TokenRow>('tokens').whereIn('serial', [...serials]).orderBy('serial');
-    return rows.map((r) => this.fromRow(r));
-  }
-
-  async byUser(username: string, realm: string): Promise<Token[]> {
-    const rows = await this.knex<TokenRow>('tokens').where({ username, realm }).orderBy('serial');
-    return rows.map((r) => this.fromRow(r));
-  }
-
   async list(filter: { username?: string; realm?: string; serial?: string } = {}): Promise<Token[]> {
     const query = this.knex<TokenRow>('tokens').orderBy(['username', 'serial']);
     if (filter.username !== undefined) query.where({ username: filter.username });
