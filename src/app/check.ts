@@ -24,7 +24,7 @@ import { isSettingKey, normaliseSetting, resolveSettings } from '../settings/reg
 import { connect, describeDatabase } from '../store/connection.js';
 import { GatewayRepository, type GatewayDefinition } from '../store/gateways.js';
 import { KeyCheck, storeHoldsSealedData } from '../store/key-check.js';
-import { migrationState, type MigrationState } from '../store/migrations.js';
+import { migrationState, type MigrationState } from '../store/migrations/index.js';
 import { SmtpServerRepository, type SmtpServerDefinition } from '../store/smtp-servers.js';
 import { RealmRepository } from '../store/realms.js';
 import { UserStoreRepository, type UserStoreDefinition } from '../store/userstores.js';

@@ -9,7 +9,7 @@ import { GatewayRepository } from './gateways.js';
 import { isSecretEntry } from '../gateways/secrets.js';
 import { GatewayHealthRepository } from './gateway-health.js';
 import { KeyCheck } from './key-check.js';
-import { migrateLatest } from './migrations.js';
+import { migrateLatest } from './migrations/index.js';
 import { SessionRepository } from './sessions.js';
 import { SettingRepository } from './settings.js';
 import { SmtpServerRepository } from './smtp-servers.js';

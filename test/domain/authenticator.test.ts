@@ -7,7 +7,7 @@ import { Messages } from '../../src/core/messages.js';
 import { TokenAdmin } from '../../src/app/token-admin.js';
 import { RFC4226_HOTP, RFC4226_KEY } from '../helpers/fs.js';
 import { challengesOf, openChallenges, openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
-import { migrationConfig } from '../../src/store/migrations.js';
+import { migrationConfig } from '../../src/store/migrations/index.js';
 
 
 const client = { name: 'vpn', address: '192.0.2.1' };
