@@ -14,6 +14,11 @@ export class SettingRepository {
     return new Map(rows.map((r) => [r.key, r.value]));
   }
 
+  /** Every stored setting as written, known to this version or not, in key order. */
+  entries(): Promise<Array<{ key: string; value: string }>> {
+    return this.knex('settings').select('key', 'value').orderBy('key');
+  }
+
   /** Every known setting, stored values over defaults, as the store has them now. */
   async values(): Promise<SettingValues> {
     return resolveSettings(await this.stored());
