@@ -42,8 +42,8 @@ describe.each(STORE_KINDS)('dynamic phone on %s', (kind) => {
     directory.answersLeft = undefined;
     directory.mobile = '0170 1234567';
     await t.store.gateways.set({ identifier: 'gw', description: '', module: 'http', options: { URL: 'http://127.0.0.1:9/' }, headers: {} });
-    await t.store.settings.set('sms.identifier', 'gw');
-    await t.store.settings.set('sms.default_country_code', '49');
+    await t.store.settings.setMany([['sms.identifier', 'gw']]);
+    await t.store.settings.setMany([['sms.default_country_code', '49']]);
     await new TokenAdmin(t.store, t.pins).enroll({ username: 'alice', dynamicPhone: true, pin: '1234' });
     auth = await openLoginEngine(t, sms, directory);
   });

@@ -22,7 +22,7 @@ import { isExpectedError, NotFoundError, RefusedError, SmsOtpError } from '../..
 import { GatewayError } from '../../src/gateways/provider.js';
 import { SettingError } from '../../src/settings/registry.js';
 import { KeyMismatchError } from '../../src/store/key-check.js';
-import { StoreVersionError } from '../../src/store/migrations.js';
+import { StoreVersionError } from '../../src/store/migrations/index.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
