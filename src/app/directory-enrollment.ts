@@ -11,7 +11,7 @@ import { NO_PIN_HASH, pinRequired } from '../core/token-pin.js';
 import { newSerial } from '../crypto/random.js';
 import { parseSearchFilter } from '../directory/ldap-users.js';
 import { LdapUserStore } from '../directory/ldap-userstore.js';
-import { NotFoundError, RefusedError, SmsOtpError } from '../errors.js';
+import { NotFoundError, RefusedError, SmsOtpError } from '../core/errors.js';
 import type { Store } from '../store/index.js';
 import type { NewToken } from '../store/tokens.js';
 import { checkUser, phoneOfEnrollment, randomOtpKey, recipientKindOf } from './token-admin.js';

@@ -1,6 +1,6 @@
 // Enrollment and administration of SMS tokens: the application layer the CLI's `token`
 // commands and the HTTP admin API (/token/...) both use, over the store's repositories.
-import { NotFoundError, RefusedError, SmsOtpError } from '../errors.js';
+import { NotFoundError, RefusedError, SmsOtpError } from '../core/errors.js';
 import type { PinHasher } from '../crypto/pin-hash.js';
 import { newSerial, randomOtpKey } from '../crypto/random.js';
 import type { Store } from '../store/index.js';
@@ -19,8 +19,7 @@ import { NO_PIN_HASH, pinRequired } from '../core/token-pin.js';
 /** A token request with an invalid value (the CLI's usage error, exit status 2). */
 export class TokenAdminError extends SmsOtpError {
   override name = 'TokenAdminError';
-  readonly code = 'ERR_TOKEN_ADMIN';
-  override readonly exitStatus = 2;
+  readonly code = 'ERR_INVALID_VALUE';
 }
 
 export interface EnrollRequest {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { checkInstallation, type CheckResult } from '../app/check.js';
 import { resolveConfigPath } from '../config/load.js';
-import { SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
 import { json, type Io } from './output.js';
 
 /** At least one check failed (they were printed on stdout); the CLI exits with status 1. */

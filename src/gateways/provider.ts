@@ -1,6 +1,6 @@
 // The contract every SMS provider module fulfils, and the one error type they raise.
 import type { EventSink } from '../core/ports.js';
-import { SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
 import type { GatewayDefinition } from '../store/gateways.js';
 import type { SmtpServerDefinition } from '../store/smtp-servers.js';
 import type { ModuleParameters } from './declare.js';
@@ -60,7 +60,7 @@ export const GATEWAY_FAILURES: readonly GatewayFailure[] = ['unreachable', 'refu
  */
 export class GatewayError extends SmsOtpError {
   override name = 'GatewayError';
-  readonly code = 'ERR_GATEWAY';
+  readonly code = 'ERR_GATEWAY_FAILED';
   /**
    * The message surely reached no gateway: refused, our configuration, or an unreachable
    * gateway we never connected to (connection refused, name not resolved, no SMPP bind). A

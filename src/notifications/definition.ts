@@ -2,7 +2,7 @@
 // happens, TEXT goes through GATEWAY to the user the event is about (`owner`) or to a fixed
 // number (an operator's). Checked here once, for the CLI and for the store.
 import { checkRecipient } from '../core/recipient.js';
-import { SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
 
 export const NOTIFICATION_EVENTS = ['token_locked', 'token_enrolled', 'login_from_new_client', 'sms_limit_reached', 'gateway_down'] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
@@ -32,8 +32,7 @@ export interface NotificationDefinition {
 
 export class NotificationError extends SmsOtpError {
   override name = 'NotificationError';
-  readonly code = 'ERR_NOTIFICATION';
-  override readonly exitStatus = 2;
+  readonly code = 'ERR_INVALID_VALUE';
 }
 
 export function isNotificationEvent(value: string): value is NotificationEvent {

@@ -1,7 +1,7 @@
 // Schema migrations, kept in code so that the compiled daemon carries them with it.
 // The same migrations run on SQLite and PostgreSQL; timestamps are epoch milliseconds.
 import type { Knex } from 'knex';
-import { SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
 import { normaliseRealm } from '../core/names.js';
 import { smsLimitRefundMigration } from './migration-sms-limit-refund.js';
 import { guardedApplyUnitFunction } from './pg-guarded-unit.js';
@@ -615,7 +615,7 @@ export const migrationConfig: Knex.MigratorConfig = {
 /** The store's schema is newer than this installation knows: an old node must not touch it. */
 export class StoreVersionError extends SmsOtpError {
   override name = 'StoreVersionError';
-  readonly code = 'ERR_STORE_VERSION';
+  readonly code = 'ERR_STORE_TOO_NEW';
 }
 
 /** Migrations recorded in the store that this installation does not have (a newer node ran them). */

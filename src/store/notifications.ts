@@ -1,7 +1,7 @@
 // Notification definitions, part of the site configuration: every change moves the
 // configuration revision, so running daemons reload them within a second.
 import type { Knex } from 'knex';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../core/errors.js';
 import { isNotificationEvent, type NotificationDefinition } from '../notifications/definition.js';
 import { changeConfiguration, nothingChanged } from './config-revision.js';
 

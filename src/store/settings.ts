@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { changeConfiguration, nothingChanged } from './config-revision.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../core/errors.js';
 import { normaliseSetting, referenceOf, resolveSettings, type SettingKey, type SettingValues } from '../settings/registry.js';
 
 export class SettingRepository {
