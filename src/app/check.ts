@@ -21,7 +21,7 @@ import { isSecretEntry } from '../gateways/secrets.js';
 import { ClientTable } from '../radius/clients.js';
 import { loadDictionaries } from '../radius/dictionary.js';
 import { compileAcceptAttributes } from '../radius/reply-attributes.js';
-import { isSettingKey, normaliseSetting, resolveSettings } from '../settings/registry.js';
+import { isSettingKey, normaliseSetting, resolveSettings } from '../core/settings.js';
 import { connect, describeDatabase } from '../store/connection.js';
 import { GatewayRepository, type GatewayDefinition } from '../store/gateways.js';
 import { KeyCheck, storeHoldsSealedData } from '../store/key-check.js';

@@ -8,7 +8,7 @@
 // password is the first factor, with none the OTP alone is.
 import { normaliseRealm } from '../core/names.js';
 import { NO_PIN_HASH, pinRequired } from '../core/token-pin.js';
-import { newSerial } from '../crypto/random.js';
+import { newSerial } from '../core/random.js';
 import { parseSearchFilter } from '../directory/ldap-users.js';
 import { LdapUserStore } from '../directory/ldap-userstore.js';
 import { NotFoundError, RefusedError, SmsOtpError } from '../core/errors.js';

@@ -7,11 +7,11 @@
 import { availableParallelism } from 'node:os';
 import { NotFoundError, RefusedError, SmsOtpError } from '../core/errors.js';
 import type { PinHasher } from '../crypto/pin-hash.js';
-import { newSerial } from '../crypto/random.js';
+import { newSerial } from '../core/random.js';
 import type { OtpLength } from '../core/model.js';
 import { normaliseRealm } from '../core/names.js';
 import { NO_PIN_HASH, pinRequired as settingsRequirePin } from '../core/token-pin.js';
-import type { SettingValues } from '../settings/registry.js';
+import type { SettingValues } from '../core/settings.js';
 import type { Store } from '../store/index.js';
 import type { NewToken } from '../store/tokens.js';
 import { readCsvTable, type CsvRow } from './csv-table.js';

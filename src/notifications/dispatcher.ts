@@ -10,7 +10,7 @@ import type { Token } from '../core/model.js';
 import type { AuthEvent, EventSink, SmsSender, UserDirectory } from '../core/ports.js';
 import { redactPhone } from '../core/redact.js';
 import { renderTemplate, timeTags, userTags } from '../core/templates.js';
-import type { SettingValues } from '../settings/registry.js';
+import type { SettingValues } from '../core/settings.js';
 import { OWNER, type NotificationDefinition } from './definition.js';
 import { occurrenceOf, type Occurrence } from './occurrence.js';
 

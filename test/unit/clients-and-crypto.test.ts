@@ -5,7 +5,7 @@ import { ClientTable } from '../../src/radius/clients.js';
 import { SecretBox, DecryptionError } from '../../src/crypto/secretbox.js';
 import { PinHasher } from '../../src/crypto/pin-hash.js';
 import { KeyFileError, loadOrCreateKeyFile } from '../../src/crypto/keyfile.js';
-import { newSerial, newTransactionId } from '../../src/crypto/random.js';
+import { newSerial, newTransactionId } from '../../src/core/random.js';
 import { tempDir } from '../helpers/fs.js';
 
 describe('ClientTable', () => {

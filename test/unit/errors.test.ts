@@ -21,7 +21,7 @@ import { DecryptionError } from '../../src/crypto/secretbox.js';
 import { DirectoryUnavailable, ERRORS, isExpectedError, NotFoundError, RefusedError, RequestShed, SmsOtpError, StoreUnavailable, type ErrorCode } from '../../src/core/errors.js';
 import { GatewayError } from '../../src/gateways/provider.js';
 import { NotificationError } from '../../src/notifications/definition.js';
-import { SettingError } from '../../src/settings/registry.js';
+import { SettingError } from '../../src/core/settings.js';
 import { KeyMismatchError } from '../../src/store/key-check.js';
 import { StoreVersionError } from '../../src/store/migrations.js';
 

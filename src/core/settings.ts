@@ -1,8 +1,8 @@
 // Site-wide settings kept in the store. Every key is declared here with its type,
 // default and meaning; `setting set` refuses unknown keys and bad values.
 // Names follow privacyIDEA's where it has one, so an operator's knowledge carries over.
-import { SmsOtpError } from '../core/errors.js';
-import { parseRate, RATE_RULE } from '../core/limits/rate.js';
+import { SmsOtpError } from './errors.js';
+import { parseRate, RATE_RULE } from './limits/rate.js';
 
 export class SettingError extends SmsOtpError {
   override name = 'SettingError';
