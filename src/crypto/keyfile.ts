@@ -80,11 +80,3 @@ export function createKeyFile(file: string): void {
     closeSync(fd);
   }
 }
-
-/** Reads the key file, creating it first when it does not exist. */
-export function loadOrCreateKeyFile(file: string): KeyFile & { created: boolean } {
-  const existing = readKeyFile(file);
-  if (existing) return { ...existing, created: false };
-  createKeyFile(file);
-  return { ...readKeyFile(file)!, created: true };
-}

@@ -51,8 +51,6 @@ export type ProviderFactory = (definition: GatewayDefinition, context: ProviderC
  */
 export type GatewayFailure = 'unreachable' | 'refused' | 'configuration';
 
-export const GATEWAY_FAILURES: readonly GatewayFailure[] = ['unreachable', 'refused', 'configuration'];
-
 /**
  * A gateway that did not deliver. The reason is for operators: it names what failed
  * and never contains the message, the phone number's OTP, or a credential. `failure` is

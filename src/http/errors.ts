@@ -8,12 +8,6 @@ export class HttpRequestError extends SmsOtpError {
   readonly code = 'ERR_BAD_REQUEST';
 }
 
-/** A body over the listener's limit: 413, so that a client can tell it from a malformed one. */
-export class HttpBodyTooLargeError extends SmsOtpError {
-  override name = 'HttpBodyTooLargeError';
-  readonly code = 'ERR_BODY_TOO_LARGE';
-}
-
 /**
  * The login name means nobody (no token, not in the realm's user store, or no such realm):
  * privacyIDEA's UserError, HTTP 400 with code 904 and its message, `ERR904: User <name@realm>

@@ -30,6 +30,14 @@ export interface NotificationDefinition {
   readonly text: string;
 }
 
+/**
+ * Which clients a user has logged in from, as the login_from_new_client notification needs it
+ * (the store keeps them): 'known', 'new' (another client was seen before) or 'first'.
+ */
+export interface KnownClients {
+  remember(username: string, realm: string, client: string, now: number): Promise<'known' | 'new' | 'first'>;
+}
+
 export class NotificationError extends SmsOtpError {
   override name = 'NotificationError';
   readonly code = 'ERR_INVALID_VALUE';
