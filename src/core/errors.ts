@@ -5,7 +5,7 @@
 // "Error codes" documents the same rows (test/unit/errors.test.ts keeps the two together).
 
 /** privacyIDEA's error numbers (privacyidea/lib/error.py) that the HTTP front answers with. */
-export const PI_ERROR = {
+const PI_ERROR = {
   policy: 303,
   authentication: 4033,
   resourceNotFound: 601,

@@ -54,7 +54,7 @@ export type GatewayFailure = 'unreachable' | 'refused' | 'configuration';
 /**
  * A gateway that did not deliver. The reason is for operators: it names what failed
  * and never contains the message, the phone number's OTP, or a credential. `failure` is
- * the stable class of the failure (`code` stays ERR_GATEWAY for every class).
+ * the stable class of the failure (`code` stays ERR_GATEWAY_FAILED for every class).
  */
 export class GatewayError extends SmsOtpError {
   override name = 'GatewayError';

@@ -4,7 +4,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyError } from 'fastify';
-import { ERRORS, SmsOtpError } from '../core/errors.js';
+import { ERRORS, SmsOtpError, type ErrorCode } from '../core/errors.js';
 import { errorResponse } from './responses.js';
 
 /** The RADIUS front's failmode closed answer, in the same words. */
@@ -13,13 +13,14 @@ const UNAVAILABLE = 'The authentication service is unavailable, try again later'
 export interface Failure {
   readonly status: number;
   readonly piCode: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
 }
 
 /** `bodyLimit`: the listener's, named when a body is over it. */
 export function describeFailure(err: FastifyError, log: FastifyBaseLogger, bodyLimit: number): Failure {
   if (err instanceof SmsOtpError) {
+    // Our own codes answer as their catalogue row says; an `internal` one is answered as ERR_INTERNAL below.
     const spec = err.spec;
     if (spec.http !== 'internal') {
       if (spec.logged) log.error({ reason: err.message }, 'request failed');

@@ -1,7 +1,7 @@
 // Every error an operator can meet has a stable code under the one error base, one row of the
 // one catalogue (ERRORS), is printed without a stack trace, and the README's table of codes
 // shows each row once, with the same HTTP status, privacyIDEA number and exit status.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ValueTooLongError } from '../../src/app/limits.js';
 import { ApiKeyAdminError } from '../../src/app/api-keys.js';
@@ -75,6 +75,14 @@ describe('error codes', () => {
     expect(err).toBeInstanceOf(SmsOtpError);
     expect(Object.keys(ERRORS)).toContain(err.code);
     expect(isExpectedError(err)).toBe(true);
+  });
+
+  it('lists every subclass of the base in src/ here (so each is checked against the catalogue)', () => {
+    const src = new URL('../../src/', import.meta.url);
+    const declared = (readdirSync(src, { recursive: true }) as string[])
+      .filter((file) => file.endsWith('.ts'))
+      .flatMap((file) => [...readFileSync(new URL(file, src), 'utf8').matchAll(/class (\w+) extends SmsOtpError\b/g)].map((m) => m[1]));
+    expect(declared.sort()).toEqual(errors.map((e) => e.constructor.name).sort());
   });
 
   it('has a class for every code a class can carry (the rest are answered by the HTTP front itself)', () => {
