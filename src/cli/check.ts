@@ -6,7 +6,7 @@ import { ClientTable } from '../radius/clients.js';
 import { loadDictionaries } from '../radius/dictionary.js';
 import { compileAcceptAttributes } from '../radius/reply-attributes.js';
 import { resolveConfigPath } from '../config/load.js';
-import { SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
 import { json, type Io } from './output.js';
 
 /** At least one check failed (they were printed on stdout); the CLI exits with status 1. */

@@ -7,7 +7,7 @@ import { moduleViews } from '../app/gateway-modules.js';
 import { isSecretEntry } from '../gateways/secrets.js';
 import { healthCell } from '../app/views.js';
 import { providerContext } from '../daemon/runtime.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../core/errors.js';
 import type { EventSink } from '../core/ports.js';
 import { collectPair, json, table, type Io } from './output.js';
 import type { WithRuntime } from './context.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../core/errors.js';
 import { checkDefinition, EVENT_MEANING, EVENT_TAGS, NOTIFICATION_EVENTS, OWNER } from '../notifications/definition.js';
 import { json, table, type Io } from './output.js';
 import type { WithRuntime } from './context.js';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SmtpProvider } from '../gateways/smtp.js';
 import { smtpServerView } from '../app/views.js';
 import { FREE_TEXT_LIMIT, mustBeAtMost, mustFit } from '../app/limits.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../core/errors.js';
 import { json, table, UsageError, type Io } from './output.js';
 import type { WithRuntime } from './context.js';
 import { SecretInput } from './secret-input.js';

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { RealmAdmin, UserStoreAdmin, DEFAULT_TIMEOUT_SECONDS } from '../app/userstore-admin.js';
 import { userStoreView } from '../app/views.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../core/errors.js';
 import { PRESETS } from '../store/userstores.js';
 import { json, table, UsageError, type Io } from './output.js';
 import type { WithRuntime } from './context.js';

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config, DatabaseConfig } from '../config/schema.js';
 import { StoreUnavailable } from '../core/errors.js';
 import { createKeyFile, KeyFileError, readKeyFile, type Keys } from '../crypto/keyfile.js';
-import { SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
 import { connect, describeDatabase } from '../store/connection.js';
 import { storeHoldsSealedData } from '../store/key-check.js';
 import { PinHasher } from '../crypto/pin-hash.js';

@@ -10,7 +10,7 @@
 //   are usually called (password, secret, token, api_key, authorization; a PIN).
 import type { GatewayDefinition } from '../store/gateways.js';
 import { CENSORED } from '../store/gateways.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../core/errors.js';
 import { moduleParameters } from './parameters.js';
 
 export { CENSORED };

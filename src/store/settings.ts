@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { changeConfiguration, nothingChanged } from './config-revision.js';
-import { NotFoundError } from '../errors.js';
-import { normaliseSetting, referenceOf, resolveSettings, type SettingKey, type SettingValues } from '../settings/registry.js';
+import { NotFoundError } from '../core/errors.js';
+import { normaliseSetting, referenceOf, resolveSettings, type SettingKey, type SettingValues } from '../core/settings.js';
 
 export class SettingRepository {
   constructor(

@@ -6,7 +6,7 @@ import type { Config } from '../../config/schema.js';
 import type { KeyFile } from '../../crypto/keyfile.js';
 import { SecretBox } from '../../crypto/secretbox.js';
 import { isSecretEntry } from '../../gateways/secrets.js';
-import { isSettingKey, normaliseSetting, resolveSettings } from '../../settings/registry.js';
+import { isSettingKey, normaliseSetting, resolveSettings } from '../../core/settings.js';
 import { GatewayRepository } from '../../store/gateways.js';
 import { RealmRepository } from '../../store/realms.js';
 import { SettingRepository } from '../../store/settings.js';

@@ -1,5 +1,5 @@
 // What `check` reports: one result per finding, and an error as one line for it.
-import { isExpectedError } from '../../errors.js';
+import { isExpectedError } from '../../core/errors.js';
 
 export type CheckStatus = 'ok' | 'note' | 'warn' | 'fail';
 

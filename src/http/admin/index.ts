@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayAdmin } from '../../app/gateway-admin.js';
 import type { SettingsAdmin } from '../../app/settings-admin.js';
 import type { TokenAdmin } from '../../app/token-admin.js';
-import { isSettingKey } from '../../settings/registry.js';
+import { isSettingKey } from '../../core/settings.js';
 import type { AuditRepository } from '../../store/audit.js';
 import type { SessionRepository } from '../../store/sessions.js';
 import { requireRole, type ApiKeyLookup } from '../api-keys.js';

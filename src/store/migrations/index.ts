@@ -2,7 +2,7 @@
 // The same migrations run on SQLite and PostgreSQL; timestamps are epoch milliseconds.
 // The array's order and every `name` are fixed for good: knex keys on the names.
 import type { Knex } from 'knex';
-import { SmsOtpError } from '../../errors.js';
+import { SmsOtpError } from '../../core/errors.js';
 import type { Migration } from './migration.js';
 import { MIGRATIONS_0001_0008 } from './0001-0008.js';
 import { MIGRATIONS_0009_0016 } from './0009-0016.js';
@@ -26,7 +26,7 @@ export const migrationConfig: Knex.MigratorConfig = {
 /** The store's schema is newer than this installation knows: an old node must not touch it. */
 export class StoreVersionError extends SmsOtpError {
   override name = 'StoreVersionError';
-  readonly code = 'ERR_STORE_VERSION';
+  readonly code = 'ERR_STORE_TOO_NEW';
 }
 
 /** Migrations recorded in the store that this installation does not have (a newer node ran them). */
