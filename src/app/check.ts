@@ -11,7 +11,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { readKeyFile, type KeyFile } from '../crypto/keyfile.js';
 import { SecretBox } from '../crypto/secretbox.js';
-import { requireDatabaseDirectory, storeOpenError } from '../daemon/runtime.js';
+import { requireDatabaseDirectory, storeOpenError } from '../store/open-errors.js';
 import { describeFsError, isExpectedError } from '../errors.js';
 import { checkDefinition } from '../gateways/parameters.js';
 import { GatewayError } from '../gateways/provider.js';
