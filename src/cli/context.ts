@@ -3,5 +3,4 @@
 import type { Command } from 'commander';
 import type { Admin } from '../main/admin.js';
 
-export type { Admin } from '../main/admin.js';
 export type WithAdmin = <T>(cmd: Command, fn: (admin: Admin) => Promise<T>) => Promise<T>;

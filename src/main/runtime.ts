@@ -9,6 +9,7 @@ import { requireDatabaseDirectory, storeOpenError } from '../store/open-errors.j
 import { storeHoldsSealedData } from '../store/key-check.js';
 import { PinHasher } from '../crypto/pin-hash.js';
 import { Store } from '../store/index.js';
+import { STORE_ADAPTERS } from './store-adapters.js';
 
 export interface Runtime {
   readonly configPath: string;
@@ -61,7 +62,7 @@ export async function openRuntime(configFlag: string | undefined, options: Runti
   }
   if (keyFile.looseMode) log.warn({ keyfile }, 'key file is readable by group or others: chmod 600 it');
   const { keys } = keyFile;
-  const store = Store.open(config.database, keys);
+  const store = Store.open(config.database, keys, STORE_ADAPTERS);
   try {
     await store.ping().catch((err: unknown) => {
       throw storeOpenError(config.database, err);
