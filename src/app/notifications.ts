@@ -5,7 +5,7 @@ import { NotFoundError } from '../errors.js';
 import { checkDefinition, type NotificationDefinition } from '../notifications/definition.js';
 import type { Store } from '../store/index.js';
 
-export { EVENT_MEANING, EVENT_TAGS, NOTIFICATION_EVENTS, OWNER, type NotificationDefinition } from '../notifications/definition.js';
+export { EVENT_MEANING, EVENT_TAGS, NOTIFICATION_EVENTS, OWNER } from '../notifications/definition.js';
 
 export interface NotificationRequest {
   readonly identifier: string;

@@ -8,8 +8,6 @@ import type { Store } from '../store/index.js';
 import type { SmtpServerDefinition } from '../store/smtp-servers.js';
 import { smtpServerView, type SmtpServerView } from './views.js';
 
-export type { SmtpServerDefinition } from '../store/smtp-servers.js';
-
 export class SmtpServerAdmin {
   constructor(
     private readonly store: Store,

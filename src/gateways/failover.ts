@@ -5,7 +5,7 @@
 // node of a site skips it. A refusal or a configuration error does not block: it says
 // nothing about the next message, and the next member is tried all the same.
 import type { GatewayDefinition } from './definition.js';
-import type { GatewayBlock } from './health.js';
+import type { GatewayBlock } from './definition.js';
 import { FAILOVER_PARAMETERS, failoverMembers } from './failover-parameters.js';
 import { failureOf, GatewayError, Options, type GatewayFailure, type ProviderContext, type SmsProvider } from './provider.js';
 

@@ -2,8 +2,6 @@
 // gateway consults before trying a member. The store keeps it (every node of a site shares
 // it); this module only says how long a block lasts (the port is in ./definition.ts).
 
-export type { GatewayBlock, GatewayHealth } from './definition.js';
-
 /** LinOTP's rule: 30 s after the first failure, doubling with each consecutive one, at most an hour. */
 export const FIRST_BLOCK_MS = 30_000;
 export const MAX_BLOCK_MS = 3_600_000;

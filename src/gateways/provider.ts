@@ -4,7 +4,7 @@ import { SmsOtpError } from '../errors.js';
 import type { GatewayDefinition } from './definition.js';
 import type { SmtpServerDefinition } from './definition.js';
 import type { ModuleParameters } from './declare.js';
-import type { GatewayHealth } from './health.js';
+import type { GatewayHealth } from './definition.js';
 
 export interface SmsProvider {
   /**
