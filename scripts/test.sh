@@ -3,7 +3,8 @@
 # test run, and the same command on a developer's checkout. Installs the Debian packages the
 # tests talk to (README "Tests") when missing, starts PostgreSQL when it is down, runs
 # `npm ci` when node_modules is missing or older than package-lock.json, then builds,
-# type-checks the tests and runs the whole suite (arguments go to vitest).
+# type-checks the tests, looks for dead code (knip) and runs the whole suite (arguments go to
+# vitest).
 # Runs as root (apt-get, and the PAM test writes to /etc/pam.d).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,4 +47,6 @@ fi
 
 npm run build
 npx tsc -p test/tsconfig.json
+# Dead code (knip.json): an export, type, class member or file nothing outside the tests uses.
+npx knip --production --include exports,types,classMembers,files,duplicates --no-progress
 exec node scripts/run-tests.mjs "$@"

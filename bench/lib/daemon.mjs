@@ -141,24 +141,24 @@ export async function prepareStore({ kind, dir, secret, smsPort, sets, dist, log
       headers: {},
       options: { URL: `http://127.0.0.1:${smsPort}/`, to: '{phone}', text: '{otp}' },
     });
-    await rt.store.settings.set('sms.identifier', 'bench');
+    await rt.store.settings.setMany([['sms.identifier', 'bench']]);
     // The flood and wrong-PIN rows fail the same tokens many times; they must not lock.
-    await rt.store.settings.set('token.default_maxfail', '1000');
+    await rt.store.settings.setMany([['token.default_maxfail', '1000']]);
     // Each bench user gets hundreds of SMS a minute: the flood limits (sms.limit.*) would turn
     // the challenge rows into rejects. Still counted (the cost stays in the measurement),
     // at rates no row reaches.
-    await rt.store.settings.set('sms.limit.phone', '999999/1s');
-    await rt.store.settings.set('sms.limit.user', '999999/1s');
+    await rt.store.settings.setMany([['sms.limit.phone', '999999/1s']]);
+    await rt.store.settings.setMany([['sms.limit.user', '999999/1s']]);
     // A round 1 repeats the same user's PIN within seconds; with sms.resend_interval it would get
     // that user's fresh challenge again, without an SMS or a write (README "Never outlast the
     // NAS"), and the round-1 and memory rows would measure that instead of a new challenge.
-    await rt.store.settings.set('sms.resend_interval', '0');
+    await rt.store.settings.setMany([['sms.resend_interval', '0']]);
     for (const set of sets) {
       const started = performance.now();
       await enrollSet(rt, dist, set);
       log(`  enrolled ${set.length} users ${set.prefix}* at pin.kdf_cost ${set.kdfCost} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }
-    await rt.store.settings.set('pin.kdf_cost', '14'); // back to the default for anything hashed later
+    await rt.store.settings.setMany([['pin.kdf_cost', '14']]); // back to the default for anything hashed later
   } catch (err) {
     await rt.close();
     await pg?.drop();
@@ -169,7 +169,7 @@ export async function prepareStore({ kind, dir, secret, smsPort, sets, dist, log
 }
 
 async function enrollSet(rt, dist, set) {
-  await rt.store.settings.set('pin.kdf_cost', String(Math.max(10, set.kdfCost)));
+  await rt.store.settings.setMany([['pin.kdf_cost', String(Math.max(10, set.kdfCost))]]);
   let pins = rt.pins;
   if (set.sharedHash) {
     const hash = rt.pins.hash(set[0].pin, set.kdfCost);
@@ -185,7 +185,7 @@ async function enrollSet(rt, dist, set) {
 export async function setSetting(dist, config, key, value) {
   const rt = await dist.openRuntime(config, { migrate: false, logLevel: 'warn' });
   try {
-    await rt.store.settings.set(key, String(value));
+    await rt.store.settings.setMany([[key, String(value)]]);
   } finally {
     await rt.close();
   }

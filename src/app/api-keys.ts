@@ -3,7 +3,7 @@
 // from the CLI anyway, and a leaked admin key should not be able to mint others. A key is
 // returned once, at creation; afterwards only its hash exists.
 import { ApiKeyHasher, newApiKey } from '../crypto/api-key.js';
-import { NotFoundError, SmsOtpError } from '../errors.js';
+import { NotFoundError, SmsOtpError } from '../core/errors.js';
 import { API_KEY_ROLES, type ApiKeyRecord, type ApiKeyRole } from '../store/api-keys.js';
 import type { Store } from '../store/index.js';
 import { FREE_TEXT_LIMIT, mustBeAtMost } from './limits.js';
@@ -21,8 +21,7 @@ export interface ApiKeyGate {
 /** A bad role, id or description for an API key (a usage error: exit status 2). */
 export class ApiKeyAdminError extends SmsOtpError {
   override name = 'ApiKeyAdminError';
-  readonly code = 'ERR_API_KEY_ADMIN';
-  override readonly exitStatus = 2;
+  readonly code = 'ERR_INVALID_VALUE';
 }
 
 /** What `apikey list` prints: never the key, never its hash. */

@@ -3,7 +3,7 @@
 // Shared by the CLI's `audit` commands and the HTTP API's /audit/: the same filters, checked
 // the same way, and the same view of a row.
 import { AUDIT_ACTIONS, type AuditAction } from '../core/model.js';
-import { SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
 import type { AuditFilter, AuditRecord, AuditRepository } from '../store/audit.js';
 import { pageFrom, type Page } from './paging.js';
 
@@ -16,8 +16,7 @@ export function isAuditAction(value: string): value is AuditAction {
 /** A filter value that is no action or no time (a usage error: exit status 2). */
 export class AuditFilterError extends SmsOtpError {
   override name = 'AuditFilterError';
-  readonly code = 'ERR_AUDIT_FILTER';
-  override readonly exitStatus = 2;
+  readonly code = 'ERR_INVALID_FILTER';
 }
 
 /** The filters as typed (options of the CLI, parameters of the HTTP API). */

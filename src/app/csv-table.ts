@@ -3,13 +3,12 @@
 // A quoted field may span lines, so a record's line is where it starts, counted here from its
 // byte offset (csv-parse counts a CRLF inside quotes as two lines; editors count one).
 import { parse, type CsvError } from 'csv-parse/sync';
-import { SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
 
 /** The file is not CSV that can be read (a quote never closed, no header): exit status 2. */
 export class CsvFileError extends SmsOtpError {
   override name = 'CsvFileError';
-  readonly code = 'ERR_CSV';
-  override readonly exitStatus = 2;
+  readonly code = 'ERR_INVALID_CSV';
 }
 
 export interface CsvRow {

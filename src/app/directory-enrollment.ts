@@ -8,10 +8,10 @@
 // password is the first factor, with none the OTP alone is.
 import { normaliseRealm } from '../core/names.js';
 import { NO_PIN_HASH, pinRequired } from '../core/token-pin.js';
-import { newSerial } from '../crypto/random.js';
+import { newSerial } from '../core/random.js';
 import { parseSearchFilter } from '../directory/ldap-users.js';
 import { LdapUserStore } from '../directory/ldap-userstore.js';
-import { NotFoundError, RefusedError, SmsOtpError } from '../errors.js';
+import { NotFoundError, RefusedError, SmsOtpError } from '../core/errors.js';
 import type { Store } from '../store/index.js';
 import type { NewToken } from '../store/tokens.js';
 import { checkUser, phoneOfEnrollment, randomOtpKey, recipientKindOf } from './token-admin.js';

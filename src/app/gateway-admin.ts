@@ -1,7 +1,7 @@
 // Defining, showing and deleting SMS gateways: the application layer the CLI's `gateway`
 // commands and the HTTP admin API (/smsgateway/) both use. What could never be sent is
 // refused here, before the store is touched; what is shown has its secrets censored.
-import { NotFoundError, RefusedError, SmsOtpError } from '../errors.js';
+import { NotFoundError, RefusedError, SmsOtpError } from '../core/errors.js';
 import { checkDefinition, failoverMembers } from '../gateways/parameters.js';
 import { GatewayError, type ProviderContext } from '../gateways/provider.js';
 import { GatewayRegistry, MODULES, isModuleName } from '../gateways/registry.js';
@@ -16,8 +16,7 @@ import { FREE_TEXT_LIMIT, mustBeAtMost, mustFit } from './limits.js';
 /** A gateway id or module that no definition can have (a usage error: exit status 2). */
 export class GatewayAdminError extends SmsOtpError {
   override name = 'GatewayAdminError';
-  readonly code = 'ERR_GATEWAY_ADMIN';
-  override readonly exitStatus = 2;
+  readonly code = 'ERR_INVALID_VALUE';
 }
 
 /** Gateway ids appear in settings, token rows and log lines: plain characters only. */

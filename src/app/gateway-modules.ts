@@ -2,7 +2,7 @@
 // `gateway modules` prints it, GET /smsgateway/providers answers it (privacyIDEA's endpoint
 // of the same name lists its providers' parameters()).
 import { MODULE_PARAMETERS, type ModuleName } from '../gateways/parameters.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../core/errors.js';
 
 export interface ParameterView {
   readonly name: string;

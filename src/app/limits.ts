@@ -1,13 +1,12 @@
 // Values an operator types that the store could not hold: refused before any write, with the
 // limit named, the same way on SQLite (which would store them) and PostgreSQL (which would fail).
-import { SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
 import { COLUMN_LIMITS, type LimitedColumn, type LimitedTable } from '../store/column-limits.js';
 
 /** A value longer than the store keeps (a usage error: the CLI exits with status 2). */
 export class ValueTooLongError extends SmsOtpError {
   override name = 'ValueTooLongError';
-  readonly code = 'ERR_TOO_LONG';
-  override readonly exitStatus = 2;
+  readonly code = 'ERR_VALUE_TOO_LONG';
 }
 
 /**

@@ -1,7 +1,7 @@
 // The notifications (SMS sent when something happens): the application layer the CLI's
 // `notification` commands use. A definition is checked here (src/notifications/definition.ts)
 // before the store is touched.
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../core/errors.js';
 import { checkDefinition, type NotificationDefinition } from '../notifications/definition.js';
 import type { Store } from '../store/index.js';
 

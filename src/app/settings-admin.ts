@@ -1,8 +1,8 @@
 // Reading and changing the site-wide settings: the application layer the CLI's `setting`
 // commands and the HTTP admin API (/system/) both use. Values are validated by the registry
-// (src/settings/registry.ts), whose errors name the key; every change moves the
+// (src/core/settings.ts), whose errors name the key; every change moves the
 // configuration revision, so every daemon applies it within a second.
-import { SETTINGS, SettingError, isSettingKey, resolveSettings, type SettingKey, type SettingValues } from '../settings/registry.js';
+import { SETTINGS, SettingError, isSettingKey, resolveSettings, type SettingKey, type SettingValues } from '../core/settings.js';
 import type { Store } from '../store/index.js';
 
 /** One setting for people and scripts: the typed effective value and where it comes from. */

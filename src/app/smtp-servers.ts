@@ -1,7 +1,7 @@
 // The central SMTP servers of the smtp gateway module: the application layer the CLI's
 // `smtpserver` commands use. What is shown has its password censored; a test mail takes the
 // same path a gateway's mail takes.
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../core/errors.js';
 import type { ProviderContext } from '../gateways/provider.js';
 import { SmtpProvider } from '../gateways/smtp.js';
 import type { Store } from '../store/index.js';

@@ -1,8 +1,8 @@
 // Enrollment and administration of SMS tokens: the application layer the CLI's `token`
 // commands and the HTTP admin API (/token/...) both use, over the store's repositories.
-import { NotFoundError, RefusedError, SmsOtpError } from '../errors.js';
+import { NotFoundError, RefusedError, SmsOtpError } from '../core/errors.js';
 import type { PinHasher } from '../crypto/pin-hash.js';
-import { newSerial, randomOtpKey } from '../crypto/random.js';
+import { newSerial, randomOtpKey } from '../core/random.js';
 import type { Store } from '../store/index.js';
 import type { GatewayDefinition } from '../store/gateways.js';
 import { hasControlCharacter, normaliseRealm } from '../core/names.js';
@@ -11,7 +11,7 @@ import { checkRecipient, type RecipientKind } from '../core/recipient.js';
 import { MODULE_PARAMETERS, type ModuleName } from '../gateways/parameters.js';
 import { lockState } from '../core/login/token-state.js';
 import type { EventSink } from '../core/ports.js';
-import { SETTINGS } from '../settings/registry.js';
+import { SETTINGS } from '../core/settings.js';
 import { mustFit } from './limits.js';
 import { pageOf, type Page } from './paging.js';
 import { NO_PIN_HASH, pinRequired } from '../core/token-pin.js';
@@ -19,8 +19,7 @@ import { NO_PIN_HASH, pinRequired } from '../core/token-pin.js';
 /** A token request with an invalid value (the CLI's usage error, exit status 2). */
 export class TokenAdminError extends SmsOtpError {
   override name = 'TokenAdminError';
-  readonly code = 'ERR_TOKEN_ADMIN';
-  override readonly exitStatus = 2;
+  readonly code = 'ERR_INVALID_VALUE';
 }
 
 export interface EnrollRequest {
@@ -304,7 +303,7 @@ export function parseOtpKey(hex: string): Buffer {
   return Buffer.from(hex, 'hex');
 }
 
-export { randomOtpKey } from '../crypto/random.js';
+export { randomOtpKey } from '../core/random.js';
 
 /** The phone stored for an enrollment: --phone's, or '' with --dynamic-phone (exactly one of the two). */
 export function phoneOfEnrollment(phone: string | undefined, dynamicPhone: boolean, kind: RecipientKind): string {

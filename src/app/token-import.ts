@@ -5,13 +5,13 @@
 // SQLite write lock held that long would stall the daemons) and the tokens are inserted in one
 // transaction.
 import { availableParallelism } from 'node:os';
-import { NotFoundError, RefusedError, SmsOtpError } from '../errors.js';
+import { NotFoundError, RefusedError, SmsOtpError } from '../core/errors.js';
 import type { PinHasher } from '../crypto/pin-hash.js';
-import { newSerial } from '../crypto/random.js';
+import { newSerial } from '../core/random.js';
 import type { OtpLength } from '../core/model.js';
 import { normaliseRealm } from '../core/names.js';
 import { NO_PIN_HASH, pinRequired as settingsRequirePin } from '../core/token-pin.js';
-import type { SettingValues } from '../settings/registry.js';
+import type { SettingValues } from '../core/settings.js';
 import type { Store } from '../store/index.js';
 import type { NewToken } from '../store/tokens.js';
 import { readCsvTable, type CsvRow } from './csv-table.js';
@@ -21,8 +21,7 @@ import { checkRealm, checkSerial, checkUser, parseOtpKey, phoneOfEnrollment, ran
 /** The file's content is wrong (the message lists the lines and columns): exit status 2. */
 export class TokenImportError extends SmsOtpError {
   override name = 'TokenImportError';
-  readonly code = 'ERR_IMPORT';
-  override readonly exitStatus = 2;
+  readonly code = 'ERR_INVALID_CSV';
 }
 
 /** Problems listed in the error; the rest are counted. */

@@ -9,7 +9,8 @@ import { LdapConnections, describeLdapError } from '../directory/ldap-connection
 import { parseSearchFilter } from '../directory/ldap-users.js';
 import { LdapUserStore } from '../directory/ldap-userstore.js';
 import { PRESET_VALUES } from '../directory/presets.js';
-import { NotFoundError, RefusedError, SmsOtpError, describeFsError } from '../errors.js';
+import { NotFoundError, RefusedError, SmsOtpError } from '../core/errors.js';
+import { describeFsError } from '../errors.js';
 import type { Store } from '../store/index.js';
 import type { RealmDefinition } from '../store/realms.js';
 import { CENSORED } from '../store/gateways.js';
@@ -23,8 +24,7 @@ export { PRESETS } from '../store/userstores.js';
 /** A user store or realm request with an invalid value (the CLI's usage error, exit status 2). */
 export class UserStoreAdminError extends SmsOtpError {
   override name = 'UserStoreAdminError';
-  readonly code = 'ERR_USERSTORE_ADMIN';
-  override readonly exitStatus = 2;
+  readonly code = 'ERR_INVALID_VALUE';
 }
 
 export const DEFAULT_TIMEOUT_SECONDS = 3;

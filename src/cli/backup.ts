@@ -5,7 +5,7 @@ import { closeSync, existsSync, openSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
-import { NotFoundError, RefusedError } from '../errors.js';
+import { NotFoundError, RefusedError } from '../core/errors.js';
 import { UsageError, type Io } from './output.js';
 
 /** The whole store in one backup step: one read transaction, so the copy is of one instant. */

@@ -1,8 +1,9 @@
 // `sms-otp-radiusd check`: is this node ready to serve? Like `radiusd -C`, it changes nothing.
 import type { Command } from 'commander';
-import { checkInstallation, type CheckResult } from '../app/check.js';
+import type { CheckResult } from '../app/check/index.js';
+import { checkNode } from '../main/check.js';
 import { resolveConfigPath } from '../config/load.js';
-import { SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
 import { json, type Io } from './output.js';
 
 /** At least one check failed (they were printed on stdout); the CLI exits with status 1. */
@@ -26,7 +27,7 @@ export function checkCommand(program: Command, io: Io): void {
     .description('check the configuration, key file, store and gateway definitions without changing anything (exit 1 if a check fails)')
     .option('--json', 'the checks as a JSON array of { check, status: ok|note|warn|fail, message }')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const results = await checkInstallation(resolveConfigPath(cmd.optsWithGlobals().config));
+      const results = await checkNode(resolveConfigPath(cmd.optsWithGlobals().config));
       io.out(opts.json ? json(results) : formatChecks(results));
       const failed = results.filter((r) => r.status === 'fail').length;
       if (failed) throw new CheckFailedError(`check: ${failed} of ${results.length} checks failed`);

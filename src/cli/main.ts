@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { startDaemon } from '../main/daemon.js';
 import { migrateStore, withAdmin as openAdmin } from '../main/session.js';
-import { isExpectedError } from '../errors.js';
+import { isExpectedError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { apiKeyCommands } from './apikey.js';
 import { auditCommands } from './audit.js';

@@ -1,10 +1,9 @@
-import { SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
 
 /** A mistake in the command line (a bad option value): one line without a stack, exit status 2. */
 export class UsageError extends SmsOtpError {
   override name = 'UsageError';
   readonly code = 'ERR_USAGE';
-  override readonly exitStatus = 2;
 }
 
 export interface Io {

@@ -1,4 +1,5 @@
-import { describeFsError, SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
+import { describeFsError } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,7 @@ export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/sms-otp-r
 /** A configuration that cannot be used; the message names the file, the key and the fix. */
 export class ConfigError extends SmsOtpError {
   override name = 'ConfigError';
-  readonly code = 'ERR_CONFIG';
+  readonly code = 'ERR_CONFIG_INVALID';
 }
 
 /** --config wins, then $SMS_OTP_RADIUSD_CONFIG, then the installation's example. */

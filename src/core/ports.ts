@@ -2,7 +2,7 @@
 // store, the gateways, the KDF pool and the log implement them; the core imports none of
 // those. Every port is asynchronous where the outside world may be slow, and synchronous
 // where the adapter keeps the answer in memory (settings, clock, rate limits).
-import type { SettingValues } from '../settings/registry.js';
+import type { SettingValues } from './settings.js';
 import type { AuditEntry, Challenge, HashLib, OtpLength, PendingEnrollment, Token } from './model.js';
 
 export interface Clock {

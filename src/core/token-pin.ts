@@ -1,7 +1,7 @@
 // Whether a token needs a PIN of its own. With privacyIDEA's `otppin` = `tokenpin` (the
 // default, and today the only behaviour) the token's PIN is the first factor of the login;
 // with `userstore` or `none` it is not used, and a token may be enrolled or imported without.
-import type { SettingValues } from '../settings/registry.js';
+import type { SettingValues } from './settings.js';
 
 /** True unless the setting `otppin` exists and says the first factor is not the token PIN. */
 export function pinRequired(settings: SettingValues): boolean {

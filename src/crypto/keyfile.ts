@@ -1,7 +1,8 @@
 // The key file holds one random master key. Two independent keys are derived from it:
 // one encrypts secrets at rest, one peppers PIN hashes. A copy of the database without
 // this file reveals neither token keys, gateway passwords nor PINs.
-import { describeFsError, SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
+import { describeFsError } from '../errors.js';
 import { randomBytes, hkdfSync } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
@@ -17,7 +18,7 @@ export interface Keys {
 
 export class KeyFileError extends SmsOtpError {
   override name = 'KeyFileError';
-  readonly code = 'ERR_KEY_FILE';
+  readonly code = 'ERR_KEY_FILE_UNUSABLE';
 }
 
 const MASTER_KEY_BYTES = 32;
@@ -78,12 +79,4 @@ export function createKeyFile(file: string): void {
   } finally {
     closeSync(fd);
   }
-}
-
-/** Reads the key file, creating it first when it does not exist. */
-export function loadOrCreateKeyFile(file: string): KeyFile & { created: boolean } {
-  const existing = readKeyFile(file);
-  if (existing) return { ...existing, created: false };
-  createKeyFile(file);
-  return { ...readKeyFile(file)!, created: true };
 }

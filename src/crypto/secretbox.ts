@@ -1,7 +1,7 @@
 // Authenticated encryption of secrets at rest (token keys, gateway passwords).
 // Each ciphertext is bound to its context (e.g. the token serial) through the GCM
 // additional data, so a value copied into another row does not decrypt.
-import { SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 const VERSION = 'v1';
@@ -10,7 +10,7 @@ const TAG_BYTES = 16;
 
 export class DecryptionError extends SmsOtpError {
   override name = 'DecryptionError';
-  readonly code = 'ERR_DECRYPTION';
+  readonly code = 'ERR_DECRYPTION_FAILED';
 }
 
 export class SecretBox {

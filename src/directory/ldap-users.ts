@@ -3,7 +3,7 @@
 // ever a value: `*`, `)(uid=*` or `\2a` in it match those characters literally (RFC 4515's
 // escaping is what the string form needs; here there is no string form to escape).
 import { AndFilter, EqualityFilter, FilterParser, SizeLimitExceededError, type Client, type Entry, type Filter } from 'ldapts';
-import { SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
 import type { UserStoreAttributes } from './definition.js';
 
 /** What the directory says of a person, in the user store's terms. */
@@ -24,8 +24,7 @@ export type SearchOutcome =
 /** A user store's --search-filter that is not an LDAP filter. */
 export class SearchFilterError extends SmsOtpError {
   override name = 'SearchFilterError';
-  readonly code = 'ERR_SEARCH_FILTER';
-  override readonly exitStatus = 2;
+  readonly code = 'ERR_INVALID_FILTER';
 }
 
 /** Parses an operator's filter (it is theirs, not a user's: it may use any filter syntax). */

@@ -1,6 +1,6 @@
 // The contract every SMS provider module fulfils, and the one error type they raise.
 import type { EventSink } from '../core/ports.js';
-import { SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
 import type { GatewayDefinition } from './definition.js';
 import type { SmtpServerDefinition } from './definition.js';
 import type { ModuleParameters } from './declare.js';
@@ -51,16 +51,14 @@ export type ProviderFactory = (definition: GatewayDefinition, context: ProviderC
  */
 export type GatewayFailure = 'unreachable' | 'refused' | 'configuration';
 
-export const GATEWAY_FAILURES: readonly GatewayFailure[] = ['unreachable', 'refused', 'configuration'];
-
 /**
  * A gateway that did not deliver. The reason is for operators: it names what failed
  * and never contains the message, the phone number's OTP, or a credential. `failure` is
- * the stable class of the failure (`code` stays ERR_GATEWAY for every class).
+ * the stable class of the failure (`code` stays ERR_GATEWAY_FAILED for every class).
  */
 export class GatewayError extends SmsOtpError {
   override name = 'GatewayError';
-  readonly code = 'ERR_GATEWAY';
+  readonly code = 'ERR_GATEWAY_FAILED';
   /**
    * The message surely reached no gateway: refused, our configuration, or an unreachable
    * gateway we never connected to (connection refused, name not resolved, no SMPP bind). A

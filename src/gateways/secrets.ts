@@ -10,7 +10,7 @@
 //   are usually called (password, secret, token, api_key, authorization; a PIN).
 import type { GatewayDefinition } from './definition.js';
 import { CENSORED } from './definition.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../core/errors.js';
 import { moduleParameters } from './parameters.js';
 
 export { CENSORED };

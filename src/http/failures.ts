@@ -4,10 +4,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyError } from 'fastify';
-import { DirectoryUnavailable, RequestShed, StoreUnavailable } from '../core/errors.js';
-import { NotFoundError, RefusedError, SmsOtpError } from '../errors.js';
-import { GatewayError } from '../gateways/provider.js';
-import { HttpBodyTooLargeError, HttpFrontError, HttpRequestError, PI_ERROR } from './errors.js';
+import { ERRORS, SmsOtpError, type ErrorCode } from '../core/errors.js';
 import { errorResponse } from './responses.js';
 
 /** The RADIUS front's failmode closed answer, in the same words. */
@@ -16,40 +13,33 @@ const UNAVAILABLE = 'The authentication service is unavailable, try again later'
 export interface Failure {
   readonly status: number;
   readonly piCode: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
 }
 
 /** `bodyLimit`: the listener's, named when a body is over it. */
 export function describeFailure(err: FastifyError, log: FastifyBaseLogger, bodyLimit: number): Failure {
-  if (err instanceof HttpFrontError) return { status: err.status, piCode: err.piCode, code: err.code, message: err.message };
-  // The application layer's refusals (the admin API shares it with the CLI): what was named
-  // does not exist, or a value or change is wrong. The code stays the layer's own.
-  if (err instanceof NotFoundError) return { status: 404, piCode: PI_ERROR.resourceNotFound, code: err.code, message: parameterMessage(err.message) };
-  if (isBadRequest(err)) return { status: 400, piCode: PI_ERROR.parameter, code: err.code, message: parameterMessage(err.message) };
-  // Shed: nobody waits any more, or the daemon is overloaded or stopping (counted by the PIN queue).
-  if (err instanceof RequestShed) return { status: 503, piCode: PI_ERROR.server, code: err.code, message: UNAVAILABLE };
-  if (err instanceof StoreUnavailable || err instanceof DirectoryUnavailable) {
-    log.error({ reason: err.message }, 'request failed');
-    return { status: 503, piCode: PI_ERROR.server, code: err.code, message: UNAVAILABLE };
-  }
-  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    const tooLarge = new HttpBodyTooLargeError(`the request body is larger than ${bodyLimit} bytes`);
-    return { status: tooLarge.status, piCode: tooLarge.piCode, code: tooLarge.code, message: tooLarge.message };
-  }
-  const status = err.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    // fastify's own refusals (body too large, not JSON, unknown content type): a bad request, said plainly.
-    const refused = new HttpRequestError(clientErrorMessage(err));
-    return { status: 400, piCode: refused.piCode, code: refused.code, message: refused.message };
+  if (err instanceof SmsOtpError) {
+    // Our own codes answer as their catalogue row says; an `internal` one is answered as ERR_INTERNAL below.
+    const spec = err.spec;
+    if (spec.http !== 'internal') {
+      if (spec.logged) log.error({ reason: err.message }, 'request failed');
+      return { status: spec.http, piCode: spec.pi, code: err.code, message: spec.unavailable ? UNAVAILABLE : parameterMessage(err.message) };
+    }
+  } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return answer('ERR_BODY_TOO_LARGE', `the request body is larger than ${bodyLimit} bytes`);
+  } else if ((err.statusCode ?? 500) >= 400 && (err.statusCode ?? 500) < 500) {
+    // fastify's own refusals (not JSON, unknown content type): a bad request, said plainly.
+    return answer('ERR_BAD_REQUEST', clientErrorMessage(err));
   }
   log.error({ err }, 'request failed');
-  return { status: 500, piCode: PI_ERROR.server, code: 'ERR_INTERNAL', message: 'internal error' };
+  return answer('ERR_INTERNAL', 'internal error');
 }
 
-/** A usage mistake (the CLI's exit status 2), a change the store's contents refuse, or a gateway definition that could never send. */
-function isBadRequest(err: unknown): err is SmsOtpError {
-  return err instanceof SmsOtpError && err.expected && (err.exitStatus === 2 || err instanceof RefusedError || err instanceof GatewayError);
+/** A failure of the front's own, answered as its catalogue row says. */
+function answer(code: 'ERR_BODY_TOO_LARGE' | 'ERR_BAD_REQUEST' | 'ERR_INTERNAL', message: string): Failure {
+  const spec = ERRORS[code];
+  return { status: spec.http, piCode: spec.pi, code, message };
 }
 
 /**
@@ -85,8 +75,7 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'the request headers are too large']
         : [400, 'the request is malformed'];
-  const refused = new HttpRequestError(message);
-  const body = JSON.stringify(errorResponse({ piCode: refused.piCode, code: refused.code, message }, now));
+  const body = JSON.stringify(errorResponse({ piCode: ERRORS.ERR_BAD_REQUEST.pi, code: 'ERR_BAD_REQUEST', message }, now));
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -9,9 +9,9 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import type { HttpConfig } from '../config/schema.js';
 import type { Readiness } from '../core/authenticator.js';
-import { describeFsError, NotFoundError } from '../errors.js';
+import { ERRORS } from '../core/errors.js';
+import { describeFsError } from '../errors.js';
 import { drainUnreadBody, registerBodyParsers } from './bodies.js';
-import { PI_ERROR } from './errors.js';
 import { answerClientError, describeFailure } from './failures.js';
 import { errorResponse } from './responses.js';
 import { adminRoutes, type AdminServices } from './admin/index.js';
@@ -123,7 +123,7 @@ export class HttpFront {
     });
     app.setNotFoundHandler((request, reply) =>
       reply.code(404).send(
-        errorResponse({ piCode: PI_ERROR.resourceNotFound, code: new NotFoundError('').code, message: `no such endpoint: ${request.method} ${request.url.split('?', 1)[0]}` }, this.now()),
+        errorResponse({ piCode: ERRORS.ERR_NOT_FOUND.pi, code: 'ERR_NOT_FOUND', message: `no such endpoint: ${request.method} ${request.url.split('?', 1)[0]}` }, this.now()),
       ),
     );
     app.get('/healthz', async () => ({ status: 'alive' }));

@@ -11,7 +11,8 @@ import { Messages } from '../core/messages.js';
 import { HTTP_CLIENT_NAME } from '../config/schema.js';
 import { requireRole } from './api-keys.js';
 import { callerIdentity, type CallerOf } from './caller.js';
-import { HttpUnknownUserError, PI_ERROR } from './errors.js';
+import { ERRORS } from '../core/errors.js';
+import { HttpUnknownUserError } from './errors.js';
 import { readParameters, validateParameters, type Parameters, type RealmJoiner, type ValidateParameters } from './parameters.js';
 import { checkResponse, errorResponse, triggerResponse } from './responses.js';
 
@@ -111,5 +112,6 @@ function refuseUnknownUser(params: ValidateParameters, result: AuthResult): void
 
 /** exception=1: privacyIDEA raises, and its clients get an HTTP 500 error instead of a reject. */
 function sendSmsFailure(reply: FastifyReply, now: number) {
-  return reply.code(500).send(errorResponse({ piCode: PI_ERROR.internal, message: Messages.smsFailed, code: 'ERR_GATEWAY' }, now));
+  const { http, pi } = ERRORS.ERR_SMS_NOT_SENT;
+  return reply.code(http).send(errorResponse({ piCode: pi, message: Messages.smsFailed, code: 'ERR_SMS_NOT_SENT' }, now));
 }

@@ -1,7 +1,7 @@
 // Settings that let people in with less than two factors, said out loud in the log at start
 // and at every reload while they are on, so that nobody runs with one without knowing it.
 import type { Logger } from 'pino';
-import type { SettingValues } from '../settings/registry.js';
+import type { SettingValues } from '../core/settings.js';
 
 const DOORS = {
   passthru: 'users of a user store without a token log in with their directory password alone',

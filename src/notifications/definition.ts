@@ -2,7 +2,7 @@
 // happens, TEXT goes through GATEWAY to the user the event is about (`owner`) or to a fixed
 // number (an operator's). Checked here once, for the CLI and for the store.
 import { checkRecipient } from '../core/recipient.js';
-import { SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
 
 export const NOTIFICATION_EVENTS = ['token_locked', 'token_enrolled', 'login_from_new_client', 'sms_limit_reached', 'gateway_down'] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
@@ -30,10 +30,17 @@ export interface NotificationDefinition {
   readonly text: string;
 }
 
+/**
+ * Which clients a user has logged in from, as the login_from_new_client notification needs it
+ * (the store keeps them): 'known', 'new' (another client was seen before) or 'first'.
+ */
+export interface KnownClients {
+  remember(username: string, realm: string, client: string, now: number): Promise<'known' | 'new' | 'first'>;
+}
+
 export class NotificationError extends SmsOtpError {
   override name = 'NotificationError';
-  readonly code = 'ERR_NOTIFICATION';
-  override readonly exitStatus = 2;
+  readonly code = 'ERR_INVALID_VALUE';
 }
 
 export function isNotificationEvent(value: string): value is NotificationEvent {

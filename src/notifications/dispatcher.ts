@@ -10,8 +10,8 @@ import type { Token } from '../core/model.js';
 import type { AuthEvent, EventSink, SmsSender, UserDirectory } from '../core/ports.js';
 import { redactPhone } from '../core/redact.js';
 import { renderTemplate, timeTags, userTags } from '../core/templates.js';
-import type { SettingValues } from '../settings/registry.js';
-import { OWNER, type NotificationDefinition } from './definition.js';
+import type { SettingValues } from '../core/settings.js';
+import { OWNER, type KnownClients, type NotificationDefinition } from './definition.js';
 import { occurrenceOf, type Occurrence } from './occurrence.js';
 
 /** The same text to the same number by the same notification within this long is sent once. */
@@ -28,7 +28,7 @@ export interface NotificationPorts {
   readonly sms: SmsSender;
   readonly directory: UserDirectory;
   readonly tokenOf: (serial: string) => Promise<Token | undefined>;
-  readonly knownClients: { remember(username: string, realm: string, client: string, now: number): Promise<'known' | 'new' | 'first'> };
+  readonly knownClients: KnownClients;
   readonly now: () => number;
   readonly log: NotificationLog;
 }

@@ -75,6 +75,7 @@ export class DuplicateCache {
     if (this.pending.get(ticket.key) === ticket.slot) this.pending.delete(ticket.key);
   }
 
+  /** @internal Slots held; the tests check that it stays bounded however many requests pass. */
   get size(): number {
     return this.slots.size + this.pending.size;
   }

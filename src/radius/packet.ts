@@ -137,20 +137,6 @@ export function decryptPassword(hidden: Buffer, secret: Buffer, requestAuthentic
   return plain.subarray(0, end);
 }
 
-/** The inverse of decryptPassword, for clients (tests, benchmarks). */
-export function hidePassword(password: Buffer, secret: Buffer, requestAuthenticator: Buffer): Buffer {
-  const padded = Buffer.alloc(Math.max(16, Math.ceil(password.length / 16) * 16));
-  password.copy(padded);
-  const out = Buffer.alloc(padded.length);
-  let previous = requestAuthenticator;
-  for (let i = 0; i < padded.length; i += 16) {
-    const block = md5(secret, previous);
-    for (let j = 0; j < 16; j++) out[i + j] = (padded[i + j] as number) ^ (block[j] as number);
-    previous = out.subarray(i, i + 16);
-  }
-  return out;
-}
-
 function messageAuthenticatorOffsets(packet: RadiusPacket): number[] {
   const offsets: number[] = [];
   for (const attr of packet.attributes) {
@@ -174,11 +160,6 @@ export function checkMessageAuthenticator(packet: RadiusPacket, secret: Buffer):
   copy.fill(0, offset, offset + AUTHENTICATOR_LENGTH);
   const expected = createHmac('md5', secret).update(copy).digest();
   return timingSafeEqual(expected, received) ? 'valid' : 'invalid';
-}
-
-export function encodeAttribute(type: number, value: Buffer): Buffer {
-  if (value.length > 253) throw new RangeError(`attribute ${type} value of ${value.length} bytes exceeds 253`);
-  return Buffer.concat([Buffer.from([type, value.length + 2]), value]);
 }
 
 /**
@@ -229,15 +210,6 @@ function writeAttribute(packet: Buffer, at: number, attribute: RawAttribute): nu
 /** MD5 of two parts in one call (node:crypto's one-shot hash: half the cost of a Hash object). */
 function md5(first: Buffer, second: Buffer): Buffer {
   return hash('md5', Buffer.concat([first, second]), 'buffer');
-}
-
-/** Checks a response's authenticators against the request it answers (used by clients and tests). */
-export function verifyResponse(response: Buffer, requestAuthenticator: Buffer, secret: Buffer): boolean {
-  if (response.length < HEADER_LENGTH) return false;
-  const copy = Buffer.from(response);
-  requestAuthenticator.copy(copy, 4);
-  const expected = md5(copy, secret);
-  return timingSafeEqual(expected, response.subarray(4, HEADER_LENGTH));
 }
 
 /** Splits a long text over several attributes of at most 253 bytes, never inside a UTF-8 character. */

@@ -62,10 +62,6 @@ export class ReplyAttributes {
     return new ReplyAttributes(compiled);
   }
 
-  get empty(): boolean {
-    return this.attributes.length === 0;
-  }
-
   render(context: AcceptContext): RawAttribute[] {
     if (this.attributes.length === 0) return [];
     return encode(this.attributes.map((a) => a.build(a.template.replace(TAG, (_m, tag: keyof AcceptContext) => context[tag]))));

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { RequestShed } from '../core/errors.js';
 import type { Authenticator, Readiness } from '../core/authenticator.js';
-import { isExpectedError } from '../errors.js';
+import { isExpectedError } from '../core/errors.js';
 import { ClientTable, normaliseAddress, type RadiusClient } from './clients.js';
 import { Drops } from './drops.js';
 import { DuplicateCache, type DuplicateTicket } from './duplicates.js';

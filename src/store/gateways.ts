@@ -82,6 +82,15 @@ export class GatewayRepository {
     return definitionTimes(this.knex, 'sms_gateways', identifier);
   }
 
+  /** Every gateway's identifier and module, without opening anything sealed. */
+  identifiers(): Promise<Array<{ identifier: string; module: string }>> {
+    return this.knex('sms_gateways').select('identifier', 'module').orderBy('identifier');
+  }
+
+  async exists(identifier: string): Promise<boolean> {
+    return (await this.knex('sms_gateways').where({ identifier }).first('identifier')) !== undefined;
+  }
+
   async list(): Promise<GatewayDefinition[]> {
     const ids: Array<{ identifier: string }> = await this.knex('sms_gateways').select('identifier').orderBy('identifier');
     const out: GatewayDefinition[] = [];

@@ -4,12 +4,11 @@ import { SecretBox } from '../crypto/secretbox.js';
 import type { Keys } from '../crypto/keyfile.js';
 import { ApiKeyRepository } from './api-keys.js';
 import { AuditRepository } from './audit.js';
-import { ChallengeRepository } from './challenges.js';
 import { connect } from './connection.js';
 import { GatewayRepository, type GatewaySecrecy } from './gateways.js';
 import { GatewayHealthRepository } from './gateway-health.js';
 import { KeyCheck } from './key-check.js';
-import { migrateLatest } from './migrations.js';
+import { migrateLatest } from './migrations/index.js';
 import { SessionRepository } from './sessions.js';
 import { SettingRepository } from './settings.js';
 import { SmtpServerRepository } from './smtp-servers.js';
@@ -35,7 +34,6 @@ export interface StoreAdapters {
 /** The one source of truth shared by every daemon of a site and the CLI. */
 export class Store {
   readonly tokens: TokenRepository;
-  readonly challenges: ChallengeRepository;
   readonly gateways: GatewayRepository;
   readonly gatewayHealth: GatewayHealthRepository;
   readonly settings: SettingRepository;
@@ -60,7 +58,6 @@ export class Store {
     const box = new SecretBox(keys.encryption);
     this.box = box;
     this.tokens = new TokenRepository(knex, box, now);
-    this.challenges = new ChallengeRepository(knex);
     this.gateways = new GatewayRepository(knex, box, now, adapters.gatewaySecrecy);
     this.gatewayHealth = new GatewayHealthRepository(knex, adapters.blockDuration);
     this.settings = new SettingRepository(knex, now);

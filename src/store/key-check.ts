@@ -1,7 +1,7 @@
 // Makes sure every node (daemon or CLI) seals and hashes with the same key file. Without
 // this, a second daemon with its own key file would start fine and reject every login of
 // tokens enrolled elsewhere, and a CLI with the wrong key would enroll unreadable tokens.
-import { SmsOtpError } from '../errors.js';
+import { SmsOtpError } from '../core/errors.js';
 import type { Knex } from 'knex';
 import { DecryptionError, type SecretBox } from '../crypto/secretbox.js';
 

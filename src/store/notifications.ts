@@ -1,8 +1,8 @@
 // Notification definitions, part of the site configuration: every change moves the
 // configuration revision, so running daemons reload them within a second.
 import type { Knex } from 'knex';
-import { NotFoundError } from '../errors.js';
-import { isNotificationEvent, type NotificationDefinition } from '../notifications/definition.js';
+import { NotFoundError } from '../core/errors.js';
+import { isNotificationEvent, type KnownClients, type NotificationDefinition } from '../notifications/definition.js';
 import { changeConfiguration, nothingChanged } from './config-revision.js';
 
 interface NotificationRow {
@@ -51,7 +51,7 @@ export class NotificationRepository {
  * The clients each user has logged in from (login_from_new_client). Written only while such a
  * notification exists, after the reply; a client unseen for the retention counts as new again.
  */
-export class KnownClientRepository {
+export class KnownClientRepository implements KnownClients {
   constructor(private readonly knex: Knex) {}
 
   /**

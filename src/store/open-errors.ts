@@ -4,8 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../config/load.js';
 import type { DatabaseConfig } from '../config/schema.js';
-import { StoreUnavailable } from '../core/errors.js';
-import { SmsOtpError } from '../errors.js';
+import { SmsOtpError, StoreUnavailable } from '../core/errors.js';
 import { describeDatabase } from './connection.js';
 
 /** A SQLite file's directory must exist: a missing one is a wrong path, not something to create. */

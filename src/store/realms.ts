@@ -3,7 +3,7 @@
 // the one a login without a realm belongs to.
 import type { Knex } from 'knex';
 import { normaliseRealm } from '../core/names.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../core/errors.js';
 import type { RealmDefinition } from '../directory/definition.js';
 import { changeConfiguration, nothingChanged } from './config-revision.js';
 

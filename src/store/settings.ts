@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { changeConfiguration, nothingChanged } from './config-revision.js';
-import { NotFoundError } from '../errors.js';
-import { normaliseSetting, referenceOf, resolveSettings, type SettingKey, type SettingValues } from '../settings/registry.js';
+import { NotFoundError } from '../core/errors.js';
+import { normaliseSetting, referenceOf, resolveSettings, type SettingKey, type SettingValues } from '../core/settings.js';
 
 export class SettingRepository {
   constructor(
@@ -14,24 +14,22 @@ export class SettingRepository {
     return new Map(rows.map((r) => [r.key, r.value]));
   }
 
+  /** Every stored setting as written, known to this version or not, in key order. */
+  entries(): Promise<Array<{ key: string; value: string }>> {
+    return this.knex('settings').select('key', 'value').orderBy('key');
+  }
+
   /** Every known setting, stored values over defaults, as the store has them now. */
   async values(): Promise<SettingValues> {
     return resolveSettings(await this.stored());
   }
 
   /**
-   * Validates and stores; returns the canonical value. A setting that names a gateway is
-   * refused when no such gateway exists, checked in the same transaction as the write (which
-   * `gateway delete` also runs in), so the two cannot pass each other.
-   */
-  async set(key: string, raw: string): Promise<string> {
-    const [value] = await this.setMany([[key, raw]]);
-    return value!;
-  }
-
-  /**
-   * Several settings at once, all or none, with one revision move: every value is validated
-   * before anything is written. Returns the canonical values in the order given.
+   * Validates and stores several settings at once, all or none, with one revision move: every
+   * value is validated before anything is written. Returns the canonical values in the order
+   * given. A setting that names a gateway is refused when no such gateway exists, checked in
+   * the same transaction as the write (which `gateway delete` also runs in), so the two cannot
+   * pass each other.
    */
   async setMany(entries: ReadonlyArray<readonly [string, string]>): Promise<string[]> {
     const values = entries.map(([key, raw]) => normaliseSetting(key, raw));

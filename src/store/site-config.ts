@@ -4,7 +4,7 @@
 // store answers at all. One small read every half second serves both, so no request reads a
 // settings table and no Status-Server queries the store.
 import type { SettingsSource } from '../core/ports.js';
-import type { SettingValues } from '../settings/registry.js';
+import type { SettingValues } from '../core/settings.js';
 import type { ApiKeyRecord, ApiKeyRepository } from './api-keys.js';
 import type { NotificationDefinition } from '../notifications/definition.js';
 import type { GatewayDefinition, GatewayRepository } from './gateways.js';

@@ -54,6 +54,15 @@ export class SmtpServerRepository {
     return definitionTimes(this.knex, 'smtp_servers', identifier);
   }
 
+  /** Every server's identifier, without opening anything sealed. */
+  async identifiers(): Promise<string[]> {
+    return ((await this.knex('smtp_servers').select('identifier').orderBy('identifier')) as Array<{ identifier: string }>).map((r) => r.identifier);
+  }
+
+  async exists(identifier: string): Promise<boolean> {
+    return (await this.knex('smtp_servers').where({ identifier }).first('identifier')) !== undefined;
+  }
+
   async list(): Promise<SmtpServerDefinition[]> {
     const rows: Row[] = await this.knex('smtp_servers').orderBy('identifier');
     return rows.map((r) => this.fromRow(r));

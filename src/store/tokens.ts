@@ -230,23 +230,32 @@ export class TokenRepository {
     return row ? this.fromRow(row) : undefined;
   }
 
-  async bySerials(serials: readonly string[]): Promise<Token[]> {
-    if (serials.length === 0) return [];
-    const rows = await this.knex<TokenRow>('tokens').whereIn('serial', [...serials]).orderBy('serial');
-    return rows.map((r) => this.fromRow(r));
-  }
-
-  async byUser(username: string, realm: string): Promise<Token[]> {
-    const rows = await this.knex<TokenRow>('tokens').where({ username, realm }).orderBy('serial');
-    return rows.map((r) => this.fromRow(r));
-  }
-
   async list(filter: { username?: string; realm?: string; serial?: string } = {}): Promise<Token[]> {
     const query = this.knex<TokenRow>('tokens').orderBy(['username', 'serial']);
     if (filter.username !== undefined) query.where({ username: filter.username });
     if (filter.realm !== undefined) query.where({ realm: filter.realm });
     if (filter.serial !== undefined) query.where({ serial: filter.serial });
     return (await query).map((r) => this.fromRow(r));
+  }
+
+  async count(): Promise<number> {
+    return countOf(this.knex('tokens'));
+  }
+
+  /** Tokens that name no gateway of their own (they use the default, sms.identifier). */
+  async countWithoutGateway(): Promise<number> {
+    return countOf(this.knex('tokens').whereNull('gateway'));
+  }
+
+  /** Gateways that tokens name but that do not exist, with how many tokens name each. */
+  async danglingGateways(): Promise<Array<{ gateway: string; count: number }>> {
+    const rows: Array<{ gateway: string; n: number | string }> = await this.knex('tokens')
+      .whereNotNull('gateway')
+      .whereNotIn('gateway', this.knex('sms_gateways').select('identifier'))
+      .groupBy('gateway')
+      .select('gateway')
+      .count({ n: '*' });
+    return rows.map((r) => ({ gateway: r.gateway, count: Number(r.n) }));
   }
 
   /** Returns false when no such token exists. */
@@ -266,4 +275,10 @@ export class TokenRepository {
   async delete(serial: string): Promise<boolean> {
     return (await this.knex('tokens').where({ serial }).delete()) > 0;
   }
+}
+
+/** COUNT(*) as a number (PostgreSQL answers a string). */
+async function countOf(query: Knex.QueryBuilder): Promise<number> {
+  const rows = (await query.count({ n: '*' })) as Array<{ n: number | string }>;
+  return Number(rows[0]?.n ?? 0);
 }

@@ -69,6 +69,11 @@ export class UserStoreRepository {
     return row ? this.fromRow(row) : undefined;
   }
 
+  /** Every user store's identifier, without opening anything sealed. */
+  async identifiers(): Promise<string[]> {
+    return ((await this.knex('userstores').select('identifier').orderBy('identifier')) as Array<{ identifier: string }>).map((r) => r.identifier);
+  }
+
   async list(): Promise<UserStoreDefinition[]> {
     const rows: Row[] = await this.knex('userstores').orderBy('identifier');
     return rows.map((r) => this.fromRow(r));

@@ -6,8 +6,8 @@ import { openLoginEngine, RecordingSms, type LoginEngine } from '../helpers/logi
 import { Messages } from '../../src/core/messages.js';
 import { TokenAdmin } from '../../src/app/token-admin.js';
 import { RFC4226_HOTP, RFC4226_KEY } from '../helpers/fs.js';
-import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
-import { migrationConfig } from '../../src/store/migrations.js';
+import { challengesOf, openChallenges, openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
+import { migrationConfig } from '../../src/store/migrations/index.js';
 
 
 const client = { name: 'vpn', address: '192.0.2.1' };
@@ -32,10 +32,10 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
 
   beforeEach(async () => {
     t = await openTestStore(kind);
-    await t.store.settings.set('pin.kdf_cost', '10');
+    await t.store.settings.setMany([['pin.kdf_cost', '10']]);
     // The default must name a defined gateway; the SMS itself is recorded, not sent.
     await t.store.gateways.set({ identifier: 'gw1', description: '', module: 'http', options: { URL: 'http://127.0.0.1:9/' }, headers: {} });
-    await t.store.settings.set('sms.identifier', 'gw1');
+    await t.store.settings.setMany([['sms.identifier', 'gw1']]);
     sms = new RecordingSms();
     auth = await openLoginEngine(t, sms);
     admin = new TokenAdmin(t.store, t.pins);
@@ -53,7 +53,7 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
     expect(r.serials).toEqual([serial]);
     expect(r.expiresAt).toBe(t.clock.now + 300_000);
     expect(sms.sent).toEqual([{ gateway: 'gw1', phone: '+49 171 2345678', message: RFC4226_HOTP[1] }]);
-    expect((await t.store.challenges.open(r.transactionId, t.clock.now)).map((c) => c.counter)).toEqual([1]);
+    expect((await openChallenges(t.store, r.transactionId, t.clock.now)).map((c) => c.counter)).toEqual([1]);
   });
 
   it('accepts the OTP with the transaction id once; a replay is rejected', async () => {
@@ -68,14 +68,14 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
     const r = await challenge();
     expect(await login('alice', '000000', r.transactionId)).toEqual({ outcome: 'reject', message: 'Response did not match the challenge.' });
     expect((await t.store.tokens.bySerial(serial))?.failcount).toBe(1);
-    expect((await t.store.challenges.open(r.transactionId, t.clock.now))[0]?.receivedCount).toBe(1);
+    expect((await openChallenges(t.store, r.transactionId, t.clock.now))[0]?.receivedCount).toBe(1);
     expect((await login('alice', RFC4226_HOTP[1]!, r.transactionId)).outcome).toBe('accept');
     expect((await t.store.tokens.bySerial(serial))?.failcount).toBe(0);
   });
 
   it('rejects an expired transaction (sms.providerTimeout) and an unknown one', async () => {
     await enroll();
-    await t.store.settings.set('sms.providerTimeout', '60');
+    await t.store.settings.setMany([['sms.providerTimeout', '60']]);
     const r = await challenge();
     expect(r.expiresAt).toBe(t.clock.now + 60_000);
     t.clock.advance(60_001);
@@ -141,7 +141,7 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
     expect((await login('alice', `1234${RFC4226_HOTP[0]}`)).outcome).toBe('accept');
 
     for (let i = 0; i < 10; i++) await login('alice', '0000');
-    await t.store.settings.set('failcounter_clear_timeout', '5');
+    await t.store.settings.setMany([['failcounter_clear_timeout', '5']]);
     t.clock.advance(4 * 60_000);
     expect((await login('alice', `1234${RFC4226_HOTP[1]}`)).message).toBe(Messages.locked);
     t.clock.advance(60_000);
@@ -152,7 +152,7 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
     const { serial } = await enroll();
     sms.failWith = 'gateway down';
     expect(await login('alice', '1234')).toEqual({ outcome: 'reject', message: Messages.smsFailed });
-    expect(await t.store.challenges.forSerial(serial)).toEqual([]);
+    expect(await challengesOf(t.store, serial)).toEqual([]);
   });
 
   it('rejects with the SMS failure message when no gateway is defined for the token', async () => {
@@ -182,7 +182,7 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
 
   it('without concurrent challenges only the latest OTP is valid', async () => {
     // Every request sends: a challenge still fresh (sms.resend_interval) is repeated to the same caller, as in the daemon.
-    await t.store.settings.set('sms.resend_interval', '0');
+    await t.store.settings.setMany([['sms.resend_interval', '0']]);
     await enroll();
     const first = await challenge();
     const second = await challenge();
@@ -192,7 +192,7 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
   });
 
   it('with sms.concurrent_challenges two open challenges can be answered in any order', async () => {
-    await t.store.settings.set('sms.concurrent_challenges', 'true');
+    await t.store.settings.setMany([['sms.concurrent_challenges', 'true']]);
     await enroll();
     const first = await challenge();
     const second = await challenge();
@@ -234,7 +234,7 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
     }
     await t.store.knex('tokens').update({ realm: 'Example.COM' });
     expect(await t.store.migrate()).toContain('0006_realm_lowercase');
-    expect((await t.store.tokens.byUser('carol', 'example.com')).length).toBe(1);
+    expect((await t.store.tokens.list({ username: 'carol', realm: 'example.com' })).length).toBe(1);
     expect((await challenge('carol@EXAMPLE.com')).outcome).toBe('challenge');
   });
 
@@ -252,8 +252,8 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
   });
 
   it('renders smstext and sms_challenge_text with their tags', async () => {
-    await t.store.settings.set('smstext', 'Code {otp} for {user} ({serial}) <otp>');
-    await t.store.settings.set('sms_challenge_text', 'OTP sent to {phone_redacted}{nosuch}');
+    await t.store.settings.setMany([['smstext', 'Code {otp} for {user} ({serial}) <otp>']]);
+    await t.store.settings.setMany([['sms_challenge_text', 'OTP sent to {phone_redacted}{nosuch}']]);
     const { serial } = await enroll();
     const r = await challenge();
     expect(r.message).toBe('OTP sent to *************78');
@@ -262,9 +262,9 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
 
   it('counts every SMS as a failure with increase_failcounter_on_challenge', async () => {
     // Every request sends: a challenge still fresh (sms.resend_interval) is repeated to the same caller, as in the daemon.
-    await t.store.settings.set('sms.resend_interval', '0');
+    await t.store.settings.setMany([['sms.resend_interval', '0']]);
     const { serial } = await enroll();
-    await t.store.settings.set('increase_failcounter_on_challenge', 'true');
+    await t.store.settings.setMany([['increase_failcounter_on_challenge', 'true']]);
     await challenge();
     await challenge();
     expect((await t.store.tokens.bySerial(serial))?.failcount).toBe(2);
@@ -307,10 +307,10 @@ describe.each(STORE_KINDS)('resend and foreign States on %s', (kind) => {
 
   beforeEach(async () => {
     t = await openTestStore(kind);
-    await t.store.settings.set('pin.kdf_cost', '10');
+    await t.store.settings.setMany([['pin.kdf_cost', '10']]);
     // The default must name a defined gateway; the SMS itself is recorded, not sent.
     await t.store.gateways.set({ identifier: 'gw1', description: '', module: 'http', options: { URL: 'http://127.0.0.1:9/' }, headers: {} });
-    await t.store.settings.set('sms.identifier', 'gw1');
+    await t.store.settings.setMany([['sms.identifier', 'gw1']]);
     sms = new RecordingSms();
     auth = await openLoginEngine(t, sms);
     await new TokenAdmin(t.store, t.pins).enroll({ username: 'alice', phone: '+111', pin: '1234', otpKeyHex: RFC4226_KEY, serial: 'PISMR' });

@@ -42,8 +42,8 @@ describe.each(STORE_KINDS)('dynamic phone on %s', (kind) => {
     directory.answersLeft = undefined;
     directory.mobile = '0170 1234567';
     await t.store.gateways.set({ identifier: 'gw', description: '', module: 'http', options: { URL: 'http://127.0.0.1:9/' }, headers: {} });
-    await t.store.settings.set('sms.identifier', 'gw');
-    await t.store.settings.set('sms.default_country_code', '49');
+    await t.store.settings.setMany([['sms.identifier', 'gw']]);
+    await t.store.settings.setMany([['sms.default_country_code', '49']]);
     await new TokenAdmin(t.store, t.pins).enroll({ username: 'alice', dynamicPhone: true, pin: '1234' });
     auth = await openLoginEngine(t, sms, directory);
   });
@@ -54,7 +54,7 @@ describe.each(STORE_KINDS)('dynamic phone on %s', (kind) => {
 
   it('sends to the directory’s number of the moment, normalised, and audits it redacted', async () => {
     // Every request sends: a challenge still fresh (sms.resend_interval) is repeated to the same caller, as in the daemon.
-    await t.store.settings.set('sms.resend_interval', '0');
+    await t.store.settings.setMany([['sms.resend_interval', '0']]);
     expect((await login('1234')).outcome).toBe('challenge');
     directory.mobile = '+44 (0)7700 900123';
     expect((await login('1234')).outcome).toBe('challenge');

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { AuthRequest, AuthResult } from '../../src/core/login/request.js';
 import { Messages } from '../../src/core/messages.js';
 import type { LdapDirectory } from '../../src/directory/directory.js';
-import { migrationConfig } from '../../src/store/migrations.js';
+import { migrationConfig } from '../../src/store/migrations/index.js';
 import { openLoginEngine, RecordingSms, type LoginEngine } from '../helpers/login-engine.js';
 import { slapdDirectory, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
@@ -49,11 +49,11 @@ describe.each(STORE_KINDS)('enrollment by challenge on %s', (kind) => {
 
   beforeEach(async () => {
     t = await openTestStore(kind);
-    await t.store.settings.set('pin.kdf_cost', '10');
+    await t.store.settings.setMany([['pin.kdf_cost', '10']]);
     await t.store.gateways.set({ identifier: 'gw1', description: '', module: 'http', options: { URL: 'http://127.0.0.1:9/' }, headers: {} });
-    await t.store.settings.set('sms.identifier', 'gw1');
-    await t.store.settings.set('otppin', 'userstore');
-    await t.store.settings.set('enroll_via_multichallenge', 'sms');
+    await t.store.settings.setMany([['sms.identifier', 'gw1']]);
+    await t.store.settings.setMany([['otppin', 'userstore']]);
+    await t.store.settings.setMany([['enroll_via_multichallenge', 'sms']]);
     sms = new RecordingSms();
     auth = await openLoginEngine(t, sms, directory);
   });
@@ -93,7 +93,7 @@ describe.each(STORE_KINDS)('enrollment by challenge on %s', (kind) => {
   });
 
   it('typed number: prompt, a non-number re-prompted under the same State, the number under a new State, a wrong OTP, the OTP', async () => {
-    await t.store.settings.set('enroll_via_multichallenge_text', 'Hello {givenname}, your mobile number please');
+    await t.store.settings.setMany([['enroll_via_multichallenge_text', 'Hello {givenname}, your mobile number please']]);
     const asked = challenged(await login('bob', 'bob-pw'));
     expect(asked.message).toBe('Hello Bob, your mobile number please');
     expect(sms.sent).toEqual([]);
@@ -158,7 +158,7 @@ describe.each(STORE_KINDS)('enrollment by challenge on %s', (kind) => {
   });
 
   it('token.default_maxfail wrong answers end the enrollment', async () => {
-    await t.store.settings.set('token.default_maxfail', '2');
+    await t.store.settings.setMany([['token.default_maxfail', '2']]);
     const asked = challenged(await login('bob', 'bob-pw'));
     challenged(await login('bob', 'nope', asked.transactionId));
     expect(await login('bob', 'nope', asked.transactionId)).toEqual({ outcome: 'reject', message: Messages.enrollmentEnded });
@@ -188,20 +188,20 @@ describe.each(STORE_KINDS)('enrollment by challenge on %s', (kind) => {
   });
 
   it('takes precedence over passOnNoToken and passthru; otppin none: the directory number only; tokenpin: off', async () => {
-    await t.store.settings.set('passOnNoToken', 'true');
-    await t.store.settings.set('passthru', 'true');
+    await t.store.settings.setMany([['passOnNoToken', 'true']]);
+    await t.store.settings.setMany([['passthru', 'true']]);
     expect(challenged(await login('bob', 'bob-pw')).message).toBe(NUMBER_PROMPT);
     expect(await login('bob', 'wrong')).toEqual({ outcome: 'reject', message: Messages.wrongPin });
 
-    await t.store.settings.set('otppin', 'none');
+    await t.store.settings.setMany([['otppin', 'none']]);
     expect(challenged(await login('alice', 'anything')).message).toBe(OTP_PROMPT);
     expect(await login('bob', 'anything')).toEqual({ outcome: 'reject', message: Messages.noToken });
 
     // tokenpin: a user without a token has no PIN to pass; the doors open as before.
-    await t.store.settings.set('otppin', 'tokenpin');
+    await t.store.settings.setMany([['otppin', 'tokenpin']]);
     expect((await login('bob', 'anything')).outcome).toBe('accept');
-    await t.store.settings.set('passOnNoToken', 'false');
-    await t.store.settings.set('passthru', 'false');
+    await t.store.settings.setMany([['passOnNoToken', 'false']]);
+    await t.store.settings.setMany([['passthru', 'false']]);
     expect(await login('bob', 'bob-pw')).toEqual({ outcome: 'reject', message: Messages.noToken });
   });
 

@@ -9,7 +9,7 @@ import type { AuthEvent } from '../../src/core/ports.js';
 import { TokenAdmin } from '../../src/app/token-admin.js';
 import { RFC4226_HOTP, RFC4226_KEY } from '../helpers/fs.js';
 import { openLoginEngine, RecordingSms, type LoginEngine } from '../helpers/login-engine.js';
-import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
+import { openChallenges, openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
 
 const client = { name: 'vpn', address: '192.0.2.1' };
 
@@ -26,9 +26,9 @@ describe.each(STORE_KINDS)('fail counter under concurrency on %s', (kind) => {
 
   beforeEach(async () => {
     t = await openTestStore(kind);
-    await t.store.settings.set('pin.kdf_cost', '10');
+    await t.store.settings.setMany([['pin.kdf_cost', '10']]);
     await t.store.gateways.set({ identifier: 'gw1', description: '', module: 'http', options: { URL: 'http://127.0.0.1:9/' }, headers: {} });
-    await t.store.settings.set('sms.identifier', 'gw1');
+    await t.store.settings.setMany([['sms.identifier', 'gw1']]);
     sms = new RecordingSms();
     events.length = 0;
     auth = await openLoginEngine(t, sms, undefined, { emit: (e) => events.push(e) });
@@ -98,6 +98,6 @@ describe.each(STORE_KINDS)('fail counter under concurrency on %s', (kind) => {
     expect(answers.filter((r) => r.message === Messages.locked)).toHaveLength(15);
     expect(await failcount(serial)).toBe(10);
     expect(await login(sms.last().message, challenge.transactionId)).toEqual({ outcome: 'reject', message: Messages.locked });
-    expect((await t.store.challenges.open(challenge.transactionId, t.clock.now)).length).toBe(1);
+    expect((await openChallenges(t.store, challenge.transactionId, t.clock.now)).length).toBe(1);
   });
 });

@@ -8,7 +8,7 @@ import type { AuthRequest, AuthResult } from '../../src/core/login/request.js';
 import { Messages } from '../../src/core/messages.js';
 import type { AuthEvent, EventSink } from '../../src/core/ports.js';
 import type { LdapDirectory } from '../../src/directory/directory.js';
-import { migrationConfig } from '../../src/store/migrations.js';
+import { migrationConfig } from '../../src/store/migrations/index.js';
 import { openLoginEngine, RecordingSms, type LoginEngine } from '../helpers/login-engine.js';
 import { slapdDirectory, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
@@ -38,9 +38,9 @@ describe.each(STORE_KINDS)('SMS limits on %s', (kind) => {
 
   beforeEach(async () => {
     t = await openTestStore(kind);
-    await t.store.settings.set('pin.kdf_cost', '10');
+    await t.store.settings.setMany([['pin.kdf_cost', '10']]);
     await t.store.gateways.set({ identifier: 'gw1', description: '', module: 'http', options: { URL: 'http://127.0.0.1:9/' }, headers: {} });
-    await t.store.settings.set('sms.identifier', 'gw1');
+    await t.store.settings.setMany([['sms.identifier', 'gw1']]);
     tokens = new TokenAdmin(t.store, t.pins);
     await tokens.enroll({ username: 'alice', phone: '+49 170 1234567', pin: 'alicepin' });
     sms = new RecordingSms();
@@ -77,9 +77,9 @@ describe.each(STORE_KINDS)('SMS limits on %s', (kind) => {
 
   it('the user limit counts every SMS of one user, whatever the number; the other limits switched off', async () => {
     // Every request sends: a challenge still fresh (sms.resend_interval) is repeated to the same caller, as in the daemon.
-    await t.store.settings.set('sms.resend_interval', '0');
-    await t.store.settings.set('sms.limit.phone', '');
-    await t.store.settings.set('sms.limit.user', '3/1h');
+    await t.store.settings.setMany([['sms.resend_interval', '0']]);
+    await t.store.settings.setMany([['sms.limit.phone', '']]);
+    await t.store.settings.setMany([['sms.limit.user', '3/1h']]);
     await tokens.enroll({ username: 'alice', phone: '+43 660 7654321', pin: 'alicepin' });
     // Two tokens, two SMS per login: the second login reaches 4 and is refused in part.
     expect((await login('alice', 'alicepin')).outcome).toBe('challenge');
@@ -96,8 +96,8 @@ describe.each(STORE_KINDS)('SMS limits on %s', (kind) => {
 
   it('the prefix limit counts per country calling code', async () => {
     // Every request sends: a challenge still fresh (sms.resend_interval) is repeated to the same caller, as in the daemon.
-    await t.store.settings.set('sms.resend_interval', '0');
-    await t.store.settings.set('sms.limit.prefix', '2/1m');
+    await t.store.settings.setMany([['sms.resend_interval', '0']]);
+    await t.store.settings.setMany([['sms.limit.prefix', '2/1m']]);
     await tokens.enroll({ username: 'bob', phone: '+49 171 2222222', pin: 'bobpin' });
     await tokens.enroll({ username: 'carol', phone: '+44 7700 900123', pin: 'carolpin' });
     expect((await login('alice', 'alicepin')).outcome).toBe('challenge');
@@ -108,12 +108,12 @@ describe.each(STORE_KINDS)('SMS limits on %s', (kind) => {
   });
 
   it('a number outside sms.allowed_prefixes is refused: nothing sent, the reason audited redacted', async () => {
-    await t.store.settings.set('sms.allowed_prefixes', '+43, +41');
+    await t.store.settings.setMany([['sms.allowed_prefixes', '+43, +41']]);
     expect(await login('alice', 'alicepin')).toEqual({ outcome: 'reject', message: Messages.smsFailed });
     expect(sms.sent).toEqual([]);
     expect(await lastReason()).toBe('no SMS could be sent: the number *************67 is outside sms.allowed_prefixes; no SMS sent');
     expect(events.of('sms_number_refused')).toEqual([{ type: 'sms_number_refused', username: 'alice', realm: '', client: 'vpn', phone: '*************67' }]);
-    await t.store.settings.set('sms.allowed_prefixes', '+43,+4917');
+    await t.store.settings.setMany([['sms.allowed_prefixes', '+43,+4917']]);
     expect((await login('alice', 'alicepin')).outcome).toBe('challenge');
   });
 
@@ -180,9 +180,9 @@ describe('SMS limits hold for enrollment by challenge', () => {
     beforeEach(async () => {
       t = await openTestStore(kind);
       await t.store.gateways.set({ identifier: 'gw1', description: '', module: 'http', options: { URL: 'http://127.0.0.1:9/' }, headers: {} });
-      await t.store.settings.set('sms.identifier', 'gw1');
-      await t.store.settings.set('otppin', 'userstore');
-      await t.store.settings.set('enroll_via_multichallenge', 'sms');
+      await t.store.settings.setMany([['sms.identifier', 'gw1']]);
+      await t.store.settings.setMany([['otppin', 'userstore']]);
+      await t.store.settings.setMany([['enroll_via_multichallenge', 'sms']]);
       sms = new RecordingSms();
       auth = await openLoginEngine(t, sms, directory);
     });
@@ -201,7 +201,7 @@ describe('SMS limits hold for enrollment by challenge', () => {
     });
 
     it('a typed number outside sms.allowed_prefixes is asked again; a directory number outside is refused', async () => {
-      await t.store.settings.set('sms.allowed_prefixes', '+49');
+      await t.store.settings.setMany([['sms.allowed_prefixes', '+49']]);
       const asked = await login('fred', 'fred-pw');
       if (asked.outcome !== 'challenge') throw new Error(`expected the number prompt, got ${asked.outcome}`);
       const again = await login('fred', '+43 660 1234567', asked.transactionId);

@@ -28,7 +28,7 @@ describe.each(STORE_KINDS)('token import on %s', (kind) => {
     console.log(`token import on ${kind}: 10 000 lines without PINs in ${seconds.toFixed(2)} s`);
     expect(seconds).toBeLessThan(60);
     expect(await count(t)).toBe(10_000);
-    const [token] = await t.store.tokens.byUser('user9999', 'example.com');
+    const [token] = await t.store.tokens.list({ username: 'user9999', realm: 'example.com' });
     expect(token).toMatchObject({ phone: '+49 170 0009999', pinHash: NO_PIN_HASH, active: true, counter: 0 });
     expect(token!.serial).toMatch(/^PISM[0-9A-F]{8}$/);
     expect(token!.otpKey).toHaveLength(20);

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TokenAdmin, viewToken } from '../../src/app/token-admin.js';
 import type { AuthRequest, AuthResult } from '../../src/core/login/request.js';
 import { Messages } from '../../src/core/messages.js';
-import { migrationConfig } from '../../src/store/migrations.js';
+import { migrationConfig } from '../../src/store/migrations/index.js';
 import { RFC4226_HOTP, RFC4226_KEY } from '../helpers/fs.js';
 import { openLoginEngine, RecordingSms, type LoginEngine } from '../helpers/login-engine.js';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
@@ -34,9 +34,9 @@ describe.each(STORE_KINDS)('verify_enrollment and smsautosend on %s', (kind) => 
 
   beforeEach(async () => {
     t = await openTestStore(kind);
-    await t.store.settings.set('pin.kdf_cost', '10');
+    await t.store.settings.setMany([['pin.kdf_cost', '10']]);
     await t.store.gateways.set({ identifier: 'gw1', description: '', module: 'http', options: { URL: 'http://127.0.0.1:9/' }, headers: {} });
-    await t.store.settings.set('sms.identifier', 'gw1');
+    await t.store.settings.setMany([['sms.identifier', 'gw1']]);
     sms = new RecordingSms();
     auth = await openLoginEngine(t, sms);
     admin = new TokenAdmin(t.store, t.pins);
@@ -56,7 +56,7 @@ describe.each(STORE_KINDS)('verify_enrollment and smsautosend on %s', (kind) => 
     });
 
     it('the setting makes every new token wait for verification; verify: false overrides it for one', async () => {
-      await t.store.settings.set('verify_enrollment', 'true');
+      await t.store.settings.setMany([['verify_enrollment', 'true']]);
       expect((await enroll()).verified).toBe(false);
       expect((await enroll({ verify: false })).verified).toBe(true);
     });
@@ -92,7 +92,7 @@ describe.each(STORE_KINDS)('verify_enrollment and smsautosend on %s', (kind) => 
     });
 
     it('renders verify_enrollment_text with the challenge tags', async () => {
-      await t.store.settings.set('verify_enrollment_text', 'Verifying {phone_redacted} for {user}');
+      await t.store.settings.setMany([['verify_enrollment_text', 'Verifying {phone_redacted} for {user}']]);
       await enroll({ verify: true });
       expect((await challenge()).message).toBe('Verifying *************78 for alice');
     });
@@ -136,7 +136,7 @@ describe.each(STORE_KINDS)('verify_enrollment and smsautosend on %s', (kind) => 
     });
 
     it('after an accept sends the OTP of the next counter, which the next PIN+OTP login takes; audited', async () => {
-      await t.store.settings.set('smsautosend', 'true');
+      await t.store.settings.setMany([['smsautosend', 'true']]);
       const { serial } = await enroll();
       const r = await challenge();
       expect((await login(RFC4226_HOTP[1]!, r.transactionId)).outcome).toBe('accept');
@@ -157,7 +157,7 @@ describe.each(STORE_KINDS)('verify_enrollment and smsautosend on %s', (kind) => 
     });
 
     it('a PIN-only login later issues a new OTP and voids the autosent one', async () => {
-      await t.store.settings.set('smsautosend', 'true');
+      await t.store.settings.setMany([['smsautosend', 'true']]);
       await enroll();
       expect((await login(`1234${RFC4226_HOTP[0]}`)).outcome).toBe('accept');
       await auth.idle();
@@ -169,7 +169,7 @@ describe.each(STORE_KINDS)('verify_enrollment and smsautosend on %s', (kind) => 
     });
 
     it('a gateway failure does not undo the accept; the audit row says why nothing was sent', async () => {
-      await t.store.settings.set('smsautosend', 'true');
+      await t.store.settings.setMany([['smsautosend', 'true']]);
       await enroll();
       sms.failWith = 'gateway gw1: HTTP 500';
       expect((await login(`1234${RFC4226_HOTP[0]}`)).outcome).toBe('accept');
@@ -179,7 +179,7 @@ describe.each(STORE_KINDS)('verify_enrollment and smsautosend on %s', (kind) => 
     });
 
     it('the answer that verifies an enrollment is a login too: the next OTP follows', async () => {
-      await t.store.settings.set('smsautosend', 'true');
+      await t.store.settings.setMany([['smsautosend', 'true']]);
       await enroll({ verify: true });
       const r = await challenge();
       expect((await login(RFC4226_HOTP[1]!, r.transactionId)).outcome).toBe('accept');
@@ -188,8 +188,8 @@ describe.each(STORE_KINDS)('verify_enrollment and smsautosend on %s', (kind) => 
     });
 
     it('with concurrent challenges an older challenge answered sends nothing (that OTP went out already)', async () => {
-      await t.store.settings.set('smsautosend', 'true');
-      await t.store.settings.set('sms.concurrent_challenges', 'true');
+      await t.store.settings.setMany([['smsautosend', 'true']]);
+      await t.store.settings.setMany([['sms.concurrent_challenges', 'true']]);
       await enroll();
       const first = await challenge();
       const second = await challenge();

@@ -186,16 +186,16 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
 
     it('refuses bad parameters (400) and unknown serials (404) in privacyIDEA\'s error shape with a stable code', async () => {
       const cases: Array<[Promise<HttpAnswer>, number, string, RegExp]> = [
-        [call('POST', '/token/init', { phone: '+4917000000', pin: PIN, genkey: '1' }), 400, 'ERR_HTTP_REQUEST', /^missing parameter: 'user'$/],
-        [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', pin: PIN }), 400, 'ERR_HTTP_REQUEST', /'otpkey' or 'genkey=1'/],
-        [call('POST', '/token/init', { type: 'hotp', user: 'erin', phone: '+4917000000', pin: PIN, genkey: '1' }), 400, 'ERR_HTTP_REQUEST', /SMS tokens only/],
-        [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', pin: PIN, otpkey: 'nothex' }), 400, 'ERR_TOKEN_ADMIN', /^otpkey must be 20 to 128 hex digits/],
-        [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', genkey: '1' }), 400, 'ERR_TOKEN_ADMIN', /^pin must not be empty/],
-        [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', pin: PIN, genkey: '1', serial: 'PISM0000DAV1' }), 400, 'ERR_REFUSED', /exists already/],
-        [call('POST', '/token/setpin/PISM0000DAV1'), 400, 'ERR_HTTP_REQUEST', /^missing parameter: 'otppin'$/],
+        [call('POST', '/token/init', { phone: '+4917000000', pin: PIN, genkey: '1' }), 400, 'ERR_BAD_REQUEST', /^missing parameter: 'user'$/],
+        [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', pin: PIN }), 400, 'ERR_BAD_REQUEST', /'otpkey' or 'genkey=1'/],
+        [call('POST', '/token/init', { type: 'hotp', user: 'erin', phone: '+4917000000', pin: PIN, genkey: '1' }), 400, 'ERR_BAD_REQUEST', /SMS tokens only/],
+        [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', pin: PIN, otpkey: 'nothex' }), 400, 'ERR_INVALID_VALUE', /^otpkey must be 20 to 128 hex digits/],
+        [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', genkey: '1' }), 400, 'ERR_INVALID_VALUE', /^pin must not be empty/],
+        [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', pin: PIN, genkey: '1', serial: 'PISM0000DAV1' }), 400, 'ERR_CONFLICT', /exists already/],
+        [call('POST', '/token/setpin/PISM0000DAV1'), 400, 'ERR_BAD_REQUEST', /^missing parameter: 'otppin'$/],
         [call('POST', '/token/enable/NO-SUCH-SERIAL'), 404, 'ERR_NOT_FOUND', /no token with serial NO-SUCH-SERIAL/],
         [call('DELETE', '/token/NO-SUCH-SERIAL'), 404, 'ERR_NOT_FOUND', /no token with serial/],
-        [call('POST', '/token/disable'), 400, 'ERR_HTTP_REQUEST', /^missing parameter: 'serial'$/],
+        [call('POST', '/token/disable'), 400, 'ERR_BAD_REQUEST', /^missing parameter: 'serial'$/],
       ];
       for (const [answer, status, code, message] of cases) {
         const a = await answer;
@@ -263,13 +263,13 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
 
     it('refuses what could never be sent (400), unknown gateways (404) and deleting one in use unless forced', async () => {
       const cases: Array<[Promise<HttpAnswer>, number, string, RegExp]> = [
-        [call('POST', '/smsgateway', { name: 'gw3', module: 'carrier-pigeon' }), 400, 'ERR_GATEWAY_ADMIN', /module must be one of http/],
-        [call('POST', '/smsgateway', { name: 'gw 3', module: 'http', 'option.URL': gw.url }), 400, 'ERR_GATEWAY_ADMIN', /letters, digits/],
-        [call('POST', '/smsgateway', { name: 'gw3', module: 'http', 'option.URL': 'ftp://example.org/' }), 400, 'ERR_GATEWAY', /URL/],
-        [call('POST', '/smsgateway', { module: 'http', 'option.URL': gw.url }), 400, 'ERR_HTTP_REQUEST', /^missing parameter: 'name'$/],
+        [call('POST', '/smsgateway', { name: 'gw3', module: 'carrier-pigeon' }), 400, 'ERR_INVALID_VALUE', /module must be one of http/],
+        [call('POST', '/smsgateway', { name: 'gw 3', module: 'http', 'option.URL': gw.url }), 400, 'ERR_INVALID_VALUE', /letters, digits/],
+        [call('POST', '/smsgateway', { name: 'gw3', module: 'http', 'option.URL': 'ftp://example.org/' }), 400, 'ERR_GATEWAY_FAILED', /URL/],
+        [call('POST', '/smsgateway', { module: 'http', 'option.URL': gw.url }), 400, 'ERR_BAD_REQUEST', /^missing parameter: 'name'$/],
         [call('GET', '/smsgateway/gw3'), 404, 'ERR_NOT_FOUND', /no gateway 'gw3'/],
         [call('DELETE', '/smsgateway/gw3'), 404, 'ERR_NOT_FOUND', /no gateway 'gw3'/],
-        [call('DELETE', '/smsgateway/gw2'), 400, 'ERR_REFUSED', /1 token uses it/],
+        [call('DELETE', '/smsgateway/gw2'), 400, 'ERR_CONFLICT', /1 token uses it/],
       ];
       for (const [answer, status, code, message] of cases) {
         const a = await answer;
@@ -313,11 +313,11 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
 
     it('refuses a bad value naming the key, and then stores none of the request', async () => {
       const cases: Array<[Record<string, string>, number, string, RegExp]> = [
-        [{ 'sms.resend_interval': 'soon' }, 400, 'ERR_SETTING', /^setting 'sms.resend_interval' takes a whole number, not 'soon'$/],
-        [{ 'sms.resend_interval': '20', failcounter_clear_timeout: '-1' }, 400, 'ERR_SETTING', /^setting 'failcounter_clear_timeout' must be between 0 and 525600/],
-        [{ 'sms.resend_interval': '20', no_such_setting: '1' }, 400, 'ERR_SETTING', /^unknown setting 'no_such_setting'/],
+        [{ 'sms.resend_interval': 'soon' }, 400, 'ERR_INVALID_VALUE', /^setting 'sms.resend_interval' takes a whole number, not 'soon'$/],
+        [{ 'sms.resend_interval': '20', failcounter_clear_timeout: '-1' }, 400, 'ERR_INVALID_VALUE', /^setting 'failcounter_clear_timeout' must be between 0 and 525600/],
+        [{ 'sms.resend_interval': '20', no_such_setting: '1' }, 400, 'ERR_INVALID_VALUE', /^unknown setting 'no_such_setting'/],
         [{ 'sms.identifier': 'no-such-gateway' }, 404, 'ERR_NOT_FOUND', /no gateway 'no-such-gateway' for setting sms.identifier/],
-        [{}, 400, 'ERR_SETTING', /no setting given/],
+        [{}, 400, 'ERR_INVALID_VALUE', /no setting given/],
       ];
       for (const [fields, status, code, message] of cases) {
         const a = await call('POST', '/system/setConfig', fields);
@@ -365,10 +365,10 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
 
     it('refuses filters that are no action or no time (400, naming the parameter)', async () => {
       const action = await call('GET', '/audit/', { action: 'sneeze' });
-      expect(action).toMatchObject({ status: 400, json: { result: { status: false, error: { code: 905, name: 'ERR_AUDIT_FILTER' } } } });
+      expect(action).toMatchObject({ status: 400, json: { result: { status: false, error: { code: 905, name: 'ERR_INVALID_FILTER' } } } });
       expect(action.json?.result.error?.message).toMatch(/^parameter 'action' must be one of /);
       const since = await call('GET', '/audit/', { since: 'yesterday' });
-      expect(since).toMatchObject({ status: 400, json: { result: { error: { name: 'ERR_AUDIT_FILTER' } } } });
+      expect(since).toMatchObject({ status: 400, json: { result: { error: { name: 'ERR_INVALID_FILTER' } } } });
       expect(since.json?.result.error?.message).toMatch(/^parameter 'since' takes a duration/);
     });
   });
@@ -393,11 +393,11 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
       ];
       for (const [method, path, fields] of endpoints) {
         const without = await call(method, path, fields, null);
-        expect(without, `${method} ${path}`).toMatchObject({ status: 401, json: { result: { status: false, error: { code: 4033, name: 'ERR_HTTP_AUTH' } }, detail: null } });
+        expect(without, `${method} ${path}`).toMatchObject({ status: 401, json: { result: { status: false, error: { code: 4033, name: 'ERR_UNAUTHENTICATED' } }, detail: null } });
         const unknown = await call(method, path, fields, `${adminKey}x`);
         expect(unknown.status, `${method} ${path}`).toBe(401);
         const validate = await call(method, path, fields, validateKey);
-        expect(validate, `${method} ${path}`).toMatchObject({ status: 403, json: { result: { status: false, error: { code: 303, name: 'ERR_HTTP_FORBIDDEN' } } } });
+        expect(validate, `${method} ${path}`).toMatchObject({ status: 403, json: { result: { status: false, error: { code: 303, name: 'ERR_FORBIDDEN' } } } });
       }
       // Nothing happened: the token is still there and enabled, nobody enrolled mallory.
       expect(await tokenOf('PISM0000DAV1')).toMatchObject({ active: true });

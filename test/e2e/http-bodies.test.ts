@@ -140,10 +140,10 @@ describe('HTTP front: request bodies and their limits', () => {
     seen.push(...py.stdout.trim().split('\n'));
     // Without the drain, about 1 urllib try in 100 to 200 met a reset (EPIPE) on this machine.
     expect(seen.length).toBe(140);
-    expect(new Set(seen)).toEqual(new Set(['413 905 ERR_HTTP_TOO_LARGE']));
+    expect(new Set(seen)).toEqual(new Set(['413 905 ERR_BODY_TOO_LARGE']));
     // Any answer given before the body was read: an admin endpoint without a key refuses first.
     const noKey = await execFileAsync('/usr/bin/python3', ['-c', URLLIB_BIG_BODY, `${base}/token/init`, big, '50'], { timeout: 120_000 });
-    expect(new Set(noKey.stdout.trim().split('\n'))).toEqual(new Set(['401 4033 ERR_HTTP_AUTH']));
+    expect(new Set(noKey.stdout.trim().split('\n'))).toEqual(new Set(['401 4033 ERR_UNAUTHENTICATED']));
     const one = await curl(url, ['-H', 'content-type: application/json', '--data-binary', `@${big}`]);
     expectRefused(one, 413, 'the request body is larger than 16384 bytes');
     expect((await curl(`${base}/healthz`, [])).status).toBe(200);

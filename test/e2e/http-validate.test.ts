@@ -252,7 +252,7 @@ describe('HTTP front: privacyIDEA /validate API', () => {
       expect(a.json?.detail).toBeNull();
       expectNoInternals(a);
     }
-    expect(cases[0]!.json?.result.error).toMatchObject({ message: 'the request body is larger than 16384 bytes', name: 'ERR_HTTP_TOO_LARGE' });
+    expect(cases[0]!.json?.result.error).toMatchObject({ message: 'the request body is larger than 16384 bytes', name: 'ERR_BODY_TOO_LARGE' });
     expect(cases[7]!.json?.result.error?.message).toBe("missing parameter: 'pass'");
     const notFound = await curl(`${base}/validate/nothing`, []);
     expect(notFound).toMatchObject({ status: 404, json: { result: { status: false, error: { code: 601 } } } });

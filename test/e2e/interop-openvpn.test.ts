@@ -56,10 +56,8 @@ describe('OpenVPN 2.6 + openvpn-auth-radius against the daemon (authentication a
       radius: { accounting_listen: `[ { host: "127.0.0.1", port: ${acctPort} } ]`, reject_delay: '0' },
     });
     await useHttpGateway(daemon, gw.url);
-    // Each PIN-only login here must reach the gateway: the "same challenge again" rule (an
-    // open challenge within sms.resend_interval is offered again without an SMS) is not
-    // what this test is about (never-outlast-the-nas covers it).
-    await daemon.ok('setting', 'set', 'sms.resend_interval', '0');
+    // Default sms.resend_interval: after an accept, the next PIN-only login sends a new SMS
+    // (an accept ends the challenge whose OTP it used), which the two-pass login relies on.
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+4917012345', '--pin', PIN, '--otpkey', RFC4226_KEY, '--serial', 'PISM0VPN0001');
     await daemon.start();
     serverPort = await freeUdpPort();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Token } from '../../src/core/model.js';
 import { GatewayRegistry } from '../../src/gateways/registry.js';
 import { NotificationDispatcher } from '../../src/notifications/dispatcher.js';
-import { resolveSettings } from '../../src/settings/registry.js';
+import { resolveSettings } from '../../src/core/settings.js';
 import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { RFC4226_HOTP, RFC4226_KEY } from '../helpers/fs.js';
 import { radclient } from '../helpers/radius-clients.js';

@@ -13,7 +13,7 @@ import { counter } from '../helpers/metrics.js';
 import { createTestDatabase } from '../helpers/pg.js';
 import { RawClient } from '../helpers/raw-radius.js';
 import { radclient } from '../helpers/radius-clients.js';
-import { encodeAttribute } from '../../src/radius/packet.js';
+import { encodeAttribute } from '../helpers/radius-encode.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -3,7 +3,8 @@
 // request it answers. Requests are signed (Message-Authenticator) by buildRequest; a packet
 // can be sent again byte for byte (a true RFC 5080 retransmission).
 import dgram from 'node:dgram';
-import { Attr, parsePacket, verifyResponse } from '../../src/radius/packet.js';
+import { Attr, parsePacket } from '../../src/radius/packet.js';
+import { verifyResponse } from './radius-encode.js';
 import { buildRequest, type RawRequest } from './raw-radius.js';
 
 export interface Answer {

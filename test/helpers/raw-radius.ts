@@ -3,7 +3,8 @@
 // retransmitted byte for byte, or malformed.
 import { createHmac, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import { Attr, encodeAttribute, hidePassword, verifyResponse } from '../../src/radius/packet.js';
+import { Attr } from '../../src/radius/packet.js';
+import { encodeAttribute, hidePassword, verifyResponse } from './radius-encode.js';
 
 export interface RawRequest {
   secret: string;

@@ -45,3 +45,18 @@ export async function openTestStore(kind: StoreKind): Promise<TestStore> {
     },
   };
 }
+
+/** The still valid challenges of one transaction, oldest counter first (the login writes them; tests read them). */
+export async function openChallenges(store: Store, transactionId: string, now: number): Promise<Array<{ counter: number; receivedCount: number }>> {
+  const rows: Array<{ counter: number; received_count: number }> = await store
+    .knex('challenges')
+    .where({ transaction_id: transactionId })
+    .andWhere('expires_at', '>', now)
+    .orderBy('counter');
+  return rows.map((r) => ({ counter: Number(r.counter), receivedCount: Number(r.received_count) }));
+}
+
+/** The transactions of every challenge row of one token. */
+export async function challengesOf(store: Store, serial: string): Promise<string[]> {
+  return (await store.knex('challenges').where({ serial }).select('transaction_id')).map((r: { transaction_id: string }) => r.transaction_id);
+}

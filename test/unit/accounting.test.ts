@@ -5,7 +5,8 @@ import {
   encodeAccountingResponse,
   verifyAccountingRequest,
 } from '../../src/radius/handlers/accounting-request.js';
-import { MalformedPacket, encodeAttribute, parsePacket } from '../../src/radius/packet.js';
+import { MalformedPacket, parsePacket } from '../../src/radius/packet.js';
+import { encodeAttribute } from '../helpers/radius-encode.js';
 import { decodeStaticChallenge } from '../../src/radius/static-challenge.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');

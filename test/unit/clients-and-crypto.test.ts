@@ -4,8 +4,8 @@ import path from 'node:path';
 import { ClientTable } from '../../src/radius/clients.js';
 import { SecretBox, DecryptionError } from '../../src/crypto/secretbox.js';
 import { PinHasher } from '../../src/crypto/pin-hash.js';
-import { KeyFileError, loadOrCreateKeyFile } from '../../src/crypto/keyfile.js';
-import { newSerial, newTransactionId } from '../../src/crypto/random.js';
+import { createKeyFile, KeyFileError, readKeyFile, type KeyFile } from '../../src/crypto/keyfile.js';
+import { newSerial, newTransactionId } from '../../src/core/random.js';
 import { tempDir } from '../helpers/fs.js';
 
 describe('ClientTable', () => {
@@ -67,6 +67,14 @@ describe('PinHasher', () => {
     expect(await new PinHasher(Buffer.alloc(32, 2)).verify('1234', h)).toBe(false);
   });
 });
+
+/** What the runtime does at start: read the key file, creating it first when it does not exist. */
+function loadOrCreateKeyFile(file: string): KeyFile & { created: boolean } {
+  const existing = readKeyFile(file);
+  if (existing) return { ...existing, created: false };
+  createKeyFile(file);
+  return { ...readKeyFile(file)!, created: true };
+}
 
 describe('key file', () => {
   it('is created once with mode 0600 and read back the same', () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { CsvFileError, readCsvTable } from '../../src/app/csv-table.js';
 import { NO_PIN_HASH, pinRequired } from '../../src/core/token-pin.js';
 import { PinHasher } from '../../src/crypto/pin-hash.js';
-import { resolveSettings, type SettingValues } from '../../src/settings/registry.js';
+import { resolveSettings, type SettingValues } from '../../src/core/settings.js';
 
 const read = (text: string) => readCsvTable(Buffer.from(text, 'utf8'), 'f.csv');
 const lines = (text: string) => {

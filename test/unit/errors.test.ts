@@ -1,28 +1,29 @@
-// Every error an operator can meet has a stable code under the one error base, is printed
-// without a stack trace, and is documented in the README's table of codes.
-import { readFileSync } from 'node:fs';
+// Every error an operator can meet has a stable code under the one error base, one row of the
+// one catalogue (ERRORS), is printed without a stack trace, and the README's table of codes
+// shows each row once, with the same HTTP status, privacyIDEA number and exit status.
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ValueTooLongError } from '../../src/app/limits.js';
 import { ApiKeyAdminError } from '../../src/app/api-keys.js';
 import { AuditFilterError } from '../../src/app/audit.js';
 import { GatewayAdminError } from '../../src/app/gateway-admin.js';
-import { HttpAuthError, HttpBodyTooLargeError, HttpForbiddenError, HttpRequestError, HttpUnknownUserError } from '../../src/http/errors.js';
+import { HttpAuthError, HttpForbiddenError, HttpRequestError, HttpUnknownUserError } from '../../src/http/errors.js';
 import { CsvFileError } from '../../src/app/csv-table.js';
 import { TokenAdminError } from '../../src/app/token-admin.js';
 import { TokenImportError } from '../../src/app/token-import.js';
 import { CheckFailedError } from '../../src/cli/check.js';
 import { UsageError } from '../../src/cli/output.js';
 import { ConfigError } from '../../src/config/load.js';
-import { DirectoryUnavailable, RequestShed, StoreUnavailable } from '../../src/core/errors.js';
 import { UserStoreAdminError } from '../../src/app/userstore-admin.js';
 import { SearchFilterError } from '../../src/directory/ldap-users.js';
 import { KeyFileError } from '../../src/crypto/keyfile.js';
 import { DecryptionError } from '../../src/crypto/secretbox.js';
-import { isExpectedError, NotFoundError, RefusedError, SmsOtpError } from '../../src/errors.js';
+import { DirectoryUnavailable, ERRORS, isExpectedError, NotFoundError, RefusedError, RequestShed, SmsOtpError, StoreUnavailable, type ErrorCode } from '../../src/core/errors.js';
 import { GatewayError } from '../../src/gateways/provider.js';
-import { SettingError } from '../../src/settings/registry.js';
+import { NotificationError } from '../../src/notifications/definition.js';
+import { SettingError } from '../../src/core/settings.js';
 import { KeyMismatchError } from '../../src/store/key-check.js';
-import { StoreVersionError } from '../../src/store/migrations.js';
+import { StoreVersionError } from '../../src/store/migrations/index.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -51,18 +52,56 @@ const errors: SmsOtpError[] = [
   new GatewayAdminError('x'),
   new AuditFilterError('x'),
   new HttpRequestError('x'),
-  new HttpBodyTooLargeError('x'),
   new HttpUnknownUserError('x', 'y'),
   new HttpAuthError('x'),
   new HttpForbiddenError('x'),
+  new NotificationError('x'),
 ];
 
+/** README "Error codes": code → [HTTP, privacyIDEA, exit] as the rows print them. */
+function readmeRows(): Map<string, string[][]> {
+  const rows = new Map<string, string[][]>();
+  for (const line of readme.split('\n')) {
+    const cells = /^\| `(ERR_[A-Z_]+)` \|/.test(line) ? line.split('|').slice(1, -1).map((c) => c.trim()) : undefined;
+    if (!cells || cells.length !== 5) continue;
+    const code = cells[0]!.slice(1, -1);
+    rows.set(code, [...(rows.get(code) ?? []), cells.slice(2)]);
+  }
+  return rows;
+}
+
 describe('error codes', () => {
-  it.each(errors.map((e) => [e.name, e]))('%s has a stable, documented code and prints as one line', (_name, err) => {
+  it.each(errors.map((e) => [e.name, e]))('%s has a catalogued code and prints as one line', (_name, err) => {
     expect(err).toBeInstanceOf(SmsOtpError);
-    expect(err.code).toMatch(/^ERR_[A-Z_]+$/);
+    expect(Object.keys(ERRORS)).toContain(err.code);
     expect(isExpectedError(err)).toBe(true);
-    expect(readme).toContain(`\`${err.code}\``);
+  });
+
+  it('lists every subclass of the base in src/ here (so each is checked against the catalogue)', () => {
+    const src = new URL('../../src/', import.meta.url);
+    const declared = (readdirSync(src, { recursive: true }) as string[])
+      .filter((file) => file.endsWith('.ts'))
+      .flatMap((file) => [...readFileSync(new URL(file, src), 'utf8').matchAll(/class (\w+) extends SmsOtpError\b/g)].map((m) => m[1]));
+    expect(declared.sort()).toEqual(errors.map((e) => e.constructor.name).sort());
+  });
+
+  it('has a class for every code a class can carry (the rest are answered by the HTTP front itself)', () => {
+    const answeredByTheFront: ErrorCode[] = ['ERR_SMS_NOT_SENT', 'ERR_BODY_TOO_LARGE', 'ERR_INTERNAL'];
+    const carried = new Set(errors.map((e) => e.code));
+    expect((Object.keys(ERRORS) as ErrorCode[]).filter((code) => !carried.has(code))).toEqual(answeredByTheFront);
+  });
+
+  it.each(Object.entries(ERRORS))('%s is one row of the README table, with the catalogue\'s numbers', (code, spec) => {
+    expect(code).toMatch(/^ERR_[A-Z_]+$/);
+    expect(readmeRows().get(code)).toEqual([[String(spec.http), String(spec.pi), String(spec.exit)]]);
+  });
+
+  it('documents no code the catalogue does not have', () => {
+    expect([...readmeRows().keys()].sort()).toEqual(Object.keys(ERRORS).sort());
+  });
+
+  it('takes only ERR_INTERNAL for unexpected', () => {
+    expect(Object.entries(ERRORS).filter(([, spec]) => !spec.expected).map(([code]) => code)).toEqual(['ERR_INTERNAL']);
   });
 
   it('does not take a plain Error for an expected one', () => {

@@ -2,7 +2,7 @@
 // censored and restored, the typo rule of http, and that every declared default is valid.
 import { describe, expect, it } from 'vitest';
 import { moduleViews } from '../../src/app/gateway-modules.js';
-import { NotFoundError } from '../../src/errors.js';
+import { NotFoundError } from '../../src/core/errors.js';
 import { checkDefinition, MODULE_PARAMETERS } from '../../src/gateways/parameters.js';
 import { CENSORED, censorDefinition, censorUrl, isSecretEntry, restoreCensored } from '../../src/gateways/secrets.js';
 

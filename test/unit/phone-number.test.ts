@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalisePhoneNumber } from '../../src/core/phone-number.js';
-import { normaliseSetting } from '../../src/settings/registry.js';
+import { normaliseSetting } from '../../src/core/settings.js';
 
 describe('normalisePhoneNumber: numbers as directories hold them, made E.164', () => {
   it.each([

@@ -2,7 +2,7 @@
 // the SMS again. A State we did not issue, or issued to someone else, is rejected, never
 // taken for a PIN attempt. The answer for a token not yet verified (verify_enrollment) must
 // be the very OTP its challenge sent: it verifies the token and logs in.
-import { isTransactionId } from '../../crypto/random.js';
+import { isTransactionId } from '../random.js';
 import { constantTimeEqual, findCounter, hotp } from '../hotp.js';
 import { Messages } from '../messages.js';
 import type { Challenge, Token } from '../model.js';

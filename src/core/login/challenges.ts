@@ -9,7 +9,7 @@
 // sent or still fresh gets that same challenge, not a second SMS, but only where that cannot
 // hurt: the same caller (src/core/login/recent-challenges.ts), its SMS not failed, its OTP not
 // used or overtaken since, and never with sms.concurrent_challenges (each request its own).
-import { newTransactionId } from '../../crypto/random.js';
+import { newTransactionId } from '../random.js';
 import { hotp } from '../hotp.js';
 import { Messages } from '../messages.js';
 import type { Challenge, Token } from '../model.js';

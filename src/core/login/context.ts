@@ -1,6 +1,6 @@
 // What every step of one login needs: the request, who it is for, the settings and the
 // time it started, and the ports of the core.
-import type { SettingValues } from '../../settings/registry.js';
+import type { SettingValues } from '../settings.js';
 import type {
   AuthStore,
   Clock,

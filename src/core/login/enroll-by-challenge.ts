@@ -14,7 +14,7 @@
 // text, a pumping risk); otppin none takes the directory's number only (nothing proves who
 // types a number there); a wrong answer counts, and token.default_maxfail of them end the
 // enrollment; with otppin tokenpin nothing happens here (a user without a token has no PIN).
-import { newSerial, newTransactionId, randomOtpKey } from '../../crypto/random.js';
+import { newSerial, newTransactionId, randomOtpKey } from '../random.js';
 import { constantTimeEqual, hotp, type HotpKey } from '../hotp.js';
 import { Messages } from '../messages.js';
 import type { HashLib, OtpLength, PendingEnrollment } from '../model.js';

@@ -64,7 +64,10 @@ export class FailSlots {
     });
   }
 
-  /** Checks under way and checks waiting on this node, over all tokens (nothing kept when both are 0). */
+  /**
+   * @internal Checks under way and checks waiting on this node, over all tokens (nothing kept
+   * when both are 0); the tests check that nothing is left behind.
+   */
   get size(): { inUse: number; waiting: number; keys: number } {
     let inUse = 0;
     for (const v of this.pending.values()) inUse += v;

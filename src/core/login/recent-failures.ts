@@ -29,10 +29,6 @@ export class RecentFailures {
     return at !== undefined && now - at < this.memoryMs;
   }
 
-  get size(): number {
-    return this.lastFailure.size;
-  }
-
   private evict(now: number): void {
     for (const [name, at] of this.lastFailure) {
       if (now - at < this.memoryMs && this.lastFailure.size <= this.maxNames) break;

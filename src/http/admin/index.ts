@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayAdmin } from '../../app/gateway-admin.js';
 import type { SettingsAdmin } from '../../app/settings-admin.js';
 import type { TokenAdmin } from '../../app/token-admin.js';
-import { isSettingKey } from '../../settings/registry.js';
+import { isSettingKey } from '../../core/settings.js';
 import type { AuditAdmin } from '../../app/audit.js';
 import type { SessionAdmin } from '../../app/sessions.js';
 import type { ApiKeyGate } from '../../app/api-keys.js';

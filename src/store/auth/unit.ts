@@ -1,6 +1,6 @@
 // A WriteUnit as a sequence of statements, run synchronously by the SQLite engine inside its
 // batch transaction; `exec` runs one statement and tells how many rows it changed (and the
-// rows it returned). PostgreSQL runs the same steps server-side (migration 0017, after 0005).
+// rows it returned). PostgreSQL runs the same steps server-side (./pg-steps.ts).
 // Inside that transaction nothing else writes, so a check and the writes after it are atomic.
 import type { AuditEntry } from '../../core/model.js';
 import type { WriteResult } from '../../core/ports.js';
@@ -103,6 +103,11 @@ export function applyUnit(unit: SealedUnit, exec: Exec): WriteResult {
         exec('createToken', [t.serial, t.username, t.realm, t.phone, t.dynamicPhone ? 1 : 0, t.otpkey, t.hashlib, t.otplen, t.counter, t.countWindow, t.pinHash,
           t.maxfail, t.at, t.at, t.at]);
         break;
+      }
+      default: {
+        // A kind without a branch here fails the compile (never) and, from JSON, the unit.
+        const unknown: never = step;
+        throw new Error(`unknown write step ${(unknown as { kind: string }).kind}`);
       }
     }
   }

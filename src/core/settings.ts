@@ -1,13 +1,12 @@
 // Site-wide settings kept in the store. Every key is declared here with its type,
 // default and meaning; `setting set` refuses unknown keys and bad values.
 // Names follow privacyIDEA's where it has one, so an operator's knowledge carries over.
-import { SmsOtpError } from '../errors.js';
-import { parseRate, RATE_RULE } from '../core/limits/rate.js';
+import { SmsOtpError } from './errors.js';
+import { parseRate, RATE_RULE } from './limits/rate.js';
 
 export class SettingError extends SmsOtpError {
   override name = 'SettingError';
-  readonly code = 'ERR_SETTING';
-  override readonly exitStatus = 2;
+  readonly code = 'ERR_INVALID_VALUE';
 }
 
 type Kind = 'string' | 'boolean' | 'integer';

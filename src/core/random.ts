@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import type { HashLib } from '../core/model.js';
+import type { HashLib } from './model.js';
 
 /**
  * A transaction id (the RADIUS State): decimal digits from the CSPRNG. privacyIDEA uses 20
