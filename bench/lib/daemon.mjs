@@ -36,7 +36,7 @@ export async function loadDist() {
   if (candidates.length === 0) throw new Error('dist/ has no token-admin.js: run `npm run build`');
   const load = (m) => import(pathToFileURL(path.join(ROOT, 'dist', `${m}.js`)).href);
   const [{ openRuntime }, { TokenAdmin }, { PinHasher }] = await Promise.all([
-    load('daemon/runtime'),
+    load(existsSync(path.join(ROOT, 'src', 'main', 'runtime.ts')) ? 'main/runtime' : 'daemon/runtime'),
     load(candidates[0]),
     load('crypto/pin-hash'),
   ]);

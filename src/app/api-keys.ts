@@ -8,6 +8,16 @@ import { API_KEY_ROLES, type ApiKeyRecord, type ApiKeyRole } from '../store/api-
 import type { Store } from '../store/index.js';
 import { FREE_TEXT_LIMIT, mustBeAtMost } from './limits.js';
 
+export { API_KEY_ROLES, type ApiKeyRole } from '../store/api-keys.js';
+
+/** What the HTTP front asks of the API keys: which role a presented key has, and whether one is needed. */
+export interface ApiKeyGate {
+  /** The role of a stored key, or undefined for a key nobody created (or one deleted since). */
+  roleOf(key: string): ApiKeyRole | undefined;
+  /** The setting api_key_required, as the site configuration has it now. */
+  required(): boolean;
+}
+
 /** A bad role, id or description for an API key (a usage error: exit status 2). */
 export class ApiKeyAdminError extends SmsOtpError {
   override name = 'ApiKeyAdminError';

@@ -181,3 +181,20 @@ export class AuditFollower {
     }
   }
 }
+
+/** The audit trail as the CLI's `audit` commands and GET /audit/ read it. */
+export class AuditAdmin {
+  constructor(private readonly repo: AuditRepository) {}
+
+  list(filter: AuditFilter, limit: number): Promise<AuditRecord[]> {
+    return listAudit(this.repo, filter, limit);
+  }
+
+  page(filter: AuditFilter, page: number, pageSize: number): Promise<Page<AuditView>> {
+    return pageAudit(this.repo, filter, page, pageSize);
+  }
+
+  follow(filter: AuditFilter, backlog: number): Promise<{ follower: AuditFollower; backlog: AuditRecord[] }> {
+    return AuditFollower.start(this.repo, filter, backlog);
+  }
+}

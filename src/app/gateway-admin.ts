@@ -7,6 +7,8 @@ import { GatewayError, type ProviderContext } from '../gateways/provider.js';
 import { GatewayRegistry, MODULES, isModuleName } from '../gateways/registry.js';
 import { gatewayView, type GatewayView } from './views.js';
 import { holdsCensored, restoreCensored } from '../gateways/secrets.js';
+import type { EventSink } from '../core/ports.js';
+import { testGateway, type GatewayTest } from './gateway-test.js';
 import type { GatewayDefinition, GatewayUsage } from '../store/gateways.js';
 import type { Store } from '../store/index.js';
 import { FREE_TEXT_LIMIT, mustBeAtMost, mustFit } from './limits.js';
@@ -19,6 +21,10 @@ export class GatewayAdminError extends SmsOtpError {
 
 /** Gateway ids appear in settings, token rows and log lines: plain characters only. */
 const IDENTIFIER = /^[A-Za-z0-9._-]+$/;
+
+export { MODULES } from '../gateways/registry.js';
+/** Whether a module seals and censors an option or header (its declaration says); the CLI asks before the store is open. */
+export { isSecretEntry } from '../gateways/secrets.js';
 
 /** What deleting a gateway let go of (with --force). */
 export type DeletedGateway = GatewayUsage;
@@ -104,6 +110,27 @@ export class GatewayAdmin {
     if (!usage) throw new NotFoundError(`no gateway '${identifier}'`);
     await this.store.gatewayHealth.clear(identifier);
     return usage;
+  }
+
+  /** Forgets that a gateway was unreachable; resolves to how often it had failed (undefined: it was not blocked). */
+  async reset(identifier: string): Promise<number | undefined> {
+    if (!(await this.store.gateways.get(identifier))) throw new NotFoundError(`no gateway '${identifier}'`);
+    const was = (await this.store.gatewayHealth.states([identifier])).get(identifier);
+    await this.store.gatewayHealth.clear(identifier);
+    return was?.failures;
+  }
+
+  /**
+   * A test send through a gateway, audited (src/app/gateway-test.ts); `events` hears a member
+   * found unreachable. Resolves with the gateway that took the message.
+   */
+  async test(t: Omit<GatewayTest, 'now'>, events: EventSink): Promise<string> {
+    const registry = new GatewayRegistry((id) => this.store.gateways.get(id), { ...this.context, events });
+    try {
+      return await testGateway(registry, this.store.audit, { ...t, now: Date.now });
+    } finally {
+      await registry.close();
+    }
   }
 
   /**

@@ -5,6 +5,7 @@ import type { SessionFilter, SessionRepository } from '../store/sessions.js';
 import { pageFrom, type Page } from './paging.js';
 
 export type { SessionFilter } from '../store/sessions.js';
+export type { AccountingSession } from '../core/accounting.js';
 
 /** One session, flat, times in ISO 8601 UTC (null when unknown; `stopped` null while open). */
 export interface SessionView {
@@ -54,4 +55,17 @@ export async function listSessions(repo: SessionRepository, filter: SessionFilte
 export async function pageSessions(repo: SessionRepository, filter: SessionFilter, page: number, pageSize: number): Promise<Page<SessionView>> {
   const [rows, count] = await Promise.all([repo.newest(filter, pageSize, (page - 1) * pageSize), repo.count(filter)]);
   return pageFrom(rows.map(sessionView), count, page, pageSize);
+}
+
+/** The accounting sessions as `session list` and GET /session/ read them. */
+export class SessionAdmin {
+  constructor(private readonly repo: SessionRepository) {}
+
+  list(filter: SessionFilter, limit: number): Promise<AccountingSession[]> {
+    return listSessions(this.repo, filter, limit);
+  }
+
+  page(filter: SessionFilter, page: number, pageSize: number): Promise<Page<SessionView>> {
+    return pageSessions(this.repo, filter, page, pageSize);
+  }
 }

@@ -131,6 +131,11 @@ export class TokenAdmin {
     private readonly enrolled?: { readonly events: EventSink; readonly client: string },
   ) {}
 
+  /** Whether a new token needs a PIN: only under otppin tokenpin (the setting as stored now). */
+  async pinRequired(): Promise<boolean> {
+    return pinRequired(await this.store.settings.values());
+  }
+
   async enroll(req: EnrollRequest): Promise<Token> {
     const hashlib = (req.hashlib ?? 'sha1') as HashLib;
     if (!HASHLIBS.includes(hashlib)) throw new TokenAdminError(`--hashlib must be one of ${HASHLIBS.join(', ')}`);

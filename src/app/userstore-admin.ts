@@ -16,6 +16,10 @@ import type { RealmDefinition } from '../store/realms.js';
 import { CENSORED } from '../store/gateways.js';
 import { PRESETS, type PresetName, type UserStoreDefinition } from '../store/userstores.js';
 import { mustFit } from './limits.js';
+import { userStoreView, type UserStoreView } from './views.js';
+
+/** The presets `userstore set --preset` takes (attribute names and filter of a common directory). */
+export { PRESETS } from '../store/userstores.js';
 
 /** A user store or realm request with an invalid value (the CLI's usage error, exit status 2). */
 export class UserStoreAdminError extends SmsOtpError {
@@ -66,6 +70,19 @@ export class UserStoreAdmin {
     const definition = await this.definitionOf(request);
     await this.store.userstores.set(definition);
     return definition;
+  }
+
+  /** Every user store as it may be shown (bind password censored), with the realms naming it. */
+  async list(): Promise<UserStoreView[]> {
+    const realms = await this.store.realms.list();
+    const times = await this.store.userstores.times();
+    return (await this.store.userstores.list()).map((u) => userStoreView(u, times.get(u.identifier), realms));
+  }
+
+  async show(identifier: string): Promise<UserStoreView> {
+    const definition = await this.store.userstores.get(identifier);
+    if (!definition) throw new NotFoundError(`no user store '${identifier}' (see 'userstore list')`);
+    return userStoreView(definition, (await this.store.userstores.times(identifier)).get(identifier), await this.store.realms.list());
   }
 
   /** Refused while a realm names the user store: the realm would lose its people. */
@@ -213,6 +230,10 @@ export class RealmAdmin {
     }
     mustFit('realms', 'name', name, 'the realm name');
     return this.store.realms.set({ name, userstore, isDefault });
+  }
+
+  list(): Promise<RealmDefinition[]> {
+    return this.store.realms.list();
   }
 
   async delete(name: string): Promise<void> {

@@ -1,11 +1,10 @@
 // `apikey create|list|delete`: the HTTP front's API keys, through the application layer.
 import type { Command } from 'commander';
-import { ApiKeyAdmin } from '../app/api-keys.js';
-import { API_KEY_ROLES } from '../store/api-keys.js';
-import type { WithRuntime } from './context.js';
+import { API_KEY_ROLES } from '../app/api-keys.js';
+import type { WithAdmin } from './context.js';
 import { json, table, type Io } from './output.js';
 
-export function apiKeyCommands(program: Command, io: Io, withRuntime: WithRuntime): void {
+export function apiKeyCommands(program: Command, io: Io, withAdmin: WithAdmin): void {
   const apikey = program.command('apikey').description("API keys of the HTTP front (header Authorization or PI-Authorization)");
 
   apikey
@@ -15,8 +14,8 @@ export function apiKeyCommands(program: Command, io: Io, withRuntime: WithRuntim
     .option('--description <text>', 'free text: who or what uses the key', '')
     .option('--json', 'a JSON object with the key, instead of the key alone')
     .action(async (opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        const created = await new ApiKeyAdmin(rt.store, rt.keys.apiKeyMac).create(opts.role, opts.description);
+      withAdmin(cmd, async (admin) => {
+        const created = await admin.apiKeys.create(opts.role, opts.description);
         if (opts.json) return io.out(json(created));
         // The key alone on stdout, for `KEY=$(sms-otp-radiusd apikey create ...)`; the rest to stderr.
         io.out(created.key);
@@ -29,8 +28,8 @@ export function apiKeyCommands(program: Command, io: Io, withRuntime: WithRuntim
     .description('list keys (never the keys themselves)')
     .option('--json', 'a JSON array instead of a table')
     .action(async (opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        const keys = await new ApiKeyAdmin(rt.store, rt.keys.apiKeyMac).list();
+      withAdmin(cmd, async (admin) => {
+        const keys = await admin.apiKeys.list();
         if (opts.json) return io.out(json(keys));
         io.out(table([['ID', 'ROLE', 'CREATED', 'DESCRIPTION'], ...keys.map((k) => [String(k.id), k.role, k.createdAt, k.description])]));
       }),
@@ -40,8 +39,8 @@ export function apiKeyCommands(program: Command, io: Io, withRuntime: WithRuntim
     .command('delete <id>')
     .description('delete a key: every daemon refuses it within a second')
     .action(async (id: string, _opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        await new ApiKeyAdmin(rt.store, rt.keys.apiKeyMac).delete(id);
+      withAdmin(cmd, async (admin) => {
+        await admin.apiKeys.delete(id);
         io.out(`API key ${id} deleted`);
       }),
     );

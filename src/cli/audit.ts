@@ -3,9 +3,9 @@
 // continues downwards from it) and for scripts (--json).
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AuditFollower, auditView, listAudit, parseAuditFilter, type AuditFilter, type AuditFilterText, type AuditRecord } from '../app/audit.js';
+import { auditView, parseAuditFilter, type AuditFilter, type AuditFilterText, type AuditRecord } from '../app/audit.js';
 import { AUDIT_ACTIONS } from '../core/model.js';
-import type { WithRuntime } from './context.js';
+import type { WithAdmin } from './context.js';
 import { isoTime, json, table, UsageError, type Io } from './output.js';
 
 const POLL_MS = 500;
@@ -43,7 +43,7 @@ function count(option: string, raw: string, min: number): number {
   return Number(raw);
 }
 
-export function auditCommands(program: Command, io: Io, withRuntime: WithRuntime): void {
+export function auditCommands(program: Command, io: Io, withAdmin: WithAdmin): void {
   const audit = program.command('audit').description('the audit trail: every login decision and gateway test');
   const filters = (cmd: Command) =>
     cmd
@@ -59,8 +59,8 @@ export function auditCommands(program: Command, io: Io, withRuntime: WithRuntime
     .action(async (opts, cmd: Command) => {
       const filter = filterOf(opts, Date.now());
       const limit = count('--limit', opts.limit, 1);
-      return withRuntime(cmd, async (rt) => {
-        const rows = await listAudit(rt.store.audit, filter, limit);
+      return withAdmin(cmd, async (admin) => {
+        const rows = await admin.audit.list(filter, limit);
         io.out(opts.json ? json(rows.map(auditView)) : table([HEADER, ...rows.map(auditColumns)]));
       });
     });
@@ -73,8 +73,8 @@ export function auditCommands(program: Command, io: Io, withRuntime: WithRuntime
       const filter = filterOf(opts, Date.now());
       const lines = count('--lines', opts.lines, 0);
       const print = (r: AuditRecord) => io.out(opts.json ? JSON.stringify(auditView(r)) : tailLine(r));
-      return withRuntime(cmd, async (rt) => {
-        const { follower, backlog } = await AuditFollower.start(rt.store.audit, filter, lines);
+      return withAdmin(cmd, async (admin) => {
+        const { follower, backlog } = await admin.audit.follow(filter, lines);
         if (opts.json) backlog.forEach(print);
         else if (!opts.follow) io.out(table([HEADER, ...backlog.map(auditColumns)]));
         else io.out([HEADER.map((c, i) => c.padEnd(TAIL_WIDTHS[i] ?? 0)).join('  ').trimEnd(), ...backlog.map(tailLine)].join('\n'));

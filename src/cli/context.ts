@@ -1,5 +1,6 @@
-// What every command module gets from the program: a way to run with an open runtime.
+// What every command module gets from the program: a way to run with the application layer
+// on an open store (src/main/session.ts builds it).
 import type { Command } from 'commander';
-import type { Runtime } from '../daemon/runtime.js';
+import type { Admin } from '../main/admin.js';
 
-export type WithRuntime = <T>(cmd: Command, fn: (rt: Runtime) => Promise<T>) => Promise<T>;
+export type WithAdmin = <T>(cmd: Command, fn: (admin: Admin) => Promise<T>) => Promise<T>;

@@ -1,16 +1,11 @@
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
-import { testGateway } from '../app/gateway-test.js';
-import { GatewayRegistry, MODULES } from '../gateways/registry.js';
-import { GatewayAdmin } from '../app/gateway-admin.js';
+import { isSecretEntry, MODULES } from '../app/gateway-admin.js';
 import { moduleViews } from '../app/gateway-modules.js';
-import { isSecretEntry } from '../gateways/secrets.js';
 import { healthCell } from '../app/views.js';
-import { providerContext } from '../daemon/runtime.js';
-import { NotFoundError } from '../core/errors.js';
 import type { EventSink } from '../core/ports.js';
 import { collectPair, json, table, type Io } from './output.js';
-import type { WithRuntime } from './context.js';
+import type { WithAdmin } from './context.js';
 import { SecretInput } from './secret-input.js';
 
 /**
@@ -27,7 +22,7 @@ async function readSecretValues(module: string, option: '--option' | '--header',
   return out;
 }
 
-export function gatewayCommands(program: Command, io: Io, withRuntime: WithRuntime): void {
+export function gatewayCommands(program: Command, io: Io, withAdmin: WithAdmin): void {
   const gateway = program.command('gateway').description('centrally defined SMS gateways');
 
   gateway
@@ -41,9 +36,9 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
       const input = new SecretInput();
       const options = await readSecretValues(opts.module, '--option', opts.option, input);
       const headers = await readSecretValues(opts.module, '--header', opts.header, input);
-      return withRuntime(cmd, async (rt) => {
+      return withAdmin(cmd, async (admin) => {
         // Checked now (limits, files, the provider itself) rather than at the first login.
-        await new GatewayAdmin(rt.store, providerContext(rt)).set({
+        await admin.gateways.set({
           identifier: id, description: opts.description, module: opts.module, options, headers,
         });
         io.out(`gateway ${id} saved (module ${opts.module})`);
@@ -55,8 +50,8 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
     .description('list gateways')
     .option('--json', 'a JSON array of what `gateway show` prints, instead of a table')
     .action(async (opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        const gateways = await new GatewayAdmin(rt.store, providerContext(rt)).list();
+      withAdmin(cmd, async (admin) => {
+        const gateways = await admin.gateways.list();
         if (opts.json) return io.out(json(gateways));
         const rows = [['ID', 'MODULE', 'DEFAULT', 'UPDATED', 'HEALTH', 'DESCRIPTION']];
         for (const g of gateways) rows.push([g.identifier, g.module, g.default ? 'yes' : '', g.updatedAt ?? '-', healthCell(g.health), g.description]);
@@ -88,7 +83,7 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
     .description('show a gateway as a JSON object, secrets censored')
     .option('--json', 'the same JSON (show always prints JSON; accepted like on every list and show)')
     .action(async (id: string, _opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => io.out(json(await new GatewayAdmin(rt.store, providerContext(rt)).show(id)))),
+      withAdmin(cmd, async (admin) => io.out(json(await admin.gateways.show(id)))),
     );
 
   gateway
@@ -96,8 +91,8 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
     .description('delete a gateway; refused while tokens use it or it is the default, unless --force')
     .option('--force', 'delete anyway: its tokens fall back to the default gateway, a default naming it is unset', false)
     .action(async (id: string, opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        const released = await new GatewayAdmin(rt.store, providerContext(rt)).delete(id, opts.force);
+      withAdmin(cmd, async (admin) => {
+        const released = await admin.gateways.delete(id, opts.force);
         io.out(`gateway ${id} deleted`);
         if (released.tokens > 0) io.out(`${released.tokens} token(s) of gateway ${id} now use the default gateway`);
         if (released.isDefault) io.out(`setting sms.identifier unset: tokens without a gateway of their own have none until it is set again`);
@@ -108,11 +103,9 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
     .command('reset <id>')
     .description('forget that a gateway was unreachable: failover gateways try it again at once')
     .action(async (id: string, _opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        if (!(await rt.store.gateways.get(id))) throw new NotFoundError(`no gateway '${id}'`);
-        const was = (await rt.store.gatewayHealth.states([id])).get(id);
-        await rt.store.gatewayHealth.clear(id);
-        io.out(was ? `gateway ${id} reset (it had been unreachable ${was.failures}x)` : `gateway ${id} was not blocked`);
+      withAdmin(cmd, async (admin) => {
+        const failures = await admin.gateways.reset(id);
+        io.out(failures !== undefined ? `gateway ${id} reset (it had been unreachable ${failures}x)` : `gateway ${id} was not blocked`);
       }),
     );
 
@@ -122,21 +115,12 @@ export function gatewayCommands(program: Command, io: Io, withRuntime: WithRunti
     .requiredOption('--phone <phone>', 'recipient')
     .option('--message <text>', 'message text', 'sms-otp-radiusd test message')
     .action(async (id: string, opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        const registry = new GatewayRegistry((id) => rt.store.gateways.get(id), providerContext(rt, warnGatewayDown(io)));
-        try {
-          const deliveredBy = await testGateway(registry, rt.store.audit, {
-            gateway: id,
-            phone: opts.phone,
-            message: opts.message,
-            operator: operatorName(),
-            origin: 'cli',
-            now: Date.now,
-          });
-          io.out(deliveredBy === id ? `gateway ${id} accepted the message` : `gateway ${id} accepted the message (delivered by member ${deliveredBy})`);
-        } finally {
-          await registry.close();
-        }
+      withAdmin(cmd, async (admin) => {
+        const deliveredBy = await admin.gateways.test(
+          { gateway: id, phone: opts.phone, message: opts.message, operator: operatorName(), origin: 'cli' },
+          warnGatewayDown(io),
+        );
+        io.out(deliveredBy === id ? `gateway ${id} accepted the message` : `gateway ${id} accepted the message (delivered by member ${deliveredBy})`);
       }),
     );
 }

@@ -1,13 +1,13 @@
 // Command line: `sms-otp-radiusd serve|migrate|check|token|gateway|setting|smtpserver|userstore|realm|notification|audit|session|apikey|backup ...`.
 import { Command, CommanderError } from 'commander';
-import { startDaemon } from '../daemon/serve.js';
-import { openRuntime } from '../daemon/runtime.js';
+import { startDaemon } from '../main/daemon.js';
+import { migrateStore, withAdmin as openAdmin } from '../main/session.js';
 import { isExpectedError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { apiKeyCommands } from './apikey.js';
 import { auditCommands } from './audit.js';
 import { sessionCommands } from './session.js';
-import type { WithRuntime } from './context.js';
+import type { WithAdmin } from './context.js';
 import { gatewayCommands } from './gateway.js';
 import { processIo, type Io } from './output.js';
 import { settingCommands } from './setting.js';
@@ -34,14 +34,7 @@ export function buildProgram(io: Io): Command {
 
   // Commander recognises root options after the subcommand too, so --config works anywhere.
 
-  const withRuntime: WithRuntime = async (cmd, fn) => {
-    const rt = await openRuntime(cmd.optsWithGlobals().config, { migrate: true, cli: true });
-    try {
-      return await fn(rt);
-    } finally {
-      await rt.close();
-    }
-  };
+  const withAdmin: WithAdmin = (cmd, fn) => openAdmin(cmd.optsWithGlobals().config, fn);
 
   program
     .command('serve')
@@ -67,26 +60,21 @@ export function buildProgram(io: Io): Command {
     .command('migrate')
     .description('create or upgrade the store schema')
     .action(async (_opts, cmd: Command) => {
-      const rt = await openRuntime(cmd.optsWithGlobals().config, { migrate: false, cli: true });
-      try {
-        const applied = await rt.store.migrate();
-        io.out(applied.length ? `applied: ${applied.join(', ')}` : 'store schema is up to date');
-      } finally {
-        await rt.close();
-      }
+      const applied = await migrateStore(cmd.optsWithGlobals().config);
+      io.out(applied.length ? `applied: ${applied.join(', ')}` : 'store schema is up to date');
     });
 
   checkCommand(program, io);
-  tokenCommands(program, io, withRuntime);
-  gatewayCommands(program, io, withRuntime);
-  settingCommands(program, io, withRuntime);
-  smtpServerCommands(program, io, withRuntime);
-  userStoreCommands(program, io, withRuntime);
-  notificationCommands(program, io, withRuntime);
+  tokenCommands(program, io, withAdmin);
+  gatewayCommands(program, io, withAdmin);
+  settingCommands(program, io, withAdmin);
+  smtpServerCommands(program, io, withAdmin);
+  userStoreCommands(program, io, withAdmin);
+  notificationCommands(program, io, withAdmin);
   backupCommand(program, io);
-  auditCommands(program, io, withRuntime);
-  sessionCommands(program, io, withRuntime);
-  apiKeyCommands(program, io, withRuntime);
+  auditCommands(program, io, withAdmin);
+  sessionCommands(program, io, withAdmin);
+  apiKeyCommands(program, io, withAdmin);
   return program;
 }
 

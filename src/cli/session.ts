@@ -1,9 +1,8 @@
 // `session list`: the accounting sessions NAS reported (RFC 2866), for people (a table, the
 // most recently updated last) and for scripts (--json).
 import type { Command } from 'commander';
-import { listSessions, sessionView } from '../app/sessions.js';
-import type { AccountingSession } from '../core/accounting.js';
-import type { WithRuntime } from './context.js';
+import { sessionView, type AccountingSession } from '../app/sessions.js';
+import type { WithAdmin } from './context.js';
 import { isoTime, json, table, UsageError, type Io } from './output.js';
 
 const MAX_LIMIT = 100_000;
@@ -30,7 +29,7 @@ function columns(s: AccountingSession): string[] {
   ].map(printable);
 }
 
-export function sessionCommands(program: Command, io: Io, withRuntime: WithRuntime): void {
+export function sessionCommands(program: Command, io: Io, withAdmin: WithAdmin): void {
   const session = program.command('session').description('accounting sessions reported by the NAS (radius.accounting_listen)');
   session
     .command('list')
@@ -49,8 +48,8 @@ export function sessionCommands(program: Command, io: Io, withRuntime: WithRunti
         ...(opts.client === undefined ? {} : { client: String(opts.client) }),
         ...(opts.open ? { openOnly: true } : {}),
       };
-      return withRuntime(cmd, async (rt) => {
-        const rows = await listSessions(rt.store.sessions, filter, Number(opts.limit));
+      return withAdmin(cmd, async (admin) => {
+        const rows = await admin.sessions.list(filter, Number(opts.limit));
         io.out(opts.json ? json(rows.map(sessionView)) : table([HEADER, ...rows.map(columns)]));
       });
     });

@@ -1,18 +1,18 @@
 // `setting set|get|unset|list`: the site-wide settings, through the application layer
 // (src/app/settings-admin.ts) that the HTTP admin API's /system/ uses too.
 import type { Command } from 'commander';
-import { SettingsAdmin } from '../app/settings-admin.js';
+import type { SettingsAdmin } from '../app/settings-admin.js';
 import { json, table, type Io } from './output.js';
-import type { WithRuntime } from './context.js';
+import type { WithAdmin } from './context.js';
 
 /** A value as the table prints it. */
 const shown = (value: unknown) => (value === null ? '(unset)' : String(value));
 /** A value as a confirmation line prints it: `... (was unset)`. */
 const said = (value: unknown) => (value === null ? 'unset' : String(value));
 
-export function settingCommands(program: Command, io: Io, withRuntime: WithRuntime): void {
+export function settingCommands(program: Command, io: Io, withAdmin: WithAdmin): void {
   const setting = program.command('setting').description('site-wide settings kept in the store');
-  const admin = <T>(cmd: Command, fn: (a: SettingsAdmin) => Promise<T>) => withRuntime(cmd, (rt) => fn(new SettingsAdmin(rt.store)));
+  const admin = <T>(cmd: Command, fn: (a: SettingsAdmin) => Promise<T>) => withAdmin(cmd, (a) => fn(a.settings));
 
   setting
     .command('set <key> <value>')

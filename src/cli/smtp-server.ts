@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import { SmtpProvider } from '../gateways/smtp.js';
-import { smtpServerView } from '../app/views.js';
 import { FREE_TEXT_LIMIT, mustBeAtMost, mustFit } from '../app/limits.js';
-import { NotFoundError } from '../core/errors.js';
 import { json, table, UsageError, type Io } from './output.js';
-import type { WithRuntime } from './context.js';
+import type { WithAdmin } from './context.js';
 import { SecretInput } from './secret-input.js';
 
 const positiveInt = (name: string, max: number) => (value: string) => {
@@ -13,7 +10,7 @@ const positiveInt = (name: string, max: number) => (value: string) => {
   return n;
 };
 
-export function smtpServerCommands(program: Command, io: Io, withRuntime: WithRuntime): void {
+export function smtpServerCommands(program: Command, io: Io, withAdmin: WithAdmin): void {
   const smtp = program.command('smtpserver').description('central SMTP servers for the smtp gateway module');
 
   smtp
@@ -30,7 +27,7 @@ export function smtpServerCommands(program: Command, io: Io, withRuntime: WithRu
     .option('--description <text>', 'free text', '')
     .action(async (id: string, opts, cmd: Command) => {
       const password = await new SecretInput().value('--password', opts.password, { required: false, label: 'SMTP password' });
-      return withRuntime(cmd, async (rt) => {
+      return withAdmin(cmd, async (admin) => {
         if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new UsageError('SMTP server id: letters, digits, . _ - only');
         mustFit('smtp_servers', 'identifier', id, 'the SMTP server id');
         mustFit('smtp_servers', 'server', opts.server, '--server');
@@ -38,7 +35,7 @@ export function smtpServerCommands(program: Command, io: Io, withRuntime: WithRu
         mustFit('smtp_servers', 'sender', opts.sender ?? '', '--sender');
         mustBeAtMost(FREE_TEXT_LIMIT, opts.description, '--description');
         if (opts.sender !== undefined && !/^[^@\s]+@[^@\s]+$/.test(opts.sender)) throw new UsageError('--sender must be an email address');
-        await rt.store.smtpServers.set({
+        await admin.smtpServers.set({
           identifier: id,
           description: opts.description,
           server: opts.server,
@@ -59,9 +56,8 @@ export function smtpServerCommands(program: Command, io: Io, withRuntime: WithRu
     .description('list SMTP servers')
     .option('--json', 'a JSON array of what `smtpserver show` prints, instead of a table')
     .action(async (opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        const times = await rt.store.smtpServers.times();
-        const servers = (await rt.store.smtpServers.list()).map((s) => smtpServerView(s, times.get(s.identifier)));
+      withAdmin(cmd, async (admin) => {
+        const servers = await admin.smtpServers.list();
         if (opts.json) return io.out(json(servers));
         const rows = [['ID', 'SERVER', 'PORT', 'TLS', 'USERNAME', 'SENDER', 'UPDATED']];
         for (const s of servers) {
@@ -76,10 +72,8 @@ export function smtpServerCommands(program: Command, io: Io, withRuntime: WithRu
     .description('show an SMTP server as a JSON object, password censored')
     .option('--json', 'the same JSON (show always prints JSON; accepted like on every list and show)')
     .action(async (id: string, _opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        const server = await rt.store.smtpServers.get(id);
-        if (!server) throw new NotFoundError(`no SMTP server '${id}'`);
-        io.out(json(smtpServerView(server, (await rt.store.smtpServers.times(id)).get(id))));
+      withAdmin(cmd, async (admin) => {
+        io.out(json(await admin.smtpServers.show(id)));
       }),
     );
 
@@ -87,8 +81,8 @@ export function smtpServerCommands(program: Command, io: Io, withRuntime: WithRu
     .command('delete <id>')
     .description('delete an SMTP server')
     .action(async (id: string, _opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        if (!(await rt.store.smtpServers.delete(id))) throw new NotFoundError(`no SMTP server '${id}'`);
+      withAdmin(cmd, async (admin) => {
+        await admin.smtpServers.delete(id);
         io.out(`smtpserver ${id} deleted`);
       }),
     );
@@ -98,18 +92,9 @@ export function smtpServerCommands(program: Command, io: Io, withRuntime: WithRu
     .description('send a test mail; exit 0 only when the server accepted it')
     .requiredOption('--to <address>', 'recipient')
     .action(async (id: string, opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        // The same path a gateway takes: a throw-away smtp gateway that mails --to.
-        const provider = new SmtpProvider(
-          { identifier: `smtpserver:${id}`, description: '', module: 'smtp', headers: {}, options: { SMTPIDENTIFIER: id, MAILTO: opts.to, SUBJECT: 'sms-otp-radiusd test', BODY: 'sms-otp-radiusd test message' } },
-          { scriptDirectory: '', smtpServers: rt.store.smtpServers },
-        );
-        try {
-          await provider.send('', '');
-          io.out(`SMTP server ${id} accepted the message`);
-        } finally {
-          await provider.close();
-        }
+      withAdmin(cmd, async (admin) => {
+        await admin.smtpServers.test(id, opts.to);
+        io.out(`SMTP server ${id} accepted the message`);
       }),
     );
 }

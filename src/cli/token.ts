@@ -1,19 +1,16 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { TokenAdmin, MAXFAIL_RANGE, type TokenView } from '../app/token-admin.js';
+import { MAXFAIL_RANGE, type TokenAdmin, type TokenView } from '../app/token-admin.js';
 import { json, table, UsageError, type Io } from './output.js';
-import type { WithRuntime } from './context.js';
+import type { WithAdmin } from './context.js';
 import { SecretInput } from './secret-input.js';
-import { TokenImport } from '../app/token-import.js';
-import { DirectoryEnrollment } from '../app/directory-enrollment.js';
 import { describeFsError } from '../errors.js';
-import { pinRequired } from '../core/token-pin.js';
 
-export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime): void {
+export function tokenCommands(program: Command, io: Io, withAdmin: WithAdmin): void {
   const secrets = new SecretInput();
   const token = program.command('token').description('enroll and manage SMS tokens');
   const admin = <T>(cmd: Command, fn: (a: TokenAdmin) => Promise<T>) =>
-    withRuntime(cmd, (rt) => fn(new TokenAdmin(rt.store, rt.pins)));
+    withAdmin(cmd, (a) => fn(a.tokens));
 
   token
     .command('enroll')
@@ -36,13 +33,12 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
       if (opts.userstore !== undefined) return enrollFromUserStore(opts, cmd);
       if (opts.filter !== undefined) throw new UsageError('--filter goes with --userstore');
       if (opts.user === undefined) throw new UsageError("--user is required (or --userstore ID to enroll a user store's users)");
-      return withRuntime(cmd, async (rt) => {
+      return withAdmin(cmd, async (admin) => {
         // Under otppin userstore or none the token PIN is unused: asked for only under tokenpin
         // (given anyway, it is kept, for a return to tokenpin).
-        const needPin = pinRequired(await rt.store.settings.values());
+        const needPin = await admin.tokens.pinRequired();
         const pin = await secrets.value('--pin', opts.pin, { required: needPin, confirm: true, label: 'PIN' });
-        const a = new TokenAdmin(rt.store, rt.pins);
-        const t = await a.enroll({
+        const t = await admin.tokens.enroll({
           username: opts.user,
           realm: opts.realm ?? '',
           phone: opts.phone,
@@ -65,8 +61,8 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
     for (const option of ['user', 'phone', 'pin', 'otpkey', 'serial'] as const) {
       if (opts[option] !== undefined) throw new UsageError(`--${option} does not go with --userstore: each user gets a token with a dynamic phone and a random key`);
     }
-    return withRuntime(cmd, async (rt) => {
-      const { enrolled, already, skipped } = await new DirectoryEnrollment(rt.store).enroll({
+    return withAdmin(cmd, async (admin) => {
+      const { enrolled, already, skipped } = await admin.directoryEnrollment.enroll({
         userstore: String(opts.userstore),
         ...(opts.filter !== undefined ? { filter: String(opts.filter) } : {}),
         ...(opts.realm !== undefined ? { realm: String(opts.realm) } : {}),
@@ -84,10 +80,10 @@ export function tokenCommands(program: Command, io: Io, withRuntime: WithRuntime
     .requiredOption('--csv <file>', 'CSV file with a header line (columns user,realm,phone,dynamic_phone,pin,otpkey,serial,gateway); - reads standard input')
     .action(async (opts, cmd: Command) => {
       const { data, name, exposed } = readImportFile(opts.csv);
-      return withRuntime(cmd, async (rt) => {
+      return withAdmin(cmd, async (admin) => {
         // The file holds PINs and keys: it is the secret, and others should not read it.
         if (exposed) io.err(`warning: ${name} is readable by group or others and holds PINs or keys: chmod 600 it (and delete it after the import)`);
-        const n = await new TokenImport(rt.store, rt.pins).importCsv(data, name);
+        const n = await admin.tokenImport.importCsv(data, name);
         io.out(`imported ${n} token${n === 1 ? '' : 's'}`);
       });
     });

@@ -1,11 +1,8 @@
 // `userstore` and `realm`: where the daemon finds its users (LDAP, Active Directory).
 import type { Command } from 'commander';
-import { RealmAdmin, UserStoreAdmin, DEFAULT_TIMEOUT_SECONDS } from '../app/userstore-admin.js';
-import { userStoreView } from '../app/views.js';
-import { NotFoundError } from '../core/errors.js';
-import { PRESETS } from '../store/userstores.js';
+import { DEFAULT_TIMEOUT_SECONDS, PRESETS } from '../app/userstore-admin.js';
 import { json, table, UsageError, type Io } from './output.js';
-import type { WithRuntime } from './context.js';
+import type { WithAdmin } from './context.js';
 import { SecretInput } from './secret-input.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -16,7 +13,7 @@ const seconds = (value: string) => {
   return n;
 };
 
-export function userStoreCommands(program: Command, io: Io, withRuntime: WithRuntime): void {
+export function userStoreCommands(program: Command, io: Io, withAdmin: WithAdmin): void {
   const userstore = program.command('userstore').description('user stores: LDAP directories and Active Directory');
 
   userstore
@@ -36,8 +33,8 @@ export function userStoreCommands(program: Command, io: Io, withRuntime: WithRun
     .action(async (id: string, opts, cmd: Command) => {
       const file = opts.bindPasswordFile as string | undefined;
       const bindPassword = file === undefined ? undefined : await new SecretInput().resolve('--bind-password-file', file === '-' ? '-' : `@${file}`);
-      return withRuntime(cmd, async (rt) => {
-        const saved = await new UserStoreAdmin(rt.store).set({
+      return withAdmin(cmd, async (admin) => {
+        const saved = await admin.userstores.set({
           identifier: id,
           uris: opts.uri,
           baseDn: opts.baseDn,
@@ -60,10 +57,8 @@ export function userStoreCommands(program: Command, io: Io, withRuntime: WithRun
     .description('list user stores')
     .option('--json', 'a JSON array of what `userstore show` prints, instead of a table')
     .action(async (opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        const realms = await rt.store.realms.list();
-        const times = await rt.store.userstores.times();
-        const views = (await rt.store.userstores.list()).map((u) => userStoreView(u, times.get(u.identifier), realms));
+      withAdmin(cmd, async (admin) => {
+        const views = await admin.userstores.list();
         if (opts.json) return io.out(json(views));
         const rows = [['ID', 'PRESET', 'URIS', 'BASE DN', 'REALMS', 'UPDATED']];
         for (const v of views) rows.push([v.identifier, v.preset || '-', v.uris.join(' '), v.baseDn, v.realms.join(',') || '-', v.updatedAt ?? '-']);
@@ -76,10 +71,8 @@ export function userStoreCommands(program: Command, io: Io, withRuntime: WithRun
     .description('show a user store as a JSON object, the bind password censored')
     .option('--json', 'the same JSON (show always prints JSON)')
     .action(async (id: string, _opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        const definition = await rt.store.userstores.get(id);
-        if (!definition) throw new NotFoundError(`no user store '${id}' (see 'userstore list')`);
-        io.out(json(userStoreView(definition, (await rt.store.userstores.times(id)).get(id), await rt.store.realms.list())));
+      withAdmin(cmd, async (admin) => {
+        io.out(json(await admin.userstores.show(id)));
       }),
     );
 
@@ -87,8 +80,8 @@ export function userStoreCommands(program: Command, io: Io, withRuntime: WithRun
     .command('delete <id>')
     .description('delete a user store; refused while a realm uses it')
     .action(async (id: string, _opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        await new UserStoreAdmin(rt.store).delete(id);
+      withAdmin(cmd, async (admin) => {
+        await admin.userstores.delete(id);
         io.out(`userstore ${id} deleted`);
       }),
     );
@@ -98,8 +91,8 @@ export function userStoreCommands(program: Command, io: Io, withRuntime: WithRun
     .description('bind on every server as the service account, and look a user up as a login would; exit 0 only when the daemon could')
     .option('--user <name>', 'a login name to look up (without realm)')
     .action(async (id: string, opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        const report = await new UserStoreAdmin(rt.store).test(id, opts.user);
+      withAdmin(cmd, async (admin) => {
+        const report = await admin.userstores.test(id, opts.user);
         for (const s of report.servers) io.out(`${s.uri}: ${s.ok ? 'ok' : 'FAILED'}: ${s.detail}`);
         if (report.user) {
           const u = report.user;
@@ -126,8 +119,8 @@ export function userStoreCommands(program: Command, io: Io, withRuntime: WithRun
     .requiredOption('--userstore <id>', 'the user store that holds its users')
     .option('--default', 'the realm of logins that name none', false)
     .action(async (name: string, opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        const saved = await new RealmAdmin(rt.store).set(name, opts.userstore, opts.default);
+      withAdmin(cmd, async (admin) => {
+        const saved = await admin.realms.set(name, opts.userstore, opts.default);
         io.out(`realm ${saved.name} saved (userstore ${saved.userstore}${saved.isDefault ? ', default' : ''})`);
       }),
     );
@@ -137,8 +130,8 @@ export function userStoreCommands(program: Command, io: Io, withRuntime: WithRun
     .description('list realms')
     .option('--json', 'a JSON array instead of a table')
     .action(async (opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        const realms = await rt.store.realms.list();
+      withAdmin(cmd, async (admin) => {
+        const realms = await admin.realms.list();
         if (opts.json) return io.out(json(realms.map((r) => ({ name: r.name, userstore: r.userstore, default: r.isDefault }))));
         io.out(table([['REALM', 'USERSTORE', 'DEFAULT'], ...realms.map((r) => [r.name, r.userstore, r.isDefault ? 'yes' : ''])]));
       }),
@@ -148,8 +141,8 @@ export function userStoreCommands(program: Command, io: Io, withRuntime: WithRun
     .command('delete <realm>')
     .description('delete a realm (its tokens stay, under the realm name)')
     .action(async (name: string, _opts, cmd: Command) =>
-      withRuntime(cmd, async (rt) => {
-        await new RealmAdmin(rt.store).delete(name);
+      withAdmin(cmd, async (admin) => {
+        await admin.realms.delete(name);
         io.out(`realm ${name.toLowerCase()} deleted`);
       }),
     );

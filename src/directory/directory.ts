@@ -5,8 +5,8 @@
 // the realm-name directory (the name, or user@realm split) still answers.
 import { normaliseRealm } from '../core/names.js';
 import type { DirectoryUser, UserDirectory, UserRef } from '../core/ports.js';
-import type { RealmDefinition } from '../store/realms.js';
-import type { UserStoreDefinition } from '../store/userstores.js';
+import type { RealmDefinition } from './definition.js';
+import type { UserStoreDefinition } from './definition.js';
 import { LdapUserStore } from './ldap-userstore.js';
 import { parseLoginName } from './login-names.js';
 

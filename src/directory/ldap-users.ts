@@ -4,7 +4,7 @@
 // escaping is what the string form needs; here there is no string form to escape).
 import { AndFilter, EqualityFilter, FilterParser, SizeLimitExceededError, type Client, type Entry, type Filter } from 'ldapts';
 import { SmsOtpError } from '../core/errors.js';
-import type { UserStoreAttributes } from '../store/userstores.js';
+import type { UserStoreAttributes } from './definition.js';
 
 /** What the directory says of a person, in the user store's terms. */
 export interface LdapPerson {

@@ -1,7 +1,7 @@
 // One user store as the login sees it: find a person by login name or UPN (cached for
 // userstore.cache_seconds), and check a person's password with a bind.
 import type { Filter } from 'ldapts';
-import type { UserStoreDefinition } from '../store/userstores.js';
+import type { UserStoreDefinition } from './definition.js';
 import { LdapConnections } from './ldap-connections.js';
 import { listLogins, parseSearchFilter, searchPerson, type SearchOutcome, type SearchSpec } from './ldap-users.js';
 import { UserCache } from './user-cache.js';

@@ -1,6 +1,6 @@
 // What the two common directories call things, so that `userstore set --preset ad` is all an
 // operator has to know. Any attribute can still be given explicitly over the preset's.
-import type { PresetName, UserStoreAttributes } from '../store/userstores.js';
+import type { PresetName, UserStoreAttributes } from './definition.js';
 
 export interface Preset {
   readonly attributes: UserStoreAttributes;

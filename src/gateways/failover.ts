@@ -4,8 +4,8 @@
 // not wait for a dead provider's timeout each time; the block lives in the store so every
 // node of a site skips it. A refusal or a configuration error does not block: it says
 // nothing about the next message, and the next member is tried all the same.
-import type { GatewayDefinition } from '../store/gateways.js';
-import type { GatewayBlock } from './health.js';
+import type { GatewayDefinition } from './definition.js';
+import type { GatewayBlock } from './definition.js';
 import { FAILOVER_PARAMETERS, failoverMembers } from './failover-parameters.js';
 import { failureOf, GatewayError, Options, type GatewayFailure, type ProviderContext, type SmsProvider } from './provider.js';
 

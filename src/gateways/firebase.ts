@@ -9,7 +9,7 @@ import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import type { Messaging } from 'firebase-admin/messaging';
-import type { GatewayDefinition } from '../store/gateways.js';
+import type { GatewayDefinition } from './definition.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type GatewayFailure, type SmsProvider } from './provider.js';
 import { FIREBASE_PARAMETERS } from './firebase-parameters.js';

@@ -1,7 +1,7 @@
 // HTTP provider: any SMS gateway with a plain GET or POST API (Clickatell, GTX, Twilio, Kannel...).
 import { request, type Dispatcher } from 'undici';
 import { createDispatcher, describeNetworkError, neverConnected, readLimited } from './http-client.js';
-import type { GatewayDefinition } from '../store/gateways.js';
+import type { GatewayDefinition } from './definition.js';
 import { fillTags, rewritePhone } from './phone.js';
 import { GatewayError, Options, type SmsProvider } from './provider.js';
 import { HTTP_PARAMETERS } from './http-parameters.js';

@@ -3,7 +3,7 @@
 // is for modems that only have it. `AT+CMGS` answers with the prompt "> " and no line end,
 // so the reader looks for it in the raw stream rather than in lines.
 import { SerialPort } from 'serialport';
-import type { GatewayDefinition } from '../store/gateways.js';
+import type { GatewayDefinition } from './definition.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type GatewayFailure, type SmsProvider } from './provider.js';
 import { MODEM_PARAMETERS } from './modem-parameters.js';

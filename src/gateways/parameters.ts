@@ -3,7 +3,7 @@
 // which refuses at `gateway set` what could never be sent, naming the option and the limit:
 // the providers then parse values known to be in range.
 import { validateHeaderName, validateHeaderValue } from 'node:http';
-import type { GatewayDefinition } from '../store/gateways.js';
+import type { GatewayDefinition } from './definition.js';
 import { DEFAULT_MAX_LENGTH, type ModuleParameters, type Parameter } from './declare.js';
 import { FAILOVER_PARAMETERS } from './failover-parameters.js';
 import { FIREBASE_PARAMETERS } from './firebase-parameters.js';

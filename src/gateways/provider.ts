@@ -1,10 +1,10 @@
 // The contract every SMS provider module fulfils, and the one error type they raise.
 import type { EventSink } from '../core/ports.js';
 import { SmsOtpError } from '../core/errors.js';
-import type { GatewayDefinition } from '../store/gateways.js';
-import type { SmtpServerDefinition } from '../store/smtp-servers.js';
+import type { GatewayDefinition } from './definition.js';
+import type { SmtpServerDefinition } from './definition.js';
 import type { ModuleParameters } from './declare.js';
-import type { GatewayHealth } from './health.js';
+import type { GatewayHealth } from './definition.js';
 
 export interface SmsProvider {
   /**

@@ -3,7 +3,7 @@
 // provider instances (with their connection pools) are reused while the definition stays the same.
 import { createHash } from 'node:crypto';
 import type { SmsSender } from '../core/ports.js';
-import type { GatewayDefinition } from '../store/gateways.js';
+import type { GatewayDefinition } from './definition.js';
 import { MODULE_PARAMETERS, type ModuleName } from './parameters.js';
 import { GatewayError, type MemberSender, type ProviderContext, type ProviderFactory, type SmsProvider } from './provider.js';
 

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { GatewayDefinition } from '../store/gateways.js';
+import type { GatewayDefinition } from './definition.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type GatewayFailure, type ProviderContext, type SmsProvider } from './provider.js';
 import { SCRIPT_PARAMETERS } from './script-parameters.js';

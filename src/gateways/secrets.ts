@@ -8,8 +8,8 @@
 //   with its password and every query value censored: http://user:***@host/path?apikey=***&to=***;
 // - an option no declaration names (http's request parameters): by its name, as credentials
 //   are usually called (password, secret, token, api_key, authorization; a PIN).
-import type { GatewayDefinition } from '../store/gateways.js';
-import { CENSORED } from '../store/gateways.js';
+import type { GatewayDefinition } from './definition.js';
+import { CENSORED } from './definition.js';
 import { NotFoundError } from '../core/errors.js';
 import { moduleParameters } from './parameters.js';
 

@@ -1,6 +1,6 @@
 // Sipgate provider: an SMS through Sipgate's XML-RPC API (samurai.SessionInitiate, TOS text).
 import { request, type Dispatcher } from 'undici';
-import type { GatewayDefinition } from '../store/gateways.js';
+import type { GatewayDefinition } from './definition.js';
 import { createDispatcher, describeNetworkError, neverConnected, readLimited } from './http-client.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type SmsProvider } from './provider.js';

@@ -2,7 +2,7 @@
 // comes back after a loss with exponential backoff, and never waits on the SMSC longer than
 // TIMEOUT for any PDU (the smpp package itself waits forever). One submit_sm per part.
 import smpp, { type Pdu, type Session } from 'smpp';
-import type { GatewayDefinition } from '../store/gateways.js';
+import type { GatewayDefinition } from './definition.js';
 import { rewritePhone } from './phone.js';
 import { GatewayError, Options, type SmsProvider } from './provider.js';
 import { SMPP_PARAMETERS } from './smpp-parameters.js';

@@ -2,11 +2,8 @@
 // clients send their credential bare in PI-Authorization (or Authorization); a `Bearer ` prefix
 // is taken off for clients that add one.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ApiKeyRole } from '../store/api-keys.js';
+import type { ApiKeyGate, ApiKeyRole } from '../app/api-keys.js';
 import { HttpAuthError, HttpForbiddenError } from './errors.js';
-
-/** The role of a stored key, or undefined for a key nobody created (or one deleted since). */
-export type ApiKeyLookup = (key: string) => ApiKeyRole | undefined;
 
 export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   const raw = headers['pi-authorization'] ?? headers.authorization;
@@ -16,10 +13,10 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
 }
 
 /** Throws unless the request carries a stored key of one of `roles`. */
-export function requireRole(lookup: ApiKeyLookup, headers: IncomingHttpHeaders, roles: readonly ApiKeyRole[], endpoint: string): void {
+export function requireRole(gate: Pick<ApiKeyGate, 'roleOf'>, headers: IncomingHttpHeaders, roles: readonly ApiKeyRole[], endpoint: string): void {
   const key = presentedKey(headers);
   if (key === undefined) throw new HttpAuthError(`${endpoint} needs an API key in the PI-Authorization or Authorization header`);
-  const role = lookup(key);
+  const role = gate.roleOf(key);
   if (role === undefined) throw new HttpAuthError('the API key is not valid');
   if (!roles.includes(role)) throw new HttpForbiddenError(`${endpoint} needs an API key of role ${roles.join(' or ')}, not ${role}`);
 }

@@ -8,6 +8,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import type { HttpConfig } from '../config/schema.js';
+import type { Readiness } from '../core/authenticator.js';
 import { ERRORS } from '../core/errors.js';
 import { describeFsError } from '../errors.js';
 import { drainUnreadBody, registerBodyParsers } from './bodies.js';
@@ -30,8 +31,8 @@ const KEEP_ALIVE_MS = 5_000;
 
 export interface HttpFrontOptions extends Omit<ValidateOptions, 'now'> {
   readonly config: HttpConfig;
-  /** Undefined when logins can be served now, else why not (the cached health Status-Server uses too). */
-  readonly notReady: () => string | undefined;
+  /** Whether logins can be served now, else why not (the cached health Status-Server uses too). */
+  readonly readiness: Readiness;
   /** Counts one answered request by its route (never the raw URL: bounded labels) and HTTP status. */
   readonly recordRequest?: (endpoint: string, status: number) => void;
   /** The application layer behind the admin endpoints (/token/, /smsgateway/, /system/, /audit/). */
@@ -127,7 +128,7 @@ export class HttpFront {
     );
     app.get('/healthz', async () => ({ status: 'alive' }));
     app.get('/readyz', async (_request, reply) => {
-      const why = this.options.notReady();
+      const why = this.options.readiness.notReady();
       return why === undefined ? { status: 'ready' } : reply.code(503).send({ status: 'unavailable', reason: why });
     });
     validateRoutes(app, { ...this.options, now: this.now, callerOf: callerIdentity(config.trusted_proxies) });

@@ -4,10 +4,12 @@
 // trail tells the fronts apart and a challenge issued here is answered here (README "HTTP");
 // the caller (src/http/caller.ts) keeps two callers' logins apart.
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import type { AuthRequest, AuthResult, TriggerRequest } from '../core/login/request.js';
+import type { ApiKeyGate } from '../app/api-keys.js';
+import type { Authenticator } from '../core/authenticator.js';
+import type { AuthResult } from '../core/login/request.js';
 import { Messages } from '../core/messages.js';
 import { HTTP_CLIENT_NAME } from '../config/schema.js';
-import { requireRole, type ApiKeyLookup } from './api-keys.js';
+import { requireRole } from './api-keys.js';
 import { callerIdentity, type CallerOf } from './caller.js';
 import { ERRORS } from '../core/errors.js';
 import { HttpUnknownUserError } from './errors.js';
@@ -15,11 +17,9 @@ import { readParameters, validateParameters, type Parameters, type RealmJoiner, 
 import { checkResponse, errorResponse, triggerResponse } from './responses.js';
 
 export interface ValidateOptions {
-  readonly authenticate: (request: AuthRequest) => Promise<AuthResult>;
-  readonly triggerChallenge: (request: TriggerRequest) => Promise<AuthResult>;
-  readonly apiKeys: ApiKeyLookup;
-  /** The setting api_key_required, as the site configuration has it now. */
-  readonly apiKeyRequired: () => boolean;
+  /** The login core (src/core/login/service.ts), as the RADIUS front has it too. */
+  readonly authenticator: Authenticator;
+  readonly apiKeys: ApiKeyGate;
   readonly joinRealm: RealmJoiner;
   /** How long a client waits for us, at most: work still queued after that is shed. */
   readonly maxRequestMs: number;
@@ -46,10 +46,10 @@ export function validateRoutes(app: FastifyInstance, o: ValidateOptions): void {
   };
 
   const checked = async (request: FastifyRequest): Promise<{ params: ValidateParameters; result: AuthResult }> => {
-    if (o.apiKeyRequired()) requireRole(o.apiKeys, request.headers, ['validate', 'admin'], request.routeOptions.url ?? 'this endpoint');
+    if (o.apiKeys.required()) requireRole(o.apiKeys, request.headers, ['validate', 'admin'], request.routeOptions.url ?? 'this endpoint');
     const raw = readParameters(request.query, request.body);
     const params = validateParameters(raw, o.joinRealm, true);
-    const result = await o.authenticate({
+    const result = await o.authenticator.authenticate({
       username: params.user,
       password: params.pass,
       ...(params.transactionId === undefined ? {} : { transactionId: params.transactionId }),
@@ -89,7 +89,7 @@ export function validateRoutes(app: FastifyInstance, o: ValidateOptions): void {
       requireRole(o.apiKeys, request.headers, ['admin'], '/validate/triggerchallenge');
       const raw = readParameters(request.query, request.body);
       const params = validateParameters(raw, o.joinRealm, false);
-      const result = await o.triggerChallenge({ username: params.user, ...common(request, params, raw) });
+      const result = await o.authenticator.triggerChallenge({ username: params.user, ...common(request, params, raw) });
       refuseUnknownUser(params, result);
       if (params.exception && result.outcome === 'reject' && result.message === Messages.smsFailed) {
         return sendSmsFailure(reply, o.now());

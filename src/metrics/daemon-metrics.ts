@@ -20,7 +20,7 @@ export interface DaemonMetricsSources {
   readonly store: StoreMetricsOptions;
   /** The module of a gateway identifier (a label of the SMS metrics). */
   readonly gatewayModule: (gateway: string) => string | undefined;
-  /** True while the key file on disk holds the key in use (src/daemon/key-file-watch.ts). */
+  /** True while the key file on disk holds the key in use (src/main/key-file-watch.ts). */
   readonly keyFileOk?: () => boolean;
 }
 

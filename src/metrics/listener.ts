@@ -7,14 +7,15 @@
 // would cost memory and start-up time in a daemon that runs in 256 MB.
 import http from 'node:http';
 import type { Logger } from 'pino';
+import type { Readiness } from '../core/authenticator.js';
 
 export interface MetricsListenerOptions {
   readonly listen: ReadonlyArray<{ readonly host: string; readonly port: number }>;
   /** The exposition text and its content type (prom-client's). */
   readonly metrics: () => Promise<string>;
   readonly contentType: string;
-  /** Undefined when the daemon can serve logins now, else why not (one line, for the operator). */
-  readonly notReady: () => string | undefined;
+  /** Whether the daemon can serve logins now, else why not (one line, for the operator). */
+  readonly readiness: Readiness;
   readonly log: Logger;
 }
 
@@ -82,7 +83,7 @@ export class MetricsListener {
         // The process answers: that is all this one says (liveness).
         return send(res, 200, 'ok\n');
       case '/readyz': {
-        const why = this.options.notReady();
+        const why = this.options.readiness.notReady();
         return why === undefined ? send(res, 200, 'ready\n') : send(res, 503, `not ready: ${why}\n`);
       }
       default:

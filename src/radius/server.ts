@@ -9,7 +9,7 @@ import { isIPv6 } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { RequestShed } from '../core/errors.js';
-import type { AuthRequest, AuthResult } from '../core/login/request.js';
+import type { Authenticator, Readiness } from '../core/authenticator.js';
 import { isExpectedError } from '../core/errors.js';
 import { ClientTable, normaliseAddress, type RadiusClient } from './clients.js';
 import { Drops } from './drops.js';
@@ -30,9 +30,10 @@ export interface ListenAddress {
 export interface RadiusServerOptions {
   readonly listen: readonly ListenAddress[];
   readonly clients: ClientTable;
-  readonly authenticate: (request: AuthRequest) => Promise<AuthResult>;
-  /** True while the daemon can answer in time (store reachable, work queue below its bound). Cheap: called per Status-Server. */
-  readonly healthy: () => boolean;
+  /** The login core (src/core/login/service.ts). */
+  readonly authenticator: Pick<Authenticator, 'authenticate'>;
+  /** Whether the daemon can answer in time (store reachable, work queue below its bound). Cheap: called per Status-Server. */
+  readonly readiness: Readiness;
   readonly log: Logger;
   readonly now?: () => number;
   /** How long replies are kept for retransmissions (RFC 5080). */
@@ -75,7 +76,7 @@ export class RadiusServer {
     this.warnings = new WarnOnce(options.log, this.now);
     this.drops = new Drops(this.stats, this.warnings, options.log);
     this.accessRequests = {
-      authenticate: options.authenticate,
+      authenticator: options.authenticator,
       resendKeyword: options.resendKeyword ?? '',
       acceptAttributes: options.acceptAttributes,
       stats: this.stats,
@@ -192,7 +193,7 @@ export class RadiusServer {
 
     if (packet.code === Code.StatusServer) {
       // Not de-duplicated: a retransmitted Status-Server asks about the daemon's health now.
-      const reply = answerStatusServer(packet, client, this.options.healthy());
+      const reply = answerStatusServer(packet, client, this.options.readiness.notReady() === undefined);
       if (!reply) {
         this.drops.drop(client.name, 'not_ready', source);
         return;

@@ -1,7 +1,7 @@
 // The gateway_health table (migration 0013): failover members blocked after being
 // unreachable, shared by every node of the site.
 import type { Knex } from 'knex';
-import { blockDuration, type GatewayBlock, type GatewayHealth } from '../gateways/health.js';
+import type { GatewayBlock, GatewayHealth } from '../gateways/definition.js';
 
 interface HealthRow {
   gateway: string;
@@ -18,7 +18,11 @@ const toBlock = (row: HealthRow): GatewayBlock => ({
 });
 
 export class GatewayHealthRepository implements GatewayHealth {
-  constructor(private readonly knex: Knex) {}
+  constructor(
+    private readonly knex: Knex,
+    /** How long a block lasts after the n-th consecutive failure (the gateways' rule, src/gateways/health.ts). */
+    private readonly blockDuration: (failures: number) => number,
+  ) {}
 
   async states(gateways: readonly string[]): Promise<Map<string, GatewayBlock>> {
     if (gateways.length === 0) return new Map();
@@ -41,7 +45,7 @@ export class GatewayHealthRepository implements GatewayHealth {
       // Sends that were under way when it went down fail too: one outage, one count.
       if (row && Number(row.blocked_until) > now) return undefined;
       const failures = (row ? Number(row.failures) : 0) + 1;
-      const block = { gateway, failures, blocked_until: now + blockDuration(failures), reason: reason.slice(0, 1000), updated_at: now };
+      const block = { gateway, failures, blocked_until: now + this.blockDuration(failures), reason: reason.slice(0, 1000), updated_at: now };
       // Two nodes that find no row at once both insert: the second merges, with the same count.
       await trx('gateway_health').insert(block).onConflict('gateway').merge();
       return toBlock(block);

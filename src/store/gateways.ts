@@ -1,14 +1,9 @@
 import type { Knex } from 'knex';
 import { changeConfiguration, nothingChanged } from './config-revision.js';
 import type { SecretBox } from '../crypto/secretbox.js';
+import { CENSORED, type GatewayDefinition } from '../gateways/definition.js';
 
-export interface GatewayDefinition {
-  readonly identifier: string;
-  readonly description: string;
-  readonly module: string;
-  readonly options: Readonly<Record<string, string>>;
-  readonly headers: Readonly<Record<string, string>>;
-}
+export { CENSORED, type GatewayDefinition } from '../gateways/definition.js';
 
 /** When a definition was created and last replaced (epoch milliseconds), for display. */
 export interface DefinitionTimes {
@@ -32,9 +27,6 @@ export interface GatewayUsage {
   readonly tokens: number;
   readonly isDefault: boolean;
 }
-
-/** What `gateway show` prints instead of a secret; sending it back keeps the stored secret. */
-export const CENSORED = '__CENSORED__';
 
 /**
  * Whether a value is sealed at rest: the gateway modules' declarations decide

@@ -5,8 +5,7 @@ import type { Keys } from '../crypto/keyfile.js';
 import { ApiKeyRepository } from './api-keys.js';
 import { AuditRepository } from './audit.js';
 import { connect } from './connection.js';
-import { GatewayRepository } from './gateways.js';
-import { isSecretEntry } from '../gateways/secrets.js';
+import { GatewayRepository, type GatewaySecrecy } from './gateways.js';
 import { GatewayHealthRepository } from './gateway-health.js';
 import { KeyCheck } from './key-check.js';
 import { migrateLatest } from './migrations/index.js';
@@ -20,6 +19,17 @@ import { LoginKeys } from './auth/login-keys.js';
 import { RealmRepository } from './realms.js';
 import { KnownClientRepository, NotificationRepository } from './notifications.js';
 import { UserStoreRepository } from './userstores.js';
+
+/**
+ * What the store needs decided by the adapters whose definitions it keeps, given by the
+ * composition root (src/main/store-adapters.ts): the store imports no adapter's behaviour.
+ */
+export interface StoreAdapters {
+  /** Which gateway values are sealed at rest: the modules' declarations say (src/gateways/secrets.ts). */
+  readonly gatewaySecrecy: GatewaySecrecy;
+  /** How long a failover member stays blocked after its n-th consecutive failure (src/gateways/health.ts). */
+  readonly blockDuration: (failures: number) => number;
+}
 
 /** The one source of truth shared by every daemon of a site and the CLI. */
 export class Store {
@@ -41,15 +51,15 @@ export class Store {
   constructor(
     readonly knex: Knex,
     keys: Keys,
+    adapters: StoreAdapters,
     readonly now: () => number = Date.now,
     private readonly database?: DatabaseConfig,
   ) {
     const box = new SecretBox(keys.encryption);
     this.box = box;
     this.tokens = new TokenRepository(knex, box, now);
-    // Which gateway values are sealed: the modules' declarations say (src/gateways/secrets.ts).
-    this.gateways = new GatewayRepository(knex, box, now, isSecretEntry);
-    this.gatewayHealth = new GatewayHealthRepository(knex);
+    this.gateways = new GatewayRepository(knex, box, now, adapters.gatewaySecrecy);
+    this.gatewayHealth = new GatewayHealthRepository(knex, adapters.blockDuration);
     this.settings = new SettingRepository(knex, now);
     this.audit = new AuditRepository(knex);
     this.smtpServers = new SmtpServerRepository(knex, box, now);
@@ -62,8 +72,8 @@ export class Store {
     this.sessions = new SessionRepository(knex);
   }
 
-  static open(database: DatabaseConfig, keys: Keys, now?: () => number): Store {
-    return new Store(connect(database), keys, now, database);
+  static open(database: DatabaseConfig, keys: Keys, adapters: StoreAdapters, now?: () => number): Store {
+    return new Store(connect(database), keys, adapters, now, database);
   }
 
   /**

@@ -4,13 +4,10 @@
 import type { Knex } from 'knex';
 import { normaliseRealm } from '../core/names.js';
 import { NotFoundError } from '../core/errors.js';
+import type { RealmDefinition } from '../directory/definition.js';
 import { changeConfiguration, nothingChanged } from './config-revision.js';
 
-export interface RealmDefinition {
-  readonly name: string;
-  readonly userstore: string;
-  readonly isDefault: boolean;
-}
+export type { RealmDefinition } from '../directory/definition.js';
 
 interface Row {
   name: string;

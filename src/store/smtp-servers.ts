@@ -2,24 +2,10 @@ import { changeConfiguration, nothingChanged } from './config-revision.js';
 // Central SMTP server definitions, used by the SMTP gateway through SMTPIDENTIFIER.
 import type { Knex } from 'knex';
 import type { SecretBox } from '../crypto/secretbox.js';
-import { CENSORED, definitionTimes, type DefinitionTimes } from './gateways.js';
+import { CENSORED, type SmtpServerDefinition } from '../gateways/definition.js';
+import { definitionTimes, type DefinitionTimes } from './gateways.js';
 
-export interface SmtpServerDefinition {
-  readonly identifier: string;
-  readonly description: string;
-  /** Host name or address; an `smtps://` prefix means implicit TLS (usually port 465). */
-  readonly server: string;
-  readonly port: number;
-  readonly username: string | null;
-  readonly password: string | null;
-  readonly sender: string | null;
-  /** STARTTLS required. */
-  readonly tls: boolean;
-  /** Seconds for connecting and for each answer. */
-  readonly timeout: number;
-  /** PEM file with the CA that signed the server's certificate, when no public CA did. */
-  readonly caFile: string | null;
-}
+export type { SmtpServerDefinition } from '../gateways/definition.js';
 
 interface Row {
   identifier: string;

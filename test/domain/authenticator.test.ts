@@ -181,6 +181,8 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
   });
 
   it('without concurrent challenges only the latest OTP is valid', async () => {
+    // Every request sends: a challenge still fresh (sms.resend_interval) is repeated to the same caller, as in the daemon.
+    await t.store.settings.setMany([['sms.resend_interval', '0']]);
     await enroll();
     const first = await challenge();
     const second = await challenge();
@@ -259,6 +261,8 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
   });
 
   it('counts every SMS as a failure with increase_failcounter_on_challenge', async () => {
+    // Every request sends: a challenge still fresh (sms.resend_interval) is repeated to the same caller, as in the daemon.
+    await t.store.settings.setMany([['sms.resend_interval', '0']]);
     const { serial } = await enroll();
     await t.store.settings.setMany([['increase_failcounter_on_challenge', 'true']]);
     await challenge();

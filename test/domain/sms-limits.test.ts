@@ -76,6 +76,8 @@ describe.each(STORE_KINDS)('SMS limits on %s', (kind) => {
   });
 
   it('the user limit counts every SMS of one user, whatever the number; the other limits switched off', async () => {
+    // Every request sends: a challenge still fresh (sms.resend_interval) is repeated to the same caller, as in the daemon.
+    await t.store.settings.setMany([['sms.resend_interval', '0']]);
     await t.store.settings.setMany([['sms.limit.phone', '']]);
     await t.store.settings.setMany([['sms.limit.user', '3/1h']]);
     await tokens.enroll({ username: 'alice', phone: '+43 660 7654321', pin: 'alicepin' });
@@ -93,6 +95,8 @@ describe.each(STORE_KINDS)('SMS limits on %s', (kind) => {
   });
 
   it('the prefix limit counts per country calling code', async () => {
+    // Every request sends: a challenge still fresh (sms.resend_interval) is repeated to the same caller, as in the daemon.
+    await t.store.settings.setMany([['sms.resend_interval', '0']]);
     await t.store.settings.setMany([['sms.limit.prefix', '2/1m']]);
     await tokens.enroll({ username: 'bob', phone: '+49 171 2222222', pin: 'bobpin' });
     await tokens.enroll({ username: 'carol', phone: '+44 7700 900123', pin: 'carolpin' });
@@ -116,7 +120,9 @@ describe.each(STORE_KINDS)('SMS limits on %s', (kind) => {
   it('two login engines on one store racing for one number: exactly 5 SMS go out', async () => {
     const other = await openLoginEngine(t, sms);
     try {
-      const results = await Promise.all(Array.from({ length: 12 }, (_x, i) => login('alice', 'alicepin', i % 2 === 0 ? auth : other)));
+      // Twelve NASes: requests of one NAS would join its challenge in flight (RecentChallenges), as in the daemon.
+      const fromNas = (i: number, engine: LoginEngine) => engine.authenticate({ username: 'alice', password: 'alicepin', client: { ...vpn, name: `vpn${i}` } } as AuthRequest);
+      const results = await Promise.all(Array.from({ length: 12 }, (_x, i) => fromNas(i, i % 2 === 0 ? auth : other)));
       expect(results.filter((r) => r.outcome === 'challenge')).toHaveLength(5);
       expect(results.filter((r) => r.outcome === 'reject' && r.message.startsWith('Too many codes requested'))).toHaveLength(7);
       expect(sms.sent).toHaveLength(5);

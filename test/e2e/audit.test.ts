@@ -11,6 +11,7 @@ import { BIN, RFC4226_KEY } from '../helpers/fs.js';
 import { createTestDatabase } from '../helpers/pg.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const DAY = 86_400_000;
 const NAS = { 'Calling-Station-Id': '"203.0.113.7"', 'NAS-IP-Address': '192.0.2.10', 'NAS-Identifier': '"fw-1"' };
@@ -46,8 +47,7 @@ describe.each(['sqlite', 'pg'] as const)('audit trail on %s', (kind) => {
     gw = await startSmsGateway();
     db = kind === 'pg' ? await createTestDatabase() : undefined;
     daemon = await createDaemon({ database: db ? { client: 'pg', url: db.url } : { client: 'sqlite' }, radius: { reject_delay: '0' } });
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+4917012345', '--pin', 'pin1234', '--otpkey', RFC4226_KEY, '--serial', 'PISMA1');
     await daemon.start();
     knex = connect(db ? { client: 'pg', url: db.url } : { client: 'sqlite', filename: path.join(daemon.dir, 'store.sqlite') });

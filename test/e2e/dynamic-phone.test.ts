@@ -10,6 +10,7 @@ import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { BASE_DN, defineUserStore, SERVICE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const stateOf = (reply: { attributes: Record<string, string[]> }) => reply.attributes.State?.[0] ?? '';
 const login = (daemon: TestDaemon, user: string, password: string, state?: string) =>
@@ -52,8 +53,7 @@ describe('tokens with a dynamic phone: the number from the user store at every s
     gw = await startSmsGateway();
     daemon = await createDaemon({ radius: { reject_delay: '0' } });
     await defineUserStore(daemon, [slapd.uri]);
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     await daemon.ok('setting', 'set', 'sms.default_country_code', '49');
     await daemon.ok('setting', 'set', 'sms.resend_interval', '0');
     await daemon.ok('setting', 'set', 'userstore.cache_seconds', '1');

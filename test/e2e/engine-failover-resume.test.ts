@@ -14,6 +14,7 @@ import { createTestDatabase } from '../helpers/pg.js';
 import { describeAnswer, RadiusPeer, type Answer } from '../helpers/radius-peer.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
 import { proxiedTestDatabase, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const SECRET = 'testing123';
 const UNAVAILABLE = 'The authentication service is unavailable, try again later';
@@ -60,8 +61,7 @@ describe('the PostgreSQL store goes away and comes back', () => {
       ],
       radius: { reject_delay: '0' },
     });
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+4917000101', '--pin', 'alicepin', '--otpkey', RFC4226_KEY, '--serial', 'FAIL0001');
     await daemon.ok('token', 'enroll', '--user', 'bob', '--phone', '+4917000102', '--pin', 'bobpin', '--otpkey', RFC4226_KEY, '--serial', 'FAIL0002');
     await daemon.ok('token', 'enroll', '--user', 'carol', '--phone', '+4917000103', '--pin', 'carolpin', '--otpkey', RFC4226_KEY, '--serial', 'FAIL0003');

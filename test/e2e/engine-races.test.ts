@@ -11,6 +11,7 @@ import { hotp } from '../helpers/hotp.js';
 import { createTestDatabase } from '../helpers/pg.js';
 import { describeAnswer, RadiusPeer, type Answer } from '../helpers/radius-peer.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const SECRET = 'testing123';
 const PARALLEL = 12;
@@ -52,8 +53,7 @@ describe.each(['sqlite', 'pg'] as const)('identical correct answers racing (%s s
       ...(db ? { database: { client: 'pg' as const, url: db.url } } : {}),
       radius: { reject_delay: '0' },
     });
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+4917000001', '--pin', 'pin1234', '--otpkey', RFC4226_KEY, '--serial', 'RACE0001');
     await daemon.ok('token', 'enroll', '--user', 'bob', '--phone', '+4917000002', '--pin', 'bobpin', '--otpkey', RFC4226_KEY, '--serial', 'RACE0002');
     await daemon.start();

@@ -12,6 +12,7 @@ import { ROOT, RFC4226_KEY } from '../helpers/fs.js';
 import { hotp } from '../helpers/hotp.js';
 import { describeAnswer, RadiusPeer, type Answer } from '../helpers/radius-peer.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const SECRET = 'testing123';
 const LOCK_MS = 10_000;
@@ -59,8 +60,7 @@ describe('an external process holds the SQLite write lock for 10 s', () => {
     gw = await startSmsGateway();
     daemon = await createDaemon({ radius: { reject_delay: '0', max_request_time: '20' } });
     try {
-      await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-      await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+      await useHttpGateway(daemon, gw.url);
       await daemon.ok('token', 'enroll', '--user', 'bob', '--phone', '+4917000042', '--pin', 'bobpin', '--otpkey', RFC4226_KEY, '--serial', 'LOCK0001');
       await daemon.start();
     } catch (err) {

@@ -8,6 +8,7 @@ import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { defineUserStore, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 // Over RADIUS a login name without a token is told what a wrong PIN is told (no oracle for
 // user names); the HTTP front and the audit trail say 'The user has no tokens assigned'.
@@ -43,8 +44,7 @@ describe('enrollment by challenge over RADIUS', () => {
     gw = await startSmsGateway();
     daemon = await createDaemon({ radius: { reject_delay: '0' } });
     await defineUserStore(daemon, [slapd.uri]);
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     await daemon.ok('setting', 'set', 'otppin', 'userstore');
     await daemon.ok('setting', 'set', 'enroll_via_multichallenge', 'sms');
     await daemon.start();

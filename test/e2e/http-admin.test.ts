@@ -8,6 +8,7 @@ import { hotp } from '../helpers/hotp.js';
 import { curl, type HttpAnswer } from '../helpers/http-clients.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 // Over RADIUS a login name without a token is told what a wrong PIN is told (no oracle for
 // user names); the HTTP front and the audit trail say 'The user has no tokens assigned'.
@@ -78,8 +79,7 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
     await daemon.ok('setting', 'set', 'pin.kdf_cost', '10');
     adminKey = await daemon.ok('apikey', 'create', '--role', 'admin', '--description', 'provisioning');
     validateKey = await daemon.ok('apikey', 'create', '--role', 'validate');
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     await daemon.start();
   });
   afterAll(async () => {

@@ -10,6 +10,7 @@ import { curl } from '../helpers/http-clients.js';
 import { createTestDatabase } from '../helpers/pg.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
 import { selfSignedCertificate } from '../helpers/tls.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 describe('HTTPS front on PostgreSQL', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -38,8 +39,7 @@ describe('HTTPS front on PostgreSQL', () => {
     writeFileSync(caFile, cert);
     writeFileSync(path.join(daemon.dir, 'http.key'), key, { mode: 0o600 });
     base = `https://127.0.0.1:${port}`;
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     await daemon.ok('setting', 'set', 'pin.kdf_cost', '10');
     await daemon.ok('token', 'enroll', '--user', 'bob', '--realm', 'example.com', '--phone', '+4917099999', '--pin', '2468', '--otpkey', RFC4226_KEY, '--serial', 'PISMPG01');
     await daemon.start();

@@ -10,6 +10,7 @@ import { freeradiusPlugin, pamModule, type HttpAnswer } from '../helpers/http-cl
 import { radclient } from '../helpers/radius-clients.js';
 import { defineUserStore, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const PIN = 'pin4711';
 const NO_TOKEN = 'The user has no tokens assigned';
@@ -31,8 +32,7 @@ describe('HTTP front: unknown users and realms answer as privacyIDEA (904), RADI
     daemon = await createDaemon({ radius: { reject_delay: '0' }, http: { listen: `[ { host: "127.0.0.1", port: ${port} } ]` } });
     base = `http://127.0.0.1:${port}`;
     await defineUserStore(daemon, [slapd.uri]);
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     await daemon.ok('setting', 'set', 'pin.kdf_cost', '10');
     await daemon.ok('token', 'enroll', '--user', 'alice', '--realm', 'example', '--phone', '+4917011111', '--pin', PIN, '--otpkey', RFC4226_KEY, '--serial', 'PISMU0001');
     // A token owner the directory does not know (enrolled before the user store, or removed from it since).

@@ -10,6 +10,7 @@ import { counter as metricCounter, scrape } from '../helpers/metrics.js';
 import { curl, freeradiusPlugin, pamModule, type HttpAnswer } from '../helpers/http-clients.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const PIN = 'pin4711';
 const SMS_FAILED = 'The PIN was correct, but the SMS could not be sent!';
@@ -49,8 +50,7 @@ describe('HTTP front: privacyIDEA /validate API', () => {
       metrics: true,
     });
     base = `http://127.0.0.1:${port}`;
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     await daemon.ok('setting', 'set', 'pin.kdf_cost', '10');
     // alice gets many SMS here, each PIN request its own: neither the flood limits nor the
     // reuse of a fresh challenge are what these tests look at.
@@ -295,8 +295,7 @@ describe('HTTP front: listener lifecycle', () => {
     const port = await freeTcpPort();
     const daemon = await createDaemon({ http: { listen: `[ { host: "127.0.0.1", port: ${port} } ]` } });
     try {
-      await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-      await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+      await useHttpGateway(daemon, gw.url);
       await daemon.ok('setting', 'set', 'pin.kdf_cost', '10');
       await daemon.ok('token', 'enroll', '--user', 'carol', '--phone', '+4917011111', '--pin', PIN, '--otpkey', RFC4226_KEY);
       await daemon.start();

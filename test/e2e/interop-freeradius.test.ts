@@ -6,6 +6,7 @@ import { startFreeRadiusProxy, type FreeRadiusProxy } from '../helpers/freeradiu
 import { RFC4226_KEY } from '../helpers/fs.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 describe('FreeRADIUS 3.2 as a proxy in front of the daemon', () => {
   let daemon: TestDaemon;
@@ -19,8 +20,7 @@ describe('FreeRADIUS 3.2 as a proxy in front of the daemon', () => {
       clients: [{ name: 'freeradius', address: '127.0.0.1/32', secret: 'proxysecret' }],
       radius: { reject_delay: '0' },
     });
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+1555', '--pin', 'pin1234', '--otpkey', RFC4226_KEY);
     await daemon.start();
     proxy = await startFreeRadiusProxy({ homePort: daemon.port, homeSecret: 'proxysecret', nasSecret: 'nassecret' });

@@ -8,6 +8,7 @@ import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { RFC4226_KEY } from '../helpers/fs.js';
 import { OpenconnectLogin, startOcserv, type Ocserv } from '../helpers/ocserv.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const SECRET = 'ocserv-secret-42';
 const RESEND_INTERVAL = 3;
@@ -33,8 +34,7 @@ describe('ocserv + openconnect (radcli)', () => {
       clients: [{ name: 'ocserv', address: '127.0.0.1/32', secret: SECRET, require_message_authenticator: 'no' }],
       radius: { reject_delay: '0' },
     });
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     await daemon.ok('setting', 'set', 'sms.resend_interval', String(RESEND_INTERVAL));
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+1555', '--pin', 'pin1234', '--otpkey', RFC4226_KEY);
     await daemon.start();

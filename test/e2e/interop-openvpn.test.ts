@@ -16,6 +16,7 @@ import { RFC4226_KEY, tempDir } from '../helpers/fs.js';
 import { makeCertificates, startOpenVpnClient, startOpenVpnServer, type OpenVpnClient } from '../helpers/openvpn.js';
 import type { RunningProcess } from '../helpers/process.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const PIN = 'vpnpin42';
 const SECRET = 'ovpn-shared-7f3a';
@@ -54,8 +55,7 @@ describe('OpenVPN 2.6 + openvpn-auth-radius against the daemon (authentication a
       clients: [{ name: 'openvpn', address: '127.0.0.1/32', secret: SECRET, require_message_authenticator: 'no' }],
       radius: { accounting_listen: `[ { host: "127.0.0.1", port: ${acctPort} } ]`, reject_delay: '0' },
     });
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     // Default sms.resend_interval: after an accept, the next PIN-only login sends a new SMS
     // (an accept ends the challenge whose OTP it used), which the two-pass login relies on.
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+4917012345', '--pin', PIN, '--otpkey', RFC4226_KEY, '--serial', 'PISM0VPN0001');

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { ROOT, RFC4226_KEY } from '../helpers/fs.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const SECRET = 'pam-secret-123';
 
@@ -28,8 +29,7 @@ describe('pam_radius_auth through pamtester', () => {
       clients: [{ name: 'linux-host', address: '127.0.0.1/32', secret: SECRET, require_message_authenticator: 'no' }],
       radius: { reject_delay: '0' },
     });
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+1555', '--pin', 'pin1234', '--otpkey', RFC4226_KEY);
     await daemon.start();
     const conf = path.join(daemon.dir, 'pam_radius_auth.conf');

@@ -16,6 +16,7 @@ import { hotp } from '../helpers/hotp.js';
 import { createTestDatabase } from '../helpers/pg.js';
 import { RadiusPeer } from '../helpers/radius-peer.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const MAXFAIL = 10;
 const WAVE = 100;
@@ -121,8 +122,7 @@ describe.each(['sqlite', 'pg'] as const)('the fail counter under %d concurrent a
       http: { listen: `[ { host: "127.0.0.1", port: ${port} } ]` },
     });
     base = `http://127.0.0.1:${port}`;
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     await daemon.ok('setting', 'set', 'token.default_maxfail', String(MAXFAIL));
     for (const [i, user] of ['answers-http', 'answers-radius', 'pins-http', 'pins-radius'].entries()) {
       await daemon.ok('token', 'enroll', '--user', user, '--phone', `+491700000${i}`, '--pin', `pin-${user}`, '--otpkey', RFC4226_KEY, '--serial', `LOCK${i}`);

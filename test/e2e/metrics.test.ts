@@ -11,6 +11,7 @@ import { radclient } from '../helpers/radius-clients.js';
 import { RawClient } from '../helpers/raw-radius.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
 import { proxiedTestDatabase, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const PHONE = '+4917012345';
 const PIN = 'pin1234';
@@ -25,8 +26,7 @@ describe('metrics of a daemon on the embedded store', () => {
     gw = await startSmsGateway();
     daemon = await createDaemon({ metrics: true, radius: { reject_delay: '0' } });
     url = daemon.metricsUrl!;
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     // Each test's PIN sends its own SMS: no reuse of a fresh challenge (sms.resend_interval).
     await daemon.ok('setting', 'set', 'sms.resend_interval', '0');
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', PHONE, '--pin', PIN, '--otpkey', RFC4226_KEY, '--serial', 'MET00001');

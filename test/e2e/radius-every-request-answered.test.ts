@@ -11,6 +11,7 @@ import { createTestDatabase } from '../helpers/pg.js';
 import { buildRequest, isSignedReply, RawClient } from '../helpers/raw-radius.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const SECRET = 'testing123';
 const ONLY_PAP = 'Only PAP (User-Password) is supported';
@@ -33,8 +34,7 @@ describe('answers to requests that carry no PAP password', () => {
         { name: 'legacy', address: '127.0.0.3/32', secret: SECRET, require_message_authenticator: 'no' },
       ],
     });
-    await daemon.configure('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.configure('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url, 'configure');
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+4917012345', '--pin', 'pin1234', '--otpkey', RFC4226_KEY, '--serial', 'ALICE');
     await daemon.start();
     strict = await RawClient.open('127.0.0.1');

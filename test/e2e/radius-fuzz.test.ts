@@ -6,6 +6,7 @@ import { RFC4226_HOTP, RFC4226_KEY } from '../helpers/fs.js';
 import { buildRequest, RawClient } from '../helpers/raw-radius.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const SECRET = 'testing123';
 const TOTAL = 100_000;
@@ -57,8 +58,7 @@ describe('fuzzing the running daemon', () => {
       radius: { reject_delay: '0' },
     });
     await daemon.ok('setting', 'set', 'pin.kdf_cost', '10');
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+1555', '--pin', 'pin1234', '--otpkey', RFC4226_KEY);
     await daemon.start();
   });

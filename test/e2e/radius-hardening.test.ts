@@ -9,6 +9,7 @@ import { RFC4226_KEY } from '../helpers/fs.js';
 import { buildRequest, isSignedReply, RawClient } from '../helpers/raw-radius.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const SECRET = 'testing123';
 
@@ -46,8 +47,7 @@ describe('RADIUS hardening', () => {
       ],
       radius: { accept_attributes: '[ { attribute: Class, value: "otp:{serial}:{user}" } ]' },
     });
-    await daemon.configure('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.configure('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url, 'configure');
     // alice gets far more than 5 SMS in these tests: the flood limits are not what they test
     // (test/e2e/sms-limits.test.ts is).
     await daemon.configure('setting', 'set', 'sms.limit.phone', '');

@@ -14,6 +14,7 @@ import { counter } from '../helpers/metrics.js';
 import { buildRequest, RawClient } from '../helpers/raw-radius.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const SECRET = 'edges-secret-77';
 const attrs = (reply: Buffer, type: number) => parsePacket(reply).attributes.filter((a) => a.type === type).map((a) => a.value);
@@ -52,8 +53,7 @@ describe('RADIUS edges that real NAS hit', () => {
     });
     // Debug level: the line per dropped datagram.
     writeFileSync(daemon.config, readFileSync(daemon.config, 'utf8').replace('log: { level: info }', 'log: { level: debug }'));
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     await daemon.ok('setting', 'set', 'sms.limit.phone', '');
     await daemon.ok('setting', 'set', 'sms.limit.user', '');
     await daemon.ok('setting', 'set', 'sms.resend_interval', '0');

@@ -7,6 +7,7 @@ import { RFC4226_HOTP, RFC4226_KEY } from '../helpers/fs.js';
 import { counter } from '../helpers/metrics.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const scrv1 = (pin: string, response: string) => `SCRV1:${b64(pin)}:${b64(response)}`;
@@ -18,8 +19,7 @@ describe('OpenVPN static challenge (SCRV1) over RADIUS', () => {
   beforeAll(async () => {
     gw = await startSmsGateway();
     daemon = await createDaemon({ metrics: true, radius: { reject_delay: '0' } });
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+4917012345', '--pin', 'pin1234', '--otpkey', RFC4226_KEY, '--serial', 'PISM0SCRV001');
     await daemon.start();
   });

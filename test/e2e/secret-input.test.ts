@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysFromMaster } from '../../src/crypto/keyfile.js';
 import { Store } from '../../src/store/index.js';
+import { STORE_ADAPTERS } from '../../src/main/store-adapters.js';
 import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { BIN, RFC4226_HOTP, RFC4226_KEY, ROOT } from '../helpers/fs.js';
 import { radclient } from '../helpers/radius-clients.js';
@@ -97,7 +98,7 @@ describe('secret input', () => {
     expect((await cliWithInput('smtp-password\n', 'smtpserver', 'set', 'mx', '--server', '127.0.0.1', '--username', 'u', '--password', '-')).code).toBe(0);
     const { readFileSync } = await import('node:fs');
     const keys = keysFromMaster(Buffer.from(readFileSync(daemon.keyfile, 'utf8').trim(), 'hex'));
-    const store = Store.open({ client: 'sqlite', filename: path.join(daemon.dir, 'store.sqlite') }, keys);
+    const store = Store.open({ client: 'sqlite', filename: path.join(daemon.dir, 'store.sqlite') }, keys, STORE_ADAPTERS);
     try {
       expect((await store.gateways.get('gw'))?.options.PASSWORD).toBe('gateway-password');
       expect((await store.smtpServers.get('mx'))?.password).toBe('smtp-password');

@@ -5,6 +5,7 @@ import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { createTestDatabase } from '../helpers/pg.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const messageOf = (reply: { attributes: Record<string, string[]> }) => reply.attributes['Reply-Message'] ?? [];
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -26,8 +27,7 @@ describe('SMS limits across two daemons sharing PostgreSQL', () => {
     db = await createTestDatabase();
     gw = await startSmsGateway();
     a = await createDaemon({ database: { client: 'pg', url: db.url }, radius: { reject_delay: '0' } });
-    await a.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await a.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(a, gw.url);
     // Every PIN request here asks for a new SMS: a repeated one within sms.resend_interval
     // would get the fresh challenge again and send nothing, which no limit then counts.
     await a.ok('setting', 'set', 'sms.resend_interval', '0');

@@ -5,6 +5,7 @@ import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { RFC4226_HOTP, RFC4226_KEY } from '../helpers/fs.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
+import { useHttpGateway } from '../helpers/sms-daemon.js';
 
 const stateOf = (reply: { attributes: Record<string, string[]> }) => reply.attributes.State?.[0] ?? '';
 
@@ -27,8 +28,7 @@ describe('verify_enrollment and smsautosend over RADIUS, with radclient', () => 
     gw = await startSmsGateway();
     // Rejects are part of the story here; reject_delay would only make the test slow.
     daemon = await createDaemon({ radius: { reject_delay: '0' } });
-    await daemon.ok('gateway', 'set', 'gw1', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
-    await daemon.ok('setting', 'set', 'sms.identifier', 'gw1');
+    await useHttpGateway(daemon, gw.url);
     await daemon.start();
   });
   afterAll(async () => {

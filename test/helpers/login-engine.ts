@@ -1,14 +1,12 @@
-// The login core wired as the daemon wires it (hot-path store engine, site configuration
-// kept in memory, PIN-check queue), with the test's clock and SMS port. Before each request
+// The login core wired as the daemon wires it (src/main/login.ts: hot-path store engine, site
+// configuration kept in memory, PIN-check queue), with the test's clock and SMS port. Before each request
 // the site configuration is refreshed the way the daemon's poll does it (by revision), so a
 // setting changed through the store is seen by the next request.
 import type { AuthRequest, AuthResult } from '../../src/core/login/request.js';
-import { RecentFailures } from '../../src/core/login/recent-failures.js';
-import { LoginService } from '../../src/core/login/service.js';
 import type { EventSink, SmsSender, UserDirectory } from '../../src/core/ports.js';
 import { PinCheckQueue } from '../../src/crypto/pin-check-queue.js';
 import { RealmNameDirectory } from '../../src/directory/realm-names.js';
-import { SiteConfig } from '../../src/store/site-config.js';
+import { buildLogin, buildSite } from '../../src/main/login.js';
 import type { TestStore } from './store.js';
 
 export interface LoginEngine {
@@ -30,9 +28,9 @@ export async function openLoginEngine(
   events: EventSink = quietEvents,
 ): Promise<LoginEngine> {
   const authStore = t.store.openAuthStore(() => undefined);
-  const site = new SiteConfig({ settings: t.store.settings, gateways: t.store.gateways, revisions: authStore, onError: () => undefined });
+  const site = buildSite(t.store, authStore, { onError: () => undefined });
   await site.refresh(true);
-  const service = new LoginService({
+  const service = buildLogin({
     store: authStore,
     pins: new PinCheckQueue(t.pins),
     sms,
@@ -41,7 +39,6 @@ export async function openLoginEngine(
     events,
     directory,
     rateLimits: authStore,
-    recentFailures: new RecentFailures(),
   });
   return {
     async authenticate(request) {

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { keysFromMaster } from '../../src/crypto/keyfile.js';
 import { PinHasher } from '../../src/crypto/pin-hash.js';
+import { STORE_ADAPTERS } from '../../src/main/store-adapters.js';
 import { Store } from '../../src/store/index.js';
 import { tempDir } from './fs.js';
 import { createTestDatabase } from './pg.js';
@@ -27,12 +28,12 @@ export async function openTestStore(kind: StoreKind): Promise<TestStore> {
   };
   const now = () => clock.now;
   if (kind === 'sqlite') {
-    const store = Store.open({ client: 'sqlite', filename: path.join(tempDir(), 'store.sqlite') }, keys, now);
+    const store = Store.open({ client: 'sqlite', filename: path.join(tempDir(), 'store.sqlite') }, keys, STORE_ADAPTERS, now);
     await store.migrate();
     return { store, pins: new PinHasher(keys.pinPepper), clock, close: () => store.close() };
   }
   const db = await createTestDatabase();
-  const store = Store.open({ client: 'pg', url: db.url }, keys, now);
+  const store = Store.open({ client: 'pg', url: db.url }, keys, STORE_ADAPTERS, now);
   await store.migrate();
   return {
     store,

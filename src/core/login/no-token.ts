@@ -1,6 +1,6 @@
 // A login name for which nobody has a token. Normally a reject; privacyIDEA's three
 // authentication policies, all off by default, open a door here (each logs a warning at
-// start while on, src/daemon/open-doors.ts):
+// start while on, src/main/open-doors.ts):
 // - passOnNoToken: a user the directory knows, without a token, is let in unchecked;
 // - passthru: such a user logs in with the directory password (a bind as the user);
 // - passOnNoUser: a name no user store knows is let in unchecked.

@@ -6,6 +6,7 @@ import { checkPassword } from './first-factor.js';
 import { startEnrollment } from './enroll-by-challenge.js';
 import { firstKnown, passWithoutToken } from './no-token.js';
 import type { AuthRequest, AuthResult, Refusal, TriggerRequest } from './request.js';
+import type { Authenticator } from '../authenticator.js';
 import type { Token } from '../model.js';
 import type { LoginStep, UserRef } from '../ports.js';
 import { issueChallenge } from './challenges.js';
@@ -17,7 +18,7 @@ import { deadlineOf, reject } from './verdict.js';
 
 const DUMMY_PIN = 'no such user';
 
-export class LoginService {
+export class LoginService implements Authenticator {
   private readonly dummyHashes = new Map<number, Promise<string>>();
   /** Deferred work (LoginContext.defer): after the verdict's reply, the caller has what it waits for already. */
   private readonly deferred = new AfterReply();

@@ -1,13 +1,12 @@
 // privacyIDEA's /audit/: the trail, newest first, filtered as `audit list` filters it (the
 // same parsing, src/app/audit.ts) and paged as privacyIDEA pages it.
 import type { FastifyInstance } from 'fastify';
-import { pageAudit, parseAuditFilter } from '../../app/audit.js';
-import type { AuditRepository } from '../../store/audit.js';
+import { parseAuditFilter, type AuditAdmin } from '../../app/audit.js';
 import { adminResponse } from '../responses.js';
 import { optional, pageRequest, parametersOf } from './requests.js';
 
 export interface AuditRoutesOptions {
-  readonly audit: AuditRepository;
+  readonly audit: AuditAdmin;
   readonly now: () => number;
 }
 
@@ -21,7 +20,7 @@ export function auditRoutes(app: FastifyInstance, o: AuditRoutesOptions): void {
     );
     // privacyIDEA's /audit/ says page_size (its /token/ says pagesize): both are taken.
     const { page, pageSize } = pageRequest(params, ['page_size', 'pagesize']);
-    const found = await pageAudit(o.audit, filter, page, pageSize);
+    const found = await o.audit.page(filter, page, pageSize);
     return adminResponse({ auditdata: found.items, count: found.count, current: found.current, next: found.next, prev: found.prev }, null, o.now());
   });
 }

@@ -9,28 +9,29 @@ import type { GatewayAdmin } from '../../app/gateway-admin.js';
 import type { SettingsAdmin } from '../../app/settings-admin.js';
 import type { TokenAdmin } from '../../app/token-admin.js';
 import { isSettingKey } from '../../core/settings.js';
-import type { AuditRepository } from '../../store/audit.js';
-import type { SessionRepository } from '../../store/sessions.js';
-import { requireRole, type ApiKeyLookup } from '../api-keys.js';
+import type { AuditAdmin } from '../../app/audit.js';
+import type { SessionAdmin } from '../../app/sessions.js';
+import type { ApiKeyGate } from '../../app/api-keys.js';
+import { requireRole } from '../api-keys.js';
 import { auditRoutes } from './audit.js';
 import { sessionRoutes } from './sessions.js';
 import { gatewayRoutes } from './gateways.js';
 import { systemRoutes } from './system.js';
 import { tokenRoutes } from './tokens.js';
 
-/** The application layer the admin endpoints call into (the CLI makes its own of the same classes). */
+/** The application layer the admin endpoints call into (src/main/admin.ts builds it, for the CLI too). */
 export interface AdminServices {
   readonly tokens: TokenAdmin;
   readonly gateways: GatewayAdmin;
   readonly settings: SettingsAdmin;
-  readonly audit: AuditRepository;
+  readonly audit: AuditAdmin;
   /** Accounting sessions (GET /session/); absent: the endpoint answers 404 like any unknown path. */
-  readonly sessions?: SessionRepository;
+  readonly sessions?: SessionAdmin;
 }
 
 export interface AdminOptions {
   readonly services: AdminServices;
-  readonly apiKeys: ApiKeyLookup;
+  readonly apiKeys: Pick<ApiKeyGate, 'roleOf'>;
   readonly now: () => number;
 }
 

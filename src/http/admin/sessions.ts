@@ -1,14 +1,13 @@
 // GET /session/: the accounting sessions (not a privacyIDEA endpoint; privacyIDEA keeps no
 // accounting), filtered as `session list` filters them and paged as /audit/ is.
 import type { FastifyInstance } from 'fastify';
-import { pageSessions } from '../../app/sessions.js';
-import type { SessionRepository } from '../../store/sessions.js';
+import type { SessionAdmin } from '../../app/sessions.js';
 import { HttpRequestError } from '../errors.js';
 import { adminResponse } from '../responses.js';
 import { optional, pageRequest, parametersOf } from './requests.js';
 
 export interface SessionRoutesOptions {
-  readonly sessions: SessionRepository;
+  readonly sessions: SessionAdmin;
   readonly now: () => number;
 }
 
@@ -28,7 +27,7 @@ export function sessionRoutes(app: FastifyInstance, o: SessionRoutesOptions): vo
       ...(open !== undefined && YES.has(open) ? { openOnly: true } : {}),
     };
     const { page, pageSize } = pageRequest(params, ['page_size', 'pagesize']);
-    const found = await pageSessions(o.sessions, filter, page, pageSize);
+    const found = await o.sessions.page(filter, page, pageSize);
     return adminResponse({ sessions: found.items, count: found.count, current: found.current, next: found.next, prev: found.prev }, null, o.now());
   });
 }

@@ -4,7 +4,8 @@
 // Every Access-Challenge carries Prompt (RFC 2869 §5.10): No-Echo, so the NAS hides the code
 // as it is typed, unless the client's challenge_echo asks for Echo.
 import type { Logger } from 'pino';
-import type { AuthRequest, AuthResult } from '../../core/login/request.js';
+import type { Authenticator } from '../../core/authenticator.js';
+import type { AuthResult } from '../../core/login/request.js';
 import { decodeUtf8, toAccessResponse, toAuthRequest } from '../access.js';
 import { authMethodOf, eapFailureFor } from '../auth-method.js';
 import type { RadiusClient } from '../clients.js';
@@ -18,7 +19,7 @@ import type { WarnOnce } from '../warnings.js';
 import { decodeStaticChallenge } from '../static-challenge.js';
 
 export interface AccessRequestHandler {
-  readonly authenticate: (request: AuthRequest) => Promise<AuthResult>;
+  readonly authenticator: Pick<Authenticator, 'authenticate'>;
   readonly resendKeyword: string;
   readonly acceptAttributes?: ((client: string, context: AcceptContext) => RawAttribute[]) | undefined;
   readonly stats: RadiusStats;
@@ -91,7 +92,7 @@ export async function answerAccessRequest(
   if (h.log.isLevelEnabled('debug')) {
     h.log.debug({ client: client.name, attributes: describeAttributes(packet) }, 'Access-Request');
   }
-  let result = await h.authenticate(request);
+  let result = await h.authenticator.authenticate(request);
   // An empty static-challenge response asked for the SMS; OpenVPN cannot answer a challenge,
   // so the prompt goes back in a reject and the user connects again with the code.
   if (scrv1?.kind === 'decoded' && scrv1.response === '' && result.outcome === 'challenge') result = { outcome: 'reject', message: result.message };

@@ -1,18 +1,15 @@
 // What every command needs: the validated config, the keys and an open store.
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { ConfigError, loadConfig, resolveConfigPath } from '../config/load.js';
+import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config, DatabaseConfig } from '../config/schema.js';
-import { StoreUnavailable } from '../core/errors.js';
 import { createKeyFile, KeyFileError, readKeyFile, type Keys } from '../crypto/keyfile.js';
-import { SmsOtpError } from '../core/errors.js';
 import { connect, describeDatabase } from '../store/connection.js';
+import { requireDatabaseDirectory, storeOpenError } from '../store/open-errors.js';
 import { storeHoldsSealedData } from '../store/key-check.js';
 import { PinHasher } from '../crypto/pin-hash.js';
-import type { ProviderContext } from '../gateways/provider.js';
-import type { EventSink } from '../core/ports.js';
 import { Store } from '../store/index.js';
+import { STORE_ADAPTERS } from './store-adapters.js';
 
 export interface Runtime {
   readonly configPath: string;
@@ -65,7 +62,7 @@ export async function openRuntime(configFlag: string | undefined, options: Runti
   }
   if (keyFile.looseMode) log.warn({ keyfile }, 'key file is readable by group or others: chmod 600 it');
   const { keys } = keyFile;
-  const store = Store.open(config.database, keys);
+  const store = Store.open(config.database, keys, STORE_ADAPTERS);
   try {
     await store.ping().catch((err: unknown) => {
       throw storeOpenError(config.database, err);
@@ -97,17 +94,6 @@ export async function openRuntime(configFlag: string | undefined, options: Runti
   };
 }
 
-/** A SQLite file's directory must exist: a missing one is a wrong path, not something to create. */
-export function requireDatabaseDirectory(database: DatabaseConfig, configPath: string): void {
-  if (database.client !== 'sqlite' || database.filename === ':memory:') return;
-  const dir = path.dirname(database.filename);
-  if (!existsSync(dir)) {
-    throw new ConfigError(
-      `database.filename: the directory ${dir} does not exist; create it (mkdir -p ${dir}) or correct the path in ${configPath}`,
-    );
-  }
-}
-
 /**
  * A missing key file is created only for a store that holds nothing yet: a store already
  * sealed with another key needs that key file restored, and a new one would only be a trap.
@@ -128,25 +114,4 @@ async function refuseNewKeyForUsedStore(database: DatabaseConfig, keyfile: strin
   } finally {
     await knex.destroy();
   }
-}
-
-/** A store that cannot be opened, as one line: which store, which key, and the driver's reason. */
-export function storeOpenError(database: DatabaseConfig, err: unknown): Error {
-  if (err instanceof SmsOtpError) return err;
-  const key = database.client === 'sqlite' ? 'database.filename' : 'database.url';
-  const reason = ((err as Error)?.message ?? String(err)).split('\n')[0];
-  return new StoreUnavailable(`cannot use the store ${describeDatabase(database)} (${key}): ${reason}`);
-}
-
-/**
- * What gateway providers need from the node: its script directory, the store's SMTP servers,
- * and the site's gateway health (failover members blocked after being unreachable).
- */
-export function providerContext(rt: Pick<Runtime, 'config' | 'store'>, events?: EventSink): ProviderContext {
-  return {
-    scriptDirectory: rt.config.providers.script_directory,
-    smtpServers: rt.store.smtpServers,
-    health: rt.store.gatewayHealth,
-    ...(events ? { events } : {}),
-  };
 }

@@ -1,0 +1,70 @@
+// The application layer, built once per daemon (the HTTP admin API) and once per CLI command:
+// every service on the same runtime. Built lazily: a command pays only for what it uses.
+import type { EventSink } from '../core/ports.js';
+import { ApiKeyAdmin } from '../app/api-keys.js';
+import { AuditAdmin } from '../app/audit.js';
+import { DirectoryEnrollment } from '../app/directory-enrollment.js';
+import { GatewayAdmin } from '../app/gateway-admin.js';
+import { NotificationAdmin } from '../app/notifications.js';
+import { SessionAdmin } from '../app/sessions.js';
+import { SettingsAdmin } from '../app/settings-admin.js';
+import { SmtpServerAdmin } from '../app/smtp-servers.js';
+import { TokenAdmin } from '../app/token-admin.js';
+import { TokenImport } from '../app/token-import.js';
+import { RealmAdmin, UserStoreAdmin } from '../app/userstore-admin.js';
+import { providerContext } from './providers.js';
+import type { Runtime } from './runtime.js';
+
+export interface Admin {
+  readonly tokens: TokenAdmin;
+  readonly tokenImport: TokenImport;
+  readonly directoryEnrollment: DirectoryEnrollment;
+  readonly gateways: GatewayAdmin;
+  readonly settings: SettingsAdmin;
+  readonly userstores: UserStoreAdmin;
+  readonly realms: RealmAdmin;
+  readonly apiKeys: ApiKeyAdmin;
+  readonly smtpServers: SmtpServerAdmin;
+  readonly notifications: NotificationAdmin;
+  readonly audit: AuditAdmin;
+  readonly sessions: SessionAdmin;
+}
+
+export interface AdminOptions {
+  /** Tokens enrolled here are told to this events port (token_enrolled), as from `client`. */
+  readonly enrolled?: { readonly events: EventSink; readonly client: string };
+}
+
+export function buildAdmin(rt: Pick<Runtime, 'config' | 'store' | 'pins' | 'keys'>, options: AdminOptions = {}): Admin {
+  const { store, pins } = rt;
+  const once = <T>(make: () => T): (() => T) => {
+    let made: T | undefined;
+    return () => (made ??= make());
+  };
+  const tokens = once(() => new TokenAdmin(store, pins, options.enrolled));
+  const tokenImport = once(() => new TokenImport(store, pins));
+  const directoryEnrollment = once(() => new DirectoryEnrollment(store));
+  const gateways = once(() => new GatewayAdmin(store, providerContext(rt)));
+  const settings = once(() => new SettingsAdmin(store));
+  const userstores = once(() => new UserStoreAdmin(store));
+  const realms = once(() => new RealmAdmin(store));
+  const apiKeys = once(() => new ApiKeyAdmin(store, rt.keys.apiKeyMac));
+  const smtpServers = once(() => new SmtpServerAdmin(store, providerContext(rt)));
+  const notifications = once(() => new NotificationAdmin(store));
+  const audit = once(() => new AuditAdmin(store.audit));
+  const sessions = once(() => new SessionAdmin(store.sessions));
+  return {
+    get tokens() { return tokens(); },
+    get tokenImport() { return tokenImport(); },
+    get directoryEnrollment() { return directoryEnrollment(); },
+    get gateways() { return gateways(); },
+    get settings() { return settings(); },
+    get userstores() { return userstores(); },
+    get realms() { return realms(); },
+    get apiKeys() { return apiKeys(); },
+    get smtpServers() { return smtpServers(); },
+    get notifications() { return notifications(); },
+    get audit() { return audit(); },
+    get sessions() { return sessions(); },
+  };
+}
