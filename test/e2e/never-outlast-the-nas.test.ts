@@ -76,7 +76,10 @@ describe('never outlast the NAS', () => {
       expect(first?.code).toBe(Code.AccessChallenge);
       expect(first!.after).toBeGreaterThanOrEqual(3500);
       expect(first!.after).toBeLessThan(5000);
-      expect(first!.transmissions).toBe(3);
+      // The deadline (4 s after arrival) and the NAS's second retransmission (4 s after its first
+      // send) coincide: the challenge may come just before that retransmission or just after it.
+      expect(first!.transmissions).toBeGreaterThanOrEqual(2);
+      expect(first!.transmissions).toBeLessThanOrEqual(3);
       expect(first!.message).toBe('Enter the OTP from the SMS:');
       expect(smsTo('+4917011111')).toHaveLength(1);
 
