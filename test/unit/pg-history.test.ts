@@ -15,6 +15,7 @@ const PINNED: Record<string, string> = {
   apply_unit_0017: '9a8de64dfbd3ad7dc7c7b65fede5f29b1a8efcf15be836625105d03dca918f55',
   consume_limits_0019_down: '28b7c4b9668f524d6b6d81998d0bd0f7d6f930b478e9ab204c5f66477cead715',
   consume_limits_0019: 'ac9c5fbe35b1ddfc0a0b265052cb7d12d258ed689ba89c813ca99e0653f748a6',
+  apply_unit_0021: '0703cadb863e6dda7550de8400b362df80c5b5a07996596b1a4ce2baf614c36b',
 };
 
 it.each(Object.entries(PINNED))('%s is as migrations ran it', (key, sha256) => {

@@ -15,7 +15,7 @@ export const PG_STEP: Readonly<Record<SealedStep['kind'], string>> = {
   checkUnlocked: `
     WHEN 'checkUnlocked' THEN
       PERFORM 1 FROM tokens
-        WHERE serial IN (SELECT jsonb_array_elements_text(step->'serials')) AND failcount < maxfail
+        WHERE serial = ANY (ARRAY(SELECT jsonb_array_elements_text(step->'serials'))) AND failcount < maxfail
         ORDER BY serial FOR UPDATE;
       IF NOT FOUND THEN outcome := step->>'guard'; EXIT; END IF;`,
   // Nothing for a token at its maxfail (locked meanwhile): it sends nothing.
@@ -56,7 +56,7 @@ export const PG_STEP: Readonly<Record<SealedStep['kind'], string>> = {
     WHEN 'recordFailure' THEN
       WITH counted AS (
         UPDATE tokens SET failcount = failcount + 1, last_fail_at = (step->>'at')::bigint, updated_at = (step->>'at')::bigint
-          WHERE serial IN (SELECT jsonb_array_elements_text(step->'serials')) AND failcount < maxfail
+          WHERE serial = ANY (ARRAY(SELECT jsonb_array_elements_text(step->'serials'))) AND failcount < maxfail
           RETURNING serial, failcount, maxfail
       )
       SELECT count(*), COALESCE(jsonb_agg(serial) FILTER (WHERE failcount >= maxfail), '[]'::jsonb)
@@ -67,7 +67,7 @@ export const PG_STEP: Readonly<Record<SealedStep['kind'], string>> = {
   clearFailures: `
     WHEN 'clearFailures' THEN
       UPDATE tokens SET failcount = 0, last_fail_at = NULL, updated_at = (step->>'at')::bigint
-        WHERE serial IN (SELECT jsonb_array_elements_text(step->'serials')) AND failcount >= maxfail
+        WHERE serial = ANY (ARRAY(SELECT jsonb_array_elements_text(step->'serials'))) AND failcount >= maxfail
           -- A node not yet upgraded (rolling upgrade) sends no cut-off: it lifts the lock as before.
           AND last_fail_at IS NOT NULL AND last_fail_at <= COALESCE((step->>'failedBefore')::bigint, (step->>'at')::bigint);`,
   verifyToken: `

@@ -1,5 +1,5 @@
-// Migrations 0017-0020: the guarded fail counter, the SMS limit refund (there is no 0018)
-// and the accounting sessions.
+// Migrations 0017-0021: the guarded fail counter, the SMS limit refund (there is no 0018),
+// the accounting sessions, and the guarded fail counter on the tokens' index.
 import type { Migration } from './migration.js';
 import { PG_HISTORY } from './pg-history.js';
 
@@ -65,6 +65,19 @@ export const MIGRATIONS_0017_0020: Migration[] = [
     },
     async down(knex) {
       await knex.schema.dropTableIfExists('accounting_sessions');
+    },
+  },
+  {
+    // The token guards of 0017 (checkUnlocked, recordFailure, the locked list) looked the
+    // tokens up by a semi join that PostgreSQL planned as a sequential scan of the whole tokens
+    // table per step: round 2 cost 1.1 ms of database CPU at 5 000 tokens. `= ANY (ARRAY(...))`
+    // uses the primary key. The live text: src/store/auth/pg-steps.ts.
+    name: '0021_indexed_token_guards',
+    async up(knex) {
+      if (knex.client.config.client === 'pg') await knex.raw(PG_HISTORY.apply_unit_0021);
+    },
+    async down(knex) {
+      if (knex.client.config.client === 'pg') await knex.raw(PG_HISTORY.apply_unit_0017);
     },
   },
 ];
