@@ -42,6 +42,8 @@ export function validateRoutes(app: FastifyInstance, o: ValidateOptions): void {
       ...(agent ? { nas: { identifier: agent.slice(0, USER_AGENT_KEPT) } } : {}),
       deadline: o.now() + o.maxRequestMs,
       ...(p.serial === undefined ? {} : { serial: p.serial }),
+      // privacyIDEA's clients branch on ERR904 (its FreeRADIUS plugin maps it to notfound).
+      namesUnknownUsers: true,
     };
   };
 

@@ -121,7 +121,10 @@ describe.each(STORE_KINDS)('SMS token flow on %s', (kind) => {
   it('tells a user without tokens so, without sending anything; marks a name nobody owns a token under as unknown', async () => {
     // The message is the fronts' (RADIUS sends it as is); the refusal lets the HTTP front answer
     // privacyIDEA's ERR904 (issue 19). No user store here: only token owners exist.
-    expect(await login('nobody', '1234')).toEqual({ outcome: 'reject', message: Messages.noToken, refusal: { reason: 'unknown_user', username: 'nobody', realm: '' } });
+    const asHttp = (username: string) => auth.authenticate({ username, password: '1234', client, namesUnknownUsers: true } as AuthRequest);
+    expect(await asHttp('nobody')).toEqual({ outcome: 'reject', message: Messages.noToken, refusal: { reason: 'unknown_user', username: 'nobody', realm: '' } });
+    // A front that does not name unknown users (RADIUS) gets the reject alone, without the reads that tell.
+    expect(await login('nobody', '1234')).toEqual({ outcome: 'reject', message: Messages.noToken });
   });
 
   it('sends nothing for a disabled token', async () => {

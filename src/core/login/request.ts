@@ -26,6 +26,12 @@ export interface AuthRequest {
      */
     readonly caller?: string;
   };
+  /**
+   * The front names an unknown user (privacyIDEA's ERR904 over HTTP): a reject then carries a
+   * `refusal` when the login name means nobody, at the cost of the reads that tell. RADIUS leaves
+   * it out, so its rejects cost no extra read and take no time that depends on whether a user exists.
+   */
+  readonly namesUnknownUsers?: boolean;
   /** What the NAS told about the session, for the audit trail. */
   readonly nas?: Partial<NasContext>;
   /** Epoch ms after which nobody waits for the answer (the NAS has given up): work then stops. */
@@ -50,6 +56,7 @@ export interface TriggerRequest {
   readonly client: AuthRequest['client'];
   readonly nas?: Partial<NasContext>;
   readonly deadline?: number;
+  readonly namesUnknownUsers?: boolean;
 }
 
 export type AuthResult =

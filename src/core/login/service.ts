@@ -66,7 +66,7 @@ export class LoginService implements Authenticator {
     if (request.transactionId !== undefined) {
       const answered = await this.answer(base, request.transactionId, candidates);
       // Asked only after a reject: an accepted answer costs no extra read.
-      return answered.outcome === 'reject' ? this.withRefusal(answered, candidates, request.username, true) : answered;
+      return answered.outcome === 'reject' ? this.withRefusal(request, answered, candidates, request.username, true) : answered;
     }
     // `alice@example.com` is user alice in realm example.com when such tokens exist, else the whole name.
     for (const candidate of candidates) {
@@ -80,7 +80,7 @@ export class LoginService implements Authenticator {
     const passed = await passWithoutToken(this.ports, base, candidates);
     if (passed) return passed;
     // No candidate owns a token (the loop above): only the directory can still know the user.
-    return this.withRefusal(await this.noToken(base), candidates, request.username, false);
+    return this.withRefusal(request, await this.noToken(base), candidates, request.username, false);
   }
 
   /**
@@ -108,7 +108,7 @@ export class LoginService implements Authenticator {
       return issueChallenge(this.ports, { ...base, user: { ...candidate, ...known } }, tokens, { triggered: true });
     }
     const none = await reject(this.ports, { ...base, user: { username: request.username, realm: '' } }, Messages.noToken, [], 'no token');
-    return this.withRefusal(none, await this.candidates(request.username), request.username, false);
+    return this.withRefusal(request, none, await this.candidates(request.username), request.username, false);
   }
 
   private baseContext(request: AuthRequest): Omit<LoginContext, 'user'> {
@@ -149,7 +149,7 @@ export class LoginService implements Authenticator {
     if (!owned) {
       const none = await this.noToken(base);
       // With a serial alone nobody is named; with a name, that name may still mean nobody.
-      return base.request.username === '' ? none : this.withRefusal(none, await this.candidates(base.request.username), base.request.username, true);
+      return base.request.username === '' ? none : this.withRefusal(base.request, none, await this.candidates(base.request.username), base.request.username, true);
     }
     if (base.request.transactionId !== undefined) return this.answer(base, base.request.transactionId, [owned.user]);
     const known = await this.ports.directory.lookup(owned.user.username, owned.user.realm);
@@ -179,10 +179,16 @@ export class LoginService implements Authenticator {
    * without realms the whole name and the user@realm split) owns a token, or is found by the
    * user store of that realm. Without user stores, only token owners exist; a realm that does
    * not exist has nobody in it. The reject itself (message, audit, timing) is left as it is:
-   * only a front that may name unknown users reads the refusal.
+   * only a front that may name unknown users asks for the refusal (namesUnknownUsers).
    */
-  private async withRefusal(result: AuthResult, candidates: readonly UserRef[], loginName: string, askTokens: boolean): Promise<AuthResult> {
-    if (result.outcome !== 'reject' || (await this.exists(candidates, askTokens))) return result;
+  private async withRefusal(
+    request: Pick<AuthRequest, 'namesUnknownUsers'>,
+    result: AuthResult,
+    candidates: readonly UserRef[],
+    loginName: string,
+    askTokens: boolean,
+  ): Promise<AuthResult> {
+    if (result.outcome !== 'reject' || !request.namesUnknownUsers || (await this.exists(candidates, askTokens))) return result;
     const first = candidates[0] ?? { username: loginName, realm: '' };
     const refusal: Refusal = { reason: 'unknown_user', username: first.username, realm: first.realm };
     return { ...result, refusal };
