@@ -5,8 +5,6 @@
 // cached answer byte for byte. Anything malformed, forged or from an unknown address is
 // dropped and counted, never answered.
 import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { AccountingEvent } from '../core/accounting.js';
 import { normaliseAddress, type ClientTable, type RadiusClient } from './clients.js';
@@ -16,6 +14,7 @@ import { AccountingCode, accountingWorkOf, encodeAccountingResponse, verifyAccou
 import { MalformedPacket, parsePacket, type RadiusPacket } from './packet.js';
 import type { ListenAddress } from './server.js';
 import { RadiusStats } from './stats.js';
+import { UdpSockets } from './udp-sockets.js';
 import { WarnOnce } from './warnings.js';
 
 /** Where accounting goes: resolves once the write is durable. */
@@ -40,14 +39,11 @@ const UNKNOWN_CLIENT = '(unknown)';
 
 export class AccountingServer {
   readonly stats: RadiusStats;
-  private readonly sockets: dgram.Socket[] = [];
+  private readonly udp: UdpSockets;
   private readonly now: () => number;
   private readonly duplicates: DuplicateCache;
   private readonly warnings: WarnOnce;
   private readonly drops: Drops;
-  private readonly inFlight = new Set<Promise<void>>();
-  private unsent = 0;
-  private stopping = false;
 
   constructor(private options: AccountingServerOptions) {
     this.stats = options.stats ?? new RadiusStats();
@@ -55,6 +51,13 @@ export class AccountingServer {
     this.duplicates = new DuplicateCache(options.duplicateCacheMs ?? 30_000, this.now);
     this.warnings = new WarnOnce(options.log, this.now);
     this.drops = new Drops(this.stats, this.warnings, options.log);
+    this.udp = new UdpSockets({
+      log: options.log,
+      now: this.now,
+      listening: 'RADIUS accounting listening',
+      socketError: 'RADIUS accounting socket error',
+      onDatagram: (socket, datagram, peer) => this.onDatagram(socket, datagram, peer),
+    });
   }
 
   /** A reloaded configuration: the clients and their secrets apply to the next request. */
@@ -62,44 +65,13 @@ export class AccountingServer {
     this.options = { ...this.options, ...changes };
   }
 
-  async start(): Promise<Array<{ address: string; port: number }>> {
-    const bound: Array<{ address: string; port: number }> = [];
-    for (const { host, port } of this.options.listen) {
-      const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(host) });
-      socket.on('message', (msg, rinfo) => this.onDatagram(socket, msg, rinfo));
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(port, host, () => {
-          socket.off('error', reject);
-          resolve();
-        });
-      });
-      socket.on('error', (err) => this.options.log.error({ reason: err.message, host, port }, 'RADIUS accounting socket error'));
-      this.sockets.push(socket);
-      const address = socket.address();
-      bound.push({ address: address.address, port: address.port });
-      this.options.log.info({ address: address.address, port: address.port }, 'RADIUS accounting listening');
-    }
-    return bound;
+  start(): Promise<Array<{ address: string; port: number }>> {
+    return this.udp.bind(this.options.listen);
   }
 
   /** Stops taking requests, lets the writes in flight finish and answer, then closes the sockets. */
   async stop(graceMs = 10_000): Promise<void> {
-    this.stopping = true;
-    const until = this.now() + graceMs;
-    if (this.inFlight.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...this.inFlight]),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, graceMs);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
-    while (this.unsent > 0 && this.now() < until) await sleep(1);
-    await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    this.sockets.length = 0;
+    await this.udp.stop(graceMs);
     this.warnings.flush();
   }
 
@@ -111,7 +83,7 @@ export class AccountingServer {
       this.drops.drop(UNKNOWN_CLIENT, 'unknown_client', source);
       return;
     }
-    if (this.stopping) {
+    if (this.udp.stopping) {
       this.drops.drop(client.name, 'stopping', source);
       return;
     }
@@ -139,8 +111,7 @@ export class AccountingServer {
       return;
     }
     const done = this.record(socket, packet, work, client, peer, seen.ticket);
-    this.inFlight.add(done);
-    void done.finally(() => this.inFlight.delete(done));
+    this.udp.follow(done);
   }
 
   private async record(
@@ -174,9 +145,7 @@ export class AccountingServer {
   }
 
   private send(socket: dgram.Socket, datagram: Buffer, peer: dgram.RemoteInfo): void {
-    this.unsent++;
-    socket.send(datagram, peer.port, peer.address, () => {
-      this.unsent--;
-    });
+    this.udp.send(socket, datagram, peer);
   }
+
 }

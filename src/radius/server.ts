@@ -5,7 +5,6 @@
 // that nobody waits for any more (shed by the core) is dropped and forgotten, so a
 // retransmission is treated as new.
 import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { RequestShed } from '../core/errors.js';
@@ -20,6 +19,7 @@ import { Attr, Code, MalformedPacket, encodeResponse, parsePacket, splitText, ty
 import { checkPolicy } from './policy.js';
 import type { AcceptContext } from './reply-attributes.js';
 import { RadiusStats } from './stats.js';
+import { UdpSockets } from './udp-sockets.js';
 import { WarnOnce } from './warnings.js';
 
 export interface ListenAddress {
@@ -59,15 +59,12 @@ const SHED_WARNINGS: Readonly<Record<RequestShed['why'], string>> = {
 
 export class RadiusServer {
   readonly stats: RadiusStats;
-  private readonly sockets: dgram.Socket[] = [];
+  private readonly udp: UdpSockets;
   private readonly now: () => number;
   private readonly duplicates: DuplicateCache;
   private readonly warnings: WarnOnce;
   private readonly drops: Drops;
   private accessRequests: AccessRequestHandler;
-  private readonly inFlight = new Set<Promise<void>>();
-  private unsent = 0;
-  private stopping = false;
 
   constructor(private options: RadiusServerOptions) {
     this.stats = options.stats ?? new RadiusStats();
@@ -75,6 +72,14 @@ export class RadiusServer {
     this.duplicates = new DuplicateCache(options.duplicateCacheMs ?? 30_000, this.now);
     this.warnings = new WarnOnce(options.log, this.now);
     this.drops = new Drops(this.stats, this.warnings, options.log);
+    this.udp = new UdpSockets({
+      log: options.log,
+      now: this.now,
+      listening: 'RADIUS authentication listening',
+      socketError: 'RADIUS socket error',
+      receiveBufferBytes: 4 * 1024 * 1024,
+      onDatagram: (socket, datagram, peer) => this.onDatagram(socket, datagram, peer),
+    });
     this.accessRequests = {
       authenticator: options.authenticator,
       resendKeyword: options.resendKeyword ?? '',
@@ -107,31 +112,8 @@ export class RadiusServer {
     };
   }
 
-  async start(): Promise<Array<{ address: string; port: number }>> {
-    const bound: Array<{ address: string; port: number }> = [];
-    for (const { host, port } of this.options.listen) {
-      const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(host) });
-      socket.on('message', (msg, rinfo) => this.onDatagram(socket, msg, rinfo));
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(port, host, () => {
-          socket.off('error', reject);
-          resolve();
-        });
-      });
-      // After the bind: a bind failure is the caller's to report, as one line.
-      socket.on('error', (err) => this.options.log.error({ reason: err.message, host, port }, 'RADIUS socket error'));
-      try {
-        socket.setRecvBufferSize(4 * 1024 * 1024);
-      } catch {
-        /* the kernel's limit applies; not fatal */
-      }
-      this.sockets.push(socket);
-      const address = socket.address();
-      bound.push({ address: address.address, port: address.port });
-      this.options.log.info({ address: address.address, port: address.port }, 'RADIUS authentication listening');
-    }
-    return bound;
+  start(): Promise<Array<{ address: string; port: number }>> {
+    return this.udp.bind(this.options.listen);
   }
 
   /**
@@ -139,22 +121,7 @@ export class RadiusServer {
    * then closes the sockets. After `graceMs` the rest are abandoned; their NAS retries elsewhere.
    */
   async stop(graceMs = 10_000): Promise<void> {
-    this.stopping = true;
-    const until = this.now() + graceMs;
-    if (this.inFlight.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...this.inFlight]),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, graceMs);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
-    // Replies handed to the kernel a moment ago must leave before the sockets close.
-    while (this.unsent > 0 && this.now() < until) await sleep(1);
-    await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    this.sockets.length = 0;
+    await this.udp.stop(graceMs);
     this.warnings.flush();
   }
 
@@ -169,7 +136,7 @@ export class RadiusServer {
     }
     const counters = this.stats.of(client.name);
     counters.requests++;
-    if (this.stopping) {
+    if (this.udp.stopping) {
       this.drops.drop(client.name, 'stopping', source);
       return;
     }
@@ -213,8 +180,7 @@ export class RadiusServer {
       return;
     }
     const work = this.accessRequest(socket, packet, client, address, peer, seen.ticket, arrived);
-    this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
+    this.udp.follow(work);
   }
 
   private async accessRequest(
@@ -260,11 +226,9 @@ export class RadiusServer {
   }
 
   private send(socket: dgram.Socket, datagram: Buffer, peer: dgram.RemoteInfo, client: string): void {
-    this.unsent++;
-    socket.send(datagram, peer.port, peer.address, (err) => {
-      this.unsent--;
-      // A reply the kernel refused (no route, a full buffer, a firewall) is lost like a drop: said so.
-      if (err) this.warnings.warn('send-failed', client, { address: peer.address, port: peer.port, reason: err.message }, 'RADIUS reply could not be sent');
-    });
+    // A reply the kernel refused (no route, a full buffer, a firewall) is lost like a drop: said so.
+    this.udp.send(socket, datagram, peer, (err) =>
+      this.warnings.warn('send-failed', client, { address: peer.address, port: peer.port, reason: err.message }, 'RADIUS reply could not be sent'));
   }
+
 }
