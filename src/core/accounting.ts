@@ -5,9 +5,8 @@
 export const ACCOUNTING_STATUS = { 1: 'start', 2: 'stop', 3: 'interim', 7: 'on', 8: 'off' } as const;
 export type AccountingStatus = (typeof ACCOUNTING_STATUS)[keyof typeof ACCOUNTING_STATUS] | 'other';
 
-/** One Start, Interim-Update or Stop, as the store's upsert takes it. */
-export interface AccountingEvent {
-  readonly status: 'start' | 'interim' | 'stop';
+/** What names a session, in an event and in its row: the NAS, its session id and who it was. */
+interface SessionIdentity {
   /** The RADIUS client's name in the configuration. */
   readonly client: string;
   readonly sessionId: string;
@@ -17,6 +16,11 @@ export interface AccountingEvent {
   readonly nasIdentifier: string;
   readonly framedIpAddress: string;
   readonly callingStationId: string;
+}
+
+/** One Start, Interim-Update or Stop, as the store's upsert takes it. */
+export interface AccountingEvent extends SessionIdentity {
+  readonly status: 'start' | 'interim' | 'stop';
   /** Epoch ms when the event happened at the NAS: arrival minus Acct-Delay-Time. */
   readonly at: number;
   /** Acct-Session-Time in seconds, when sent. */
@@ -29,14 +33,7 @@ export interface AccountingEvent {
 }
 
 /** A session row as listed (`session list`, GET /session/). Times in epoch ms; null when unknown. */
-export interface AccountingSession {
-  readonly client: string;
-  readonly sessionId: string;
-  readonly username: string;
-  readonly nasIpAddress: string;
-  readonly nasIdentifier: string;
-  readonly framedIpAddress: string;
-  readonly callingStationId: string;
+export interface AccountingSession extends SessionIdentity {
   readonly startedAt: number | null;
   readonly updatedAt: number;
   readonly stoppedAt: number | null;

@@ -4,7 +4,7 @@
 import { RecentChallenges } from '../core/login/recent-challenges.js';
 import { RecentFailures } from '../core/login/recent-failures.js';
 import { LoginService } from '../core/login/service.js';
-import type { AuthStore, Clock, EventSink, PinVerifier, RateLimiter, SettingsSource, SmsSender, UserDirectory } from '../core/ports.js';
+import type { LoginPorts } from '../core/login/context.js';
 import type { RadiusConfig } from '../config/schema.js';
 import { LdapDirectory } from '../directory/directory.js';
 import { RealmNameDirectory } from '../directory/realm-names.js';
@@ -12,17 +12,8 @@ import { realmSplitter } from '../radius/realms.js';
 import type { Store } from '../store/index.js';
 import { SiteConfig, type RevisionSource, type SiteConfigOptions } from '../store/site-config.js';
 
-/** The ports a login needs from the node; what it keeps per node is made by buildLogin. */
-export interface LoginParts {
-  readonly store: AuthStore;
-  readonly pins: PinVerifier;
-  readonly sms: SmsSender;
-  readonly settings: SettingsSource;
-  readonly clock: Clock;
-  readonly events: EventSink;
-  readonly directory: UserDirectory;
-  readonly rateLimits: RateLimiter;
-}
+/** The ports a login needs from the node; what it keeps per node (recent failures and challenges, fail slots) is made by buildLogin. */
+export type LoginParts = Omit<LoginPorts, 'recentFailures' | 'failSlots' | 'recentChallenges'>;
 
 /** The login core; one per node (what it keeps in memory is the node's). */
 export function buildLogin(parts: LoginParts): LoginService {
