@@ -30,6 +30,8 @@ export interface PinCheckOptions {
   /** Epoch ms after which nobody waits for the answer: the check is shed, not computed. */
   readonly deadline?: number;
   readonly priority?: PinCheckPriority;
+  /** Who asks (the RADIUS client): sources take turns, so one NAS's flood cannot starve the others. */
+  readonly source?: string;
 }
 
 /** PIN hashing (a deliberately slow KDF), scheduled so that overload sheds instead of queueing without bound. */
@@ -253,6 +255,8 @@ export type AuthEvent =
   | { readonly type: 'configuration'; readonly serial: string; readonly problem: string }
   /** The next OTP after an accept (smsautosend), sent or not (then sms_failed says why). */
   | { readonly type: 'autosend'; readonly serial: string; readonly username: string; readonly realm: string; readonly sent: boolean }
+  /** A State refused without the store: not one we issued (forged), or past its expiry. */
+  | { readonly type: 'state_refused'; readonly why: 'forged' | 'expired'; readonly username: string; readonly client: string }
   /** Work that followed a reply (the autosend SMS and its audit row) failed. */
   | { readonly type: 'deferred_failed'; readonly reason: string }
   /** The result of an SMS still under way when its challenge was answered (sms_deadline passed). */

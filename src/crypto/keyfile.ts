@@ -14,6 +14,8 @@ export interface Keys {
   readonly pinPepper: Buffer;
   /** HMAC key of the stored API key hashes (a store dump alone cannot test guesses). */
   readonly apiKeyMac: Buffer;
+  /** HMAC key of the transaction ids (States) every node of the site issues and recognises. */
+  readonly transactionIdMac: Buffer;
 }
 
 export class KeyFileError extends SmsOtpError {
@@ -28,7 +30,7 @@ function derive(master: Buffer, purpose: string): Buffer {
 }
 
 export function keysFromMaster(master: Buffer): Keys {
-  return { encryption: derive(master, 'encryption'), pinPepper: derive(master, 'pin-pepper'), apiKeyMac: derive(master, 'api-keys') };
+  return { encryption: derive(master, 'encryption'), pinPepper: derive(master, 'pin-pepper'), apiKeyMac: derive(master, 'api-keys'), transactionIdMac: derive(master, 'transaction-ids') };
 }
 
 export interface KeyFile {

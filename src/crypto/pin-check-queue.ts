@@ -6,6 +6,8 @@
 //  - A check whose deadline has passed, or would before it finished, is shed, not computed.
 //  - Names with recent failures ('suspect') wait behind all others and are shed first, so
 //    the login of someone who is not being guessed still gets through a flood.
+//  - Each source (the RADIUS client asking) takes its turn: a flood from one NAS waits
+//    behind the others' logins, and when the bound is reached it is the flood that is shed.
 //  - overloaded() tells Status-Server to fall silent so that NASes fail over.
 import { availableParallelism } from 'node:os';
 import { RequestShed } from '../core/errors.js';
@@ -30,6 +32,12 @@ interface Job {
   readonly reject: (err: unknown) => void;
 }
 
+/** The waiting jobs of one source, by priority, each in arrival order. */
+interface Lane {
+  readonly normal: Job[];
+  readonly suspect: Job[];
+}
+
 /** Share of the bound above which the daemon calls itself overloaded. */
 const OVERLOAD_SHARE = 0.75;
 const SMOOTHING = 0.2;
@@ -38,8 +46,9 @@ export class PinCheckQueue implements PinVerifier {
   private readonly parallelism: number;
   private readonly maxQueuedMs: number;
   private readonly now: () => number;
-  private readonly normal: Job[] = [];
-  private readonly suspect: Job[] = [];
+  /** By source; the map's order is the turn order (a lane served goes to the back). */
+  private readonly lanes = new Map<string, Lane>();
+  private waitingJobs = 0;
   /** Smoothed wall time of one hash, by cost (log2 N). */
   private readonly estimates = new Map<number, number>();
   private queuedMs = 0;
@@ -70,13 +79,16 @@ export class PinCheckQueue implements PinVerifier {
   }
 
   get waiting(): number {
-    return this.normal.length + this.suspect.length;
+    return this.waitingJobs;
   }
 
   /** Sheds everything that waits (a shutdown): only the hashes already running finish. */
   close(): void {
     this.closed = true;
-    for (const job of [...this.normal.splice(0), ...this.suspect.splice(0)]) this.drop(job, 'shutdown');
+    const all = [...this.lanes.values()].flatMap((lane) => [...lane.normal, ...lane.suspect]);
+    this.lanes.clear();
+    this.waitingJobs = 0;
+    for (const job of all) this.drop(job, 'shutdown');
     this.queuedMs = 0;
   }
 
@@ -85,12 +97,13 @@ export class PinCheckQueue implements PinVerifier {
     return new Promise((resolve, reject) => {
       const share = this.estimate(cost) / this.parallelism;
       const job: Job = { run, cost, share, deadline: options.deadline ?? Infinity, resolve: resolve as (v: never) => void, reject };
-      const queue = options.priority === 'suspect' ? this.suspect : this.normal;
-      queue.push(job);
+      this.laneOf(options.source ?? '')[options.priority === 'suspect' ? 'suspect' : 'normal'].push(job);
+      this.waitingJobs++;
       this.queuedMs += share;
       while (this.queuedMs > this.maxQueuedMs && this.waiting > 1) {
-        // Over the bound: the oldest suspect goes first, then the oldest of the rest.
-        const victim = this.suspect.length > 0 ? this.suspect.shift()! : this.normal.shift()!;
+        // Over the bound: a suspect goes first, then the rest; each time the oldest of the
+        // source with the most waiting, so that a flood sheds itself rather than the others.
+        const victim = this.take('suspect', 'largest') ?? this.take('normal', 'largest')!;
         this.dequeued(victim);
         this.drop(victim, 'overload');
       }
@@ -100,7 +113,7 @@ export class PinCheckQueue implements PinVerifier {
 
   private next(): void {
     while (this.running < this.parallelism) {
-      const job = this.normal.shift() ?? this.suspect.shift();
+      const job = this.take('normal', 'turn') ?? this.take('suspect', 'turn');
       if (!job) return;
       this.dequeued(job);
       if (this.now() + this.estimate(job.cost) > job.deadline) {
@@ -109,6 +122,39 @@ export class PinCheckQueue implements PinVerifier {
       }
       this.start(job);
     }
+  }
+
+  private laneOf(source: string): Lane {
+    let lane = this.lanes.get(source);
+    if (!lane) {
+      lane = { normal: [], suspect: [] };
+      this.lanes.set(source, lane);
+    }
+    return lane;
+  }
+
+  /**
+   * The oldest job of `priority` from the next source in turn (which then goes to the back),
+   * or from the source with the most such jobs waiting (`largest`, for shedding).
+   */
+  private take(priority: keyof Lane, pick: 'turn' | 'largest'): Job | undefined {
+    let chosen: [string, Lane] | undefined;
+    for (const entry of this.lanes) {
+      const waiting = entry[1][priority].length;
+      if (waiting === 0) continue;
+      if (pick === 'turn') {
+        chosen = entry;
+        break;
+      }
+      if (!chosen || waiting > chosen[1][priority].length) chosen = entry;
+    }
+    if (!chosen) return undefined;
+    const [source, lane] = chosen;
+    const job = lane[priority].shift()!;
+    this.waitingJobs--;
+    this.lanes.delete(source);
+    if (lane.normal.length + lane.suspect.length > 0) this.lanes.set(source, lane);
+    return job;
   }
 
   private start(job: Job): void {

@@ -27,6 +27,7 @@ import { EventFanout } from './event-fanout.js';
 import { KeyFileWatch } from './key-file-watch.js';
 import { buildListeners, closeListeners, hostPort, startListeners, stopListeners, type AcceptAttributes } from './listeners.js';
 import { LogEvents } from './log-events.js';
+import { TransactionIds } from '../core/transaction-ids.js';
 import { buildDirectory, buildLogin, buildSite } from './login.js';
 import { startPurge } from './maintenance.js';
 import { warnOfOpenDoors } from './open-doors.js';
@@ -166,6 +167,9 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       consume: (limits, now) => writes.track(() => authStore.consume(limits, now)),
       refund: (counted) => writes.track(() => authStore.refund(counted)),
     },
+    // Challenges a daemon of the previous release issued (random States) are looked up for as
+    // long as one of them can still be open.
+    transactionIds: new TransactionIds(runtime.keys.transactionIdMac, Date.now() + site.current()['sms.providerTimeout'] * 1000),
   });
   const apiKeyHasher = new ApiKeyHasher(runtime.keys.apiKeyMac);
   const apiKeys: ApiKeyGate = {

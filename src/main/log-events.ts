@@ -6,9 +6,14 @@ import type { AuthEvent, EventSink } from '../core/ports.js';
 
 /** One warning per limit and key in this long: a flood must not flood the log too. */
 const LIMIT_WARNING_INTERVAL_MS = 60_000;
+/** Clients whose refused States are counted between log lines (a bound: client names come from the config). */
+const MAX_STATE_KEYS = 10_000;
 
 export class LogEvents implements EventSink {
   private readonly limitWarnings = new OncePerWindow(LIMIT_WARNING_INTERVAL_MS);
+  private readonly stateWarnings = new OncePerWindow(LIMIT_WARNING_INTERVAL_MS);
+  /** States refused since the last line of their client and kind. */
+  private readonly statesSince = new Map<string, number>();
 
   constructor(
     private readonly log: Logger,
@@ -39,6 +44,19 @@ export class LogEvents implements EventSink {
       case 'gateway_down':
         this.log.warn({ gateway: event.gateway, reason: event.reason }, 'gateway unreachable: failover gateways skip it for now');
         return;
+      case 'state_refused': {
+        // A spray of States is one line per client and kind a minute, with how many came since.
+        const key = `${event.client}\u0000${event.why}`;
+        const count = (this.statesSince.get(key) ?? 0) + 1;
+        if (!this.stateWarnings.first(key, this.now())) {
+          if (this.statesSince.size < MAX_STATE_KEYS || this.statesSince.has(key)) this.statesSince.set(key, count);
+          return;
+        }
+        this.statesSince.delete(key);
+        const why = event.why === 'forged' ? 'not issued by this site' : 'expired';
+        this.log.warn({ client: event.client, user: event.username, why: event.why, refused: count }, `State refused without a store read: ${why} (one line per client and kind a minute; refused counts since the last)`);
+        return;
+      }
       case 'deferred_failed':
         this.log.error({ reason: event.reason }, 'work after a reply failed');
         return;

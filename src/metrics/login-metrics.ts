@@ -17,6 +17,7 @@ export class LoginMetrics implements EventSink {
   private readonly smsHeldBack: Counter<'rule'>;
   private readonly smsLate: Counter<'gateway' | 'module' | 'result'>;
   private readonly gatewayDown: Counter<'gateway'>;
+  private readonly statesRefused: Counter<'why'>;
 
   /** moduleOf: the module of a gateway identifier, read from the daemon's in-memory site configuration. */
   constructor(
@@ -63,6 +64,12 @@ export class LoginMetrics implements EventSink {
       labelNames: ['gateway'],
       registers,
     });
+    this.statesRefused = new Counter({
+      name: 'sms_otp_states_refused_total',
+      help: 'States refused without a store read: not issued by this site (forged) or past their expiry (expired)',
+      labelNames: ['why'],
+      registers,
+    });
   }
 
   emit(event: AuthEvent): void {
@@ -93,6 +100,9 @@ export class LoginMetrics implements EventSink {
         return;
       case 'gateway_down':
         this.gatewayDown.inc({ gateway: event.gateway });
+        return;
+      case 'state_refused':
+        this.statesRefused.inc({ why: event.why });
         return;
       default:
         return;

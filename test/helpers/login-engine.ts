@@ -7,6 +7,7 @@ import type { EventSink, SmsSender, UserDirectory } from '../../src/core/ports.j
 import { PinCheckQueue } from '../../src/crypto/pin-check-queue.js';
 import { RealmNameDirectory } from '../../src/directory/realm-names.js';
 import { buildLogin, buildSite } from '../../src/main/login.js';
+import { processTransactionIds } from '../../src/core/transaction-ids.js';
 import type { TestStore } from './store.js';
 
 export interface LoginEngine {
@@ -39,6 +40,7 @@ export async function openLoginEngine(
     events,
     directory,
     rateLimits: authStore,
+    transactionIds: processTransactionIds(),
   });
   return {
     async authenticate(request) {

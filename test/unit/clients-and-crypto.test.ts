@@ -5,7 +5,8 @@ import { ClientTable } from '../../src/radius/clients.js';
 import { SecretBox, DecryptionError } from '../../src/crypto/secretbox.js';
 import { PinHasher } from '../../src/crypto/pin-hash.js';
 import { createKeyFile, KeyFileError, readKeyFile, type KeyFile } from '../../src/crypto/keyfile.js';
-import { newSerial, newTransactionId } from '../../src/core/random.js';
+import { newSerial } from '../../src/core/random.js';
+import { TransactionIds } from '../../src/core/transaction-ids.js';
 import { tempDir } from '../helpers/fs.js';
 
 describe('ClientTable', () => {
@@ -101,10 +102,35 @@ describe('key file', () => {
 });
 
 describe('random identifiers', () => {
-  it('gives 40-digit transaction ids (133 bits) and PISM serials', () => {
-    const ids = new Set(Array.from({ length: 1000 }, () => newTransactionId()));
+  it('gives 40-digit transaction ids, distinct, and PISM serials', () => {
+    const issuer = new TransactionIds(Buffer.alloc(32, 1));
+    const ids = new Set(Array.from({ length: 1000 }, () => issuer.issue(Date.now() + 60_000)));
     expect(ids.size).toBe(1000);
     for (const id of ids) expect(id).toMatch(/^\d{40}$/);
     expect(newSerial()).toMatch(/^PISM[0-9A-F]{8}$/);
+  });
+
+  it('recognises its own transaction ids by arithmetic: forged, expired or plausible', () => {
+    const now = Date.UTC(2026, 11, 4, 12);
+    const site = new TransactionIds(Buffer.alloc(32, 1));
+    const id = site.issue(now + 300_000);
+    expect(Number(id.slice(0, 10))).toBe((now + 300_000) / 1000);
+    expect(site.check(id, now)).toBe('plausible');
+    expect(site.check(id, now + 300_000)).toBe('plausible');
+    expect(site.check(id, now + 301_000)).toBe('expired');
+    // Another node of the same site (same key file) recognises it; another site does not.
+    expect(new TransactionIds(Buffer.alloc(32, 1)).check(id, now)).toBe('plausible');
+    expect(new TransactionIds(Buffer.alloc(32, 2)).check(id, now)).toBe('forged');
+    // Any digit changed breaks the MAC, the expiry included: it cannot be moved.
+    for (const i of [0, 9, 10, 27, 28, 39]) {
+      const changed = id.slice(0, i) + String((Number(id[i]) + 1) % 10) + id.slice(i + 1);
+      expect(site.check(changed, now)).toBe('forged');
+    }
+    for (const bad of ['', '123', id + '0', id.slice(0, 39) + 'x']) expect(site.check(bad, now)).toBe('forged');
+    // Random States (a spray): refused, unless a previous release may still have one open.
+    const random = '4'.repeat(40);
+    expect(site.check(random, now)).toBe('forged');
+    expect(new TransactionIds(Buffer.alloc(32, 1), now + 1).check(random, now)).toBe('plausible');
+    expect(new TransactionIds(Buffer.alloc(32, 1), now).check(random, now)).toBe('forged');
   });
 });

@@ -98,4 +98,29 @@ describe('PIN-check queue', () => {
     expect(await outcome(queue.verify('c', HASH))).toBe('shed:shutdown');
     expect(hasher.started).toEqual(['right']);
   });
+
+  it('gives each source (NAS) its turn, and sheds the flooding source, not the others', async () => {
+    const { hasher, queue } = setUp({ parallelism: 1, maxQueuedSeconds: 1, ms: 100 });
+    const first = outcome(queue.verify('first', HASH));
+    await hasher.finishOne(); // learns 100 ms per hash
+    await first;
+    // A flood of new names (none suspect yet) from one NAS fills the queue past its bound...
+    const flood = Array.from({ length: 30 }, (_, i) => outcome(queue.verify(`flood${i}`, HASH, { source: 'vpn-a' })));
+    // ...then two people log in through two other NAS.
+    const bob = outcome(queue.verify('right', HASH, { source: 'wifi' }));
+    const carol = outcome(queue.verify('right', HASH, { source: 'vpn-b' }));
+    // The flood's oldest is running; the others go next, before the flood's second.
+    await hasher.finishOne();
+    await hasher.finishOne();
+    await hasher.finishOne();
+    expect(hasher.started.slice(1, 4)).toEqual(['flood0', 'right', 'right']);
+    expect(await bob).toBe('right');
+    expect(await carol).toBe('right');
+    // What was shed over the bound came out of the flood alone.
+    while (queue.waiting > 0) await hasher.finishOne();
+    await hasher.finishOne();
+    const results = await Promise.all(flood);
+    expect(results.filter((r) => r === 'shed:overload').length).toBeGreaterThan(15);
+    expect(queue.shed.overload).toBe(results.filter((r) => r === 'shed:overload').length);
+  });
 });

@@ -2,7 +2,6 @@
 // the SMS again. A State we did not issue, or issued to someone else, is rejected, never
 // taken for a PIN attempt. The answer for a token not yet verified (verify_enrollment) must
 // be the very OTP its challenge sent: it verifies the token and logs in.
-import { isTransactionId } from '../random.js';
 import { constantTimeEqual, findCounter, hotp } from '../hotp.js';
 import { Messages } from '../messages.js';
 import type { Challenge, Token } from '../model.js';
@@ -12,7 +11,7 @@ import { answerEnrollment } from './enroll-by-challenge.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
 import { checkUnlocked, LOCKED, lockedVerdict, usableTokens } from './token-state.js';
-import { decide, reject, rejectWithFailure } from './verdict.js';
+import { decide, refuseState, reject, rejectWithFailure } from './verdict.js';
 
 type Open = { challenges: Challenge[]; tokens: Token[]; ctx: LoginContext };
 type Opened = Open | { rejected: AuthResult } | { enrolling: AuthResult };
@@ -28,9 +27,8 @@ async function openChallenges(
   candidates: ReadonlyArray<{ username: string; realm: string }>,
   resending: boolean,
 ): Promise<Opened> {
-  if (!isTransactionId(transactionId)) {
-    return { rejected: await reject(ports, ctx, Messages.invalidTransaction, [], 'State not issued by us') };
-  }
+  const state = ports.transactionIds.check(transactionId, ctx.now);
+  if (state !== 'plausible') return { rejected: refuseState(ports, ctx, state) };
   const { challenges, tokens } = await ports.store.openWithTokens(transactionId, ctx.now);
   const first = challenges[0];
   if (!first) {

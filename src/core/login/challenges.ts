@@ -9,7 +9,6 @@
 // sent or still fresh gets that same challenge, not a second SMS, but only where that cannot
 // hurt: the same caller (src/core/login/recent-challenges.ts), its SMS not failed, its OTP not
 // used or overtaken since, and never with sms.concurrent_challenges (each request its own).
-import { newTransactionId } from '../random.js';
 import { hotp } from '../hotp.js';
 import { Messages } from '../messages.js';
 import type { Challenge, Token } from '../model.js';
@@ -116,8 +115,8 @@ async function sendChallenge(
     return decide(ports, ctx, [], { ok: lockedVerdict(usable.tokens) });
   }
 
-  const transactionId = newTransactionId();
   const expiresAt = ctx.now + ctx.settings['sms.providerTimeout'] * 1000;
+  const transactionId = ports.transactionIds.issue(expiresAt);
   const attempts: Attempt[] = [];
   const failures: string[] = [];
   /** How long each SMS held back by a limit has to wait (ms). */

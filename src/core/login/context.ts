@@ -14,6 +14,7 @@ import type {
 } from '../ports.js';
 import type { TemplateUser } from '../templates.js';
 import type { FailSlots } from './fail-slots.js';
+import type { TransactionIds } from '../transaction-ids.js';
 import type { RecentChallenges } from './recent-challenges.js';
 import type { RecentFailures } from './recent-failures.js';
 import type { AuthRequest } from './request.js';
@@ -31,6 +32,8 @@ export interface LoginPorts {
   readonly recentFailures: RecentFailures;
   /** Slots against the fail counter, taken before a PIN is checked (one set per node). */
   readonly failSlots: FailSlots;
+  /** Issues the States and refuses, without the store, those we did not issue or that expired. */
+  readonly transactionIds: TransactionIds;
   /** The challenges issued lately, to repeat rather than send again (absent: every request sends). */
   readonly recentChallenges?: RecentChallenges;
 }

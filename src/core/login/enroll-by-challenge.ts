@@ -14,7 +14,7 @@
 // text, a pumping risk); otppin none takes the directory's number only (nothing proves who
 // types a number there); a wrong answer counts, and token.default_maxfail of them end the
 // enrollment; with otppin tokenpin nothing happens here (a user without a token has no PIN).
-import { newSerial, newTransactionId, randomOtpKey } from '../random.js';
+import { newSerial, randomOtpKey } from '../random.js';
 import { constantTimeEqual, hotp, type HotpKey } from '../hotp.js';
 import { Messages } from '../messages.js';
 import type { HashLib, OtpLength, PendingEnrollment } from '../model.js';
@@ -80,8 +80,8 @@ export async function startEnrollment(
     // Nothing proved who is typing: anyone knowing a user name could enroll their own phone.
     return reject(ports, ctx, Messages.noToken, [], 'enrollment by challenge: no mobile number in the directory, and otppin none takes no typed number');
   }
-  const transactionId = newTransactionId();
   const expiresAt = ctx.now + settings['sms.providerTimeout'] * 1000;
+  const transactionId = ports.transactionIds.issue(expiresAt);
   return decide(ports, ctx, [pendingStep(ctx, transactionId, expiresAt, { phone: '', phoneSource: 'typed', otpKey, counter: 0 })], {
     ok: { result: { outcome: 'challenge', message: numberPrompt(ctx), transactionId, expiresAt, serials: [] }, serials: [], reason: 'enrollment by challenge: asked for a phone number' },
   });
@@ -228,8 +228,8 @@ async function sendOtp(ports: LoginPorts, ctx: LoginContext, draft: Draft, repla
       ok: { result: { outcome: 'reject', message: Messages.smsFailed }, serials: [], reason: `enrollment by challenge: no SMS could be sent: ${reason}`, sms },
     });
   }
-  const transactionId = newTransactionId();
   const expiresAt = ctx.now + settings['sms.providerTimeout'] * 1000;
+  const transactionId = ports.transactionIds.issue(expiresAt);
   const steps: WriteStep[] = [
     ...(replaces === undefined ? [] : [{ kind: 'consumePendingEnrollment', transactionId: replaces, guard: 'transaction_used' } as const]),
     pendingStep(ctx, transactionId, expiresAt, draft),

@@ -177,7 +177,7 @@ function isJustUsedOtp(ctx: LoginContext, token: Token, otp: string): boolean {
 }
 
 function verifyPin(ports: LoginPorts, ctx: LoginContext, pin: string, token: Token): Promise<boolean> {
-  return ports.pins.verify(pin, token.pinHash, { priority: ctx.priority, ...deadlineOf(ctx) });
+  return ports.pins.verify(pin, token.pinHash, { priority: ctx.priority, source: ctx.request.client.name, ...deadlineOf(ctx) });
 }
 
 async function filterAsync(tokens: Token[], test: (t: Token) => Promise<boolean>): Promise<Token[]> {

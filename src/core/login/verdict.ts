@@ -1,6 +1,7 @@
 // The end of every login: the request's writes and the audit entry of the outcome they
 // reach are committed together, then the event is emitted and the result returned.
 // Nothing is reported to the client before the store has it.
+import { Messages } from '../messages.js';
 import type { AuditAction, AuditEntry, Token } from '../model.js';
 import type { WriteResult, WriteStep } from '../ports.js';
 import { redactPhone } from '../redact.js';
@@ -77,10 +78,12 @@ async function commitVerdict(
   const verdict = verdicts[written.outcome] ?? verdicts.ok;
   const action = verdict.result.outcome;
   const name = ctx.request.username;
-  // Any reject marks the login name, existing or not, so that a flood of guesses (and only
-  // it) waits behind everyone else for the PIN hash, without telling which names exist.
+  // A rejected first factor marks the login name, existing or not, so that a flood of guesses
+  // (and only it) waits behind everyone else for the PIN hash, without telling which names
+  // exist. An answer to a State does not: it cost no PIN hash, and anyone can send a State
+  // in anyone's name; marking would let them put the name's owner behind a flood.
   if (action === 'accept') ports.recentFailures.clear(name);
-  else if (action === 'reject') ports.recentFailures.record(name, ctx.now);
+  else if (action === 'reject' && ctx.request.transactionId === undefined) ports.recentFailures.record(name, ctx.now);
   ports.events.emit({
     type: 'authentication',
     action,
@@ -92,6 +95,17 @@ async function commitVerdict(
     reason: verdict.reason,
   });
   return { result: verdict.result, written };
+}
+
+/**
+ * A State we never issued, or one past its expiry: refused at once, without the store (no
+ * read, no audit row: a spray of random States must cost what a bad packet costs), counted
+ * and logged by the events port. The name is not marked suspect: anyone can send a State
+ * in anyone's name, and that must not put the name's real owner behind a flood.
+ */
+export function refuseState(ports: LoginPorts, ctx: LoginContext, why: 'forged' | 'expired'): AuthResult {
+  ports.events.emit({ type: 'state_refused', why, username: ctx.request.username, client: ctx.request.client.name });
+  return { outcome: 'reject', message: Messages.invalidTransaction };
 }
 
 export function reject(
