@@ -12,7 +12,6 @@
 // finds nothing. Every node of a site shares the key file, hence the key.
 import { createHmac, randomBytes } from 'node:crypto';
 
-export const TRANSACTION_ID_DIGITS = 40;
 const EXPIRY_DIGITS = 10;
 const RANDOM_DIGITS = 18;
 const MAC_DIGITS = 12;
@@ -52,9 +51,4 @@ export class TransactionIds {
     const digest = createHmac('sha256', this.key).update(body).digest();
     return (digest.readBigUInt64BE() % MAC_MODULUS).toString().padStart(MAC_DIGITS, '0');
   }
-}
-
-/** Ids under a key of this process alone (one node, tests): nothing issued elsewhere verifies. */
-export function processTransactionIds(): TransactionIds {
-  return new TransactionIds(randomBytes(32));
 }

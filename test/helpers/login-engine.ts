@@ -7,7 +7,8 @@ import type { EventSink, SmsSender, UserDirectory } from '../../src/core/ports.j
 import { PinCheckQueue } from '../../src/crypto/pin-check-queue.js';
 import { RealmNameDirectory } from '../../src/directory/realm-names.js';
 import { buildLogin, buildSite } from '../../src/main/login.js';
-import { processTransactionIds } from '../../src/core/transaction-ids.js';
+import { TransactionIds } from '../../src/core/transaction-ids.js';
+import { randomBytes } from 'node:crypto';
 import type { TestStore } from './store.js';
 
 export interface LoginEngine {
@@ -40,7 +41,7 @@ export async function openLoginEngine(
     events,
     directory,
     rateLimits: authStore,
-    transactionIds: processTransactionIds(),
+    transactionIds: new TransactionIds(randomBytes(32)),
   });
   return {
     async authenticate(request) {
