@@ -25,8 +25,8 @@ export type TransactionIdCheck = 'plausible' | 'forged' | 'expired';
 export class TransactionIds {
   /**
    * `unsignedUntil` (epoch ms): until then a 40-digit id without a valid MAC is still looked
-   * up, because a daemon of the previous release (random ids) may have issued it; the
-   * composition root sets it to the start plus the longest a challenge can live.
+   * up, because a daemon of the previous release (random ids) issued it; the composition
+   * root sets it to the expiry of the last such State open at start (unsignedUntil below).
    */
   constructor(
     private readonly key: Buffer,
@@ -51,4 +51,16 @@ export class TransactionIds {
     const digest = createHmac('sha256', this.key).update(body).digest();
     return (digest.readBigUInt64BE() % MAC_MODULUS).toString().padStart(MAC_DIGITS, '0');
   }
+}
+
+/**
+ * When the last State open at start that `ids` did not issue expires (0: none): a daemon of
+ * the release before signed States issued it, and its user may still answer it.
+ */
+export function unsignedUntil(ids: TransactionIds, open: ReadonlyArray<{ transactionId: string; expiresAt: number }>, now: number): number {
+  let until = 0;
+  for (const { transactionId, expiresAt } of open) {
+    if (expiresAt > until && ids.check(transactionId, now) === 'forged') until = expiresAt;
+  }
+  return until;
 }

@@ -27,13 +27,13 @@ import { EventFanout } from './event-fanout.js';
 import { KeyFileWatch } from './key-file-watch.js';
 import { buildListeners, closeListeners, hostPort, startListeners, stopListeners, type AcceptAttributes } from './listeners.js';
 import { LogEvents } from './log-events.js';
-import { TransactionIds } from '../core/transaction-ids.js';
+import { TransactionIds, unsignedUntil } from '../core/transaction-ids.js';
 import { buildDirectory, buildLogin, buildSite } from './login.js';
 import { startPurge } from './maintenance.js';
 import { warnOfOpenDoors } from './open-doors.js';
 import { providerContext } from './providers.js';
 import { reloadConfig } from './reload.js';
-import { openRuntime } from './runtime.js';
+import { openRuntime, type Runtime } from './runtime.js';
 
 /** Requests in flight get this long to finish at SIGTERM; queued PIN checks are shed at once. */
 const STOP_GRACE_MS = 8_000;
@@ -167,9 +167,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       consume: (limits, now) => writes.track(() => authStore.consume(limits, now)),
       refund: (counted) => writes.track(() => authStore.refund(counted)),
     },
-    // Challenges a daemon of the previous release issued (random States) are looked up for as
-    // long as one of them can still be open.
-    transactionIds: new TransactionIds(runtime.keys.transactionIdMac, Date.now() + site.current()['sms.providerTimeout'] * 1000),
+    transactionIds: await transactionIdsOf(runtime),
   });
   const apiKeyHasher = new ApiKeyHasher(runtime.keys.apiKeyMac);
   const apiKeys: ApiKeyGate = {
@@ -259,4 +257,16 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       log.info({ counters: server.stats.snapshot(), shed: pins.shed }, 'sms-otp-radiusd stopped');
     },
   };
+}
+
+/**
+ * The site's States. Those a daemon of the release before signed States issued, still open
+ * at start, are looked up in the store until the last of them expires; other nodes of the
+ * site that still run that release should be upgraded within that time (docs: upgrade).
+ */
+async function transactionIdsOf(runtime: Runtime): Promise<TransactionIds> {
+  const signed = new TransactionIds(runtime.keys.transactionIdMac);
+  const now = Date.now();
+  const until = unsignedUntil(signed, await runtime.store.openTransactions(now), now);
+  return until > now ? new TransactionIds(runtime.keys.transactionIdMac, until) : signed;
 }

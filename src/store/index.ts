@@ -93,6 +93,22 @@ export class Store {
     await this.knex.raw('select 1');
   }
 
+  /**
+   * The States of the challenges and pending enrollments still open at `now`, with their
+   * expiry: read once at start, to know how long States of an earlier release stay valid.
+   */
+  async openTransactions(now: number): Promise<Array<{ transactionId: string; expiresAt: number }>> {
+    const rows = (await this.knex
+      .select('transaction_id', 'expires_at')
+      .from('challenges')
+      .where('expires_at', '>', now)
+      .unionAll((q) => q.select('transaction_id', 'expires_at').from('pending_enrollments').where('expires_at', '>', now))) as Array<{
+      transaction_id: string;
+      expires_at: number | string;
+    }>;
+    return rows.map((r) => ({ transactionId: r.transaction_id, expiresAt: Number(r.expires_at) }));
+  }
+
   migrate(): Promise<string[]> {
     return migrateLatest(this.knex);
   }

@@ -6,7 +6,7 @@ import { SecretBox, DecryptionError } from '../../src/crypto/secretbox.js';
 import { PinHasher } from '../../src/crypto/pin-hash.js';
 import { createKeyFile, KeyFileError, readKeyFile, type KeyFile } from '../../src/crypto/keyfile.js';
 import { newSerial } from '../../src/core/random.js';
-import { TransactionIds } from '../../src/core/transaction-ids.js';
+import { TransactionIds, unsignedUntil } from '../../src/core/transaction-ids.js';
 import { tempDir } from '../helpers/fs.js';
 
 describe('ClientTable', () => {
@@ -132,5 +132,13 @@ describe('random identifiers', () => {
     expect(site.check(random, now)).toBe('forged');
     expect(new TransactionIds(Buffer.alloc(32, 1), now + 1).check(random, now)).toBe('plausible');
     expect(new TransactionIds(Buffer.alloc(32, 1), now).check(random, now)).toBe('forged');
+    // At start: the States of the release before, still open, set how long that lasts.
+    const open = [
+      { transactionId: random, expiresAt: now + 120_000 },
+      { transactionId: '5'.repeat(40), expiresAt: now + 60_000 },
+      { transactionId: site.issue(now + 290_000), expiresAt: now + 290_000 },
+    ];
+    expect(unsignedUntil(site, open, now)).toBe(now + 120_000);
+    expect(unsignedUntil(site, open.slice(2), now)).toBe(0);
   });
 });
