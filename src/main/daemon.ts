@@ -27,7 +27,7 @@ import { EventFanout } from './event-fanout.js';
 import { KeyFileWatch } from './key-file-watch.js';
 import { buildListeners, closeListeners, hostPort, startListeners, stopListeners, type AcceptAttributes } from './listeners.js';
 import { LogEvents } from './log-events.js';
-import { buildDirectory, buildLogin, buildSite } from './login.js';
+import { buildDirectory, buildLogin, buildSite, buildUpstream } from './login.js';
 import { startPurge } from './maintenance.js';
 import { warnOfOpenDoors } from './open-doors.js';
 import { providerContext } from './providers.js';
@@ -162,6 +162,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     clock: { now: () => Date.now() },
     events,
     directory,
+    upstream: buildUpstream(site, runtime.keys),
     rateLimits: {
       consume: (limits, now) => writes.track(() => authStore.consume(limits, now)),
       refund: (counted) => writes.track(() => authStore.refund(counted)),
