@@ -24,9 +24,13 @@ export class UpstreamStateSeal {
 
   open(state: string, username: string, now: number): { server: string; state: Buffer } | undefined {
     if (!state.startsWith(UPSTREAM_STATE_PREFIX)) return undefined;
+    const sealed = state.slice(UPSTREAM_STATE_PREFIX.length);
+    // Only the form seal() writes: base64 decodes leniently, and one State has one spelling.
+    const payload = sealed.slice(sealed.indexOf(':') + 1);
+    if (Buffer.from(payload, 'base64').toString('base64') !== payload) return undefined;
     let plain: Buffer;
     try {
-      plain = this.box.open(state.slice(UPSTREAM_STATE_PREFIX.length), context(username));
+      plain = this.box.open(sealed, context(username));
     } catch (err) {
       if (err instanceof DecryptionError) return undefined;
       throw err;

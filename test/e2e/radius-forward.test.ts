@@ -143,4 +143,23 @@ describe('forwarding to another RADIUS server (passthru=radius:NAME)', () => {
       await daemon.configure('setting', 'set', 'passthru', 'radius:old');
     }
   });
+
+  it('refuses answers without a Message-Authenticator (BlastRADIUS) unless told the old server cannot sign', async () => {
+    const unsigned = await startFreeRadiusUpstream({ secret: UPSTREAM_SECRET, messageAuthenticator: false });
+    const secretFile = path.join(daemon.dir, 'old.secret');
+    try {
+      await daemon.configure('radius_server', 'set', 'unsigned', '--address', `127.0.0.1:${unsigned.port}`, '--secret-file', secretFile, '--timeout', '1');
+      await daemon.configure('setting', 'set', 'passthru', 'radius:unsigned');
+      const refused = await radclient(nas(), { 'User-Name': '"carol"', 'User-Password': '"carolpass"' }, { timeout: 6 });
+      expect(refused.code).toBe('Access-Reject');
+      expect(refused.attributes['Reply-Message']).toEqual(['The authentication service is unavailable, try again later']);
+      expect(daemon.logs()).toMatch(/RADIUS server unsigned \(127\.0\.0\.1:\d+\): \d answer\(s\) refused: no Message-Authenticator/);
+      await daemon.configure('radius_server', 'set', 'unsigned', '--address', `127.0.0.1:${unsigned.port}`, '--require-message-authenticator', 'no');
+      const accepted = await radclient(nas(), { 'User-Name': '"carol"', 'User-Password': '"carolpass"' });
+      expect(accepted.code).toBe('Access-Accept');
+    } finally {
+      await daemon.configure('setting', 'set', 'passthru', 'radius:old');
+      await unsigned.stop();
+    }
+  });
 });
