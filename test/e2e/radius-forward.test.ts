@@ -2,6 +2,7 @@
 // OTP server). A user without a token is forwarded and the old server's answer relayed (its
 // Class, Filter-Id and vendor attributes on the Accept; its challenge under our own State);
 // a user with a token never is; an old server that is down fails closed within the NAS's time.
+import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -160,6 +161,23 @@ describe('forwarding to another RADIUS server (passthru=radius:NAME)', () => {
     } finally {
       await daemon.configure('setting', 'set', 'passthru', 'radius:old');
       await unsigned.stop();
+    }
+  });
+
+  it('check: probes each server with Status-Server, says so of one that answers none, and fails a passthru naming nobody', async () => {
+    const results = async () => JSON.parse((await daemon.cli('check', '--json')).stdout) as Array<{ check: string; status: string; message: string }>;
+    const servers = (await results()).filter((r) => r.check === 'radius server');
+    expect(servers.find((r) => r.message.startsWith('old ')), JSON.stringify(servers)).toMatchObject({ status: 'ok', message: expect.stringMatching(/^old \(127\.0\.0\.1:\d+\): answers Status-Server/) });
+    expect(servers.find((r) => r.message.startsWith('gone '))).toMatchObject({ status: 'note', message: expect.stringMatching(/not probed: no answer to Status-Server within 2 s/) });
+    // Not through the CLI, which refuses it: as a restored backup or a hand edit could leave it.
+    const db = new Database(path.join(daemon.dir, 'store.sqlite'));
+    try {
+      db.prepare("UPDATE settings SET value = 'radius:nobody' WHERE key = 'passthru'").run();
+      const dangling = (await results()).find((r) => r.check === 'radius server' && r.status === 'fail');
+      expect(dangling?.message).toMatch(/^passthru forwards to radius:nobody, which is not defined: 'radius_server set nobody/);
+    } finally {
+      db.prepare("UPDATE settings SET value = 'radius:old' WHERE key = 'passthru'").run();
+      db.close();
     }
   });
 });

@@ -4,7 +4,7 @@
 // - dave: challenged first (a State and a Reply-Message), accepted on the answer 654321 with
 //   the same State, rejected otherwise;
 // - everyone else: rejected, with a Reply-Message.
-// Every reply carries a Message-Authenticator, as after BlastRADIUS.
+// Every reply carries a Message-Authenticator, as after BlastRADIUS; Status-Server is answered.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freeUdpPort } from './daemon.js';
@@ -69,6 +69,9 @@ modules {
 	always reject {
 		rcode = reject
 	}
+	always ok {
+		rcode = ok
+	}
 }
 instantiate {
 }
@@ -79,6 +82,12 @@ server default {
 		port = ${port}
 	}
 	authorize {
+		Autz-Type Status-Server {
+			update reply {
+				&Reply-Message := "up"${signed}
+			}
+			ok
+		}
 		if (&User-Name == "carol" && &User-Password == "carolpass") {
 			update control {
 				&Auth-Type := Accept
