@@ -2,10 +2,11 @@
 // by our own front's decryption), answers that must check out, and our State for an upstream
 // challenge, which any node opens and nobody forges, stretches or moves to another name.
 import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { SecretBox } from '../../src/crypto/secretbox.js';
 import { Attr, Code, decryptPassword, encodeResponse, parsePacket } from '../../src/radius/packet.js';
-import { answerProblem, encodeRequest, hidePassword } from '../../src/radius-upstream/client.js';
+import { answerProblem, encodeRequest, exchange, hidePassword } from '../../src/radius-upstream/client.js';
 import { stopAtFor } from '../../src/radius-upstream/forwarder.js';
 import { parseAddress } from '../../src/radius-upstream/parameters.js';
 import { UpstreamStateSeal } from '../../src/radius-upstream/state-seal.js';
@@ -32,6 +33,35 @@ describe('upstream RADIUS client', () => {
     expect(answerProblem(wrongSecret, request, SECRET, true)).toMatch(/Response Authenticator that does not match/);
     const other = parsePacket(encodeResponse(Code.AccessAccept, { ...asked, identifier: 8 }, [], SECRET));
     expect(answerProblem(other, request, SECRET, true)).toMatch(/another request/);
+  });
+
+  it('sends the very same datagram again (Identifier, authenticator) every timeout until the server answers, and stops at stopAt', async () => {
+    const server = dgram.createSocket('udp4');
+    const seen: Buffer[] = [];
+    server.on('message', (datagram, peer) => {
+      seen.push(datagram);
+      // Silent to the first try, as a server that lost it.
+      if (seen.length === 2) server.send(encodeResponse(Code.AccessReject, parsePacket(datagram), [], SECRET), peer.port, peer.address);
+    });
+    await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+    const target = { host: '127.0.0.1', port: server.address().port, secret: SECRET, timeoutMs: 200, requireMessageAuthenticator: true };
+    try {
+      const answered = await exchange(target, Code.AccessRequest, () => [{ type: Attr.UserName, value: Buffer.from('carol') }], Date.now() + 2000);
+      expect(answered.kind).toBe('answer');
+      expect(seen).toHaveLength(2);
+      expect(seen[1]!.equals(seen[0]!)).toBe(true);
+      seen.length = 10; // answer no more
+      const started = Date.now();
+      const silent = await exchange(target, Code.AccessRequest, () => [], started + 700);
+      expect(silent).toMatchObject({ kind: 'silent', badAnswers: 0 });
+      // At 0, 200, 400 and 600 ms (a late timer under load may cost one), never past stopAt.
+      expect(silent.kind === 'silent' && silent.tries).toBeGreaterThanOrEqual(3);
+      expect(silent.kind === 'silent' && silent.tries).toBeLessThanOrEqual(4);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(690);
+      expect(Date.now() - started).toBeLessThan(1200);
+    } finally {
+      server.close();
+    }
   });
 
   it('stops trying a little before the NAS stops waiting; three timeouts without a deadline', () => {
