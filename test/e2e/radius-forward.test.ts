@@ -7,7 +7,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Attr, Code, parsePacket } from '../../src/radius/packet.js';
-import { createDaemon, freeUdpPort, type TestDaemon } from '../helpers/daemon.js';
+import { createDaemon, freeTcpPort, freeUdpPort, type TestDaemon } from '../helpers/daemon.js';
+import { pamModule } from '../helpers/http-clients.js';
 import { startFreeRadiusUpstream, type FreeRadiusUpstream } from '../helpers/freeradius-upstream.js';
 import { RFC4226_KEY } from '../helpers/fs.js';
 import { buildRequest, RawClient } from '../helpers/raw-radius.js';
@@ -28,13 +29,17 @@ interface AuditRow {
 describe('forwarding to another RADIUS server (passthru=radius:NAME)', () => {
   let daemon: TestDaemon;
   let upstream: FreeRadiusUpstream;
+  let http: string;
 
   beforeAll(async () => {
     upstream = await startFreeRadiusUpstream({ secret: UPSTREAM_SECRET });
+    const httpPort = await freeTcpPort();
+    http = `http://127.0.0.1:${httpPort}`;
     daemon = await createDaemon({
       secret: NAS_SECRET,
       clients: [{ name: 'vpn', address: '127.0.0.1/32', secret: NAS_SECRET, max_request_time: 4, sms_deadline: 2 }],
       radius: { reject_delay: '0' },
+      http: { listen: `[ { host: "127.0.0.1", port: ${httpPort} } ]` },
     });
     await daemon.ok('token', 'enroll', '--user', 'alice', '--phone', '+1555', '--pin', 'pin1234', '--otpkey', RFC4226_KEY);
     const secretFile = path.join(daemon.dir, 'old.secret');
@@ -89,6 +94,16 @@ describe('forwarding to another RADIUS server (passthru=radius:NAME)', () => {
     const stolen = await radclient(nas(), { 'User-Name': '"carol"', 'User-Password': '"carolpass"', State: ours });
     expect(stolen.code).toBe('Access-Reject');
     expect(upstream.requests()).toBe(before);
+  });
+
+  it('forwards over HTTP too (/validate/check): the challenge with our State as transaction_id, answered, accepted', async () => {
+    const first = await pamModule(`${http}/validate/check`, { user: 'dave', pass: 'davepin' });
+    expect(first.json?.result).toEqual({ status: true, value: false, authentication: 'CHALLENGE' });
+    const tid = first.json?.detail?.transaction_id ?? '';
+    expect(tid).toMatch(/^fwd:/);
+    expect(first.json?.detail?.message).toBe('Old OTP:');
+    const second = await pamModule(`${http}/validate/check`, { user: 'dave', pass: '654321', transaction_id: tid });
+    expect(second.json?.result).toEqual({ status: true, value: true, authentication: 'ACCEPT' });
   });
 
   it('refuses a forged State of the forwarded kind without asking the old server or the store', async () => {
