@@ -3,7 +3,7 @@
 // read back for the core. Definitions come from the site configuration in memory (every
 // node reloads it within a second of `radius_server set`).
 import { isIPv4 } from 'node:net';
-import { UpstreamUnavailable } from '../core/errors.js';
+import { RequestShed, UpstreamUnavailable } from '../core/errors.js';
 import type { RelayedAttribute, UpstreamAnswer, UpstreamRadius, UpstreamRequest } from '../core/ports.js';
 import { Attr, Code, attributeValues, firstAttribute, type RadiusPacket, type RawAttribute } from '../radius/packet.js';
 import { exchange, hidePassword, type UpstreamTarget } from './client.js';
@@ -47,6 +47,8 @@ export class RadiusForwarder implements UpstreamRadius {
     if (!def) throw new UpstreamUnavailable(`passthru forwards to the RADIUS server '${server}', which is not defined ('radius_server list')`);
     const target = targetOf(def);
     const outcome = await exchange(target, Code.AccessRequest, (authenticator) => requestAttributes(request, target.secret, authenticator), stopAtFor(deadline, target.timeoutMs, this.now()), this.now);
+    // Not one try before the NAS's deadline: it has given up, and nobody waits for an answer.
+    if (outcome.kind === 'silent' && outcome.tries === 0) throw new RequestShed('deadline');
     if (outcome.kind === 'silent') {
       const why = outcome.badAnswers ? `${outcome.badAnswers} answer(s) refused: ${outcome.lastProblem}` : `no answer to ${outcome.tries} tr${outcome.tries === 1 ? 'y' : 'ies'}`;
       throw new UpstreamUnavailable(`RADIUS server ${server} (${def.host}:${def.port}): ${why}`);

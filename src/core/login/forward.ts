@@ -7,7 +7,7 @@
 // as for a store that is down.
 import { UpstreamUnavailable } from '../errors.js';
 import { Messages } from '../messages.js';
-import type { UpstreamAnswer, UserRef } from '../ports.js';
+import type { UpstreamAnswer, UpstreamRadius, UserRef } from '../ports.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
 import { decide, reject } from './verdict.js';
@@ -20,6 +20,8 @@ export function isUpstreamState(transactionId: string): boolean {
 }
 
 const via = (server: string) => `forwarded to radius:${server}`;
+/** What User-Password carries at most (RFC 2865 §5.2); a longer one (over HTTP) is never sent. */
+const MAX_PASSWORD_BYTES = 128;
 
 function upstreamOf(ports: LoginPorts) {
   if (!ports.upstream) throw new UpstreamUnavailable('passthru forwards to a RADIUS server, but this node has no RADIUS client for it');
@@ -29,8 +31,11 @@ function upstreamOf(ports: LoginPorts) {
 /** A first factor forwarded: `user` is whom the audit names (the login name's first candidate). */
 export async function forwardLogin(ports: LoginPorts, base: Omit<LoginContext, 'user'>, server: string, user: UserRef): Promise<AuthResult> {
   const { request } = base;
-  const answer = await upstreamOf(ports).forward(server, { username: request.username, password: request.password, ...(request.nas ? { nas: request.nas } : {}) }, request.deadline);
-  return relay(ports, { ...base, user }, server, answer);
+  const upstream = upstreamOf(ports);
+  const ctx: LoginContext = { ...base, user };
+  if (Buffer.byteLength(request.password, 'utf8') > MAX_PASSWORD_BYTES) return tooLong(ports, ctx, server);
+  const answer = await upstream.forward(server, { username: request.username, password: request.password, ...(request.nas ? { nas: request.nas } : {}) }, request.deadline);
+  return relay(ports, upstream, ctx, server, answer);
 }
 
 /** The NAS's answer to an upstream challenge (its State one of ours): forwarded with the upstream's State. */
@@ -41,16 +46,21 @@ export async function answerUpstream(ports: LoginPorts, base: Omit<LoginContext,
   const opened = upstream.openState(transactionId, request.username, base.now);
   // Forged, expired, or made for another login name: nobody is asked.
   if (!opened) return reject(ports, ctx, Messages.invalidTransaction, [], 'upstream State forged, expired or for another user: not forwarded');
+  if (Buffer.byteLength(request.password, 'utf8') > MAX_PASSWORD_BYTES) return tooLong(ports, ctx, opened.server);
   const answer = await upstream.forward(
     opened.server,
     { username: request.username, password: request.password, state: opened.state, ...(request.nas ? { nas: request.nas } : {}) },
     request.deadline,
   );
-  return relay(ports, ctx, opened.server, answer);
+  return relay(ports, upstream, ctx, opened.server, answer);
+}
+
+function tooLong(ports: LoginPorts, ctx: LoginContext, server: string): Promise<AuthResult> {
+  return reject(ports, ctx, Messages.wrongPassword, [], `password longer than RADIUS carries (${MAX_PASSWORD_BYTES} bytes): not ${via(server)}`);
 }
 
 /** The upstream's answer as ours, audited with the server's name. */
-async function relay(ports: LoginPorts, ctx: LoginContext, server: string, answer: UpstreamAnswer): Promise<AuthResult> {
+async function relay(ports: LoginPorts, upstream: UpstreamRadius, ctx: LoginContext, server: string, answer: UpstreamAnswer): Promise<AuthResult> {
   const reason = `${via(server)}: ${answer.outcome}`;
   if (answer.outcome === 'reject') return reject(ports, ctx, answer.message || Messages.wrongPassword, [], reason);
   if (answer.outcome === 'accept') {
@@ -60,7 +70,7 @@ async function relay(ports: LoginPorts, ctx: LoginContext, server: string, answe
   }
   const seconds = answer.sessionTimeout || ctx.settings['sms.providerTimeout'];
   const expiresAt = ctx.now + seconds * 1000;
-  const state = answer.state && ports.upstream!.sealState(server, answer.state, ctx.request.username, expiresAt);
+  const state = answer.state && upstream.sealState(server, answer.state, ctx.request.username, expiresAt);
   if (state === undefined) {
     // A challenge that could never be answered through us: said, and refused.
     return reject(ports, ctx, answer.message || Messages.wrongPassword, [], `${via(server)}: challenge without a State we can carry (none, or longer than RADIUS allows)`);
