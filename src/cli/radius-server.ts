@@ -41,8 +41,7 @@ export function radiusServerCommands(program: Command, io: Io, withAdmin: WithAd
       const requireMessageAuthenticator = yesNo('--require-message-authenticator', opts.requireMessageAuthenticator);
       mustFit('radius_servers', 'host', address.host, '--address');
       mustBeAtMost(FREE_TEXT_LIMIT, opts.description, '--description');
-      // `-` is standard input, anything else a file: SecretInput's `@FILE`.
-      const secret = opts.secretFile === undefined ? undefined : await new SecretInput().resolve('--secret-file', opts.secretFile === '-' ? '-' : `@${opts.secretFile}`);
+      const secret = opts.secretFile === undefined ? undefined : await new SecretInput().fileOrStdin('--secret-file', opts.secretFile);
       return withAdmin(command, async (admin) => {
         await admin.radiusServers.set({ identifier: name, description: opts.description, ...address, secret, timeout, requireMessageAuthenticator });
         io.out(`radius_server ${name} saved (${opts.address}); forward to it with: setting set passthru radius:${name}`);
