@@ -1,4 +1,4 @@
-// Command line: `sms-otp-radiusd serve|migrate|check|token|gateway|setting|smtpserver|userstore|realm|notification|audit|session|apikey|backup ...`.
+// Command line: `sms-otp-radiusd serve|migrate|check|token|gateway|setting|smtpserver|radius_server|userstore|realm|notification|audit|session|apikey|backup ...`.
 import { Command, CommanderError } from 'commander';
 import { startDaemon } from '../main/daemon.js';
 import { migrateStore, withAdmin as openAdmin } from '../main/session.js';
@@ -12,6 +12,7 @@ import { gatewayCommands } from './gateway.js';
 import { processIo, type Io } from './output.js';
 import { settingCommands } from './setting.js';
 import { smtpServerCommands } from './smtp-server.js';
+import { radiusServerCommands } from './radius-server.js';
 import { tokenCommands } from './token.js';
 import { backupCommand } from './backup.js';
 import { checkCommand } from './check.js';
@@ -69,6 +70,7 @@ export function buildProgram(io: Io): Command {
   gatewayCommands(program, io, withAdmin);
   settingCommands(program, io, withAdmin);
   smtpServerCommands(program, io, withAdmin);
+  radiusServerCommands(program, io, withAdmin);
   userStoreCommands(program, io, withAdmin);
   notificationCommands(program, io, withAdmin);
   backupCommand(program, io);

@@ -44,6 +44,11 @@ export class SecretInput {
     return given;
   }
 
+  /** An option that names a file (or - for standard input) rather than taking `@FILE`: --secret-file. */
+  async fileOrStdin(option: string, given: string): Promise<string> {
+    return given === '-' ? this.fromStdin(option) : fromFile(option, given, given);
+  }
+
   private async fromStdin(option: string): Promise<string> {
     if (this.stdinTaken !== undefined) {
       throw new UsageError(`${option} -: standard input is already read for ${this.stdinTaken}; give one of them as @FILE`);
@@ -74,12 +79,12 @@ export class SecretInput {
   }
 }
 
-function fromFile(option: string, file: string): string {
+function fromFile(option: string, file: string, shown = `@${file}`): string {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new UsageError(`${option} @${file}: cannot read it: ${describeFsError(err)}`);
+    throw new UsageError(`${option} ${shown}: cannot read it: ${describeFsError(err)}`);
   }
   return firstLine(text);
 }

@@ -60,6 +60,7 @@ export const ERRORS = {
   ERR_SMS_NOT_SENT: { http: 500, pi: PI_ERROR.internal, exit: 1, expected: true },
   ERR_STORE_UNAVAILABLE: { ...UNAVAILABLE, logged: true },
   ERR_DIRECTORY_UNAVAILABLE: { ...UNAVAILABLE, logged: true },
+  ERR_UPSTREAM_UNAVAILABLE: { ...UNAVAILABLE, logged: true },
   ERR_REQUEST_SHED: UNAVAILABLE,
   // The HTTP front's own refusals.
   ERR_BAD_REQUEST: { http: 400, pi: PI_ERROR.parameter, exit: 1, expected: true },
@@ -132,4 +133,14 @@ export class StoreUnavailable extends SmsOtpError {
 export class DirectoryUnavailable extends SmsOtpError {
   override name = 'DirectoryUnavailable';
   readonly code = 'ERR_DIRECTORY_UNAVAILABLE';
+}
+
+/**
+ * The RADIUS server a login is forwarded to (passthru=radius:NAME) did not answer within the
+ * NAS's time, answered with a bad signature, or is not defined: the login fails closed, as
+ * for a store that is down (the RADIUS front answers as the client's failmode says).
+ */
+export class UpstreamUnavailable extends SmsOtpError {
+  override name = 'UpstreamUnavailable';
+  readonly code = 'ERR_UPSTREAM_UNAVAILABLE';
 }

@@ -3,7 +3,7 @@
 // those. Every port is asynchronous where the outside world may be slow, and synchronous
 // where the adapter keeps the answer in memory (settings, clock, rate limits).
 import type { SettingValues } from './settings.js';
-import type { AuditEntry, Challenge, HashLib, OtpLength, PendingEnrollment, Token } from './model.js';
+import type { AuditEntry, Challenge, HashLib, NasContext, OtpLength, PendingEnrollment, Token } from './model.js';
 
 export interface Clock {
   now(): number;
@@ -288,4 +288,48 @@ export type AuthEvent =
 
 export interface EventSink {
   emit(event: AuthEvent): void;
+}
+
+/** A RADIUS attribute as it came from another server, relayed to the NAS as it is (Class, Filter-Id, vendor). */
+export interface RelayedAttribute {
+  readonly type: number;
+  readonly value: Buffer;
+}
+
+/** One login forwarded to another RADIUS server (passthru=radius:NAME). */
+export interface UpstreamRequest {
+  /** The User-Name as the NAS sent it (the old server knows the whole name). */
+  readonly username: string;
+  readonly password: string;
+  /** The upstream's own State, when this answers its challenge. */
+  readonly state?: Buffer;
+  readonly nas?: Partial<NasContext>;
+}
+
+export interface UpstreamAnswer {
+  readonly outcome: 'accept' | 'challenge' | 'reject';
+  /** Its Reply-Message(s) joined, '' when it sent none. */
+  readonly message: string;
+  /** A challenge's State (absent: a challenge without one, which cannot be answered). */
+  readonly state?: Buffer;
+  /** A challenge's Session-Timeout in seconds, when it sent one. */
+  readonly sessionTimeout?: number;
+  /** What an Accept carried for the NAS, in order (not Reply-Message, State, Message-Authenticator, Proxy-State, EAP-Message). */
+  readonly attributes: readonly RelayedAttribute[];
+}
+
+/**
+ * Another RADIUS server that logins without a token are forwarded to, for a migration from
+ * an old OTP server. `forward` throws UpstreamUnavailable (src/core/errors.ts) when the server
+ * is not defined or does not answer by the deadline: never a reject for an outage.
+ * The State the NAS sees for an upstream challenge is ours: the upstream's State sealed with
+ * the site key, bound to the server and the login name, so that any node maps it back
+ * without a store and nobody can forge one (it starts with UPSTREAM_STATE_PREFIX).
+ */
+export interface UpstreamRadius {
+  forward(server: string, request: UpstreamRequest, deadline: number | undefined): Promise<UpstreamAnswer>;
+  /** Our State for an upstream challenge, or undefined when the upstream's is too long to carry. */
+  sealState(server: string, upstreamState: Buffer, username: string, expiresAt: number): string | undefined;
+  /** The server and its State, or undefined for a State forged, expired or for another login name. */
+  openState(state: string, username: string, now: number): { server: string; state: Buffer } | undefined;
 }

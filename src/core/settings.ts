@@ -9,6 +9,9 @@ export class SettingError extends SmsOtpError {
   readonly code = 'ERR_INVALID_VALUE';
 }
 
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
+const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
+
 type Kind = 'string' | 'boolean' | 'integer';
 
 interface SettingDefinition<K extends Kind = Kind> {
@@ -16,8 +19,11 @@ interface SettingDefinition<K extends Kind = Kind> {
   default: K extends 'string' ? string | null : K extends 'boolean' ? boolean : number;
   min?: number;
   max?: number;
-  /** The value names a gateway: `setting set` refuses one that does not exist. */
-  references?: 'gateway';
+  /**
+   * The value names a gateway, or (`radius:NAME`) a RADIUS server: `setting set` refuses one
+   * that does not exist (referencedName says which name a value holds).
+   */
+  references?: SettingReference;
   /** The only values a string setting takes. */
   choices?: readonly string[];
   /** The form a string setting's value must have, and how to say it. */
@@ -42,6 +48,35 @@ const PREFIXES_FORM = {
   },
   describe: "international prefixes separated by commas, each + and 1 to 15 digits (e.g. +49,+43,+41), or nothing to allow every number",
 } as const;
+
+/** What a setting's value can name. */
+export type SettingReference = 'gateway' | 'radius_server';
+
+/** The prefix of a passthru value that forwards to another RADIUS server (`radius:old`). */
+export const PASSTHRU_RADIUS_PREFIX = 'radius:';
+/** A RADIUS server's name (radius_server set NAME), as passthru=radius:NAME names it. */
+export const RADIUS_SERVER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** passthru: true/false as before (1/0, yes/no, on/off), or radius:NAME. */
+const PASSTHRU_FORM = {
+  normalise: (raw: string) => {
+    const word = raw.trim().toLowerCase();
+    if (TRUE_WORDS.has(word)) return 'true';
+    if (FALSE_WORDS.has(word)) return 'false';
+    const trimmed = raw.trim();
+    if (!trimmed.startsWith(PASSTHRU_RADIUS_PREFIX)) return undefined;
+    return RADIUS_SERVER_NAME.test(trimmed.slice(PASSTHRU_RADIUS_PREFIX.length)) ? trimmed : undefined;
+  },
+  describe: "true (the directory password), false, or radius:NAME (forward to the RADIUS server NAME of 'radius_server list')",
+} as const;
+
+/** How a user without a token passes, as the passthru value says. */
+export type Passthru = { readonly kind: 'off' } | { readonly kind: 'directory' } | { readonly kind: 'radius'; readonly server: string };
+
+export function passthruOf(value: string): Passthru {
+  if (value.startsWith(PASSTHRU_RADIUS_PREFIX)) return { kind: 'radius', server: value.slice(PASSTHRU_RADIUS_PREFIX.length) };
+  return value === 'true' ? { kind: 'directory' } : { kind: 'off' };
+}
 
 export const SETTINGS = {
   'sms.identifier': {
@@ -170,9 +205,11 @@ export const SETTINGS = {
     help: "the first factor: tokenpin (the token's PIN), userstore (the user's directory password, an LDAP bind), none (the OTP alone)",
   },
   passthru: {
-    kind: 'boolean',
-    default: false,
-    help: 'a user of a user store who has no token logs in with the directory password alone (one factor)',
+    kind: 'string',
+    default: 'false' as string,
+    form: PASSTHRU_FORM,
+    references: 'radius_server',
+    help: "a user without a token: true = a user of a user store logs in with the directory password alone (one factor); radius:NAME = the login is forwarded to the RADIUS server NAME (radius_server set), to move users over one by one",
   },
   passOnNoToken: {
     kind: 'boolean',
@@ -230,13 +267,25 @@ export function isSettingKey(key: string): key is SettingKey {
   return Object.hasOwn(SETTINGS, key);
 }
 
-const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
-const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
 
 /** The kind of thing a setting's value names, if it names one. */
-export function referenceOf(key: SettingKey): 'gateway' | undefined {
+export function referenceOf(key: SettingKey): SettingReference | undefined {
   const def: SettingDefinition = SETTINGS[key];
   return def.references;
+}
+
+/**
+ * The name a canonical value holds for its reference: a gateway setting's whole value, a
+ * passthru's server after radius: (true and false name nothing).
+ */
+export function referencedName(key: SettingKey, value: string): { kind: SettingReference; name: string } | undefined {
+  const kind = referenceOf(key);
+  if (kind === 'gateway') return { kind, name: value };
+  if (kind === 'radius_server') {
+    const passthru = passthruOf(value);
+    return passthru.kind === 'radius' ? { kind, name: passthru.server } : undefined;
+  }
+  return undefined;
 }
 
 /** Validates a raw string for a key and returns its canonical stored form. */

@@ -9,6 +9,7 @@ import { NotificationAdmin } from '../app/notifications.js';
 import { SessionAdmin } from '../app/sessions.js';
 import { SettingsAdmin } from '../app/settings-admin.js';
 import { SmtpServerAdmin } from '../app/smtp-servers.js';
+import { RadiusServerAdmin } from '../app/radius-servers.js';
 import { TokenAdmin } from '../app/token-admin.js';
 import { TokenImport } from '../app/token-import.js';
 import { RealmAdmin, UserStoreAdmin } from '../app/userstore-admin.js';
@@ -25,6 +26,7 @@ export interface Admin {
   readonly realms: RealmAdmin;
   readonly apiKeys: ApiKeyAdmin;
   readonly smtpServers: SmtpServerAdmin;
+  readonly radiusServers: RadiusServerAdmin;
   readonly notifications: NotificationAdmin;
   readonly audit: AuditAdmin;
   readonly sessions: SessionAdmin;
@@ -50,6 +52,7 @@ export function buildAdmin(rt: Pick<Runtime, 'config' | 'store' | 'pins' | 'keys
   const realms = once(() => new RealmAdmin(store));
   const apiKeys = once(() => new ApiKeyAdmin(store, rt.keys.apiKeyMac));
   const smtpServers = once(() => new SmtpServerAdmin(store, providerContext(rt)));
+  const radiusServers = once(() => new RadiusServerAdmin(store));
   const notifications = once(() => new NotificationAdmin(store));
   const audit = once(() => new AuditAdmin(store.audit));
   const sessions = once(() => new SessionAdmin(store.sessions));
@@ -63,6 +66,7 @@ export function buildAdmin(rt: Pick<Runtime, 'config' | 'store' | 'pins' | 'keys
     get realms() { return realms(); },
     get apiKeys() { return apiKeys(); },
     get smtpServers() { return smtpServers(); },
+    get radiusServers() { return radiusServers(); },
     get notifications() { return notifications(); },
     get audit() { return audit(); },
     get sessions() { return sessions(); },

@@ -28,7 +28,7 @@ import { KeyFileWatch } from './key-file-watch.js';
 import { buildListeners, closeListeners, hostPort, startListeners, stopListeners, type AcceptAttributes } from './listeners.js';
 import { LogEvents } from './log-events.js';
 import { TransactionIds, unsignedUntil } from '../core/transaction-ids.js';
-import { buildDirectory, buildLogin, buildSite } from './login.js';
+import { buildDirectory, buildLogin, buildSite, buildUpstream } from './login.js';
 import { startPurge } from './maintenance.js';
 import { warnOfOpenDoors } from './open-doors.js';
 import { providerContext } from './providers.js';
@@ -163,6 +163,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     clock: { now: () => Date.now() },
     events,
     directory,
+    upstream: buildUpstream(site, runtime.keys),
     rateLimits: {
       consume: (limits, now) => writes.track(() => authStore.consume(limits, now)),
       refund: (counted) => writes.track(() => authStore.refund(counted)),

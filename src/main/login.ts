@@ -11,6 +11,10 @@ import { RealmNameDirectory } from '../directory/realm-names.js';
 import { realmSplitter } from '../radius/realms.js';
 import type { Store } from '../store/index.js';
 import { SiteConfig, type RevisionSource, type SiteConfigOptions } from '../store/site-config.js';
+import type { Keys } from '../crypto/keyfile.js';
+import { SecretBox } from '../crypto/secretbox.js';
+import { RadiusForwarder } from '../radius-upstream/forwarder.js';
+import { UpstreamStateSeal } from '../radius-upstream/state-seal.js';
 
 /** The ports a login needs from the node; what it keeps per node (recent failures and challenges, fail slots) is made by buildLogin. */
 export type LoginParts = Omit<LoginPorts, 'recentFailures' | 'failSlots' | 'recentChallenges'>;
@@ -33,6 +37,7 @@ export function buildSite(store: Store, revisions: RevisionSource, hooks: Pick<S
     realms: store.realms,
     apiKeys: store.apiKeys,
     notifications: store.notifications,
+    radiusServers: store.radiusServers,
     revisions,
     ...hooks,
   });
@@ -45,4 +50,9 @@ export function buildDirectory(site: SiteConfig, radius: Pick<RadiusConfig, 'rea
     fallback: new RealmNameDirectory(realmSplitter(radius.realm_format, radius.realm_delimiter)),
     cacheMs: () => site.current()['userstore.cache_seconds'] * 1000,
   });
+}
+
+/** The RADIUS client for passthru=radius:NAME: the site's definitions, States sealed with the site key (every node opens them). */
+export function buildUpstream(site: Pick<SiteConfig, 'radiusServer'>, keys: Pick<Keys, 'encryption'>): RadiusForwarder {
+  return new RadiusForwarder({ definition: (name) => site.radiusServer(name), states: new UpstreamStateSeal(new SecretBox(keys.encryption)) });
 }

@@ -1,7 +1,7 @@
 // Settings that let people in with less than two factors, said out loud in the log at start
 // and at every reload while they are on, so that nobody runs with one without knowing it.
 import type { Logger } from 'pino';
-import type { SettingValues } from '../core/settings.js';
+import { passthruOf, type SettingValues } from '../core/settings.js';
 
 const DOORS = {
   passthru: 'users of a user store without a token log in with their directory password alone',
@@ -11,7 +11,12 @@ const DOORS = {
 
 export function warnOfOpenDoors(log: Logger, settings: SettingValues): void {
   for (const [key, meaning] of Object.entries(DOORS) as Array<[keyof typeof DOORS, string]>) {
-    if (settings[key]) log.warn({ setting: key }, `setting ${key} is on: ${meaning}`);
+    if (key === 'passthru' ? passthruOf(settings.passthru).kind === 'directory' : settings[key]) log.warn({ setting: key }, `setting ${key} is on: ${meaning}`);
+  }
+  const passthru = passthruOf(settings.passthru);
+  if (passthru.kind === 'radius') {
+    // Not a door (the other server checks), but the login no longer depends on us alone.
+    log.warn({ setting: 'passthru' }, `setting passthru is radius:${passthru.server}: logins without a token are forwarded to the RADIUS server ${passthru.server}, which decides`);
   }
   if (settings.enroll_via_multichallenge !== '' && settings.otppin === 'tokenpin') {
     // Said, not refused: the two settings are set one after the other.

@@ -12,6 +12,7 @@ import { migrateLatest } from './migrations/index.js';
 import { SessionRepository } from './sessions.js';
 import { SettingRepository } from './settings.js';
 import { SmtpServerRepository } from './smtp-servers.js';
+import { RadiusServerRepository } from './radius-servers.js';
 import { PgAuthStore } from './auth/pg.js';
 import { SqliteAuthStore } from './auth/sqlite.js';
 import { TokenDecoder, TokenRepository } from './tokens.js';
@@ -39,6 +40,7 @@ export class Store {
   readonly settings: SettingRepository;
   readonly audit: AuditRepository;
   readonly smtpServers: SmtpServerRepository;
+  readonly radiusServers: RadiusServerRepository;
   readonly keyCheck: KeyCheck;
   readonly userstores: UserStoreRepository;
   readonly realms: RealmRepository;
@@ -63,6 +65,7 @@ export class Store {
     this.settings = new SettingRepository(knex, now);
     this.audit = new AuditRepository(knex);
     this.smtpServers = new SmtpServerRepository(knex, box, now);
+    this.radiusServers = new RadiusServerRepository(knex, box, now);
     this.keyCheck = new KeyCheck(knex, box);
     this.userstores = new UserStoreRepository(knex, box, now);
     this.realms = new RealmRepository(knex, now);

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { changeConfiguration, nothingChanged } from './config-revision.js';
 import { NotFoundError } from '../core/errors.js';
-import { normaliseSetting, referenceOf, resolveSettings, type SettingKey, type SettingValues } from '../core/settings.js';
+import { normaliseSetting, referencedName, resolveSettings, type SettingKey, type SettingValues } from '../core/settings.js';
 
 export class SettingRepository {
   constructor(
@@ -27,18 +27,24 @@ export class SettingRepository {
   /**
    * Validates and stores several settings at once, all or none, with one revision move: every
    * value is validated before anything is written. Returns the canonical values in the order
-   * given. A setting that names a gateway is refused when no such gateway exists, checked in
-   * the same transaction as the write (which `gateway delete` also runs in), so the two cannot
-   * pass each other.
+   * given. A setting that names a gateway (or a RADIUS server) is refused when none of that
+   * name exists, checked in the same transaction as the write (which `gateway delete` and
+   * `radius_server delete` also run in), so the two cannot pass each other.
    */
   async setMany(entries: ReadonlyArray<readonly [string, string]>): Promise<string[]> {
     const values = entries.map(([key, raw]) => normaliseSetting(key, raw));
     await changeConfiguration(this.knex, async (trx) => {
       for (const [i, [key]] of entries.entries()) {
         const value = values[i]!;
-        if (referenceOf(key as SettingKey) === 'gateway' && !(await trx('sms_gateways').where({ identifier: value }).first())) {
+        const named = referencedName(key as SettingKey, value);
+        if (named?.kind === 'gateway' && !(await trx('sms_gateways').where({ identifier: named.name }).first())) {
           throw new NotFoundError(
-            `no gateway '${value}' for setting ${key}; define it first with 'gateway set ${value} --module ...' (see 'gateway list')`,
+            `no gateway '${named.name}' for setting ${key}; define it first with 'gateway set ${named.name} --module ...' (see 'gateway list')`,
+          );
+        }
+        if (named?.kind === 'radius_server' && !(await trx('radius_servers').where({ identifier: named.name }).first())) {
+          throw new NotFoundError(
+            `no RADIUS server '${named.name}' for setting ${key}; define it first with 'radius_server set ${named.name} --address HOST:PORT --secret-file FILE' (see 'radius_server list')`,
           );
         }
         await trx('settings').insert({ key, value, updated_at: this.now() }).onConflict('key').merge(['value', 'updated_at']);

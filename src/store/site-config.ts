@@ -1,5 +1,5 @@
 // What a daemon keeps in memory of the store: the site's settings, gateway definitions, user
-// stores, realms and API keys,
+// stores, realms, API keys and the RADIUS servers logins may be forwarded to,
 // reloaded when the configuration revision moves (any node's CLI bumps it), and whether the
 // store answers at all. One small read every half second serves both, so no request reads a
 // settings table and no Status-Server queries the store.
@@ -9,6 +9,7 @@ import type { ApiKeyRecord, ApiKeyRepository } from './api-keys.js';
 import type { NotificationDefinition } from '../notifications/definition.js';
 import type { GatewayDefinition, GatewayRepository } from './gateways.js';
 import type { NotificationRepository } from './notifications.js';
+import type { RadiusServerDefinition, RadiusServerRepository } from './radius-servers.js';
 import type { RealmDefinition, RealmRepository } from './realms.js';
 import type { SettingRepository } from './settings.js';
 import type { UserStoreDefinition, UserStoreRepository } from './userstores.js';
@@ -28,6 +29,8 @@ export interface SiteConfigOptions {
   readonly apiKeys?: ApiKeyRepository;
   /** The notifications (a daemon without them sends none). */
   readonly notifications?: NotificationRepository;
+  /** The RADIUS servers logins may be forwarded to (passthru=radius:NAME). */
+  readonly radiusServers?: RadiusServerRepository;
   readonly now?: () => number;
   /** Told when a probe fails after one that succeeded (once per outage). */
   readonly onError: (err: unknown) => void;
@@ -45,6 +48,7 @@ export class SiteConfig implements SettingsSource {
   private settings: SettingValues | undefined;
   private gatewayDefinitions = new Map<string, GatewayDefinition>();
   private notificationDefinitions: readonly NotificationDefinition[] = [];
+  private radiusServerDefinitions = new Map<string, RadiusServerDefinition>();
   private revision: string | undefined;
   private directory: { revision: string; userstores: UserStoreDefinition[]; realms: RealmDefinition[] } = { revision: '', userstores: [], realms: [] };
   private apiKeysByHash = new Map<string, ApiKeyRecord>();
@@ -83,6 +87,11 @@ export class SiteConfig implements SettingsSource {
     return this.gatewayDefinitions.get(identifier)?.module;
   }
 
+  /** A RADIUS server logins may be forwarded to, undefined for a name none has. */
+  radiusServer(identifier: string): RadiusServerDefinition | undefined {
+    return this.radiusServerDefinitions.get(identifier);
+  }
+
   notifications(): readonly NotificationDefinition[] {
     return this.notificationDefinitions;
   }
@@ -109,14 +118,16 @@ export class SiteConfig implements SettingsSource {
     this.lastFailed = false;
     if (!force && revision === this.revision) return;
     // Read after the revision: a change landing meanwhile moves it again, and the next poll reloads.
-    const [settings, gateways, userstores, realms, apiKeys, notifications] = await Promise.all([
+    const [settings, gateways, userstores, realms, apiKeys, notifications, radiusServers] = await Promise.all([
       this.options.settings.values(),
       this.options.gateways.list(),
       this.options.userstores?.list() ?? [],
       this.options.realms?.list() ?? [],
       this.options.apiKeys?.list() ?? [],
       this.options.notifications?.list() ?? [],
+      this.options.radiusServers?.list() ?? [],
     ]);
+    this.radiusServerDefinitions = new Map(radiusServers.map((r) => [r.identifier, r]));
     this.apiKeysByHash = new Map(apiKeys.map((k) => [k.keyHash, k]));
     this.settings = settings;
     this.notificationDefinitions = notifications;

@@ -7,6 +7,7 @@ import { ValueTooLongError } from '../../src/app/limits.js';
 import { ApiKeyAdminError } from '../../src/app/api-keys.js';
 import { AuditFilterError } from '../../src/app/audit.js';
 import { GatewayAdminError } from '../../src/app/gateway-admin.js';
+import { RadiusServerAdminError } from '../../src/app/radius-servers.js';
 import { HttpAuthError, HttpForbiddenError, HttpRequestError, HttpUnknownUserError } from '../../src/http/errors.js';
 import { CsvFileError } from '../../src/app/csv-table.js';
 import { TokenAdminError } from '../../src/app/token-admin.js';
@@ -18,7 +19,7 @@ import { UserStoreAdminError } from '../../src/app/userstore-admin.js';
 import { SearchFilterError } from '../../src/directory/ldap-users.js';
 import { KeyFileError } from '../../src/crypto/keyfile.js';
 import { DecryptionError } from '../../src/crypto/secretbox.js';
-import { DirectoryUnavailable, ERRORS, isExpectedError, NotFoundError, RefusedError, RequestShed, SmsOtpError, StoreUnavailable, type ErrorCode } from '../../src/core/errors.js';
+import { DirectoryUnavailable, UpstreamUnavailable, ERRORS, isExpectedError, NotFoundError, RefusedError, RequestShed, SmsOtpError, StoreUnavailable, type ErrorCode } from '../../src/core/errors.js';
 import { GatewayError } from '../../src/gateways/provider.js';
 import { NotificationError } from '../../src/notifications/definition.js';
 import { SettingError } from '../../src/core/settings.js';
@@ -46,10 +47,12 @@ const errors: SmsOtpError[] = [
   new CsvFileError('x'),
   new TokenImportError('x'),
   new DirectoryUnavailable('x'),
+  new UpstreamUnavailable('x'),
   new UserStoreAdminError('x'),
   new SearchFilterError('x'),
   new ApiKeyAdminError('x'),
   new GatewayAdminError('x'),
+  new RadiusServerAdminError('x'),
   new AuditFilterError('x'),
   new HttpRequestError('x'),
   new HttpUnknownUserError('x', 'y'),

@@ -11,10 +11,12 @@ import { GatewayRepository } from '../../store/gateways.js';
 import { RealmRepository } from '../../store/realms.js';
 import { SettingRepository } from '../../store/settings.js';
 import { SmtpServerRepository } from '../../store/smtp-servers.js';
+import { RadiusServerRepository } from '../../store/radius-servers.js';
 import { TokenRepository } from '../../store/tokens.js';
 import { UserStoreRepository } from '../../store/userstores.js';
 import { checkGateways, checkRealms, checkSmtpServers, checkUserStores } from './definitions.js';
 import { reasonOf, type Findings } from './findings.js';
+import { checkRadiusServers } from './radius-servers.js';
 import type { StoreState } from './store.js';
 
 /** The repositories `check` reads; `canOpen`: the key file opens what they hold sealed. */
@@ -25,6 +27,7 @@ export interface Contents {
   readonly tokens: TokenRepository;
   readonly userstores: UserStoreRepository;
   readonly realms: RealmRepository;
+  readonly radiusServers: RadiusServerRepository;
   readonly canOpen: boolean;
   /** A store set up by an older version may lack a table (user stores and realms came with 0008). */
   hasTable(table: string): Promise<boolean>;
@@ -41,6 +44,7 @@ function contentsOf(knex: Knex, keyFile: KeyFile | undefined): Contents {
     tokens: new TokenRepository(knex, box, Date.now),
     userstores: new UserStoreRepository(knex, box, Date.now),
     realms: new RealmRepository(knex, Date.now),
+    radiusServers: new RadiusServerRepository(knex, box, Date.now),
     canOpen: keyFile !== undefined,
     hasTable: (table) => knex.schema.hasTable(table),
   };
@@ -60,6 +64,7 @@ export async function checkContents(config: Config, state: StoreState, keyFile: 
     ['default gateway', () => checkDefaultGateway(c, f)],
     ['userstores', () => checkUserStores(c, f)],
     ['realms', () => checkRealms(c, f)],
+    ['radius servers', () => checkRadiusServers(c, f)],
   ];
   for (const [name, run] of sections) {
     try {

@@ -10,6 +10,7 @@ import type {
   RateLimiter,
   SettingsSource,
   SmsSender,
+  UpstreamRadius,
   UserDirectory,
 } from '../ports.js';
 import type { TemplateUser } from '../templates.js';
@@ -36,6 +37,8 @@ export interface LoginPorts {
   readonly transactionIds: TransactionIds;
   /** The challenges issued lately, to repeat rather than send again (absent: every request sends). */
   readonly recentChallenges?: RecentChallenges;
+  /** Another RADIUS server logins without a token are forwarded to (passthru=radius:NAME); absent: none can be. */
+  readonly upstream?: UpstreamRadius;
 }
 
 export interface LoginContext {

@@ -3,10 +3,14 @@
 // start while on, src/main/open-doors.ts):
 // - passOnNoToken: a user the directory knows, without a token, is let in unchecked;
 // - passthru: such a user logs in with the directory password (a bind as the user);
+//   passthru=radius:NAME forwards any login name without a token to that RADIUS server
+//   (./forward.ts), whether a user store knows the name or not: the server decides;
 // - passOnNoUser: a name no user store knows is let in unchecked.
 // A directory that cannot be asked throws (DirectoryUnavailable): an outage is never "no user".
 import { Messages } from '../messages.js';
 import type { DirectoryUser, UserRef } from '../ports.js';
+import { passthruOf } from '../settings.js';
+import { forwardLogin } from './forward.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
 import { decide, reject } from './verdict.js';
@@ -17,13 +21,16 @@ export async function passWithoutToken(
   base: Omit<LoginContext, 'user'>,
   candidates: readonly UserRef[],
 ): Promise<AuthResult | undefined> {
-  const { passthru, passOnNoToken, passOnNoUser } = base.settings;
-  if (!passthru && !passOnNoToken && !passOnNoUser) return undefined;
-  const known = await firstKnown(ports, candidates);
+  const { passOnNoToken, passOnNoUser } = base.settings;
+  const passthru = passthruOf(base.settings.passthru);
+  if (passthru.kind === 'off' && !passOnNoToken && !passOnNoUser) return undefined;
+  // Forwarding asks no directory: only passOnNoToken, which goes first, needs to know the user.
+  const known = passthru.kind !== 'radius' || passOnNoToken ? await firstKnown(ports, candidates) : undefined;
+  if (known && passOnNoToken) return accept(ports, { ...base, user: known }, "user has no token, accepted due to 'passOnNoToken'");
+  if (passthru.kind === 'radius') return forwardLogin(ports, base, passthru.server, known ?? candidates[0] ?? { username: base.request.username, realm: '' });
   if (known) {
     const ctx: LoginContext = { ...base, user: known };
-    if (passOnNoToken) return accept(ports, ctx, "user has no token, accepted due to 'passOnNoToken'");
-    if (passthru) {
+    if (passthru.kind === 'directory') {
       if (await ports.directory.checkPassword(known.username, known.realm, base.request.password)) {
         return accept(ports, ctx, "user has no token, directory password accepted due to 'passthru'");
       }

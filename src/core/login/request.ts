@@ -1,6 +1,7 @@
 // The login core's typed request and result: what every front (RADIUS, HTTP) translates
 // its protocol to and from.
 import type { NasContext } from '../model.js';
+import type { RelayedAttribute } from '../ports.js';
 
 export interface AuthRequest {
   /** The user name as the client sent it, possibly `user@realm`. */
@@ -66,6 +67,11 @@ export type AuthResult =
       readonly serial: string;
       readonly username: string;
       readonly realm: string;
+      /**
+       * A login forwarded to another RADIUS server (passthru=radius:NAME): what its Accept
+       * carried (Class, Filter-Id, vendor attributes), for the NAS instead of ours.
+       */
+      readonly attributes?: readonly RelayedAttribute[];
     }
   | {
       readonly outcome: 'challenge';

@@ -4,6 +4,7 @@ import { answerChallenge, resend } from './answer.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import { checkPassword } from './first-factor.js';
 import { startEnrollment } from './enroll-by-challenge.js';
+import { answerUpstream, isUpstreamState } from './forward.js';
 import { firstKnown, passWithoutToken } from './no-token.js';
 import type { AuthRequest, AuthResult, Refusal, TriggerRequest } from './request.js';
 import type { Authenticator } from '../authenticator.js';
@@ -61,6 +62,12 @@ export class LoginService implements Authenticator {
   private async route(request: AuthRequest): Promise<AuthResult> {
     const base = this.baseContext(request);
     if (hasControlCharacter(request.username)) return this.invalidUserName(base);
+    // The answer to a challenge of the RADIUS server a login was forwarded to: back to it,
+    // never to the store's challenges (and never a serial's token).
+    if (request.transactionId !== undefined && isUpstreamState(request.transactionId)) {
+      const first = (await this.candidates(request.username))[0] ?? { username: request.username, realm: '' };
+      return answerUpstream(this.ports, base, request.transactionId, first);
+    }
     if (request.serial !== undefined) return this.authenticateToken(base, request.serial);
     const candidates = await this.candidates(request.username);
     if (request.transactionId !== undefined) {

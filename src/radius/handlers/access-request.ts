@@ -100,7 +100,8 @@ export async function answerAccessRequest(
   const counters = h.stats.of(client.name);
   if (result.outcome === 'accept') {
     counters.accepts++;
-    const extra = h.acceptAttributes?.(client.name, { user: result.username, realm: result.realm, serial: result.serial, client: client.name });
+    // A login forwarded to another RADIUS server gets what that server gave (its Class, Filter-Id, ...), not ours.
+    const extra = result.attributes ?? h.acceptAttributes?.(client.name, { user: result.username, realm: result.realm, serial: result.serial, client: client.name });
     if (extra) response.attributes.push(...extra);
   } else if (result.outcome === 'reject') {
     counters.rejects++;

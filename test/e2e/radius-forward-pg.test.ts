@@ -1,0 +1,56 @@
+// passthru=radius:NAME on a PostgreSQL site of two daemons: a change made with one node's CLI
+// reaches the other within a second, and the old server's challenge, relayed by one node under
+// our State, is answered through the other (the State maps back on any node, nothing stored).
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { startFreeRadiusUpstream, type FreeRadiusUpstream } from '../helpers/freeradius-upstream.js';
+import { createTestDatabase } from '../helpers/pg.js';
+import { radclient } from '../helpers/radius-clients.js';
+
+const NAS_SECRET = 'nas-secret-1234567890';
+const UPSTREAM_SECRET = 'old-server-secret';
+
+describe('forwarding on a PostgreSQL site of two daemons', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let upstream: FreeRadiusUpstream;
+  let a: TestDaemon;
+  let b: TestDaemon;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    upstream = await startFreeRadiusUpstream({ secret: UPSTREAM_SECRET });
+    const options = { database: { client: 'pg' as const, url: db.url }, secret: NAS_SECRET, radius: { reject_delay: '0' } };
+    a = await createDaemon(options);
+    const secretFile = path.join(a.dir, 'old.secret');
+    writeFileSync(secretFile, `${UPSTREAM_SECRET}\n`, { mode: 0o600 });
+    await a.ok('radius_server', 'set', 'old', '--address', `127.0.0.1:${upstream.port}`, '--secret-file', secretFile);
+    await a.start();
+    b = await createDaemon({ ...options, keyfile: a.keyfile });
+    await b.start();
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await upstream?.stop();
+    await db?.drop();
+  });
+
+  const nas = (node: TestDaemon) => ({ host: '127.0.0.1', port: node.port, secret: NAS_SECRET });
+
+  it('takes passthru=radius:old on the other node within a second, and answers there the challenge the first node relayed', async () => {
+    await a.configure('setting', 'set', 'passthru', 'radius:old');
+    const until = Date.now() + 1000;
+    while (!b.logs().includes('setting passthru is radius:old')) {
+      expect(Date.now()).toBeLessThan(until);
+      await sleep(20);
+    }
+    const first = await radclient(nas(a), { 'User-Name': '"dave"', 'User-Password': '"davepin"' });
+    expect(first.code, upstream.output().slice(-3000)).toBe('Access-Challenge');
+    const second = await radclient(nas(b), { 'User-Name': '"dave"', 'User-Password': '"654321"', State: first.attributes.State![0]! });
+    expect(second.code, upstream.output().slice(-3000)).toBe('Access-Accept');
+    expect(second.attributes.Class).toEqual(['0x6f74702d6f6b']); // "otp-ok"
+  });
+});
