@@ -32,7 +32,7 @@ export interface OpenVpnServerOptions {
   readonly radius: { readonly authPort: number; readonly acctPort: number; readonly secret: string };
 }
 
-/** The server and its plugin configuration, as the README shows them; returns the running server. */
+/** The server and its plugin configuration, as docs/nas.md shows them; returns the running server. */
 export async function startOpenVpnServer(o: OpenVpnServerOptions): Promise<RunningProcess> {
   const serverConf = path.join(o.dir, 'server.conf');
   writeFileSync(
