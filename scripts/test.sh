@@ -16,6 +16,7 @@ packages=(
   systemd                                                                  # systemd-analyze, systemd-sysusers
   g++ make python3                                                         # better-sqlite3's native module
   slapd ldap-utils                                                         # the directory of the user-store tests
+  groff-base man-db                                                        # the man page renders (test/unit/man-page.test.ts)
   openvpn openvpn-auth-radius                                              # OpenVPN as a NAS (auth and accounting)
 )
 missing=()
