@@ -17,6 +17,7 @@ packages=(
   g++ make python3                                                         # better-sqlite3's native module
   slapd ldap-utils                                                         # the directory of the user-store tests
   groff-base man-db                                                        # the man page renders (test/unit/man-page.test.ts)
+  jq iproute2                                                              # the docs' examples as written (jq), their namespaces' loopback (ip)
   openvpn openvpn-auth-radius                                              # OpenVPN as a NAS (auth and accounting)
 )
 missing=()
