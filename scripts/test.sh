@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: from a fresh clone on a fresh Debian 12 with Node.js 20 and PostgreSQL to a full
 # test run, and the same command on a developer's checkout. Installs the Debian packages the
-# tests talk to (README "Tests") when missing, starts PostgreSQL when it is down, runs
+# tests talk to (docs/development.md, "Tests") when missing, starts PostgreSQL when it is down, runs
 # `npm ci` when node_modules is missing or older than package-lock.json, then builds,
 # type-checks the tests, looks for dead code (knip) and runs the whole suite (arguments go to
 # vitest).
@@ -16,6 +16,8 @@ packages=(
   systemd                                                                  # systemd-analyze, systemd-sysusers
   g++ make python3                                                         # better-sqlite3's native module
   slapd ldap-utils                                                         # the directory of the user-store tests
+  groff-base man-db                                                        # the man page renders (test/unit/man-page.test.ts)
+  jq iproute2                                                              # the docs' examples as written (jq), their namespaces' loopback (ip)
   openvpn openvpn-auth-radius                                              # OpenVPN as a NAS (auth and accounting)
 )
 missing=()

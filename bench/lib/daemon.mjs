@@ -150,8 +150,8 @@ export async function prepareStore({ kind, dir, secret, smsPort, sets, dist, log
     await rt.store.settings.setMany([['sms.limit.phone', '999999/1s']]);
     await rt.store.settings.setMany([['sms.limit.user', '999999/1s']]);
     // A round 1 repeats the same user's PIN within seconds; with sms.resend_interval it would get
-    // that user's fresh challenge again, without an SMS or a write (README "Never outlast the
-    // NAS"), and the round-1 and memory rows would measure that instead of a new challenge.
+    // that user's fresh challenge again, without an SMS or a write (docs/behaviour.md, "Never
+    // outlast the NAS"), and the round-1 and memory rows would measure that instead of a new challenge.
     await rt.store.settings.setMany([['sms.resend_interval', '0']]);
     for (const set of sets) {
       const started = performance.now();

@@ -31,7 +31,7 @@ export function clientSecretWarnings(config: Pick<Config, 'radius'>): NodeWarnin
 
 /**
  * The key file not owned by `uid` (the user the daemon runs as: `serve` itself, or whoever
- * runs `check`, which README's Install runs as the service user), and store files (the key
+ * runs `check`, which docs/install-from-source.md runs as the service user), and store files (the key
  * file, the SQLite database and its -wal and -shm) that group or others can read.
  */
 export function fileWarnings(config: Pick<Config, 'database' | 'secrets'>, uid: number | undefined = process.geteuid?.()): NodeWarning[] {

@@ -1,6 +1,6 @@
 // What `gateway` and `smtpserver` list and show print, to people and scripts alike: one flat
 // shape per definition, secrets censored, times in ISO 8601 UTC. Field names are stable (the
-// README lists them); the HTTP admin API (/smsgateway/) prints the same.
+// docs/cli.md lists them); the HTTP admin API (/smsgateway/) prints the same.
 import type { GatewayBlock } from '../gateways/definition.js';
 import { censorDefinition } from '../gateways/secrets.js';
 import { type DefinitionTimes, type GatewayDefinition } from '../store/gateways.js';

@@ -21,7 +21,7 @@ export function backupCommand(program: Command, io: Io): void {
       const config = loadConfig(resolveConfigPath(cmd.optsWithGlobals().config));
       const database = config.database;
       if (database.client !== 'sqlite') {
-        throw new RefusedError('backup copies an SQLite store; this store is PostgreSQL: use pg_dump (README "Backup and restore")');
+        throw new RefusedError('backup copies an SQLite store; this store is PostgreSQL: use pg_dump (docs/backup-upgrade.md)');
       }
       if (database.filename === ':memory:') throw new RefusedError('backup: the store is in memory (database.filename :memory:); there is nothing to copy');
       const target = path.resolve(file);

@@ -1,8 +1,8 @@
 // The one error catalogue (after fastify's lib/errors.js and undici's lib/core/errors.js).
 // Every failure an operator or a client may see has a stable code, named by its condition, and
 // that code has one row here: its HTTP status, privacyIDEA's error number, the CLI's exit status
-// and whether it is expected. The fronts look the row up; no front decides by class. README
-// "Error codes" documents the same rows (test/unit/errors.test.ts keeps the two together).
+// and whether it is expected. The fronts look the row up; no front decides by class. docs/errors.md
+// documents the same rows (test/unit/errors.test.ts keeps the two together).
 
 /** privacyIDEA's error numbers (privacyidea/lib/error.py) that the HTTP front answers with. */
 const PI_ERROR = {

@@ -1,7 +1,7 @@
 // privacyIDEA's /validate endpoints, translated to the login core's typed requests and its
 // results back into privacyIDEA's JSON, as src/radius/handlers/access-request.ts does for
 // RADIUS. Every request is the client `http` (HTTP_CLIENT_NAME) at its address, so the audit
-// trail tells the fronts apart and a challenge issued here is answered here (README "HTTP");
+// trail tells the fronts apart and a challenge issued here is answered here (docs/http-api.md);
 // the caller (src/http/caller.ts) keeps two callers' logins apart.
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { ApiKeyGate } from '../app/api-keys.js';
@@ -104,7 +104,7 @@ export function validateRoutes(app: FastifyInstance, o: ValidateOptions): void {
 /**
  * privacyIDEA answers a login name that means nobody with its UserError (HTTP 400, code 904),
  * which its FreeRADIUS plugin maps to `notfound`; the login core marks such a reject, and
- * only this front says so (README "HTTP API": RADIUS does not tell names apart).
+ * only this front says so (docs/http-api.md: RADIUS does not tell names apart).
  */
 function refuseUnknownUser(params: ValidateParameters, result: AuthResult): void {
   if (result.outcome !== 'reject' || result.refusal?.reason !== 'unknown_user') return;

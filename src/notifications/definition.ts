@@ -7,7 +7,7 @@ import { SmsOtpError } from '../core/errors.js';
 export const NOTIFICATION_EVENTS = ['token_locked', 'token_enrolled', 'login_from_new_client', 'sms_limit_reached', 'gateway_down'] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
-/** What each event means, for `notification list` and the README. */
+/** What each event means, for `notification list` and docs/operations.md. */
 export const EVENT_MEANING: Readonly<Record<NotificationEvent, string>> = {
   token_locked: "a failed login locked a token (its fail counter reached maxfail); owner: the token's number",
   token_enrolled: "a token was enrolled by a login (enroll_via_multichallenge) or the HTTP admin API (/token/init); owner: the new token's number",

@@ -70,7 +70,7 @@ describe('the same challenge again, only where it cannot hurt', () => {
     await gw?.close();
   });
 
-  it("the README's two-pass login (PIN, then PIN+OTP) works again and again: after an accept, the next PIN sends a new SMS (RADIUS)", async () => {
+  it("the two-pass login of docs/nas.md (PIN, then PIN+OTP) works again and again: after an accept, the next PIN sends a new SMS (RADIUS)", async () => {
     const phone = '+491700000000';
     let earlierState = '';
     for (let round = 0; round < 3; round++) {

@@ -1,5 +1,5 @@
 // OpenVPN 2.6 with openvpn-auth-radius 2.1 (Debian's packages) as the NAS, pointed at the
-// daemon for authentication and accounting, as the README's NAS table configures it:
+// daemon for authentication and accounting, as docs/nas.md configures it:
 // - auth-user-pass from a file: the two-pass login (PIN → SMS and a reject; PIN+OTP → in);
 // - `static-challenge "Enter code" 1`: the password reaches us as SCRV1:<base64 PIN>:<base64
 //   code>, built by OpenVPN from its console prompt, or by the management interface client

@@ -1,4 +1,4 @@
-// The way an operator installs the daemon (README "Install"): `npm pack` builds a tarball,
+// The way an operator installs the daemon (docs/install-from-source.md): `npm pack` builds a tarball,
 // `npm install -g` installs it without TypeScript, and the systemd unit and sysusers file are
 // checked by systemd's own tools against a root directory holding that very install.
 //

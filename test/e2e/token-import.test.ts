@@ -37,7 +37,7 @@ describe.each(STORE_KINDS)('token import on %s', (kind) => {
     } else {
       daemon = await createDaemon({ radius: { reject_delay: '0' } });
     }
-    // The cheapest PIN hash the settings allow; the README gives the time at the default 14.
+    // The cheapest PIN hash the settings allow; docs/cli.md gives the time at the default 14.
     await daemon.ok('setting', 'set', 'pin.kdf_cost', '10');
     await daemon.ok('gateway', 'set', 'web', '--module', 'http', '--option', 'URL=http://127.0.0.1:9/send');
     await daemon.start();

@@ -32,29 +32,69 @@ export interface OpenVpnServerOptions {
   readonly radius: { readonly authPort: number; readonly acctPort: number; readonly secret: string };
 }
 
-/** The server and its plugin configuration, as the README shows them; returns the running server. */
+/**
+ * docs/nas.md's server.conf lines and radiusplugin.cnf, letter for letter
+ * (test/unit/docs-examples.test.ts holds the page to them); a run swaps in its own paths,
+ * ports and secret.
+ */
+const SERVER_CONF_FROM_DOCS = `# server.conf (besides dev, server, ca/cert/key, as usual)
+plugin /usr/lib/openvpn/radiusplugin.so /etc/openvpn/radiusplugin.cnf
+status /var/log/openvpn/status.log 1     # the plugin reads the traffic counters from it
+status-version 1
+`;
+const PLUGIN_CONF_FROM_DOCS = `# /etc/openvpn/radiusplugin.cnf
+NAS-Identifier=OpenVpn
+Service-Type=5
+Framed-Protocol=1
+NAS-Port-Type=5
+NAS-IP-Address=127.0.0.1
+OpenVPNConfig=/etc/openvpn/server.conf
+subnet=255.255.255.0
+overwriteccfiles=false
+server
+{
+acctport=1813
+authport=1812
+name=127.0.0.1
+retry=1
+wait=10
+sharedsecret=the-shared-secret
+}
+`;
+
+/** Replaces each [from, to]; a `from` the text lacks is an error, so the page cannot drift unseen. */
+function swap(text: string, pairs: ReadonlyArray<readonly [string, string]>): string {
+  return pairs.reduce((t, [from, to]) => {
+    if (!t.includes(from)) throw new Error(`docs/nas.md's OpenVPN example no longer holds ${from}`);
+    return t.replace(from, to);
+  }, text);
+}
+
+/** The server and its plugin configuration, as docs/nas.md shows them; returns the running server. */
 export async function startOpenVpnServer(o: OpenVpnServerOptions): Promise<RunningProcess> {
   const serverConf = path.join(o.dir, 'server.conf');
+  const pluginConf = path.join(o.dir, 'radiusplugin.cnf');
   writeFileSync(
     serverConf,
     [
       `dev ${deviceName('ovs')}`, 'dev-type tun', 'disable-dco', 'ifconfig-noexec', 'route-noexec',
       'server 10.199.0.0 255.255.255.0', 'topology subnet', 'proto udp4', 'local 127.0.0.1', `port ${o.port}`,
       'ca ca.crt', 'cert server.crt', 'key server.key', 'dh none', 'keepalive 10 60', 'verb 3',
-      // The plugin reads the traffic counters for accounting from a version 1 status file.
-      'status status.log 1', 'status-version 1',
-      `plugin ${RADIUS_PLUGIN} ${path.join(o.dir, 'radiusplugin.cnf')}`,
-      '',
+      swap(SERVER_CONF_FROM_DOCS, [
+        ['/usr/lib/openvpn/radiusplugin.so', RADIUS_PLUGIN],
+        ['/etc/openvpn/radiusplugin.cnf', pluginConf],
+        ['/var/log/openvpn/status.log', 'status.log'],
+      ]),
     ].join('\n'),
   );
   writeFileSync(
-    path.join(o.dir, 'radiusplugin.cnf'),
-    [
-      'NAS-Identifier=OpenVpn', 'Service-Type=5', 'Framed-Protocol=1', 'NAS-Port-Type=5', 'NAS-IP-Address=127.0.0.1',
-      `OpenVPNConfig=${serverConf}`, 'subnet=255.255.255.0', 'overwriteccfiles=false',
-      'server', '{', `acctport=${o.radius.acctPort}`, `authport=${o.radius.authPort}`, 'name=127.0.0.1', 'retry=1', 'wait=10',
-      `sharedsecret=${o.radius.secret}`, '}', '',
-    ].join('\n'),
+    pluginConf,
+    swap(PLUGIN_CONF_FROM_DOCS, [
+      ['OpenVPNConfig=/etc/openvpn/server.conf', `OpenVPNConfig=${serverConf}`],
+      ['acctport=1813', `acctport=${o.radius.acctPort}`],
+      ['authport=1812', `authport=${o.radius.authPort}`],
+      ['sharedsecret=the-shared-secret', `sharedsecret=${o.radius.secret}`],
+    ]),
   );
   return startProcess('openvpn', ['--config', serverConf, '--cd', o.dir], 'Initialization Sequence Completed', { cwd: o.dir, name: 'openvpn server' });
 }

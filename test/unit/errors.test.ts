@@ -1,5 +1,5 @@
 // Every error an operator can meet has a stable code under the one error base, one row of the
-// one catalogue (ERRORS), is printed without a stack trace, and the README's table of codes
+// one catalogue (ERRORS), is printed without a stack trace, and docs/errors.md's table of codes
 // shows each row once, with the same HTTP status, privacyIDEA number and exit status.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ import { SettingError } from '../../src/core/settings.js';
 import { KeyMismatchError } from '../../src/store/key-check.js';
 import { StoreVersionError } from '../../src/store/migrations/index.js';
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const errorsPage = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 
 const errors: SmsOtpError[] = [
   new ConfigError('x'),
@@ -61,10 +61,10 @@ const errors: SmsOtpError[] = [
   new NotificationError('x'),
 ];
 
-/** README "Error codes": code → [HTTP, privacyIDEA, exit] as the rows print them. */
-function readmeRows(): Map<string, string[][]> {
+/** docs/errors.md: code → [HTTP, privacyIDEA, exit] as the rows print them. */
+function documentedRows(): Map<string, string[][]> {
   const rows = new Map<string, string[][]>();
-  for (const line of readme.split('\n')) {
+  for (const line of errorsPage.split('\n')) {
     const cells = /^\| `(ERR_[A-Z_]+)` \|/.test(line) ? line.split('|').slice(1, -1).map((c) => c.trim()) : undefined;
     if (!cells || cells.length !== 5) continue;
     const code = cells[0]!.slice(1, -1);
@@ -94,13 +94,13 @@ describe('error codes', () => {
     expect((Object.keys(ERRORS) as ErrorCode[]).filter((code) => !carried.has(code))).toEqual(answeredByTheFront);
   });
 
-  it.each(Object.entries(ERRORS))('%s is one row of the README table, with the catalogue\'s numbers', (code, spec) => {
+  it.each(Object.entries(ERRORS))('%s is one row of the docs/errors.md table, with the catalogue\'s numbers', (code, spec) => {
     expect(code).toMatch(/^ERR_[A-Z_]+$/);
-    expect(readmeRows().get(code)).toEqual([[String(spec.http), String(spec.pi), String(spec.exit)]]);
+    expect(documentedRows().get(code)).toEqual([[String(spec.http), String(spec.pi), String(spec.exit)]]);
   });
 
   it('documents no code the catalogue does not have', () => {
-    expect([...readmeRows().keys()].sort()).toEqual(Object.keys(ERRORS).sort());
+    expect([...documentedRows().keys()].sort()).toEqual(Object.keys(ERRORS).sort());
   });
 
   it('takes only ERR_INTERNAL for unexpected', () => {
