@@ -13,9 +13,73 @@ export { API_KEY_ROLES, type ApiKeyRole } from '../store/api-keys.js';
 /** What the HTTP front asks of the API keys: which role a presented key has, and whether one is needed. */
 export interface ApiKeyGate {
   /** The role of a stored key, or undefined for a key nobody created (or one deleted since). */
-  roleOf(key: string): ApiKeyRole | undefined;
+  roleOf(key: string): Promise<ApiKeyRole | undefined>;
   /** The setting api_key_required, as the site configuration has it now. */
   required(): boolean;
+}
+
+export interface MemoryApiKeyGateOptions {
+  /** The role of a key among those in memory. */
+  readonly known: (key: string) => ApiKeyRole | undefined;
+  /** Reads the keys into memory again (the site configuration, when its revision moved). */
+  readonly reread: () => Promise<void>;
+  readonly required: () => boolean;
+  /** Rereads that unknown keys cause start at most this often (ms): random keys cannot flood the store. */
+  readonly minRereadMs?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * The keys as the daemon keeps them in memory (reloaded by the site configuration's poll),
+ * with one more look for a key it does not know: the store is read again before the key is
+ * refused, so a key works as soon as `apikey create` has returned, not at the next poll.
+ * The reread starts after the request came in (one already under way may predate the key)
+ * and is shared by every unknown key that waits for it; rereads are at least minRereadMs
+ * apart, however many unknown keys arrive.
+ */
+export class MemoryApiKeyGate implements ApiKeyGate {
+  private running: Promise<void> | undefined;
+  private next: Promise<void> | undefined;
+  private lastStart = -Infinity;
+  private readonly minRereadMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: MemoryApiKeyGateOptions) {
+    this.minRereadMs = options.minRereadMs ?? 100;
+    this.now = options.now ?? Date.now;
+  }
+
+  async roleOf(key: string): Promise<ApiKeyRole | undefined> {
+    const known = this.options.known(key);
+    if (known !== undefined) return known;
+    // A store that cannot be read now refuses the unknown key, as before.
+    await this.rereadFromNow().catch(() => undefined);
+    return this.options.known(key);
+  }
+
+  required(): boolean {
+    return this.options.required();
+  }
+
+  /** A reread that starts after this call, shared with every call until it starts. */
+  private rereadFromNow(): Promise<void> {
+    this.next ??= (async () => {
+      await this.running?.catch(() => undefined);
+      const wait = this.lastStart + this.minRereadMs - this.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      // From here on a new unknown key needs the reread after this one.
+      this.next = undefined;
+      this.lastStart = this.now();
+      const run = this.options.reread();
+      this.running = run;
+      try {
+        await run;
+      } finally {
+        if (this.running === run) this.running = undefined;
+      }
+    })();
+    return this.next;
+  }
 }
 
 /** A bad role, id or description for an API key (a usage error: exit status 2). */

@@ -2,6 +2,8 @@
 // on: an operator fixing line 17 of a spreadsheet export needs the number their editor shows.
 // A quoted field may span lines, so a record's line is where it starts, counted here from its
 // byte offset (csv-parse counts a CRLF inside quotes as two lines; editors count one).
+// Fields are separated by `,` or, as a German (or French, Dutch...) Excel saves "CSV", by `;`:
+// the header line says which.
 import { parse, type CsvError } from 'csv-parse/sync';
 import { SmsOtpError } from '../core/errors.js';
 
@@ -20,18 +22,24 @@ export interface CsvRow {
 export interface CsvTable {
   readonly header: CsvRow;
   readonly rows: readonly CsvRow[];
+  /** What separates the fields, as the header line shows it. */
+  readonly delimiter: CsvDelimiter;
 }
 
+export type CsvDelimiter = ',' | ';';
+
 /**
- * Parses `data` (UTF-8, with or without a byte-order mark; LF, CRLF or CR line ends).
+ * Parses `data` (UTF-8, with or without a byte-order mark; LF, CRLF or CR line ends; fields
+ * separated by `,` or `;`, whichever the header line has more of outside quotes).
  * Blanks around a field are dropped (quote a value to keep them); blank lines and lines of
  * empty fields only (spreadsheets export those) are skipped. Records with more or fewer
  * fields than the header are returned as they are, for the caller to name.
  */
 export function readCsvTable(data: Buffer, name: string): CsvTable {
   let records: Array<{ record: string[]; info: { bytes: number } }>;
+  const delimiter = delimiterOf(data);
   try {
-    records = parse(data, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true, trim: true }) as unknown as typeof records;
+    records = parse(data, { bom: true, delimiter, info: true, relax_column_count: true, skip_empty_lines: true, trim: true }) as unknown as typeof records;
   } catch (err) {
     const e = err as CsvError & { lines?: number };
     // csv-parse's message already says where ("... at line 3"); its code says what.
@@ -48,7 +56,21 @@ export function readCsvTable(data: Buffer, name: string): CsvTable {
   }
   const [header, ...body] = rows;
   if (!header) throw new CsvFileError(`${name}: the file is empty; its first line must name the columns`);
-  return { header, rows: body };
+  return { header, rows: body, delimiter };
+}
+
+/** `;` when the first non-blank line has more of them than commas outside quotes, else `,`. */
+function delimiterOf(data: Buffer): CsvDelimiter {
+  let quoted = false;
+  const count = { ',': 0, ';': 0 };
+  for (let i = firstNonBlank(data, 0); i < data.length; i++) {
+    const c = data[i];
+    if (c === 0x22) quoted = !quoted;
+    else if (!quoted && (c === LF || c === CR)) break;
+    else if (!quoted && c === 0x2c) count[',']++;
+    else if (!quoted && c === 0x3b) count[';']++;
+  }
+  return count[';'] > count[','] ? ';' : ',';
 }
 
 const CR = 0x0d;

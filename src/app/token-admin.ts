@@ -12,6 +12,7 @@ import { MODULE_PARAMETERS, type ModuleName } from '../gateways/parameters.js';
 import { lockState } from '../core/login/token-state.js';
 import type { EventSink } from '../core/ports.js';
 import { SETTINGS } from '../core/settings.js';
+import { internationalPhone } from './international-phone.js';
 import { mustFit } from './limits.js';
 import { pageOf, type Page } from './paging.js';
 import { NO_PIN_HASH, pinRequired } from '../core/token-pin.js';
@@ -37,6 +38,8 @@ export interface EnrollRequest {
   serial?: string;
   /** The owner must answer one OTP before the token counts; absent: setting verify_enrollment. */
   verify?: boolean;
+  /** The HTTP API's rule: a phone number must be international, or national with sms.default_country_code (src/app/international-phone.ts). */
+  internationalPhone?: boolean;
 }
 
 /**
@@ -151,10 +154,16 @@ export class TokenAdmin {
       throw new NotFoundError(`no gateway '${req.gateway}'; define it first with 'gateway set ${req.gateway} --module ...'`);
     }
     const kind = await this.recipientKind(req.gateway ?? null);
-    const phone = phoneOfEnrollment(req.phone, req.dynamicPhone ?? false, kind);
+    const settings = await this.store.settings.values();
+    let given = req.phone;
+    if (req.internationalPhone && kind === 'phone' && given !== undefined && !req.dynamicPhone) {
+      const checked = internationalPhone(given, settings['sms.default_country_code']);
+      if ('problem' in checked) throw new TokenAdminError(checked.problem);
+      given = checked.value;
+    }
+    const phone = phoneOfEnrollment(given, req.dynamicPhone ?? false, kind);
     const serial = req.serial ?? newSerial();
     if (await this.store.tokens.bySerial(serial)) throw new RefusedError(`a token with serial ${serial} exists already`);
-    const settings = await this.store.settings.values();
     if (req.pin === undefined && pinRequired(settings)) {
       throw new TokenAdminError('--pin is required while setting otppin is tokenpin (the token PIN is the first factor of the login)');
     }

@@ -14,7 +14,7 @@ import { NO_PIN_HASH, pinRequired as settingsRequirePin } from '../core/token-pi
 import type { SettingValues } from '../core/settings.js';
 import type { Store } from '../store/index.js';
 import type { NewToken } from '../store/tokens.js';
-import { readCsvTable, type CsvRow } from './csv-table.js';
+import { readCsvTable, type CsvDelimiter, type CsvRow } from './csv-table.js';
 import { mustFit } from './limits.js';
 import { checkRealm, checkSerial, checkUser, parseOtpKey, phoneOfEnrollment, randomOtpKey, recipientKindOf, TokenAdminError, validatePin } from './token-admin.js';
 
@@ -132,26 +132,26 @@ export class TokenImport {
     this.pinRequired = options.pinRequired ?? settingsRequirePin;
   }
 
-  /** Imports the CSV file `data` (`name` names it in messages); returns how many tokens were enrolled. */
-  async importCsv(data: Buffer, name: string): Promise<number> {
-    const { header, rows } = readCsvTable(data, name);
+  /** Imports the CSV file `data` (`name` names it in messages); returns how many tokens were enrolled, and the delimiter read. */
+  async importCsv(data: Buffer, name: string): Promise<{ imported: number; delimiter: CsvDelimiter }> {
+    const { header, rows, delimiter } = readCsvTable(data, name);
     const settings = await this.store.settings.values();
-    const columns = this.columnsOf(header, name, this.pinRequired(settings));
+    const columns = this.columnsOf(header, name, this.pinRequired(settings), delimiter);
     if (rows.length === 0) throw new TokenImportError(`${name}: no lines after the header; nothing imported`);
 
     const problems = new Problems();
-    const drafts = this.drafts(rows, columns, settings, problems);
+    const drafts = this.drafts(rows, columns, settings, problems, delimiter);
     await this.checkAgainstStore(drafts, settings, problems);
     problems.throwIfAny(name);
 
     await this.chooseSerials(drafts);
     const tokens = await this.finish(drafts, settings);
     await this.store.tokens.insertMany(tokens);
-    return tokens.length;
+    return { imported: tokens.length, delimiter };
   }
 
   /** The column of each header cell, or an error naming what is wrong with the header. */
-  private columnsOf(header: CsvRow, name: string, needPin: boolean): ColumnName[] {
+  private columnsOf(header: CsvRow, name: string, needPin: boolean, delimiter: CsvDelimiter): ColumnName[] {
     const problems: string[] = [];
     const columns = header.cells.map((cell) => cell.toLowerCase());
     columns.forEach((column, i) => {
@@ -165,21 +165,21 @@ export class TokenImport {
     if (needPin && !named.has('pin')) problems.push('no pin column, and every token needs a PIN (the first factor of the login)');
     if (problems.length) {
       throw new TokenImportError(
-        `${name}: line ${header.line} (the header): ${problems.join('; ')}; the columns are ${COLUMN_NAMES.join(', ')} (${REQUIRED_GROUPS.map((m) => m.join(' or ')).join(' and ')} required); nothing imported`,
+        `${name}: line ${header.line} (the header): ${problems.join('; ')}; the columns are ${COLUMN_NAMES.join(', ')} (${REQUIRED_GROUPS.map((m) => m.join(' or ')).join(' and ')} required), separated by , or ; (this header: '${delimiter}'); nothing imported`,
       );
     }
     return columns as ColumnName[];
   }
 
   /** Each line checked on its own and against the lines before it. */
-  private drafts(rows: readonly CsvRow[], columns: ColumnName[], settings: SettingValues, problems: Problems): Draft[] {
+  private drafts(rows: readonly CsvRow[], columns: ColumnName[], settings: SettingValues, problems: Problems, delimiter: CsvDelimiter): Draft[] {
     const needPin = this.pinRequired(settings);
     const serials = new Map<string, number>();
     const owners = new Map<string, number>();
     const drafts: Draft[] = [];
     for (const row of rows) {
       if (row.cells.length !== columns.length) {
-        problems.add(row.line, undefined, `${row.cells.length} fields, but the header names ${columns.length} columns (quote a value that holds a comma)`);
+        problems.add(row.line, undefined, `${row.cells.length} fields, but the header names ${columns.length} columns (quote a value that holds a ${delimiter === ',' ? 'comma' : 'semicolon'})`);
         continue;
       }
       const draft: Draft = { line: row.line, username: '', realm: '', phone: '', dynamicPhone: false, gateway: null };

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { NoSuchObjectError } from 'ldapts';
 import { DirectoryUnavailable } from '../core/errors.js';
 import { LdapConnections, describeLdapError } from '../directory/ldap-connections.js';
+import { resolveGroups, type GroupRequest } from '../directory/group-parameters.js';
 import { parseSearchFilter } from '../directory/ldap-users.js';
 import { LdapUserStore } from '../directory/ldap-userstore.js';
 import { PRESET_VALUES } from '../directory/presets.js';
@@ -20,6 +21,8 @@ import { userStoreView, type UserStoreView } from './views.js';
 
 /** The presets `userstore set --preset` takes (attribute names and filter of a common directory). */
 export { PRESETS } from '../store/userstores.js';
+/** The group options of `userstore set`, declared by the directory. */
+export { describeDefaults, GROUP_PARAMETERS } from '../directory/group-parameters.js';
 
 /** A user store or realm request with an invalid value (the CLI's usage error, exit status 2). */
 export class UserStoreAdminError extends SmsOtpError {
@@ -44,6 +47,8 @@ export interface UserStoreRequest {
   readonly starttls?: boolean;
   readonly caFile?: string;
   readonly timeout?: number;
+  /** Where groups are read from (--group-attribute, --group-base, --group-filter, --nested-groups). */
+  readonly groups?: GroupRequest;
 }
 
 /** What `userstore test` found, server by server, and the user asked for. */
@@ -56,6 +61,8 @@ export interface UserStoreTestReport {
     readonly givenname: string | null;
     readonly surname: string | null;
     readonly email: string | null;
+    /** The names of their groups; absent when the user store reads none. */
+    readonly groups?: readonly string[];
   };
   /** Why the daemon could not use the user store, or not find the user; absent when all is well. */
   readonly failure?: SmsOtpError;
@@ -112,9 +119,9 @@ export class UserStoreAdmin {
     if (username === undefined) return { servers };
     const userstore = new LdapUserStore(definition, { cacheMs: () => 0 });
     try {
-      let outcome: Awaited<ReturnType<LdapUserStore['find']>>;
+      let outcome: Awaited<ReturnType<LdapUserStore['lookup']>>;
       try {
-        outcome = await userstore.find(username);
+        outcome = await userstore.lookup(username);
       } catch (err) {
         if (err instanceof SmsOtpError) return { servers, failure: err };
         throw err;
@@ -130,7 +137,15 @@ export class UserStoreAdmin {
       const f = outcome.found;
       return {
         servers,
-        user: { dn: f.dn, username: f.login, mobile: f.mobile ?? null, givenname: f.givenname ?? null, surname: f.surname ?? null, email: f.email ?? null },
+        user: {
+          dn: f.dn,
+          username: f.login,
+          mobile: f.mobile ?? null,
+          givenname: f.givenname ?? null,
+          surname: f.surname ?? null,
+          email: f.email ?? null,
+          ...(outcome.groups !== undefined ? { groups: outcome.groups } : {}),
+        },
       };
     } finally {
       await userstore.close();
@@ -204,6 +219,7 @@ export class UserStoreAdmin {
       starttls: r.starttls ?? false,
       caFile,
       timeout,
+      groups: resolveGroups(r.groups ?? {}, preset, r.baseDn),
     };
   }
 }
@@ -241,25 +257,54 @@ export class RealmAdmin {
   }
 }
 
-/** Binds to one server of the user store as the service account and looks for the base DN; read-only. */
+/** Binds to one server of the user store as the service account and looks for the base DN (and group base); read-only. */
 export async function probeServer(definition: UserStoreDefinition, uri: string): Promise<{ uri: string; ok: boolean; detail: string }> {
   const connections = new LdapConnections({ ...definition, uris: [uri] });
-  try {
-    const base = await connections.withService(async (client) => {
+  const exists = (dn: string) =>
+    connections.withService(async (client) => {
       try {
-        await client.search(definition.baseDn, { scope: 'base', attributes: ['1.1'], timeLimit: definition.timeout });
+        await client.search(dn, { scope: 'base', attributes: ['1.1'], timeLimit: definition.timeout });
         return true;
       } catch (err) {
         if (err instanceof NoSuchObjectError) return false;
         throw err;
       }
     });
-    if (!base) return { uri, ok: false, detail: `bound as ${definition.bindDn}, but the base DN ${definition.baseDn} does not exist (correct --base-dn)` };
-    return { uri, ok: true, detail: `bound as ${definition.bindDn}, base DN ${definition.baseDn} found` };
+  try {
+    if (!(await exists(definition.baseDn))) {
+      return { uri, ok: false, detail: `bound as ${definition.bindDn}, but the base DN ${definition.baseDn} does not exist (correct --base-dn)` };
+    }
+    const groupBase = definition.groups.base;
+    if (groupBase && groupBase !== definition.baseDn && !(await exists(groupBase))) {
+      return { uri, ok: false, detail: `bound as ${definition.bindDn}, but the group base ${groupBase} does not exist (correct --group-base)` };
+    }
+    if (definition.groups.nested && !(await isActiveDirectory(connections))) {
+      return {
+        uri,
+        ok: false,
+        detail:
+          `bound as ${definition.bindDn}, but this server is not Active Directory (its root DSE names no AD capability): ` +
+          "it does not know the in-chain rule of --nested-groups and would find no groups; leave --nested-groups out",
+      };
+    }
+    const groups = groupBase && groupBase !== definition.baseDn ? `, group base ${groupBase} found` : '';
+    return { uri, ok: true, detail: `bound as ${definition.bindDn}, base DN ${definition.baseDn} found${groups}` };
   } catch (err) {
     const reason = err instanceof DirectoryUnavailable ? err.message.replace(/^user store [^:]+: (no directory server answered: )?/, '') : describeLdapError(err);
     return { uri, ok: false, detail: reason.startsWith(`${uri}: `) ? reason.slice(uri.length + 2) : reason };
   } finally {
     await connections.close();
   }
+}
+
+/** Active Directory and AD LDS say so in their root DSE; only they know the in-chain matching rule. */
+const AD_CAPABILITIES = ['1.2.840.113556.1.4.800', '1.2.840.113556.1.4.1851'];
+
+async function isActiveDirectory(connections: LdapConnections): Promise<boolean> {
+  return connections.withService(async (client) => {
+    const { searchEntries } = await client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['supportedCapabilities'] });
+    const raw = searchEntries[0]?.['supportedCapabilities'];
+    const capabilities = raw === undefined ? [] : [raw].flat().map(String);
+    return capabilities.some((c) => AD_CAPABILITIES.includes(c));
+  });
 }

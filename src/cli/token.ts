@@ -83,8 +83,8 @@ export function tokenCommands(program: Command, io: Io, withAdmin: WithAdmin): v
       return withAdmin(cmd, async (admin) => {
         // The file holds PINs and keys: it is the secret, and others should not read it.
         if (exposed) io.err(`warning: ${name} is readable by group or others and holds PINs or keys: chmod 600 it (and delete it after the import)`);
-        const n = await admin.tokenImport.importCsv(data, name);
-        io.out(`imported ${n} token${n === 1 ? '' : 's'}`);
+        const { imported: n, delimiter } = await admin.tokenImport.importCsv(data, name);
+        io.out(`imported ${n} token${n === 1 ? '' : 's'} (fields separated by '${delimiter}')`);
       });
     });
 

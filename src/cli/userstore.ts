@@ -1,6 +1,6 @@
 // `userstore` and `realm`: where the daemon finds its users (LDAP, Active Directory).
 import type { Command } from 'commander';
-import { DEFAULT_TIMEOUT_SECONDS, PRESETS } from '../app/userstore-admin.js';
+import { DEFAULT_TIMEOUT_SECONDS, describeDefaults, GROUP_PARAMETERS, PRESETS } from '../app/userstore-admin.js';
 import { json, table, UsageError, type Io } from './output.js';
 import type { WithAdmin } from './context.js';
 import { SecretInput } from './secret-input.js';
@@ -16,7 +16,7 @@ const seconds = (value: string) => {
 export function userStoreCommands(program: Command, io: Io, withAdmin: WithAdmin): void {
   const userstore = program.command('userstore').description('user stores: LDAP directories and Active Directory');
 
-  userstore
+  const set = userstore
     .command('set <id>')
     .description('create or replace a user store (the bind password is stored encrypted)')
     .option('--uri <uri>', 'ldaps://host or ldap://host:port; repeat for more servers, tried in order', collect, [])
@@ -29,28 +29,35 @@ export function userStoreCommands(program: Command, io: Io, withAdmin: WithAdmin
     .option('--mobile-attribute <name>', 'the attribute holding the mobile number (mobile)')
     .option('--starttls', 'STARTTLS on ldap:// URIs', false)
     .option('--ca-file <pem>', 'CA certificate(s) that signed the directory servers’ certificates, when no public CA did')
-    .option('--timeout <seconds>', `seconds for connecting and for each operation, below the NAS's timeout (default ${DEFAULT_TIMEOUT_SECONDS})`, seconds)
-    .action(async (id: string, opts, cmd: Command) => {
-      const file = opts.bindPasswordFile as string | undefined;
-      const bindPassword = file === undefined ? undefined : await new SecretInput().resolve('--bind-password-file', file === '-' ? '-' : `@${file}`);
-      return withAdmin(cmd, async (admin) => {
-        const saved = await admin.userstores.set({
-          identifier: id,
-          uris: opts.uri,
-          baseDn: opts.baseDn,
-          bindDn: opts.bindDn,
-          ...(bindPassword !== undefined ? { bindPassword } : {}),
-          ...(opts.preset !== undefined ? { preset: opts.preset } : {}),
-          ...(opts.loginAttribute !== undefined ? { loginAttribute: opts.loginAttribute } : {}),
-          ...(opts.searchFilter !== undefined ? { searchFilter: opts.searchFilter } : {}),
-          ...(opts.mobileAttribute !== undefined ? { mobileAttribute: opts.mobileAttribute } : {}),
-          starttls: opts.starttls,
-          ...(opts.caFile !== undefined ? { caFile: opts.caFile } : {}),
-          ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
-        });
-        io.out(`userstore ${id} saved (${saved.uris.join(', ')}; login attribute ${saved.attributes.login})`);
+    .option('--timeout <seconds>', `seconds for connecting and for each operation, below the NAS's timeout (default ${DEFAULT_TIMEOUT_SECONDS})`, seconds);
+  for (const parameter of Object.values(GROUP_PARAMETERS)) set.option(parameter.flag, `${parameter.help} (default: ${describeDefaults(parameter)})`);
+  set.action(async (id: string, opts, cmd: Command) => {
+    const file = opts.bindPasswordFile as string | undefined;
+    const bindPassword = file === undefined ? undefined : await new SecretInput().resolve('--bind-password-file', file === '-' ? '-' : `@${file}`);
+    return withAdmin(cmd, async (admin) => {
+      const saved = await admin.userstores.set({
+        identifier: id,
+        uris: opts.uri,
+        baseDn: opts.baseDn,
+        bindDn: opts.bindDn,
+        ...(bindPassword !== undefined ? { bindPassword } : {}),
+        ...(opts.preset !== undefined ? { preset: opts.preset } : {}),
+        ...(opts.loginAttribute !== undefined ? { loginAttribute: opts.loginAttribute } : {}),
+        ...(opts.searchFilter !== undefined ? { searchFilter: opts.searchFilter } : {}),
+        ...(opts.mobileAttribute !== undefined ? { mobileAttribute: opts.mobileAttribute } : {}),
+        starttls: opts.starttls,
+        ...(opts.caFile !== undefined ? { caFile: opts.caFile } : {}),
+        ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
+        groups: {
+          ...(opts.groupAttribute !== undefined ? { attribute: opts.groupAttribute } : {}),
+          ...(opts.groupBase !== undefined ? { base: opts.groupBase } : {}),
+          ...(opts.groupFilter !== undefined ? { filter: opts.groupFilter } : {}),
+          ...(opts.nestedGroups !== undefined ? { nested: true } : {}),
+        },
       });
+      io.out(`userstore ${id} saved (${saved.uris.join(', ')}; login attribute ${saved.attributes.login}; groups: ${groupSource(saved)})`);
     });
+  });
 
   userstore
     .command('list')
@@ -104,6 +111,7 @@ export function userStoreCommands(program: Command, io: Io, withAdmin: WithAdmin
               ['givenname:', u.givenname ?? '(none)'],
               ['surname:', u.surname ?? '(none)'],
               ['email:', u.email ?? '(none)'],
+              ...(u.groups !== undefined ? [['groups:', u.groups.join(', ') || '(none)']] : []),
             ]),
           );
         }
@@ -146,4 +154,11 @@ export function userStoreCommands(program: Command, io: Io, withAdmin: WithAdmin
         io.out(`realm ${name.toLowerCase()} deleted`);
       }),
     );
+}
+
+/** Where a user store reads groups, in a few words. */
+function groupSource(u: { readonly groups: { readonly attribute: string; readonly base: string; readonly filter: string } }): string {
+  const { attribute, base, filter } = u.groups;
+  const sources = [...(attribute ? [`attribute ${attribute}`] : []), ...(base ? [`search under ${base} for ${filter}`] : [])];
+  return sources.join(' and ') || 'none read';
 }

@@ -24,6 +24,10 @@ const cidr = z.string().refine(
   { message: 'expected an IPv4 or IPv6 address with an optional /prefix, e.g. 192.0.2.0/24' },
 );
 
+/** How the daemon writes its log (log.format). */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 /** The client name of every request of the HTTP front, in the audit trail and on its challenges. */
 export const HTTP_CLIENT_NAME = 'http';
 
@@ -199,9 +203,16 @@ export const configSchema = z.strictObject({
     .optional(),
   log: z
     .strictObject({
-      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).describe('the least severe level logged; a reload (SIGHUP) changes it'),
+      format: z
+        .enum(LOG_FORMATS)
+        .default('json')
+        .describe(
+          'json: one JSON object per line, times in epoch ms (for the journal, jq, a log shipper); ' +
+            'pretty: a human line per event with local time, level and message, its fields after it (pino-pretty); takes a restart',
+        ),
     })
-    .default({ level: 'info' }),
+    .default({ level: 'info', format: 'json' }),
 });
 
 /** The file as written: paths relative to its directory, secrets possibly by reference. */

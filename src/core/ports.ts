@@ -154,6 +154,8 @@ export interface DirectoryUser {
   readonly email?: string;
   /** The first value of the user store's mobile attribute. */
   readonly mobile?: string;
+  /** Names (cn) of the directory groups the person is a member of; absent when the user store reads no groups. */
+  readonly groups?: readonly string[];
 }
 
 /** A user name in a realm: whom a login name may mean. */
@@ -170,8 +172,12 @@ export interface UserRef {
 export interface UserDirectory {
   /** The people a login name may mean, most specific first (user@realm before the whole name). */
   candidates(loginName: string): Promise<UserRef[]>;
-  /** The person, or undefined when the directory has nobody of that name in that realm. */
-  lookup(username: string, realm: string): Promise<DirectoryUser | undefined>;
+  /**
+   * The person, or undefined when the directory has nobody of that name in that realm.
+   * `deadline`: epoch ms after which nobody waits for the answer (the login's), which the
+   * reading of groups never outlasts.
+   */
+  lookup(username: string, realm: string, options?: { readonly deadline?: number }): Promise<DirectoryUser | undefined>;
   /**
    * Whether `password` is the person's directory password (a bind as the person). False for
    * an unknown person and for an empty password, which never reaches the directory.

@@ -34,6 +34,24 @@ export interface UserStoreDefinition {
   readonly caFile: string | null;
   /** Seconds for connecting and for each operation: below the NAS's own timeout. */
   readonly timeout: number;
+  /** Where the groups of a person come from (src/directory/group-parameters.ts declares the options). */
+  readonly groups: UserStoreGroups;
+}
+
+/**
+ * How a user store reads group membership: an attribute of the person's entry that lists the
+ * DNs of their groups (AD's memberOf), a search for the groups that name the person, or both
+ * (their names merged). A group's name is its cn. Neither: the user store reads no groups.
+ */
+export interface UserStoreGroups {
+  /** The person's attribute holding their groups' DNs (AD: memberOf); '' reads none. */
+  readonly attribute: string;
+  /** Where groups are searched for; '' searches none. */
+  readonly base: string;
+  /** The group search's filter, `{dn}` standing for the person's DN (sent escaped, RFC 4515). */
+  readonly filter: string;
+  /** The filter is AD's transitive one (matching rule in chain): nested groups count too. */
+  readonly nested: boolean;
 }
 
 export interface RealmDefinition {

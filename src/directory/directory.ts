@@ -48,11 +48,11 @@ export class LdapDirectory implements UserDirectory {
     });
   }
 
-  async lookup(username: string, realm: string): Promise<DirectoryUser | undefined> {
+  async lookup(username: string, realm: string, options: { readonly deadline?: number } = {}): Promise<DirectoryUser | undefined> {
     this.sync();
     const store = this.storeOf(realm);
-    if (!store) return this.options.fallback.lookup(username, realm);
-    const { found } = await store.find(username);
+    if (!store) return this.options.fallback.lookup(username, realm, options);
+    const { found, groups } = await store.lookup(username, options.deadline);
     if (!found) return undefined;
     return {
       username: found.login,
@@ -62,6 +62,7 @@ export class LdapDirectory implements UserDirectory {
       ...(found.surname !== undefined ? { surname: found.surname } : {}),
       ...(found.email !== undefined ? { email: found.email } : {}),
       ...(found.mobile !== undefined ? { mobile: found.mobile } : {}),
+      ...(groups !== undefined ? { groups } : {}),
     };
   }
 

@@ -15,6 +15,8 @@ export interface LdapPerson {
   readonly surname?: string;
   readonly email?: string;
   readonly mobile?: string;
+  /** The DNs the user store's group attribute lists (AD's memberOf); absent when it has none configured. */
+  readonly groupDns?: readonly string[];
 }
 
 export type SearchOutcome =
@@ -62,6 +64,8 @@ export interface SearchSpec {
   readonly baseDn: string;
   readonly filter: Filter;
   readonly attributes: UserStoreAttributes;
+  /** The attribute listing a person's groups, read with the person ('' for none). */
+  readonly groupAttribute: string;
   /** Seconds the server may spend on the search. */
   readonly timeLimit: number;
 }
@@ -75,7 +79,7 @@ export async function searchPerson(client: Client, spec: SearchSpec, attribute: 
     ({ searchEntries: entries } = await client.search(spec.baseDn, {
       scope: 'sub',
       filter,
-      attributes: [a.login, a.mobile, a.givenname, a.surname, a.email].filter(Boolean),
+      attributes: [a.login, a.mobile, a.givenname, a.surname, a.email, spec.groupAttribute].filter(Boolean),
       sizeLimit: 2,
       timeLimit: spec.timeLimit,
     }));
@@ -95,19 +99,23 @@ export async function searchPerson(client: Client, spec: SearchSpec, attribute: 
       ...optional('surname', firstValue(entry, a.surname)),
       ...optional('email', firstValue(entry, a.email)),
       ...optional('mobile', firstValue(entry, a.mobile)),
+      ...(spec.groupAttribute ? { groupDns: allValues(entry, spec.groupAttribute) } : {}),
     },
   };
 }
 
 /** The first value of an attribute, its name compared without case (servers spell names their way). */
-function firstValue(entry: Entry, attribute: string): string | undefined {
-  if (!attribute) return undefined;
+export function firstValue(entry: Entry, attribute: string): string | undefined {
+  return allValues(entry, attribute)[0];
+}
+
+/** Every non-empty value of an attribute, as text. */
+function allValues(entry: Entry, attribute: string): string[] {
+  if (!attribute) return [];
   const key = Object.keys(entry).find((k) => k.toLowerCase() === attribute.toLowerCase());
   const raw = key === undefined ? undefined : entry[key];
-  const value = Array.isArray(raw) ? raw[0] : raw;
-  if (value === undefined) return undefined;
-  const text = Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
-  return text === '' ? undefined : text;
+  const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  return values.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v))).filter((t) => t !== '');
 }
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {

@@ -13,10 +13,10 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
 }
 
 /** Throws unless the request carries a stored key of one of `roles`. */
-export function requireRole(gate: Pick<ApiKeyGate, 'roleOf'>, headers: IncomingHttpHeaders, roles: readonly ApiKeyRole[], endpoint: string): void {
+export async function requireRole(gate: Pick<ApiKeyGate, 'roleOf'>, headers: IncomingHttpHeaders, roles: readonly ApiKeyRole[], endpoint: string): Promise<void> {
   const key = presentedKey(headers);
   if (key === undefined) throw new HttpAuthError(`${endpoint} needs an API key in the PI-Authorization or Authorization header`);
-  const role = gate.roleOf(key);
+  const role = await gate.roleOf(key);
   if (role === undefined) throw new HttpAuthError('the API key is not valid');
   if (!roles.includes(role)) throw new HttpForbiddenError(`${endpoint} needs an API key of role ${roles.join(' or ')}, not ${role}`);
 }

@@ -48,7 +48,7 @@ export function validateRoutes(app: FastifyInstance, o: ValidateOptions): void {
   };
 
   const checked = async (request: FastifyRequest): Promise<{ params: ValidateParameters; result: AuthResult }> => {
-    if (o.apiKeys.required()) requireRole(o.apiKeys, request.headers, ['validate', 'admin'], request.routeOptions.url ?? 'this endpoint');
+    if (o.apiKeys.required()) await requireRole(o.apiKeys, request.headers, ['validate', 'admin'], request.routeOptions.url ?? 'this endpoint');
     const raw = readParameters(request.query, request.body);
     const params = validateParameters(raw, o.joinRealm, true);
     const result = await o.authenticator.authenticate({
@@ -88,7 +88,7 @@ export function validateRoutes(app: FastifyInstance, o: ValidateOptions): void {
     url: '/validate/triggerchallenge',
     handler: async (request, reply) => {
       // Sends an SMS without a PIN: only for a caller that checked the first factor itself.
-      requireRole(o.apiKeys, request.headers, ['admin'], '/validate/triggerchallenge');
+      await requireRole(o.apiKeys, request.headers, ['admin'], '/validate/triggerchallenge');
       const raw = readParameters(request.query, request.body);
       const params = validateParameters(raw, o.joinRealm, false);
       const result = await o.authenticator.triggerChallenge({ username: params.user, ...common(request, params, raw) });

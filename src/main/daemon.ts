@@ -3,7 +3,7 @@
 // hot path, the site configuration kept in memory, the PIN-check queue and the gateways.
 // What the CLI shares (config, keys, knex store, log) comes from the runtime.
 import { HTTP_CLIENT_NAME } from '../config/schema.js';
-import type { ApiKeyGate } from '../app/api-keys.js';
+import { MemoryApiKeyGate, type ApiKeyGate } from '../app/api-keys.js';
 import type { Readiness } from '../core/authenticator.js';
 import type { EventSink } from '../core/ports.js';
 import { ApiKeyHasher } from '../crypto/api-key.js';
@@ -171,10 +171,12 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     transactionIds: await transactionIdsOf(runtime),
   });
   const apiKeyHasher = new ApiKeyHasher(runtime.keys.apiKeyMac);
-  const apiKeys: ApiKeyGate = {
-    roleOf: (key) => site.apiKey(apiKeyHasher.hash(key))?.role,
+  const apiKeys: ApiKeyGate = new MemoryApiKeyGate({
+    known: (key) => site.apiKey(apiKeyHasher.hash(key))?.role,
+    // One small read of the revision; the keys only when it moved (a key created since the last poll).
+    reread: () => site.refresh(),
     required: () => site.current().api_key_required,
-  };
+  });
   // The same application layer as the CLI's commands, on the runtime's store: changes to
   // the site configuration move its revision, which every daemon (this one too) polls.
   const admin = buildAdmin(runtime, { enrolled: { events, client: HTTP_CLIENT_NAME } });

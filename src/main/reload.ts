@@ -23,6 +23,7 @@ const RESTART_KEYS: Array<[string, (c: Config) => unknown]> = [
   ['radius.duplicate_cache_seconds', (c) => c.radius.duplicate_cache_seconds],
   ['metrics', (c) => c.metrics],
   ['http', (c) => c.http],
+  ['log.format', (c) => c.log.format],
 ];
 
 export interface ReloadParts {

@@ -1,8 +1,9 @@
 // What every command needs: the validated config, the keys and an open store.
 import { existsSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
-import type { Config, DatabaseConfig } from '../config/schema.js';
+import type { Config, DatabaseConfig, LogFormat } from '../config/schema.js';
 import { createKeyFile, KeyFileError, readKeyFile, type Keys } from '../crypto/keyfile.js';
 import { connect, describeDatabase } from '../store/connection.js';
 import { requireDatabaseDirectory, storeOpenError } from '../store/open-errors.js';
@@ -21,8 +22,17 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** The daemon logs to stdout (journald); a CLI command to stderr, so its stdout stays its output. */
-export function createLogger(level: string, to: 'stdout' | 'stderr' = 'stdout'): Logger {
+/**
+ * The daemon logs to stdout (journald); a CLI command to stderr, so its stdout stays its output.
+ * `pretty` (log.format): pino-pretty's human lines, written synchronously as the JSON ones are
+ * (a stream in this process, not a transport's worker thread: nothing is lost at exit).
+ */
+export function createLogger(level: string, to: 'stdout' | 'stderr' = 'stdout', format: LogFormat = 'json'): Logger {
+  const fd = to === 'stdout' ? 1 : 2;
+  const destination =
+    format === 'pretty'
+      ? PinoPretty({ destination: fd, sync: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o', ignore: 'pid,hostname,service', singleLine: true })
+      : pino.destination({ fd, sync: true });
   return pino({
     level,
     base: { service: 'sms-otp-radiusd' },
@@ -37,7 +47,7 @@ export function createLogger(level: string, to: 'stdout' | 'stderr' = 'stdout'):
       ],
       censor: '[redacted]',
     },
-  }, pino.destination({ fd: to === 'stdout' ? 1 : 2, sync: true }));
+  }, destination);
 }
 
 export interface RuntimeOptions {
@@ -50,7 +60,7 @@ export interface RuntimeOptions {
 export async function openRuntime(configFlag: string | undefined, options: RuntimeOptions): Promise<Runtime> {
   const configPath = resolveConfigPath(configFlag);
   const config = loadConfig(configPath);
-  const log = options.cli ? createLogger('warn', 'stderr') : createLogger(config.log.level);
+  const log = options.cli ? createLogger('warn', 'stderr') : createLogger(config.log.level, 'stdout', config.log.format);
   requireDatabaseDirectory(config.database, configPath);
   const keyfile = config.secrets.keyfile;
   let keyFile = readKeyFile(keyfile);

@@ -25,6 +25,10 @@ interface Row {
   starttls: boolean | number;
   ca_file: string | null;
   timeout: number;
+  group_attribute: string;
+  group_base: string;
+  group_filter: string;
+  nested_groups: boolean | number;
 }
 
 const passwordContext = (identifier: string) => `userstore:${identifier}:bind_password`;
@@ -61,6 +65,12 @@ export class UserStoreRepository {
       starttls: Boolean(row.starttls),
       caFile: row.ca_file,
       timeout: Number(row.timeout),
+      groups: {
+        attribute: row.group_attribute,
+        base: row.group_base,
+        filter: row.group_filter,
+        nested: Boolean(row.nested_groups),
+      },
     };
   }
 
@@ -110,6 +120,10 @@ export class UserStoreRepository {
         starttls: def.starttls,
         ca_file: def.caFile,
         timeout: def.timeout,
+        group_attribute: def.groups.attribute,
+        group_base: def.groups.base,
+        group_filter: def.groups.filter,
+        nested_groups: def.groups.nested,
         updated_at: now,
       };
       await trx('userstores').insert({ ...row, created_at: now }).onConflict('identifier').merge(row);

@@ -172,7 +172,7 @@ describe('tokens with a dynamic phone: the number from the user store at every s
   it('token import --csv with the dynamic_phone column (in the phone group)', async () => {
     const file = path.join(daemon.dir, 'dyn.csv');
     writeFileSync(file, 'user,realm,phone,dynamic_phone\nivan,example,,yes\njana,example,+4917012345,no\nkarl,example,,1\n', { mode: 0o600 });
-    expect(await daemon.ok('token', 'import', '--csv', file)).toBe('imported 3 tokens');
+    expect(await daemon.ok('token', 'import', '--csv', file)).toBe("imported 3 tokens (fields separated by ',')");
     const byUser = Object.fromEntries((await tokens()).map((t) => [t.username, [t.phone, t.dynamicPhone]]));
     expect(byUser).toMatchObject({ ivan: ['', true], jana: ['+4917012345', false], karl: ['', true] });
     // A number typed for a dynamic-phone token makes it a fixed one again.

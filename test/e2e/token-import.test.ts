@@ -56,7 +56,7 @@ describe.each(STORE_KINDS)('token import on %s', (kind) => {
       '',
     ].join('\r\n');
     const r = await importFile(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(csv)]));
-    expect(r).toEqual({ code: 0, stdout: 'imported 3 tokens\n', stderr: '' });
+    expect(r).toEqual({ code: 0, stdout: "imported 3 tokens (fields separated by ',')\n", stderr: '' });
 
     const byUser = Object.fromEntries((await tokens()).map((t) => [t.username, t]));
     expect(Object.keys(byUser).sort()).toEqual(['carol', 'o"brien', 'smith, john']);
@@ -107,7 +107,7 @@ describe.each(STORE_KINDS)('token import on %s', (kind) => {
     const header = await importFile('user,mobile,pin,pin\r\nx,y,z,w\r\n');
     expect(header.code).toBe(2);
     expect(header.stderr).toMatch(
-      /^sms-otp-radiusd: \S+: line 1 \(the header\): unknown column 'mobile'; column pin appears twice; no phone or dynamic_phone column; the columns are user, realm, phone, dynamic_phone, pin, otpkey, serial, gateway \(user and phone or dynamic_phone required\); nothing imported\n$/,
+      /^sms-otp-radiusd: \S+: line 1 \(the header\): unknown column 'mobile'; column pin appears twice; no phone or dynamic_phone column; the columns are user, realm, phone, dynamic_phone, pin, otpkey, serial, gateway \(user and phone or dynamic_phone required\), separated by , or ; \(this header: ','\); nothing imported\n$/,
     );
     const noPin = await importFile('user,phone\r\nx,+4917012\r\n');
     expect(noPin.stderr).toMatch(/line 1 \(the header\): no pin column, and every token needs a PIN/);
@@ -120,10 +120,21 @@ describe.each(STORE_KINDS)('token import on %s', (kind) => {
     expect(lines.at(-1)).toBe('  … and 5 more');
   }, 60_000);
 
+  it('imports what a German Excel saves as CSV (BOM, semicolons, commas inside values), and says so', async () => {
+    const csv = ['\uFEFFuser;phone;pin', 'excel-1;+49 170 5550001;"pin;1"', '"meier, anna";+49 170 5550002;pin,2', ''].join('\r\n');
+    const r = await importFile(csv);
+    expect(r).toEqual({ code: 0, stdout: "imported 2 tokens (fields separated by ';')\n", stderr: '' });
+    const byUser = Object.fromEntries((await tokens()).map((t) => [t.username, t]));
+    expect(byUser['excel-1']).toMatchObject({ phone: '+49 170 5550001' });
+    expect(byUser['meier, anna']).toMatchObject({ phone: '+49 170 5550002' });
+    const short = await importFile('user;phone;pin\nexcel-3;+4917055503\n');
+    expect(short.stderr).toContain('line 2: 2 fields, but the header names 3 columns (quote a value that holds a semicolon)');
+  }, 60_000);
+
   it('reads standard input for -, and warns when the file is readable by others', async () => {
     const run = execFileAsync(process.execPath, [BIN, 'token', 'import', '--csv', '-', '--config', daemon.config]);
     run.child.stdin!.end('user,phone,pin\nstdin-user,+4917030,pin\n');
-    expect(await run).toMatchObject({ stdout: 'imported 1 token\n', stderr: '' });
+    expect(await run).toMatchObject({ stdout: "imported 1 token (fields separated by ',')\n", stderr: '' });
 
     const open = await importFile('user,phone,pin\nopen-user,+4917031,pin\n', 0o644);
     expect(open.code).toBe(0);
@@ -137,7 +148,7 @@ describe.each(STORE_KINDS)('token import on %s', (kind) => {
     const r = await importFile(lines.join('\n'));
     const seconds = (performance.now() - started) / 1000;
     console.log(`token import on ${kind}: 10 000 lines with PINs at pin.kdf_cost 10 through the CLI in ${seconds.toFixed(1)} s`);
-    expect(r).toEqual({ code: 0, stdout: 'imported 10000 tokens\n', stderr: '' });
+    expect(r).toEqual({ code: 0, stdout: "imported 10000 tokens (fields separated by ',')\n", stderr: '' });
     // Generous: the PIN hashes take about 11 s on an idle 2-core machine; a loaded one must not fail the suite.
     expect(seconds).toBeLessThan(120);
     // (`token list` of 10 000 tokens is more than execFile buffers: two of them, by user.)

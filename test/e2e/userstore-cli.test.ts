@@ -29,7 +29,7 @@ describe('userstore and realm CLI', () => {
     expect(
       await daemon.ok('userstore', 'set', 'corp', '--uri', down, '--uri', slapd.uri, '--base-dn', BASE_DN, '--bind-dn', SERVICE_DN,
         '--bind-password-file', passwordFile, '--preset', 'openldap', '--timeout', '2'),
-    ).toBe(`userstore corp saved (${down}, ${slapd.uri}; login attribute uid)`);
+    ).toBe(`userstore corp saved (${down}, ${slapd.uri}; login attribute uid; groups: none read)`);
     const shown = JSON.parse(await daemon.ok('userstore', 'show', 'corp'));
     expect(shown).toMatchObject({
       identifier: 'corp', preset: 'openldap', uris: [down, slapd.uri], bindPassword: '__CENSORED__', timeout: 2,

@@ -2,12 +2,16 @@
 // the core, cosine and inetorgperson schemas from /etc/ldap/schema, an mdb database loaded
 // with slapadd, a free port on loopback. Started per test file; it starts in well under a second.
 // With `tls` (a certificate, its key and the CA that issued it) it also speaks LDAPS on a second
-// port and offers STARTTLS on the plain one.
+// port and offers STARTTLS on the plain one. With `groups`, groupOfNames entries under
+// ou=groups are added once it runs (ldapadd), so that the memberof overlay (`memberOf: true`)
+// writes the members' memberOf as it would for any client; `stats` keeps slapd's log of every
+// operation (loglevel stats: each SRCH with its base and filter) for the tests to read.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { DN } from 'ldapts';
 import { freeTcpPort, type TestDaemon } from './daemon.js';
 import { tempDir } from './fs.js';
 import { LdapDirectory } from '../../src/directory/directory.js';
@@ -18,6 +22,7 @@ const execFileAsync = promisify(execFile);
 
 export const BASE_DN = 'dc=example,dc=com';
 export const PEOPLE_DN = `ou=people,${BASE_DN}`;
+export const GROUPS_DN = `ou=groups,${BASE_DN}`;
 export const SERVICE_DN = `cn=svc-otp,${BASE_DN}`;
 export const SERVICE_PASSWORD = 'svc-secret-1';
 const ADMIN_DN = `cn=admin,${BASE_DN}`;
@@ -31,6 +36,15 @@ export interface LdapPerson {
   mobile?: string | string[];
   mail?: string;
 }
+
+/** A groupOfNames under ou=groups; its members by DN (people or other groups: personDn, groupDn). */
+export interface LdapGroup {
+  cn: string;
+  members: string[];
+}
+
+export const personDn = (uid: string) => new DN({ uid }).toString() + `,${PEOPLE_DN}`;
+export const groupDn = (cn: string) => new DN({ cn }).toString() + `,${GROUPS_DN}`;
 
 /** A server certificate for slapd, PEM, and the file of the CA that issued it. */
 export interface SlapdTls {
@@ -49,6 +63,10 @@ export interface Slapd {
   modify(uid: string, changes: Record<string, string | string[] | null>): Promise<void>;
   /** Adds a person to the running directory. */
   add(person: LdapPerson): Promise<void>;
+  /** Adds a group to the running directory (the memberof overlay, when loaded, marks its members). */
+  addGroup(group: LdapGroup): Promise<void>;
+  /** What slapd logged so far (its operations, with `stats`). */
+  output(): string;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -69,7 +87,20 @@ function personLdif(p: LdapPerson): string {
   ].join('\n');
 }
 
-export async function startSlapd(people: LdapPerson[], options: { tls?: SlapdTls } = {}): Promise<Slapd> {
+function groupLdif(g: LdapGroup): string {
+  return [`dn: ${groupDn(g.cn)}`, 'objectClass: groupOfNames', `cn: ${g.cn}`, ...g.members.map((m) => `member: ${m}`), ''].join('\n');
+}
+
+export interface SlapdOptions {
+  tls?: SlapdTls;
+  groups?: LdapGroup[];
+  /** Loads the memberof overlay: each member's memberOf lists its groups, as on Active Directory. */
+  memberOf?: boolean;
+  /** slapd logs every operation (loglevel stats), read with output(). */
+  stats?: boolean;
+}
+
+export async function startSlapd(people: LdapPerson[], options: SlapdOptions = {}): Promise<Slapd> {
   const dir = tempDir('smsotp-slapd-');
   const data = path.join(dir, 'data');
   mkdirSync(data);
@@ -97,12 +128,14 @@ export async function startSlapd(people: LdapPerson[], options: { tls?: SlapdTls
       ...tlsLines,
       'modulepath /usr/lib/ldap',
       'moduleload back_mdb',
+      ...(options.memberOf ? ['moduleload memberof'] : []),
       'database mdb',
       `suffix "${BASE_DN}"`,
       `rootdn "${ADMIN_DN}"`,
       `rootpw ${ADMIN_PASSWORD}`,
       `directory ${data}`,
       'maxsize 10485760',
+      ...(options.memberOf ? ['overlay memberof'] : []),
       // Passwords serve to bind only; everything else may be read by a bound account.
       'access to attrs=userPassword by anonymous auth by * none',
       'access to * by users read by * none',
@@ -112,6 +145,7 @@ export async function startSlapd(people: LdapPerson[], options: { tls?: SlapdTls
   const ldif = [
     `dn: ${BASE_DN}\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example\n`,
     `dn: ${PEOPLE_DN}\nobjectClass: organizationalUnit\nou: people\n`,
+    `dn: ${GROUPS_DN}\nobjectClass: organizationalUnit\nou: groups\n`,
     `dn: ${SERVICE_DN}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: svc-otp\nuserPassword: ${SERVICE_PASSWORD}\n`,
     ...people.map(personLdif),
   ].join('\n');
@@ -124,11 +158,11 @@ export async function startSlapd(people: LdapPerson[], options: { tls?: SlapdTls
   const tlsPort = options.tls ? await freeTcpPort() : undefined;
   const listeners = [`${uri}/`, ...(tlsPort === undefined ? [] : [`ldaps://127.0.0.1:${tlsPort}/`])];
   let running: ChildProcess | undefined;
+  let output = '';
 
   const start = async () => {
     // -d 0: stay in the foreground (no fork) without debug output; ready once the ports answer.
-    const child = spawn('slapd', ['-d', '0', '-f', conf, '-h', listeners.join(' ')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
+    const child = spawn('slapd', ['-d', options.stats ? 'stats' : '0', '-f', conf, '-h', listeners.join(' ')], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     running = child;
@@ -139,6 +173,13 @@ export async function startSlapd(people: LdapPerson[], options: { tls?: SlapdTls
     }
   };
   await start();
+  const ldapadd = async (ldif: string) => {
+    const child = execFileAsync('ldapadd', ['-x', '-H', uri, '-D', ADMIN_DN, '-w', ADMIN_PASSWORD]);
+    child.child.stdin?.end(ldif);
+    await child;
+  };
+  // Groups that contain groups come after them: add in the order given.
+  for (const group of options.groups ?? []) await ldapadd(groupLdif(group));
   return {
     uri,
     port,
@@ -155,10 +196,12 @@ export async function startSlapd(people: LdapPerson[], options: { tls?: SlapdTls
       await child;
     },
     async add(person) {
-      const child = execFileAsync('ldapadd', ['-x', '-H', uri, '-D', ADMIN_DN, '-w', ADMIN_PASSWORD]);
-      child.child.stdin?.end(personLdif(person));
-      await child;
+      await ldapadd(personLdif(person));
     },
+    async addGroup(group) {
+      await ldapadd(groupLdif(group));
+    },
+    output: () => output,
     start,
     async stop() {
       const child = running;
@@ -216,6 +259,7 @@ export function slapdDirectory(slapd: Slapd): LdapDirectory {
         starttls: false,
         caFile: null,
         timeout: 2,
+        groups: { attribute: '', base: '', filter: PRESET_VALUES.openldap.groups.filter, nested: false },
       },
     ],
     realms: [{ name: 'example', userstore: 'corp', isDefault: true }],

@@ -30,6 +30,14 @@ describe('readCsvTable', () => {
     expect(lines('a , b\n x ," y ",z\n')).toEqual([[1, 'a', 'b'], [2, 'x', ' y ', 'z']]);
   });
 
+  it('takes ; as the delimiter when the header line has more of them than commas outside quotes (a German Excel)', () => {
+    expect(read('\uFEFFuser;phone\r\n"a;b";1,5\r\n')).toMatchObject({ delimiter: ';', header: { cells: ['user', 'phone'] }, rows: [{ cells: ['a;b', '1,5'] }] });
+    expect(read('user,phone\nx;y,1\n')).toMatchObject({ delimiter: ',', rows: [{ cells: ['x;y', '1'] }] });
+    expect(read('"a,b";c;d\n1;2;3\n').delimiter).toBe(';');
+    expect(read('"a;b;c",d\n').delimiter).toBe(',');
+    expect(read('\n\nuser\nx\n').delimiter).toBe(',');
+  });
+
   it('refuses a file that is not CSV, or empty, naming the file', () => {
     expect(() => read('user,phone\n"open,1\n')).toThrow(CsvFileError);
     expect(() => read('user,phone\n"open,1\n')).toThrow(/^f\.csv: not readable as CSV: Quote Not Closed/);

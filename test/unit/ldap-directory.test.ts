@@ -31,6 +31,7 @@ describe('LDAP user directory on slapd', () => {
     starttls: false,
     caFile: null,
     timeout: 2,
+    groups: { attribute: '', base: '', filter: PRESET_VALUES.openldap.groups.filter, nested: false },
   });
 
   beforeAll(async () => {

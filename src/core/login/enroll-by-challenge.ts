@@ -28,7 +28,7 @@ import { firstKnown } from './no-token.js';
 import { admitSms, minutesToWait, refundSms } from './sms-limits.js';
 import { isAllowedNumber } from '../limits/calling-code.js';
 import type { AuthResult } from './request.js';
-import { decide, reject, type Verdict } from './verdict.js';
+import { deadlineOf, decide, reject, type Verdict } from './verdict.js';
 
 const HASHLIB: HashLib = 'sha1';
 const OTPLEN: OtpLength = 6;
@@ -276,7 +276,7 @@ function numberPrompt(ctx: LoginContext): string {
 
 /** The directory's names for a prompt or an SMS text. */
 async function withNames(ports: LoginPorts, ctx: LoginContext): Promise<LoginContext> {
-  const known = await ports.directory.lookup(ctx.user.username, ctx.user.realm);
+  const known = await ports.directory.lookup(ctx.user.username, ctx.user.realm, deadlineOf(ctx));
   return known ? { ...ctx, user: { ...ctx.user, ...known } } : ctx;
 }
 

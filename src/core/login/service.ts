@@ -79,7 +79,7 @@ export class LoginService implements Authenticator {
     for (const candidate of candidates) {
       const tokens = await this.ports.store.byUser(candidate.username, candidate.realm);
       if (tokens.length === 0) continue;
-      const known = await this.ports.directory.lookup(candidate.username, candidate.realm);
+      const known = await this.ports.directory.lookup(candidate.username, candidate.realm, deadlineOf(base));
       return checkPassword(this.ports, { ...base, user: { ...candidate, ...known } }, tokens);
     }
     const enrolling = await startEnrollment(this.ports, base, candidates);
@@ -111,7 +111,7 @@ export class LoginService implements Authenticator {
     for (const candidate of await this.candidates(request.username)) {
       const tokens = await this.ports.store.byUser(candidate.username, candidate.realm);
       if (tokens.length === 0) continue;
-      const known = await this.ports.directory.lookup(candidate.username, candidate.realm);
+      const known = await this.ports.directory.lookup(candidate.username, candidate.realm, deadlineOf(base));
       return issueChallenge(this.ports, { ...base, user: { ...candidate, ...known } }, tokens, { triggered: true });
     }
     const none = await reject(this.ports, { ...base, user: { username: request.username, realm: '' } }, Messages.noToken, [], 'no token');
@@ -145,7 +145,7 @@ export class LoginService implements Authenticator {
     // The challenge names its user; the login name only has to be able to mean that user.
     const first = candidates[0] ?? { username: request.username, realm: '' };
     // A resend sends an SMS again: with the names the directory has for its text.
-    const known = request.resend ? await this.ports.directory.lookup(first.username, first.realm) : undefined;
+    const known = request.resend ? await this.ports.directory.lookup(first.username, first.realm, deadlineOf(base)) : undefined;
     const ctx: LoginContext = { ...base, user: { ...first, ...known } };
     return request.resend ? resend(this.ports, ctx, transactionId, candidates) : answerChallenge(this.ports, ctx, transactionId, candidates);
   }
@@ -159,7 +159,7 @@ export class LoginService implements Authenticator {
       return base.request.username === '' ? none : this.withRefusal(base.request, none, await this.candidates(base.request.username), base.request.username, true);
     }
     if (base.request.transactionId !== undefined) return this.answer(base, base.request.transactionId, [owned.user]);
-    const known = await this.ports.directory.lookup(owned.user.username, owned.user.realm);
+    const known = await this.ports.directory.lookup(owned.user.username, owned.user.realm, deadlineOf(base));
     return checkPassword(this.ports, { ...base, user: { ...owned.user, ...known } }, [owned.token]);
   }
 

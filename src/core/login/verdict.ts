@@ -147,7 +147,7 @@ export async function rejectWithFailure(
   return result;
 }
 
-export function deadlineOf(ctx: LoginContext): { deadline?: number } {
+export function deadlineOf(ctx: Pick<LoginContext, 'request'>): { deadline?: number } {
   return ctx.request.deadline === undefined ? {} : { deadline: ctx.request.deadline };
 }
 

@@ -40,7 +40,7 @@ export function adminRoutes(app: FastifyInstance, o: AdminOptions): void {
   void app.register(async (admin) => {
     // Before the body is read: a request without the right key costs no parsing.
     admin.addHook('onRequest', async (request) => {
-      requireRole(o.apiKeys, request.headers, ['admin'], `${request.method} ${request.routeOptions.url ?? request.url.split('?', 1)[0]}`);
+      await requireRole(o.apiKeys, request.headers, ['admin'], `${request.method} ${request.routeOptions.url ?? request.url.split('?', 1)[0]}`);
     });
     admin.addHook('onResponse', async (request, reply) => {
       request.log.info(

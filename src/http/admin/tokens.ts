@@ -38,6 +38,8 @@ export function tokenRoutes(app: FastifyInstance, o: TokenRoutesOptions): void {
       gateway: optional(params, 'gateway'),
       serial: optional(params, 'serial'),
       verify: verify === undefined ? undefined : isTrue(verify),
+      // A web form's number: international, or national made so by sms.default_country_code.
+      internationalPhone: true,
     });
     // Only the serial: an SMS token's key never has to leave the server (no QR code, no
     // otpauth URL), so it is not handed out even with genkey.
