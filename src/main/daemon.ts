@@ -157,6 +157,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   const login = buildLogin({
     store: writes.watching(metrics ? metrics.store.counting(authStore) : authStore),
     pins,
+    pinUpgrades: store.tokens,
     sms: gateways,
     settings: site,
     clock: { now: () => Date.now() },

@@ -6,6 +6,7 @@ import type {
   Clock,
   EventSink,
   PinCheckPriority,
+  PinUpgrades,
   PinVerifier,
   RateLimiter,
   SettingsSource,
@@ -33,6 +34,8 @@ export interface LoginPorts {
   readonly failSlots: FailSlots;
   /** The challenges issued lately, to repeat rather than send again (absent: every request sends). */
   readonly recentChallenges?: RecentChallenges;
+  /** Where a carried-over PIN hash is replaced by ours after a correct PIN (absent: it is kept). */
+  readonly pinUpgrades?: PinUpgrades;
 }
 
 export interface LoginContext {
