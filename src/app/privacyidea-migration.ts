@@ -132,7 +132,7 @@ export class PrivacyIdeaMigration {
     try {
       const planned: PlannedToken[] = [];
       for (const t of snapshot.tokens) {
-        const token = await tokenOf(t, { snapshot, realmOf, findUser: finder.find, defaultCountryCode: ours['sms.default_country_code'], defaultMaxfail: ours['token.default_maxfail'] });
+        const token = await tokenOf(t, { snapshot, realmOf, findUser: finder, defaultCountryCode: ours['sms.default_country_code'], defaultMaxfail: ours['token.default_maxfail'], notes: notCarried });
         if ('why' in token) notCarried.push(token);
         else if (token.gateway !== null && !gateways.has(token.gateway)) notCarried.push({ what: `token ${t.serial}`, why: `its gateway ${token.gateway} is not carried over` });
         else planned.push(token);
@@ -155,7 +155,7 @@ export class PrivacyIdeaMigration {
 }
 
 /** Finds users in our user store of each realm (one LDAP connection per user store, closed at the end). */
-class UserStoreFinder {
+class UserStoreFinder implements UserFinder {
   private readonly stores = new Map<string, LdapUserStore>();
 
   constructor(
@@ -163,7 +163,11 @@ class UserStoreFinder {
     private readonly realms: ReadonlyMap<string, { userstore: string }>,
   ) {}
 
-  readonly find: UserFinder = async (realm, login, dn) => {
+  hasDirectory(realm: string): boolean {
+    return this.realms.get(realm)?.userstore !== undefined;
+  }
+
+  async find(realm: string, login: string, dn?: string): Promise<string | undefined> {
     const identifier = this.realms.get(realm)?.userstore;
     if (!identifier) return login; // no user store: the name is the login name
     let userstore = this.stores.get(identifier);
@@ -178,7 +182,7 @@ class UserStoreFinder {
     // The same person: where privacyIDEA named them by DN, ours must find that DN.
     if (dn !== undefined && outcome.found.dn.toLowerCase().replace(/\s+/g, '') !== dn.toLowerCase().replace(/\s+/g, '')) return undefined;
     return outcome.found.login;
-  };
+  }
 
   async close(): Promise<void> {
     await Promise.all([...this.stores.values()].map((s) => s.close()));

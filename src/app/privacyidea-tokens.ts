@@ -8,8 +8,14 @@ import type { PiResolver, PiSnapshot, PiToken } from '../migrate/privacyidea/mod
 import type { MigratedToken } from '../store/migrated.js';
 import type { NotCarried } from './privacyidea-config.js';
 
-/** Finds a login name in our user store of a realm: the name as the directory spells it, or undefined. */
-export type UserFinder = (realm: string, login: string, dn?: string) => Promise<string | undefined>;
+/**
+ * Finds a login name in our user store of a realm: the name as the directory spells it, or
+ * undefined; `directory` tells whether the realm has a user store here at all.
+ */
+export interface UserFinder {
+  find(realm: string, login: string, dn?: string): Promise<string | undefined>;
+  hasDirectory(realm: string): boolean;
+}
 
 export interface TokenContext {
   readonly snapshot: PiSnapshot;
@@ -18,6 +24,8 @@ export interface TokenContext {
   readonly findUser: UserFinder;
   readonly defaultCountryCode: string;
   readonly defaultMaxfail: number;
+  /** Where what was changed on the way is told (listed with what was not carried). */
+  readonly notes: NotCarried[];
 }
 
 /** A clear PIN (privacyIDEA's encryptpin) is hashed by the caller; the rest is ready. */
@@ -42,13 +50,20 @@ export async function tokenOf(t: PiToken, ctx: TokenContext): Promise<PlannedTok
   const resolver = ctx.snapshot.resolvers.find((r) => r.name === owner.resolver);
   const login = loginOf(owner.userId, resolver, ctx.snapshot);
   if ('why' in login) return refuse(login.why);
-  const username = await ctx.findUser(realm, login.name, login.dn);
+  const username = await ctx.findUser.find(realm, login.name, login.dn);
   if (username === undefined) return refuse(`user ${login.name} is not found in our user store of realm ${realm}`);
 
-  const dynamicPhone = (t.info.dynamic_phone ?? '').toLowerCase() === 'true';
+  let dynamicPhone = (t.info.dynamic_phone ?? '').toLowerCase() === 'true';
   let phone = '';
+  let stored = t.info.phone ?? '';
+  if (dynamicPhone && !ctx.findUser.hasDirectory(realm) && login.mobile !== undefined) {
+    // Their passwd resolver gave the mobile; without a user store here, it becomes the token's own number.
+    dynamicPhone = false;
+    stored = login.mobile;
+    ctx.notes.push({ what: `the dynamic phone of token ${t.serial}`, why: `realm ${realm || '(none)'} has no user store here: the mobile of passwd resolver ${owner.resolver} became the token's own number` });
+  }
   if (!dynamicPhone) {
-    const normalised = normalisePhoneNumber(t.info.phone ?? '', ctx.defaultCountryCode);
+    const normalised = normalisePhoneNumber(stored, ctx.defaultCountryCode);
     if ('problem' in normalised) return refuse(`its phone number ${normalised.problem}`);
     phone = normalised.e164;
   }
@@ -88,13 +103,13 @@ function pinOf(t: PiToken): { hash: string; clear?: string } | { why: string } {
 }
 
 /** The login name of a user of their resolver, and the DN where the resolver names users by DN. */
-function loginOf(userId: string, resolver: PiResolver | undefined, snapshot: PiSnapshot): { name: string; dn?: string } | { why: string } {
+function loginOf(userId: string, resolver: PiResolver | undefined, snapshot: PiSnapshot): { name: string; dn?: string; mobile?: string } | { why: string } {
   if (!resolver) return { why: `its resolver is gone from privacyIDEA` };
   if (resolver.type === 'passwdresolver') {
     const users = snapshot.passwdUsers.get(resolver.name);
     if (!users || 'problem' in users) return { why: `passwd resolver ${resolver.name}: ${users && 'problem' in users ? users.problem : 'not read'}` };
-    const name = users.get(userId);
-    return name === undefined ? { why: `uid ${userId} is not in the file of resolver ${resolver.name}` } : { name };
+    const user = users.get(userId);
+    return user === undefined ? { why: `uid ${userId} is not in the file of resolver ${resolver.name}` } : { name: user.login, mobile: user.mobile };
   }
   if (resolver.type === 'ldapresolver') {
     const uidType = (resolver.config.UIDTYPE ?? 'DN').toLowerCase();

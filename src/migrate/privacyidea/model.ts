@@ -1,6 +1,7 @@
 // What a privacyIDEA 3.x database holds that a move to this product cares about, read once
 // (./read.ts) and handed to the application layer (src/app/privacyidea-migration.ts), which
 // decides what becomes ours. Token keys are already decrypted here; nothing is written.
+import type { PasswdUser } from './passwd.js';
 
 /** The token key, or why it could not be decrypted (wrong key file, HSM, missing). */
 export type PiOtpKey = { readonly key: Buffer } | { readonly problem: string };
@@ -84,6 +85,6 @@ export interface PiSnapshot {
   /** Names of policies and event handlers: listed as not carried. */
   readonly policies: readonly string[];
   readonly eventHandlers: readonly string[];
-  /** Login names of passwd resolvers, by resolver then uid (read from their files). */
-  readonly passwdUsers: ReadonlyMap<string, ReadonlyMap<string, string> | { readonly problem: string }>;
+  /** Users of passwd resolvers, by resolver then uid (read from their files). */
+  readonly passwdUsers: ReadonlyMap<string, ReadonlyMap<string, PasswdUser> | { readonly problem: string }>;
 }

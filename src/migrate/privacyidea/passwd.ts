@@ -4,8 +4,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeFsError } from '../../errors.js';
 
-/** uid → login name of the resolver file `fileName` (relative to `baseDir`), or why it cannot be read. */
-export function readPasswdUsers(fileName: string, baseDir: string): ReadonlyMap<string, string> | { problem: string } {
+/** A user of a passwd resolver: the login name and the MOBILE of the GECOS field (privacyIDEA's order: name, room, mobile, phone, email). */
+export interface PasswdUser {
+  readonly login: string;
+  readonly mobile: string;
+}
+
+/** uid → user of the resolver file `fileName` (relative to `baseDir`), or why it cannot be read. */
+export function readPasswdUsers(fileName: string, baseDir: string): ReadonlyMap<string, PasswdUser> | { problem: string } {
   const file = path.resolve(baseDir, fileName);
   let text: string;
   try {
@@ -13,11 +19,11 @@ export function readPasswdUsers(fileName: string, baseDir: string): ReadonlyMap<
   } catch (err) {
     return { problem: `cannot read its file ${file}: ${describeFsError(err)} (copy it next to the key file or give --resolver-dir)` };
   }
-  const users = new Map<string, string>();
+  const users = new Map<string, PasswdUser>();
   for (const line of text.split('\n')) {
     const fields = line.split(':');
     if (line.startsWith('#') || fields.length < 3 || fields[0] === '') continue;
-    users.set(fields[2]!, fields[0]!);
+    users.set(fields[2]!, { login: fields[0]!, mobile: (fields[4] ?? '').split(',')[2]?.trim() ?? '' });
   }
   return users;
 }

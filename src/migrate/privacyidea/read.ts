@@ -5,7 +5,7 @@
 import type { Knex } from 'knex';
 import { CONFIG_KEY, TOKEN_KEY, type PiEncKey } from './enckey.js';
 import type { PiGateway, PiOtpKey, PiOwner, PiRealm, PiResolver, PiSmtpServer, PiSnapshot, PiToken } from './model.js';
-import { readPasswdUsers } from './passwd.js';
+import { readPasswdUsers, type PasswdUser } from './passwd.js';
 
 type Row = Record<string, unknown>;
 
@@ -34,7 +34,7 @@ export async function readPrivacyIdea(db: Knex, enckey: PiEncKey, options: ReadO
     resolvers: links.filter((l) => String(l.realm_id) === String(r.id)).map((l) => resolverName.get(String(l.resolver_id)) ?? '?'),
   }));
 
-  const passwdUsers = new Map<string, ReadonlyMap<string, string> | { problem: string }>();
+  const passwdUsers = new Map<string, ReadonlyMap<string, PasswdUser> | { problem: string }>();
   for (const r of resolvers) {
     if (r.type === 'passwdresolver') passwdUsers.set(r.name, readPasswdUsers(r.config.fileName ?? '', options.resolverDir));
   }
