@@ -13,10 +13,10 @@ export async function copyPrivacyIdeaDatabase(sqliteFile: string, target: Knex):
     for (const table of PI_TABLES) {
       const [{ sql }] = (await source.raw(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`, [table])) as Array<{ sql: string }>;
       const isMysql = target.client.config.client === 'mysql2';
-      // SQLite's TEXT and BOOLEAN are PostgreSQL's; MySQL quotes names with backticks and has no TEXT in a unique key.
+      // SQLite's TEXT and BOOLEAN are PostgreSQL's and MySQL's; MySQL quotes names with backticks.
       // Column names quoted: privacyIDEA has columns named user and default.
       const quoted = sql.replace(/^(\s+)([a-z_]+)(\s+[A-Z])/gm, '$1"$2"$3');
-      const ddl = isMysql ? quoted.replaceAll('"', '`').replace(/\bTEXT\b/g, 'VARCHAR(2000)') : quoted;
+      const ddl = isMysql ? quoted.replaceAll('"', '`') : quoted;
       await target.raw(ddl);
       const rows: Array<Record<string, unknown>> = await source(table).select('*');
       for (let i = 0; i < rows.length; i += 200) await target(table).insert(rows.slice(i, i + 200).map((r) => booleansOf(r, sql)));
