@@ -4,7 +4,7 @@
 // PINs carried over from privacyIDEA keep its hash (passlib's `$argon2id$…`, which is
 // argon2's own PHC string) until the first correct login re-hashes them into ours; privacyIDEA
 // 3.x hashes token PINs without its PI_PEPPER (models/token.py set_hashed_pin → pass_hash).
-import { verify as argon2Verify } from 'argon2';
+import { verify as argon2Verify } from '@node-rs/argon2';
 import { createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 const SALT_BYTES = 16;
