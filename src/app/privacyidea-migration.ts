@@ -10,7 +10,7 @@ import { LdapUserStore } from '../directory/ldap-userstore.js';
 import { openSourceDatabase } from '../migrate/privacyidea/database.js';
 import { PiEncKey } from '../migrate/privacyidea/enckey.js';
 import type { PiSnapshot } from '../migrate/privacyidea/model.js';
-import { readPrivacyIdea } from '../migrate/privacyidea/read.js';
+import { NO_KEY_STORED, readPrivacyIdea } from '../migrate/privacyidea/read.js';
 import { describeFsError } from '../errors.js';
 import type { Store } from '../store/index.js';
 import type { MigratedToken } from '../store/migrated.js';
@@ -71,6 +71,11 @@ export class PrivacyIdeaMigration {
       throw new MigrationUsageError(`--db: cannot read privacyIDEA's tables: ${(err as Error).message}`);
     } finally {
       await db.destroy();
+    }
+    // A wrong key file decrypts no key at all: that is a mistake to stop at, not 'nothing to carry'.
+    const keyed = snapshot.tokens.filter((t) => !('problem' in t.otpKey) || t.otpKey.problem !== NO_KEY_STORED);
+    if (keyed.length > 0 && keyed.every((t) => 'problem' in t.otpKey)) {
+      throw new MigrationUsageError(`--encfile ${request.encfile}: none of the ${keyed.length} token keys decrypts with it; give the PI_ENCFILE of the installation whose database --db names`);
     }
     const notCarried: NotCarried[] = [];
     const actions: PlannedAction[] = [];

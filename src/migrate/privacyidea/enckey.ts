@@ -25,7 +25,7 @@ export class PiEncKey {
     } catch (err) {
       throw new PiKeyFileError(`--encfile ${file}: cannot read it: ${describeFsError(err)}`);
     }
-    if (bytes.length < 96) {
+    if (bytes.length !== 96) {
       throw new PiKeyFileError(`--encfile ${file}: ${bytes.length} bytes, but privacyIDEA's key file (PI_ENCFILE) has 96; give the encfile of the installation the database belongs to`);
     }
     return new PiEncKey(bytes.subarray(0, 96));

@@ -99,8 +99,10 @@ async function readTokens(db: Knex, enckey: PiEncKey, realmName: Map<string, str
   });
 }
 
+export const NO_KEY_STORED = 'no token key stored';
+
 function otpKeyOf(enckey: PiEncKey, keyEnc: string, keyIv: string): PiOtpKey {
-  if (keyEnc === '' || keyIv === '') return { problem: 'no token key stored' };
+  if (keyEnc === '' || keyIv === '') return { problem: NO_KEY_STORED };
   try {
     // The key is stored as its hex text, encrypted.
     const hex = enckey.decrypt(keyEnc, keyIv, TOKEN_KEY).toString('latin1');
