@@ -81,6 +81,14 @@ describe('migrate privacyidea: the fixture of privacyIDEA 3.13.3', () => {
     await slapd?.stop();
   });
 
+  it('a key file of another installation stops it with one line, before anything is written', async () => {
+    const wrong = path.join(dir, 'other-enckey');
+    writeFileSync(wrong, Buffer.alloc(96, 1));
+    const r = await daemon.cli('migrate', 'privacyidea', '--db', `sqlite:///${path.join(dir, 'pi.sqlite')}`, '--encfile', wrong);
+    expect([r.code, r.stderr.trim()]).toEqual([2, `sms-otp-radiusd: --encfile ${wrong}: none of the 26 token keys decrypts with it; give the PI_ENCFILE of the installation whose database --db names`]);
+    expect(JSON.parse(await daemon.ok('gateway', 'list', '--json'))).toEqual([]);
+  });
+
   it('a dry run prints the plan and what cannot come, and changes nothing', async () => {
     const out = await daemon.ok(...args(), '--dry-run');
     expect(out).toContain('dry run: nothing was changed');
