@@ -18,6 +18,7 @@ import { backupCommand } from './backup.js';
 import { checkCommand } from './check.js';
 import { userStoreCommands } from './userstore.js';
 import { notificationCommands } from './notification.js';
+import { migratePrivacyIdeaCommand } from './migrate-privacyidea.js';
 
 // package.json sits two levels above the compiled module (dist/cli/main.js), in a checkout
 // and in an installed package alike.
@@ -57,14 +58,15 @@ export function buildProgram(io: Io): Command {
       });
     });
 
-  program
+  const migrate = program
     .command('migrate')
-    .description('create or upgrade the store schema')
+    .description('create or upgrade the store schema (migrate privacyidea: carry a privacyIDEA site over)')
     .action(async (_opts, cmd: Command) => {
       const applied = await migrateStore(cmd.optsWithGlobals().config);
       io.out(applied.length ? `applied: ${applied.join(', ')}` : 'store schema is up to date');
     });
 
+  migratePrivacyIdeaCommand(migrate, io, withAdmin);
   checkCommand(program, io);
   tokenCommands(program, io, withAdmin);
   gatewayCommands(program, io, withAdmin);

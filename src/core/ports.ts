@@ -40,6 +40,14 @@ export interface PinVerifier {
   hash(pin: string, cost: number): Promise<string>;
 }
 
+/**
+ * Replaces a token's PIN hash carried over from another system (privacyIDEA's argon2) by one
+ * of ours, unless the stored hash changed meanwhile (a `token set --pin`): false then.
+ */
+export interface PinUpgrades {
+  replacePinHash(serial: string, previous: string, next: string): Promise<boolean>;
+}
+
 export interface TokenReader {
   byUser(username: string, realm: string): Promise<Token[]>;
   bySerial(serial: string): Promise<Token | undefined>;

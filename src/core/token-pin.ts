@@ -15,3 +15,12 @@ export function pinRequired(settings: SettingValues): boolean {
  * `token set --pin` gives it one.
  */
 export const NO_PIN_HASH = '';
+
+/**
+ * Whether a stored PIN hash is in this product's scheme (`scrypt$…`). Any other non-empty hash
+ * was carried over (privacyIDEA's argon2, `migrate privacyidea`): the PIN checker verifies
+ * it as it is, and the first correct PIN re-hashes it into ours.
+ */
+export function isCarriedOverPinHash(pinHash: string): boolean {
+  return pinHash !== NO_PIN_HASH && !pinHash.startsWith('scrypt$');
+}

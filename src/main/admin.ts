@@ -12,6 +12,7 @@ import { SmtpServerAdmin } from '../app/smtp-servers.js';
 import { RadiusServerAdmin } from '../app/radius-servers.js';
 import { TokenAdmin } from '../app/token-admin.js';
 import { TokenImport } from '../app/token-import.js';
+import { PrivacyIdeaMigration } from '../app/privacyidea-migration.js';
 import { RealmAdmin, UserStoreAdmin } from '../app/userstore-admin.js';
 import { providerContext } from './providers.js';
 import type { Runtime } from './runtime.js';
@@ -19,6 +20,7 @@ import type { Runtime } from './runtime.js';
 export interface Admin {
   readonly tokens: TokenAdmin;
   readonly tokenImport: TokenImport;
+  readonly privacyIdeaMigration: PrivacyIdeaMigration;
   readonly directoryEnrollment: DirectoryEnrollment;
   readonly gateways: GatewayAdmin;
   readonly settings: SettingsAdmin;
@@ -45,6 +47,7 @@ export function buildAdmin(rt: Pick<Runtime, 'config' | 'store' | 'pins' | 'keys
   };
   const tokens = once(() => new TokenAdmin(store, pins, options.enrolled));
   const tokenImport = once(() => new TokenImport(store, pins));
+  const privacyIdeaMigration = once(() => new PrivacyIdeaMigration(store, pins));
   const directoryEnrollment = once(() => new DirectoryEnrollment(store));
   const gateways = once(() => new GatewayAdmin(store, providerContext(rt)));
   const settings = once(() => new SettingsAdmin(store));
@@ -59,6 +62,7 @@ export function buildAdmin(rt: Pick<Runtime, 'config' | 'store' | 'pins' | 'keys
   return {
     get tokens() { return tokens(); },
     get tokenImport() { return tokenImport(); },
+    get privacyIdeaMigration() { return privacyIdeaMigration(); },
     get directoryEnrollment() { return directoryEnrollment(); },
     get gateways() { return gateways(); },
     get settings() { return settings(); },

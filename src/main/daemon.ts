@@ -158,6 +158,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
   const login = buildLogin({
     store: writes.watching(metrics ? metrics.store.counting(authStore) : authStore),
     pins,
+    pinUpgrades: { replacePinHash: (serial, previous, next) => store.tokens.replacePinHash(serial, previous, next) },
     sms: gateways,
     settings: site,
     clock: { now: () => Date.now() },

@@ -144,7 +144,8 @@ export class GatewayRepository {
       .map((r) => ({ identifier: r.identifier, row: { gateway_id: r.gateway_id, kind: r.kind, key: r.key, value: r.value, sealed: r.sealed } }));
   }
 
-  private async write(trx: Knex.Transaction, def: GatewayDefinition): Promise<void> {
+  /** Creates or replaces a definition inside the caller's transaction (which moves the revision). */
+  async write(trx: Knex.Transaction, def: GatewayDefinition): Promise<void> {
     {
       const now = this.now();
       let id: number;

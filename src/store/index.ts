@@ -20,6 +20,7 @@ import { LoginKeys } from './auth/login-keys.js';
 import { RealmRepository } from './realms.js';
 import { KnownClientRepository, NotificationRepository } from './notifications.js';
 import { UserStoreRepository } from './userstores.js';
+import { MigrationWriter } from './migrated.js';
 
 /**
  * What the store needs decided by the adapters whose definitions it keeps, given by the
@@ -48,6 +49,7 @@ export class Store {
   readonly notifications: NotificationRepository;
   readonly knownClients: KnownClientRepository;
   readonly sessions: SessionRepository;
+  readonly migrated: MigrationWriter;
   private readonly box: SecretBox;
 
   constructor(
@@ -73,6 +75,7 @@ export class Store {
     this.notifications = new NotificationRepository(knex, now);
     this.knownClients = new KnownClientRepository(knex);
     this.sessions = new SessionRepository(knex);
+    this.migrated = new MigrationWriter(knex, box, now, this.gateways, this.smtpServers);
   }
 
   static open(database: DatabaseConfig, keys: Keys, adapters: StoreAdapters, now?: () => number): Store {

@@ -76,6 +76,12 @@ export class SmtpServerRepository {
       if (!previous?.password) throw new Error(`password is ${CENSORED} but no stored password exists to keep; give the real one`);
       password = previous.password;
     }
+    await changeConfiguration(this.knex, (trx) => this.write(trx, { ...def, password }));
+  }
+
+  /** Creates or replaces a definition (its password in the clear) inside the caller's transaction. */
+  async write(trx: Knex.Transaction, def: SmtpServerDefinition): Promise<void> {
+    const { password } = def;
     const now = this.now();
     const row = {
       identifier: def.identifier,
@@ -90,9 +96,7 @@ export class SmtpServerRepository {
       ca_file: def.caFile,
       updated_at: now,
     };
-    await changeConfiguration(this.knex, (trx) =>
-      trx('smtp_servers').insert({ ...row, created_at: now }).onConflict('identifier').merge(row),
-    );
+    await trx('smtp_servers').insert({ ...row, created_at: now }).onConflict('identifier').merge(row);
   }
 
   async delete(identifier: string): Promise<boolean> {

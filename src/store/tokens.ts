@@ -272,6 +272,11 @@ export class TokenRepository {
     return (await this.knex('tokens').where({ serial }).update(row)) > 0;
   }
 
+  /** A carried-over PIN hash replaced by ours, unless the stored one is no longer `previous`. */
+  async replacePinHash(serial: string, previous: string, next: string): Promise<boolean> {
+    return (await this.knex('tokens').where({ serial, pin_hash: previous }).update({ pin_hash: next, updated_at: this.now() })) > 0;
+  }
+
   async delete(serial: string): Promise<boolean> {
     return (await this.knex('tokens').where({ serial }).delete()) > 0;
   }

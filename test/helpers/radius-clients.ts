@@ -34,7 +34,9 @@ export async function radclient(
   const lines = Object.entries(attributes).map(([k, v]) => `${k} = ${v}`);
   if (options.messageAuthenticator !== false) lines.push('Message-Authenticator = 0x00');
   const address = target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
-  const child = execFileAsync('radclient', ['-x', '-r', String(options.retries ?? 1), '-t', String(options.timeout ?? 4), address, 'auth', target.secret], { timeout: 15_000 });
+  // The whole wait radclient may take (timeout × tries), and a margin, before it is killed.
+  const patience = Math.max(15_000, (options.timeout ?? 4) * (options.retries ?? 1) * 1000 + 5_000);
+  const child = execFileAsync('radclient', ['-x', '-r', String(options.retries ?? 1), '-t', String(options.timeout ?? 4), address, 'auth', target.secret], { timeout: patience });
   child.child.stdin?.end(`${lines.join('\n')}\n`);
   let output: string;
   try {

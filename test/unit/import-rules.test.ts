@@ -30,7 +30,7 @@ interface Import {
 const FRONT_MAY_IMPORT = ['app', 'main', 'config', 'core'];
 /** Top-level files every folder may use: they import only node: themselves (rule top-files-are-leaves). */
 const TOP_FILES = ['version.ts', 'errors.ts'];
-const ADAPTERS = ['gateways', 'directory', 'notifications', 'radius-upstream'];
+const ADAPTERS = ['gateways', 'directory', 'notifications', 'radius-upstream', 'migrate'];
 const FRONTS = ['radius', 'http', 'cli'];
 
 interface Rule {

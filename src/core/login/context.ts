@@ -6,6 +6,7 @@ import type {
   Clock,
   EventSink,
   PinCheckPriority,
+  PinUpgrades,
   PinVerifier,
   RateLimiter,
   SettingsSource,
@@ -39,6 +40,8 @@ export interface LoginPorts {
   readonly recentChallenges?: RecentChallenges;
   /** Another RADIUS server logins without a token are forwarded to (passthru=radius:NAME); absent: none can be. */
   readonly upstream?: UpstreamRadius;
+  /** Where a carried-over PIN hash is replaced by ours after a correct PIN (absent: it is kept). */
+  readonly pinUpgrades?: PinUpgrades;
 }
 
 export interface LoginContext {

@@ -11,6 +11,7 @@ import { issueChallenge } from './challenges.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
 import { RequestShed } from '../errors.js';
+import { isCarriedOverPinHash } from '../token-pin.js';
 import { checkUnlocked, LOCKED, lockedOut, lockedVerdict, usableTokens } from './token-state.js';
 import { deadlineOf, decide, reject, rejectWithFailure, serialsOf } from './verdict.js';
 
@@ -176,8 +177,24 @@ function isJustUsedOtp(ctx: LoginContext, token: Token, otp: string): boolean {
   return constantTimeEqual(otp, hotp(token, token.counter - 1));
 }
 
-function verifyPin(ports: LoginPorts, ctx: LoginContext, pin: string, token: Token): Promise<boolean> {
-  return ports.pins.verify(pin, token.pinHash, { priority: ctx.priority, source: ctx.request.client.name, ...deadlineOf(ctx) });
+async function verifyPin(ports: LoginPorts, ctx: LoginContext, pin: string, token: Token): Promise<boolean> {
+  const ok = await ports.pins.verify(pin, token.pinHash, { priority: ctx.priority, source: ctx.request.client.name, ...deadlineOf(ctx) });
+  if (ok && isCarriedOverPinHash(token.pinHash)) upgradePinHash(ports, ctx, pin, token);
+  return ok;
+}
+
+/**
+ * A PIN that matched a hash carried over from privacyIDEA is hashed into our scheme after the
+ * reply (the KDF runs in the same queue as every PIN check) and stored unless the hash
+ * changed meanwhile; a failure leaves the old hash, which keeps working.
+ */
+function upgradePinHash(ports: LoginPorts, ctx: LoginContext, pin: string, token: Token): void {
+  const upgrades = ports.pinUpgrades;
+  if (!upgrades) return;
+  ctx.defer(async () => {
+    const next = await ports.pins.hash(pin, ctx.settings['pin.kdf_cost']);
+    await upgrades.replacePinHash(token.serial, token.pinHash, next);
+  });
 }
 
 async function filterAsync(tokens: Token[], test: (t: Token) => Promise<boolean>): Promise<Token[]> {

@@ -1,0 +1,140 @@
+// Writes what `migrate privacyidea` carries over, all in one transaction that moves the
+// configuration revision (daemons reload the gateways and settings). Run again, it updates
+// what changed and never duplicates a token; what happened here since the last run wins
+// where it must: a counter never moves back, a fail counter never falls (a lock set here
+// stays), and a PIN already re-hashed into our scheme is kept.
+import type { Knex } from 'knex';
+import type { SecretBox } from '../crypto/secretbox.js';
+import type { GatewayDefinition } from '../gateways/definition.js';
+import { changeConfiguration } from './config-revision.js';
+import type { GatewayRepository } from './gateways.js';
+import type { SmtpServerDefinition, SmtpServerRepository } from './smtp-servers.js';
+import { otpkeyContext, type NewToken, type TokenRow } from './tokens.js';
+
+/** A token as another system left it: its counter, state and fail counter come along. */
+export interface MigratedToken extends NewToken {
+  readonly counter: number;
+  readonly active: boolean;
+  readonly failcount: number;
+}
+
+export interface MigrationBatch {
+  readonly tokens: readonly MigratedToken[];
+  readonly gateways: readonly GatewayDefinition[];
+  readonly smtpServers: readonly SmtpServerDefinition[];
+  readonly settings: ReadonlyArray<readonly [string, string]>;
+}
+
+export interface MigrationCounts {
+  readonly created: number;
+  readonly updated: number;
+}
+
+const BATCH = 500;
+
+export class MigrationWriter {
+  constructor(
+    private readonly knex: Knex,
+    private readonly box: SecretBox,
+    private readonly now: () => number,
+    private readonly gateways: GatewayRepository,
+    private readonly smtpServers: SmtpServerRepository,
+  ) {}
+
+  /** Which of these serials exist here already. */
+  async existing(serials: readonly string[]): Promise<Map<string, TokenRow>> {
+    const found = new Map<string, TokenRow>();
+    for (let i = 0; i < serials.length; i += BATCH) {
+      const rows: TokenRow[] = await this.knex('tokens').whereIn('serial', serials.slice(i, i + BATCH));
+      for (const row of rows) found.set(row.serial, row);
+    }
+    return found;
+  }
+
+  async apply(batch: MigrationBatch): Promise<MigrationCounts> {
+    return changeConfiguration(this.knex, async (trx) => {
+      // Gateways and SMTP servers first: tokens and settings name them.
+      for (const server of batch.smtpServers) await this.smtpServers.write(trx, server);
+      for (const gateway of batch.gateways) await this.gateways.write(trx, gateway);
+      for (const [key, value] of batch.settings) {
+        await trx('settings').insert({ key, value, updated_at: this.now() }).onConflict('key').merge(['value', 'updated_at']);
+      }
+      return this.writeTokens(trx, batch.tokens);
+    });
+  }
+
+  private async writeTokens(trx: Knex.Transaction, tokens: readonly MigratedToken[]): Promise<MigrationCounts> {
+    const now = this.now();
+    let created = 0;
+    let updated = 0;
+    for (let i = 0; i < tokens.length; i += BATCH) {
+      const slice = tokens.slice(i, i + BATCH);
+      const rows: TokenRow[] = await trx('tokens').whereIn('serial', slice.map((t) => t.serial));
+      const existing = new Map(rows.map((r) => [r.serial, r]));
+      const inserts = [];
+      for (const token of slice) {
+        const row = existing.get(token.serial);
+        if (row) {
+          await trx('tokens').where({ serial: token.serial }).update(this.merged(row, token, now));
+          updated++;
+        } else {
+          inserts.push(this.newRow(token, now));
+        }
+      }
+      if (inserts.length) await trx('tokens').insert(inserts);
+      created += inserts.length;
+    }
+    return { created, updated };
+  }
+
+  private newRow(token: MigratedToken, now: number): Omit<TokenRow, 'last_auth_at'> {
+    return {
+      serial: token.serial,
+      tokentype: 'sms',
+      username: token.username,
+      realm: token.realm,
+      phone: token.phone,
+      dynamic_phone: token.dynamicPhone,
+      gateway: token.gateway,
+      otpkey: this.box.seal(token.otpKey, otpkeyContext(token.serial)),
+      hashlib: token.hashlib,
+      otplen: token.otplen,
+      counter: token.counter,
+      count_window: token.countWindow,
+      pin_hash: token.pinHash,
+      active: token.active,
+      verified: token.verified,
+      failcount: token.failcount,
+      maxfail: token.maxfail,
+      last_fail_at: token.failcount > 0 ? now : null,
+      created_at: now,
+      updated_at: now,
+    };
+  }
+
+  /** The token updated from the other system, keeping what happened here (see the file's head). */
+  private merged(row: TokenRow, token: MigratedToken, now: number): Partial<TokenRow> {
+    const sameKey = this.box.open(row.otpkey, otpkeyContext(row.serial)).equals(token.otpKey);
+    // A new key (re-enrolled there) starts its own counting; the same key never goes back.
+    const counter = sameKey ? Math.max(Number(row.counter), token.counter) : token.counter;
+    const failcount = sameKey ? Math.max(Number(row.failcount), token.failcount) : token.failcount;
+    const ourPin = String(row.pin_hash).startsWith('scrypt$');
+    return {
+      username: token.username,
+      realm: token.realm,
+      phone: token.phone,
+      dynamic_phone: token.dynamicPhone,
+      gateway: token.gateway,
+      ...(sameKey ? {} : { otpkey: this.box.seal(token.otpKey, otpkeyContext(token.serial)) }),
+      hashlib: token.hashlib,
+      otplen: token.otplen,
+      counter,
+      count_window: token.countWindow,
+      ...(ourPin ? {} : { pin_hash: token.pinHash }),
+      active: token.active,
+      failcount,
+      maxfail: token.maxfail,
+      updated_at: now,
+    };
+  }
+}
