@@ -54,8 +54,9 @@ export function buildProgram(io: Io): Command {
   program
     .command('serve')
     .description('run the RADIUS daemon (migrates the store first)')
-    .action(async (_opts, cmd: Command) => {
-      const daemon = await startDaemon(cmd.optsWithGlobals().config);
+    .option('--debug', "trace every request's decisions in plain lines on standard error, as radiusd -X does (secrets masked); SIGUSR1 turns the trace on and off at run time")
+    .action(async (opts, cmd: Command) => {
+      const daemon = await startDaemon(cmd.optsWithGlobals().config, { debug: opts.debug === true });
       await new Promise<void>((resolve) => {
         const stop = () => {
           process.off('SIGINT', stop);
@@ -68,6 +69,8 @@ export function buildProgram(io: Io): Command {
         process.on('SIGTERM', stop);
         // systemctl reload: the config file again (clients, secrets, log level), never a stop.
         process.on('SIGHUP', () => daemon.reload());
+        // radiusd's debug toggle, for a running daemon: every request's decisions in the log, then off again.
+        process.on('SIGUSR1', () => daemon.toggleDebug());
       });
     });
 
