@@ -4,6 +4,7 @@
 // (`token resend --user`, within the SMS limits) and change the phone (`token set --user`);
 // `audit list` filters that match what its USER column shows; every change audited with the
 // operator. docs/helpdesk.md shows these same commands.
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -160,4 +161,18 @@ describe('helpdesk CLI by user name', () => {
     }
     expect((JSON.parse(await daemon.ok('token', 'list', '--user', 'alice@corp', '--json')) as Array<{ serial: string }>).map((t) => t.serial)).toEqual(['PISMA1']);
   }, 60_000);
+
+  it('runs every command docs/helpdesk.md shows, in its order', async () => {
+    const doc = readFileSync(new URL('../../docs/helpdesk.md', import.meta.url), 'utf8');
+    const commands = [...doc.matchAll(/^\$ sms-otp-radiusd (.+)$/gm)].map((m) => m[1]!.split(' '));
+    expect(commands.length).toBeGreaterThanOrEqual(8);
+    // The state the page assumes: a second token of alice@lab to delete, and room for one more SMS (the CLI reads the settings at its start).
+    await daemon.ok('token', 'enroll', '--user', 'alice', '--realm', 'lab', '--phone', '+4917066666', '--pin', 'lab5678', '--serial', 'PISMLAB2');
+    await daemon.ok('setting', 'unset', 'sms.limit.user');
+    for (const args of commands) {
+      const r = await daemon.cli(...args);
+      expect(r.code, `sms-otp-radiusd ${args.join(' ')}: ${r.stderr}`).toBe(0);
+      if (args[1] === 'resend') expect((await gw.next()).query.get('to')).toBe('+4917012345');
+    }
+  }, 90_000);
 });
