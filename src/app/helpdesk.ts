@@ -21,6 +21,12 @@ export class HelpdeskTargetError extends SmsOtpError {
   readonly code = 'ERR_USAGE';
 }
 
+/** The login core sent no SMS (an SMS limit, a locked or disabled token, a gateway that failed): exit status 1. */
+export class SmsNotResentError extends SmsOtpError {
+  override name = 'SmsNotResentError';
+  readonly code = 'ERR_SMS_NOT_SENT';
+}
+
 /** Which tokens an action is for: a user's (NAME or NAME@REALM), one serial, or that serial of that user. */
 export interface HelpdeskTarget {
   readonly user?: string;
@@ -33,27 +39,26 @@ export type ReversibleAction = 'reset' | 'enable' | 'disable';
 export const CLI_CLIENT = 'cli';
 
 export interface ResendResult {
-  readonly sent: boolean;
   readonly serial: string;
   readonly username: string;
   readonly realm: string;
   /** The gateway the SMS went (or was tried) through, and the number, redacted, as the login's audit row has them. */
   readonly gateway: string;
   readonly phone: string;
-  /** The login core's reason: `SMS sent`, an SMS limit, a locked token... */
+  /** The login core's reason: `SMS sent`, or a note on it. */
   readonly reason: string;
 }
 
 export class Helpdesk {
   /**
    * `operator`: the operating-system account that runs the CLI, named in every audit row.
-   * `login`: the login core, for resend (absent where no command resends).
+   * `login`: the login core, which resend sends through.
    */
   constructor(
     private readonly store: Store,
     private readonly tokens: TokenAdmin,
     private readonly operator: string,
-    private readonly login?: Authenticator,
+    private readonly login: Authenticator,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -89,9 +94,8 @@ export class Helpdesk {
     return line;
   }
 
-  /** A new SMS now, as /validate/triggerchallenge sends it; resolves with where it went or why not. */
+  /** A new SMS now, as /validate/triggerchallenge sends it: resolves with where it went, or rejects (SmsNotResentError) saying why not. */
   async resend(target: HelpdeskTarget): Promise<ResendResult> {
-    if (!this.login) throw new Error('Helpdesk.resend needs the login core');
     const [t] = await this.targets(target, 'resend', true);
     const token = t!;
     const before = await this.store.audit.lastId();
@@ -106,8 +110,9 @@ export class Helpdesk {
     const row = rows.find((r) => r.serials.includes(token.serial) && (r.action === 'challenge' || r.action === 'reject'));
     const sent = result.outcome === 'challenge';
     const reason = row?.reason ?? result.message;
-    const outcome: ResendResult = { sent, serial: token.serial, username: token.username, realm: token.realm, gateway: row?.gateway ?? '', phone: row?.phone ?? '', reason };
+    const outcome: ResendResult = { serial: token.serial, username: token.username, realm: token.realm, gateway: row?.gateway ?? '', phone: row?.phone ?? '', reason };
     await this.audit(token, sent ? `SMS resent for token ${token.serial} through ${outcome.gateway} to ${outcome.phone}` : `SMS for token ${token.serial} not resent: ${reason}`, outcome);
+    if (!sent) throw new SmsNotResentError(`token ${token.serial}: ${reason}`);
     return outcome;
   }
 
