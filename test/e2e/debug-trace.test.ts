@@ -117,6 +117,16 @@ describe('debug trace', () => {
     expect((serve!.output().match(/"trace":\d+/g) ?? []).length).toBe(before);
     await challengeLogin('alice@corp');
     await until(() => /"msg":"Access-Accept id \d+"/.test(serve!.output().split('debug trace off')[1] ?? ''), 'alice was not traced');
+    // The HTTP front traces the same user the same way, the password masked.
+    const check = await fetch(`http://127.0.0.1:${httpPort}/validate/check`, {
+      method: 'POST',
+      headers: { Authorization: key, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `user=alice%40corp&pass=${PIN}`,
+    });
+    expect(check.status).toBe(200);
+    await until(() => /"msg":"answer: challenge \(tokens PISMA1\)/.test(serve!.output()), 'the HTTP request was not traced');
+    expect(serve!.output()).toMatch(/"msg":"HTTP POST \/validate\/check from 127\.0\.0\.1"/);
+    expect(serve!.output()).toMatch(/"msg":"  pass = <masked, 15 characters>"/);
     expect(serve!.output()).not.toContain(PIN);
   }, 30_000);
 });
