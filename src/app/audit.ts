@@ -4,7 +4,8 @@
 // the same way, and the same view of a row.
 import { AUDIT_ACTIONS, type AuditAction } from '../core/model.js';
 import { SmsOtpError } from '../core/errors.js';
-import type { AuditFilter, AuditRecord, AuditRepository } from '../store/audit.js';
+import { normaliseRealm } from '../core/names.js';
+import type { AuditFilter, AuditRecord, AuditRepository, AuditUser } from '../store/audit.js';
 import { pageFrom, type Page } from './paging.js';
 
 export type { AuditFilter, AuditRecord } from '../store/audit.js';
@@ -21,7 +22,9 @@ export class AuditFilterError extends SmsOtpError {
 
 /** The filters as typed (options of the CLI, parameters of the HTTP API). */
 export interface AuditFilterText {
+  /** `alice` (in any realm) or `alice@corp` (realm corp), as the USER column shows them. */
   readonly user?: string | undefined;
+  readonly realm?: string | undefined;
   readonly client?: string | undefined;
   readonly action?: string | undefined;
   readonly since?: string | undefined;
@@ -33,7 +36,8 @@ export interface AuditFilterText {
  */
 export function parseAuditFilter(text: AuditFilterText, now: number, named: (filter: keyof AuditFilterText) => string): AuditFilter {
   const filter: { -readonly [K in keyof AuditFilter]: AuditFilter[K] } = {};
-  if (text.user !== undefined) filter.username = text.user;
+  if (text.user !== undefined) filter.users = auditUsers(text.user);
+  if (text.realm !== undefined) filter.realm = normaliseRealm(text.realm);
   if (text.client !== undefined) filter.client = text.client;
   if (text.action !== undefined) {
     if (!isAuditAction(text.action)) throw new AuditFilterError(`${named('action')} must be one of ${AUDIT_ACTIONS.join(', ')}, not '${text.action}'`);
@@ -47,6 +51,17 @@ export function parseAuditFilter(text: AuditFilterText, now: number, named: (fil
     filter.since = since;
   }
   return filter;
+}
+
+/**
+ * The users a name typed after --user means, as the USER column shows them: `alice` is alice in
+ * any realm; `alice@corp` is alice of realm corp, or a login name `alice@corp` kept whole
+ * (no realm split applied to it).
+ */
+export function auditUsers(typed: string): AuditUser[] {
+  const at = typed.lastIndexOf('@');
+  if (at <= 0 || at === typed.length - 1) return [{ username: typed }];
+  return [{ username: typed.slice(0, at), realm: normaliseRealm(typed.slice(at + 1)) }, { username: typed, realm: '' }];
 }
 
 /** One row for scripts and the HTTP API: flat, with the time in ISO 8601 UTC. */
@@ -104,7 +119,8 @@ export function parseSince(text: string, now: number): number | undefined {
 
 export function matches(filter: AuditFilter, r: AuditRecord): boolean {
   return (
-    (filter.username === undefined || r.username === filter.username) &&
+    (filter.users === undefined || filter.users.some((u) => r.username === u.username && (u.realm === undefined || r.realm === u.realm))) &&
+    (filter.realm === undefined || r.realm === filter.realm) &&
     (filter.client === undefined || r.client === filter.client) &&
     (filter.action === undefined || r.action === filter.action) &&
     (filter.since === undefined || r.at >= filter.since) &&

@@ -47,8 +47,9 @@ export function auditCommands(program: Command, io: Io, withAdmin: WithAdmin): v
   const audit = program.command('audit').description('the audit trail: every login decision and gateway test');
   const filters = (cmd: Command) =>
     cmd
-      .option('--user <user>', 'only this user')
-      .option('--client <name>', 'only this RADIUS client (its name in the configuration)')
+      .option('--user <user>', 'only this user: NAME in any realm, or NAME@REALM as the USER column shows it')
+      .option('--realm <realm>', 'only this realm')
+      .option('--client <name>', 'only this RADIUS client (its name in the configuration; cli for the CLI\'s own rows, http for the HTTP API)')
       .option('--action <action>', `only this action: ${AUDIT_ACTIONS.join(', ')}`)
       .option('--json', 'JSON instead of a table');
 
@@ -56,6 +57,13 @@ export function auditCommands(program: Command, io: Io, withAdmin: WithAdmin): v
     .description('the newest rows, oldest first (the newest is the last line)')
     .option('--since <when>', 'rows from this time on: 30m, 1h, 2d, or an ISO 8601 time (UTC unless it has an offset)')
     .option('--limit <n>', 'at most this many rows (the newest)', '50')
+    .addHelpText('after', `
+Examples:
+  $ sms-otp-radiusd audit list --user alice --since 1d        # why did alice's logins fail today?
+  $ sms-otp-radiusd audit list --user alice@corp --action reject
+  $ sms-otp-radiusd audit list --realm corp --client vpn-gw --since 2026-11-23T08:00Z
+  $ sms-otp-radiusd audit list --action admin --json          # what the helpdesk changed
+`)
     .action(async (opts, cmd: Command) => {
       const filter = filterOf(opts, Date.now());
       const limit = count('--limit', opts.limit, 1);

@@ -1,6 +1,10 @@
 // What every command module gets from the program: a way to run with the application layer
-// on an open store (src/main/session.ts builds it).
+// on an open store (src/main/session.ts builds it), and for the helpdesk commands the same
+// with the user directory and the login core (src/main/helpdesk.ts).
 import type { Command } from 'commander';
 import type { Admin } from '../main/admin.js';
+import type { HelpdeskServices } from '../main/helpdesk.js';
 
 export type WithAdmin = <T>(cmd: Command, fn: (admin: Admin) => Promise<T>) => Promise<T>;
+
+export type WithHelpdesk = <T>(cmd: Command, fn: (services: HelpdeskServices) => Promise<T>) => Promise<T>;

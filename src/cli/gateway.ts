@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { userInfo } from 'node:os';
+import { operatorName } from '../main/helpdesk.js';
 import { isSecretEntry, MODULES } from '../app/gateway-admin.js';
 import { moduleViews } from '../app/gateway-modules.js';
 import { healthCell } from '../app/views.js';
@@ -132,13 +132,4 @@ function warnGatewayDown(io: Io): EventSink {
       if (event.type === 'gateway_down') io.err(`gateway ${event.gateway} is unreachable; failover gateways skip it for now (${event.reason})`);
     },
   };
-}
-
-/** The account that runs the CLI, for the audit trail ('' where the system cannot tell). */
-function operatorName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? '';
-  }
 }

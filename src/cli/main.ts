@@ -2,12 +2,14 @@
 import { Command, CommanderError } from 'commander';
 import { startDaemon } from '../main/daemon.js';
 import { migrateStore, withAdmin as openAdmin } from '../main/session.js';
+import { withHelpdesk as openHelpdesk } from '../main/helpdesk.js';
 import { isExpectedError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { apiKeyCommands } from './apikey.js';
 import { auditCommands } from './audit.js';
 import { sessionCommands } from './session.js';
-import type { WithAdmin } from './context.js';
+import type { WithAdmin, WithHelpdesk } from './context.js';
+import { userCommands } from './user.js';
 import { gatewayCommands } from './gateway.js';
 import { processIo, type Io } from './output.js';
 import { settingCommands } from './setting.js';
@@ -25,6 +27,17 @@ import { migratePrivacyIdeaCommand } from './migrate-privacyidea.js';
 
 const CONFIG_HELP = 'configuration file (default: $SMS_OTP_RADIUSD_CONFIG, else config/sms-otp-radiusd.yaml)';
 
+/** The five helpdesk tasks, by user name, where a newcomer looks first: `sms-otp-radiusd --help`. */
+const HELPDESK_HELP = `
+Helpdesk, by user name (NAME, or NAME@REALM for one realm):
+  find a user               sms-otp-radiusd user show alice
+  see why a login failed    sms-otp-radiusd audit list --user alice --since 1d
+  unlock                    sms-otp-radiusd token reset --user alice
+  send a new SMS now        sms-otp-radiusd token resend --user alice
+  change the phone number   sms-otp-radiusd token set --user alice --phone +4917012345678
+Each token change (reset, enable, disable, delete, set, resend) is audited with your account name: audit list --action admin.
+`;
+
 export function buildProgram(io: Io): Command {
   const program = new Command('sms-otp-radiusd')
     .description('RADIUS server for two-factor login with an SMS one-time password')
@@ -37,12 +50,15 @@ export function buildProgram(io: Io): Command {
   // Commander recognises root options after the subcommand too, so --config works anywhere.
 
   const withAdmin: WithAdmin = (cmd, fn) => openAdmin(cmd.optsWithGlobals().config, fn);
+  const withHelpdesk: WithHelpdesk = (cmd, fn) => openHelpdesk(cmd.optsWithGlobals().config, fn);
+  program.addHelpText('after', HELPDESK_HELP);
 
   program
     .command('serve')
     .description('run the RADIUS daemon (migrates the store first)')
-    .action(async (_opts, cmd: Command) => {
-      const daemon = await startDaemon(cmd.optsWithGlobals().config);
+    .option('--debug', "trace every request's decisions in plain lines on standard error, as radiusd -X does (secrets masked); SIGUSR1 turns the trace on and off at run time")
+    .action(async (opts, cmd: Command) => {
+      const daemon = await startDaemon(cmd.optsWithGlobals().config, { debug: opts.debug === true });
       await new Promise<void>((resolve) => {
         const stop = () => {
           process.off('SIGINT', stop);
@@ -55,6 +71,8 @@ export function buildProgram(io: Io): Command {
         process.on('SIGTERM', stop);
         // systemctl reload: the config file again (clients, secrets, log level), never a stop.
         process.on('SIGHUP', () => daemon.reload());
+        // radiusd's debug toggle, for a running daemon: every request's decisions in the log, then off again.
+        process.on('SIGUSR1', () => daemon.toggleDebug());
       });
     });
 
@@ -68,7 +86,8 @@ export function buildProgram(io: Io): Command {
 
   migratePrivacyIdeaCommand(migrate, io, withAdmin);
   checkCommand(program, io);
-  tokenCommands(program, io, withAdmin);
+  userCommands(program, io, withHelpdesk);
+  tokenCommands(program, io, withAdmin, withHelpdesk);
   gatewayCommands(program, io, withAdmin);
   settingCommands(program, io, withAdmin);
   smtpServerCommands(program, io, withAdmin);

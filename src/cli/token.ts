@@ -1,12 +1,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { MAXFAIL_RANGE, type TokenAdmin, type TokenView } from '../app/token-admin.js';
+import { auditUsers } from '../app/audit.js';
 import { json, table, UsageError, type Io } from './output.js';
-import type { WithAdmin } from './context.js';
+import type { WithAdmin, WithHelpdesk } from './context.js';
 import { SecretInput } from './secret-input.js';
 import { describeFsError } from '../errors.js';
 
-export function tokenCommands(program: Command, io: Io, withAdmin: WithAdmin): void {
+export function tokenCommands(program: Command, io: Io, withAdmin: WithAdmin, withHelpdesk: WithHelpdesk): void {
   const secrets = new SecretInput();
   const token = program.command('token').description('enroll and manage SMS tokens');
   const admin = <T>(cmd: Command, fn: (a: TokenAdmin) => Promise<T>) =>
@@ -91,11 +92,12 @@ export function tokenCommands(program: Command, io: Io, withAdmin: WithAdmin): v
   token
     .command('list')
     .description('list tokens')
-    .option('--user <user>', 'only this user’s tokens')
+    .option('--user <user>', 'only this user’s tokens: NAME (in any realm) or NAME@REALM')
+    .option('--realm <realm>', 'only the tokens of this realm')
     .option('--json', 'a JSON array of what `token show` prints, instead of a table')
     .action(async (opts, cmd: Command) =>
       admin(cmd, async (a) => {
-        const tokens = await a.list(opts.user === undefined ? {} : { username: opts.user });
+        const tokens = await listTokens(a, opts.user, opts.realm);
         if (opts.json) return io.out(json(tokens));
         const rows = [['SERIAL', 'USER', 'REALM', 'PHONE', 'GATEWAY', 'STATE', 'FAILCOUNT', 'COUNTER', 'LAST-AUTH']];
         for (const t of tokens) {
@@ -112,37 +114,75 @@ export function tokenCommands(program: Command, io: Io, withAdmin: WithAdmin): v
     .option('--json', 'the same JSON (show always prints JSON; accepted like on every list and show)')
     .action(async (serial: string, _opts, cmd: Command) => admin(cmd, async (a) => io.out(json(await a.show(serial)))));
 
-  // Each change confirms itself in one stable line on stdout.
-  for (const [name, description, run] of [
-    ['enable', 'enable a token', async (a: TokenAdmin, s: string) => (await a.setActive(s, true), `token ${s} enabled`)],
-    ['disable', 'disable a token (no SMS is sent for it)', async (a: TokenAdmin, s: string) => (await a.setActive(s, false), `token ${s} disabled`)],
-    ['reset', 'reset the fail counter (unlocks a locked token)', async (a: TokenAdmin, s: string) => `token ${s} reset (failcount was ${await a.reset(s)})`],
-    ['delete', 'delete a token and its open challenges', async (a: TokenAdmin, s: string) => (await a.delete(s), `token ${s} deleted`)],
+  // Each change confirms itself in one stable line on stdout, per token, and is audited with
+  // the operator (action admin). By user name: reset, enable and disable act on all of the
+  // user's tokens; delete, set and resend on the one token (--serial when the user has several).
+  const byUser = (cmd: Command) =>
+    cmd
+      .option('--user <name>', 'the user: NAME (in any realm) or NAME@REALM, as `user show` and `audit list` show it')
+      .option('--serial <serial>', "with --user: only this one of the user's tokens");
+  const targetOf = (serial: string | undefined, opts: { user?: string; serial?: string }, action: string) => {
+    if (serial !== undefined && opts.serial !== undefined && serial !== opts.serial) throw new UsageError(`token ${action}: give the serial once`);
+    const chosen = serial ?? opts.serial;
+    if (opts.user === undefined && chosen === undefined) throw new UsageError(`token ${action}: give a serial or --user NAME[@REALM]`);
+    return { ...(opts.user === undefined ? {} : { user: opts.user }), ...(chosen === undefined ? {} : { serial: chosen }) };
+  };
+  for (const [name, description] of [
+    ['enable', 'enable a token, or all of a user\'s tokens'],
+    ['disable', 'disable a token, or all of a user\'s tokens (no SMS is sent for them)'],
+    ['reset', 'reset the fail counter: unlocks a token, or all of a user\'s tokens'],
   ] as const) {
-    token
-      .command(`${name} <serial>`)
+    byUser(token.command(`${name} [serial]`))
       .description(description)
-      .action(async (serial: string, _opts, cmd: Command) => admin(cmd, async (a) => io.out(await run(a, serial))));
+      .addHelpText('after', `\nExamples:\n  $ sms-otp-radiusd token ${name} --user alice\n  $ sms-otp-radiusd token ${name} --user alice@corp\n  $ sms-otp-radiusd token ${name} PISM1234ABCD\n`)
+      .action(async (serial: string | undefined, opts, cmd: Command) =>
+        withHelpdesk(cmd, async ({ helpdesk }) => io.out((await helpdesk.change(name, targetOf(serial, opts, name))).join('\n'))),
+      );
   }
 
-  token
-    .command('set <serial>')
-    .description('change the PIN, phone number, gateway or maximum fail count of a token')
+  byUser(token.command('delete [serial]'))
+    .description('delete a token and its open challenges (by --user: the user\'s one token; --serial when the user has several)')
+    .action(async (serial: string | undefined, opts, cmd: Command) =>
+      withHelpdesk(cmd, async ({ helpdesk }) => io.out(await helpdesk.delete(targetOf(serial, opts, 'delete')))),
+    );
+
+  byUser(token.command('resend'))
+    .description("send the user a new SMS now, as a login's challenge does (same SMS limits, gateway and audit); the user types the OTP at the login prompt")
+    .addHelpText('after', '\nExamples:\n  $ sms-otp-radiusd token resend --user alice\n  $ sms-otp-radiusd token resend --user alice@corp --serial PISM1234ABCD\n')
+    .action(async (opts, cmd: Command) =>
+      withHelpdesk(cmd, async ({ helpdesk }) => {
+        const r = await helpdesk.resend(targetOf(undefined, opts, 'resend'));
+        io.out(`SMS sent for token ${r.serial} through gateway ${r.gateway} to ${r.phone}`);
+      }),
+    );
+
+  byUser(token.command('set [serial]'))
+    .description('change the PIN, phone number, gateway or maximum fail count of a token (by --user: the user\'s one token)')
     .option('--pin [pin]', 'new PIN: - reads it from standard input, @FILE from a file; asked for without echo when given without a value')
-    .option('--phone <phone>', 'new phone number')
+    .option('--phone <phone>', 'new phone number, with + and country code')
     .option('--gateway <id>', 'gateway identifier; empty for the site default')
     .option('--maxfail <n>', `failures that lock the token, ${MAXFAIL_RANGE.min} to ${MAXFAIL_RANGE.max}`)
-    .action(async (serial: string, opts, cmd: Command) => {
+    .addHelpText('after', '\nExamples:\n  $ sms-otp-radiusd token set --user alice --phone +4917012345678\n  $ sms-otp-radiusd token set PISM1234ABCD --maxfail 5\n')
+    .action(async (serial: string | undefined, opts, cmd: Command) => {
+      const target = targetOf(serial, opts, 'set');
       const pin = await secrets.value('--pin', opts.pin, { required: false, confirm: true, label: 'New PIN' });
-      return admin(cmd, async (a) => {
-        const changed = await a.set(serial, { pin, phone: opts.phone, gateway: opts.gateway, maxfail: opts.maxfail });
-        io.out(`token ${serial} updated (${changed.join(', ')})`);
-      });
+      return withHelpdesk(cmd, async ({ helpdesk }) =>
+        io.out(await helpdesk.set(target, { pin, phone: opts.phone, gateway: opts.gateway, maxfail: opts.maxfail })),
+      );
     });
 }
 
+/** `token list --user NAME[@REALM] --realm REALM`: the user as `audit list --user` takes it. */
+async function listTokens(a: TokenAdmin, user: string | undefined, realm: string | undefined): Promise<TokenView[]> {
+  const realmOnly = realm === undefined ? {} : { realm };
+  if (user === undefined) return a.list(realmOnly);
+  const found = await Promise.all(auditUsers(user).map((u) => a.list({ username: u.username, ...(u.realm === undefined ? realmOnly : { realm: u.realm }) })));
+  const lower = realm?.toLowerCase();
+  return found.flat().filter((t) => lower === undefined || t.realm === lower);
+}
+
 /** The STATE column: whether the token can log in, and if not, why. */
-function stateOf(t: TokenView): string {
+export function stateOf(t: TokenView): string {
   const why = [t.active ? '' : 'disabled', t.verified ? '' : 'unverified', t.locked ? 'locked' : ''].filter(Boolean);
   return why.length ? why.join(',') : 'active';
 }

@@ -81,8 +81,12 @@ export interface PendingEnrollment {
   readonly expiresAt: number;
 }
 
-/** A login's decision, the next OTP sent after it (smsautosend), or an operator's test send. */
-export const AUDIT_ACTIONS = ['accept', 'challenge', 'reject', 'autosend', 'gateway-test', 'sms-late'] as const;
+/**
+ * A login's decision, the next OTP sent after it (smsautosend), an operator's test send, or an
+ * operator's change to a user's token from the CLI (`admin`: reset, enable, disable, delete,
+ * set, resend; the operator is named in the reason).
+ */
+export const AUDIT_ACTIONS = ['accept', 'challenge', 'reject', 'autosend', 'gateway-test', 'sms-late', 'admin'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** What the NAS said about the session, as far as it said it (empty when it did not). */

@@ -26,6 +26,21 @@ export interface ValidateOptions {
   readonly now: () => number;
   /** Who asked, for the same-challenge-again rule (src/http/caller.ts); absent: the address alone. */
   readonly callerOf?: CallerOf;
+  /** The debug trace: a tracer for a request of this login name when it is on for it (src/core/debug-trace.ts). */
+  readonly tracer?: (loginName: string) => ((line: string) => void) | undefined;
+}
+
+/** Parameters whose values never reach the trace: the password, the key of a challenge (its State). */
+const TRACE_MASKED = new Set(['pass', 'password', 'transaction_id', 'state']);
+
+/** The request as the trace shows it: every parameter, masked ones by their length only. */
+function traceRequest(trace: (line: string) => void, request: FastifyRequest, raw: Parameters): void {
+  trace(`HTTP ${request.method} ${request.routeOptions.url ?? ''} from ${request.ip}`);
+  for (const [name, value] of raw) trace(`  ${name} = ${TRACE_MASKED.has(name) ? `<masked, ${value.length} characters>` : JSON.stringify(value)}`);
+}
+
+function traceAnswer(trace: (line: string) => void, result: AuthResult): void {
+  trace(`answer: ${result.outcome}${'serials' in result ? ` (tokens ${result.serials.join(', ')})` : ''}, message '${result.message}'`);
 }
 
 /** The User-Agent says which client asked (FreeRADIUS, privacyIDEA-PAM...): kept in the audit as NAS-Identifier. */
@@ -51,12 +66,16 @@ export function validateRoutes(app: FastifyInstance, o: ValidateOptions): void {
     if (o.apiKeys.required()) await requireRole(o.apiKeys, request.headers, ['validate', 'admin'], request.routeOptions.url ?? 'this endpoint');
     const raw = readParameters(request.query, request.body);
     const params = validateParameters(raw, o.joinRealm, true);
+    const trace = o.tracer?.(params.user);
+    if (trace) traceRequest(trace, request, raw);
     const result = await o.authenticator.authenticate({
       username: params.user,
       password: params.pass,
       ...(params.transactionId === undefined ? {} : { transactionId: params.transactionId }),
       ...common(request, params, raw),
+      ...(trace ? { trace } : {}),
     });
+    if (trace) traceAnswer(trace, result);
     refuseUnknownUser(params, result);
     return { params, result };
   };
@@ -91,7 +110,10 @@ export function validateRoutes(app: FastifyInstance, o: ValidateOptions): void {
       await requireRole(o.apiKeys, request.headers, ['admin'], '/validate/triggerchallenge');
       const raw = readParameters(request.query, request.body);
       const params = validateParameters(raw, o.joinRealm, false);
-      const result = await o.authenticator.triggerChallenge({ username: params.user, ...common(request, params, raw) });
+      const trace = o.tracer?.(params.user);
+      if (trace) traceRequest(trace, request, raw);
+      const result = await o.authenticator.triggerChallenge({ username: params.user, ...common(request, params, raw), ...(trace ? { trace } : {}) });
+      if (trace) traceAnswer(trace, result);
       refuseUnknownUser(params, result);
       if (params.exception && result.outcome === 'reject' && result.message === Messages.smsFailed) {
         return sendSmsFailure(reply, o.now());

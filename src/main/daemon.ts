@@ -20,6 +20,7 @@ import { RadiusStats } from '../radius/stats.js';
 import { describeDatabase } from '../store/connection.js';
 import { StoreWriteHealth } from '../store/write-health.js';
 import { VERSION } from '../version.js';
+import { DebugSwitch } from '../core/debug-trace.js';
 import { clientSecretWarnings, fileWarnings } from '../app/node-warnings.js';
 import { buildAdmin } from './admin.js';
 import { AuditRetention } from './audit-retention.js';
@@ -60,12 +61,26 @@ export interface Daemon {
   readonly accountingAddresses: Array<{ address: string; port: number }>;
   /** Reads the config file again (SIGHUP); a broken one is reported and the running one kept. */
   reload(): void;
+  /** SIGUSR1: the debug trace of every request on, or off again; resolves to the new state. */
+  toggleDebug(): boolean;
   stop(): Promise<void>;
 }
 
-export async function startDaemon(configFlag: string | undefined): Promise<Daemon> {
+export interface DaemonOptions {
+  /** `serve --debug`: every request's decisions traced from the start, in plain lines on standard error. */
+  readonly debug?: boolean;
+}
+
+export async function startDaemon(configFlag: string | undefined, options: DaemonOptions = {}): Promise<Daemon> {
   const runtime = await openRuntime(configFlag, { migrate: true });
   const { config, store, log } = runtime;
+  // `serve --debug` writes the trace for a person at a terminal; otherwise it joins the log at info.
+  const debug = new DebugSwitch(
+    options.debug
+      ? (request, line) => process.stderr.write(`(${request}) ${line}\n`)
+      : (request, line) => log.info({ trace: request }, line),
+    { all: options.debug ?? false },
+  );
   loadDictionaries(config.radius.dictionaries);
   // Said once: short RADIUS secrets, a key file of another user, store files others can read.
   for (const w of [...clientSecretWarnings(config), ...fileWarnings(config)]) log.warn({ check: w.check }, w.message);
@@ -194,9 +209,10 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       closeClientSessions: (...args) => writes.track(() => authStore.closeClientSessions(...args)),
     },
     apiKeys,
-    admin: { tokens: admin.tokens, gateways: admin.gateways, settings: admin.settings, audit: admin.audit, sessions: admin.sessions },
+    admin: { tokens: admin.tokens, gateways: admin.gateways, settings: admin.settings, audit: admin.audit, sessions: admin.sessions, debug },
     joinRealm: realmJoiner(config.radius.realm_format, config.radius.realm_delimiter),
     metrics,
+    debug,
   });
   const stopPurge = startPurge({
     purgeExpired: (now) => writes.track(() => authStore.purgeExpired(now)),
@@ -243,6 +259,11 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     addresses,
     httpAddresses,
     accountingAddresses,
+    toggleDebug() {
+      const on = debug.toggle();
+      log.info(on ? 'debug trace on for every request (SIGUSR1 again turns it off)' : 'debug trace off');
+      return on;
+    },
     reload() {
       reloadConfig({ configPath: runtime.configPath, config, log, listeners, accept, checkKeyFile: () => keyFileWatch.check() });
     },

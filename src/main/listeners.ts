@@ -7,6 +7,7 @@ import type { ApiKeyGate } from '../app/api-keys.js';
 import { ConfigError } from '../config/load.js';
 import type { Config, RadiusConfig } from '../config/schema.js';
 import type { Authenticator, Readiness } from '../core/authenticator.js';
+import type { DebugSwitch } from '../core/debug-trace.js';
 import type { HttpFront } from '../http/server.js';
 import type { AdminServices } from '../http/admin/index.js';
 import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
@@ -43,6 +44,8 @@ export interface ListenerParts {
   readonly admin: AdminServices;
   readonly joinRealm: (username: string, realm: string) => string;
   readonly metrics?: DaemonMetrics;
+  /** The debug trace the fronts ask a tracer of per request. */
+  readonly debug?: DebugSwitch;
 }
 
 export interface Listeners {
@@ -60,7 +63,8 @@ export interface ListenAddresses {
 }
 
 export async function buildListeners(p: ListenerParts): Promise<Listeners> {
-  const { config, log } = p;
+  const { config, log, debug } = p;
+  const tracer = debug && ((loginName: string) => debug.tracer(loginName));
   const server = new RadiusServer({
     listen: config.radius.listen,
     clients: clientTable(config.radius),
@@ -72,6 +76,7 @@ export async function buildListeners(p: ListenerParts): Promise<Listeners> {
     rejectDelayMs: config.radius.reject_delay * 1000,
     resendKeyword: config.radius.resend_keyword,
     acceptAttributes: renderAccept(p.accept),
+    ...(tracer ? { tracer } : {}),
   });
   // Accounting shares the clients, their secrets and the counters with authentication.
   const accounting = config.radius.accounting_listen
@@ -97,6 +102,7 @@ export async function buildListeners(p: ListenerParts): Promise<Listeners> {
         recordRequest: metrics && ((endpoint, status) => metrics.recordHttpRequest(endpoint, status)),
         admin: p.admin,
         log,
+        ...(tracer ? { tracer } : {}),
       })
     : undefined;
   const metricsListener =

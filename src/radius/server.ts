@@ -44,6 +44,8 @@ export interface RadiusServerOptions {
   readonly resendKeyword?: string;
   /** The extra attributes of an Access-Accept for a client. */
   readonly acceptAttributes?: (client: string, context: AcceptContext) => RawAttribute[];
+  /** The debug trace: a tracer for a request of this login name when it is on for it (src/core/debug-trace.ts). */
+  readonly tracer?: (loginName: string) => ((line: string) => void) | undefined;
   /** Where the counters go (the daemon's metrics read them); a fresh set by default. */
   readonly stats?: RadiusStats;
 }
@@ -89,6 +91,7 @@ export class RadiusServer {
       drops: this.drops,
       log: options.log,
       now: this.now,
+      tracer: options.tracer,
     };
   }
 

@@ -6,9 +6,18 @@ export interface AuditRecord extends AuditEntry {
   readonly id: number;
 }
 
+/** A user the audit filter asks for: in any realm, or in this one. */
+export interface AuditUser {
+  readonly username: string;
+  /** Undefined: the user name in any realm. */
+  readonly realm?: string;
+}
+
 /** Which rows to list; every given field must match. */
 export interface AuditFilter {
-  readonly username?: string;
+  /** Rows of any of these users (`alice@corp`: user alice of realm corp, or a login name `alice@corp` without a realm). */
+  readonly users?: readonly AuditUser[];
+  readonly realm?: string;
   readonly client?: string;
   readonly action?: string;
   /** Epoch ms: rows at or after it. */
@@ -68,7 +77,13 @@ export class AuditRepository {
 }
 
 function matching<Q extends Knex.QueryBuilder>(query: Q, filter: AuditFilter): Q {
-  if (filter.username !== undefined) query.where('username', filter.username);
+  const users = filter.users;
+  if (users !== undefined) {
+    query.where((any) => {
+      for (const u of users) any.orWhere(u.realm === undefined ? { username: u.username } : { username: u.username, realm: u.realm });
+    });
+  }
+  if (filter.realm !== undefined) query.where('realm', filter.realm);
   if (filter.client !== undefined) query.where('client', filter.client);
   if (filter.action !== undefined) query.where('action', filter.action);
   if (filter.since !== undefined) query.where('at', '>=', filter.since);

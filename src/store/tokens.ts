@@ -242,6 +242,17 @@ export class TokenRepository {
     return countOf(this.knex('tokens'));
   }
 
+  /** The challenges still open (not expired at `now`) for these tokens: when each was issued, oldest first. */
+  async openChallenges(serials: readonly string[], now: number): Promise<Array<{ serial: string; createdAt: number; expiresAt: number }>> {
+    if (serials.length === 0) return [];
+    const rows: Array<{ serial: string; created_at: number | string; expires_at: number | string }> = await this.knex('challenges')
+      .select('serial', 'created_at', 'expires_at')
+      .whereIn('serial', [...serials])
+      .where('expires_at', '>', now)
+      .orderBy('created_at', 'asc');
+    return rows.map((r) => ({ serial: r.serial, createdAt: Number(r.created_at), expiresAt: Number(r.expires_at) }));
+  }
+
   /** Tokens that name no gateway of their own (they use the default, sms.identifier). */
   async countWithoutGateway(): Promise<number> {
     return countOf(this.knex('tokens').whereNull('gateway'));

@@ -22,7 +22,7 @@ describe.each(STORE_KINDS)('AuditFollower on %s', (kind) => {
 
   it('starts with the newest rows of the filter, then yields each new matching row once', async () => {
     for (const [i, user] of ['alice', 'bob', 'alice', 'alice'].entries()) await t.store.audit.append(entry(user, t.clock.now + i));
-    const { follower, backlog } = await AuditFollower.start(t.store.audit, { username: 'alice' }, 2);
+    const { follower, backlog } = await AuditFollower.start(t.store.audit, { users: [{ username: 'alice' }] }, 2);
     expect(backlog.map((r) => r.at - t.clock.now)).toEqual([2, 3]);
     expect(await follower.poll()).toEqual([]);
     await t.store.audit.append(entry('bob', t.clock.now + 10));

@@ -106,6 +106,17 @@ describe.each(STORE_KINDS)('RADIUS logins with users from an LDAP directory, %s 
     expect((await login(daemon, 'OTHER\\alice', 'alice-pw')).attributes['Reply-Message']).toEqual([NO_TOKEN_OVER_RADIUS]);
   });
 
+  it('user show names what the user store says of a user, with or without a token (helpdesk)', async () => {
+    const [alice] = JSON.parse(await daemon.ok('user', 'show', 'alice@example', '--json')) as Array<Record<string, unknown>>;
+    expect(alice).toMatchObject({ username: 'alice', realm: 'example', directory: { userstore: 'corp', found: true, givenname: 'Alice', surname: 'Liddell', mobile: '*********11' } });
+    const [bob] = JSON.parse(await daemon.ok('user', 'show', 'bob@example', '--json')) as Array<Record<string, unknown>>;
+    expect(bob).toMatchObject({ username: 'bob', realm: 'example', tokens: [], directory: { userstore: 'corp', found: true, givenname: 'Bob' } });
+    expect(await daemon.ok('user', 'show', 'bob@example')).toMatch(/^directory: user store corp: Bob Builder, dn uid=bob,/m);
+    const nobody = await daemon.cli('user', 'show', 'nobody@example');
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toMatch(/^sms-otp-radiusd: no user nobody@example: no token, no audit row, and no user store knows the name/);
+  });
+
   it('LDAP injection in the user name finds nobody', async () => {
     for (const name of ['*', 'a*', '*)(uid=*', 'alice)(|(uid=*', '\\2a']) {
       const r = await login(daemon, name, 'alice-pw');

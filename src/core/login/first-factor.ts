@@ -16,6 +16,7 @@ import { checkUnlocked, LOCKED, lockedOut, lockedVerdict, usableTokens } from '.
 import { deadlineOf, decide, reject, rejectWithFailure, serialsOf } from './verdict.js';
 
 export async function checkPassword(ports: LoginPorts, ctx: LoginContext, tokens: Token[]): Promise<AuthResult> {
+  ctx.request.trace?.(`first factor is ${ctx.settings.otppin === 'tokenpin' ? "the token's PIN" : ctx.settings.otppin === 'userstore' ? 'the directory password' : 'nothing'} (site setting otppin ${ctx.settings.otppin})`);
   return withFailSlot(ports, ctx, tokens, (current) =>
     ctx.settings.otppin === 'tokenpin' ? checkTokenPin(ports, ctx, current) : checkWithoutTokenPin(ports, ctx, current),
   );
@@ -69,12 +70,14 @@ async function reread(ports: LoginPorts, tokens: readonly Token[]): Promise<Toke
 async function checkTokenPin(ports: LoginPorts, ctx: LoginContext, tokens: Token[]): Promise<AuthResult> {
   const password = ctx.request.password;
   const pinOnly = await filterAsync(tokens, (t) => verifyPin(ports, ctx, password, t));
+  ctx.request.trace?.(pinOnly.length > 0 ? `the password is the PIN of ${serialsOf(pinOnly).join(', ')}: an SMS challenge follows` : 'the password is no token\'s PIN alone: trying PIN+OTP');
   if (pinOnly.length > 0) return issueChallenge(ports, ctx, pinOnly);
 
   // PIN+OTP in one password: the PIN is prepended, the OTP is the last otplen digits.
   const pinMatched = await filterAsync(tokens, (t) =>
     password.length >= t.otplen ? verifyPin(ports, ctx, password.slice(0, -t.otplen), t) : Promise.resolve(false),
   );
+  ctx.request.trace?.(pinMatched.length > 0 ? `PIN+OTP: the PIN of ${serialsOf(pinMatched).join(', ')} matches; the OTP decides` : 'PIN+OTP: no PIN matches either: wrong first factor');
   if (pinMatched.length === 0) return wrongFirstFactor(ports, ctx, tokens);
   return acceptOtp(ports, ctx, pinMatched);
 }
@@ -91,6 +94,7 @@ async function checkWithoutTokenPin(ports: LoginPorts, ctx: LoginContext, tokens
   const withOtp = tokens.filter(
     (t) => password.length >= t.otplen && findCounter(t, password.slice(-t.otplen), t.counter, t.countWindow) >= 0,
   );
+  ctx.request.trace?.(withOtp.length > 0 ? `the password ends with an OTP of ${serialsOf(withOtp).join(', ')}: the rest is the first factor` : 'no OTP at the end: the whole password is the first factor, a challenge follows if it is right');
   if (withOtp.length > 0) {
     const matched = await filterAsync(withOtp, (t) => firstFactor(password.slice(0, -t.otplen)));
     if (matched.length === 0) return wrongFirstFactor(ports, ctx, tokens);

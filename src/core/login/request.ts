@@ -43,6 +43,11 @@ export interface AuthRequest {
    * challenge's validity in the background, and the challenge is answered at once.
    */
   readonly smsDeadline?: number;
+  /**
+   * The debug trace of this request (src/core/debug-trace.ts), when it is on for it: the core
+   * tells its decisions here in plain lines, never a PIN, OTP or secret. Absent: no line is built.
+   */
+  readonly trace?: (line: string) => void;
 }
 
 /**
@@ -58,6 +63,7 @@ export interface TriggerRequest {
   readonly nas?: Partial<NasContext>;
   readonly deadline?: number;
   readonly namesUnknownUsers?: boolean;
+  readonly trace?: (line: string) => void;
 }
 
 export type AuthResult =

@@ -16,6 +16,7 @@ import { FailSlots } from './fail-slots.js';
 import { Messages } from '../messages.js';
 import { hasControlCharacter, normaliseRealm, printableName } from '../names.js';
 import { deadlineOf, reject } from './verdict.js';
+import { tokensText, usersText } from '../debug-trace.js';
 
 const DUMMY_PIN = 'no such user';
 
@@ -70,6 +71,7 @@ export class LoginService implements Authenticator {
     }
     if (request.serial !== undefined) return this.authenticateToken(base, request.serial);
     const candidates = await this.candidates(request.username);
+    request.trace?.(`${request.transactionId === undefined ? 'first factor' : request.resend ? 'resend asked (State, empty password or keyword)' : 'answer to a challenge (State)'}: login name '${request.username}' may mean ${usersText(candidates)}`);
     if (request.transactionId !== undefined) {
       const answered = await this.answer(base, request.transactionId, candidates);
       // Asked only after a reject: an accepted answer costs no extra read.
@@ -79,6 +81,7 @@ export class LoginService implements Authenticator {
     for (const candidate of candidates) {
       const tokens = await this.ports.store.byUser(candidate.username, candidate.realm);
       if (tokens.length === 0) continue;
+      request.trace?.(`user ${candidate.username}, realm '${candidate.realm}': tokens ${tokensText(tokens)}`);
       const known = await this.ports.directory.lookup(candidate.username, candidate.realm, deadlineOf(base));
       return checkPassword(this.ports, { ...base, user: { ...candidate, ...known } }, tokens);
     }
@@ -111,6 +114,7 @@ export class LoginService implements Authenticator {
     for (const candidate of await this.candidates(request.username)) {
       const tokens = await this.ports.store.byUser(candidate.username, candidate.realm);
       if (tokens.length === 0) continue;
+      request.trace?.(`triggered challenge: user ${candidate.username}, realm '${candidate.realm}': tokens ${tokensText(tokens)}`);
       const known = await this.ports.directory.lookup(candidate.username, candidate.realm, deadlineOf(base));
       return issueChallenge(this.ports, { ...base, user: { ...candidate, ...known } }, tokens, { triggered: true });
     }

@@ -77,6 +77,7 @@ async function commitVerdict(
   const written = await ports.store.commit({ steps, audit, ...deadlineOf(ctx) });
   const verdict = verdicts[written.outcome] ?? verdicts.ok;
   const action = verdict.result.outcome;
+  ctx.request.trace?.(`verdict: ${action} because ${verdict.reason}${verdict.serials.length ? `; tokens ${verdict.serials.join(', ')}` : ''}${verdict.sms?.length ? `; SMS through ${verdict.sms.map((s) => `gateway ${s.gateway} to ${redactPhone(s.phone)}`).join(', ')}` : ''}; message '${verdict.result.message}'`);
   const name = ctx.request.username;
   // A rejected first factor marks the login name, existing or not, so that a flood of guesses
   // (and only it) waits behind everyone else for the PIN hash, without telling which names

@@ -14,7 +14,7 @@ export function auditRoutes(app: FastifyInstance, o: AuditRoutesOptions): void {
   app.get('/audit/', async (request) => {
     const params = parametersOf(request);
     const filter = parseAuditFilter(
-      { user: optional(params, 'user'), client: optional(params, 'client'), action: optional(params, 'action'), since: optional(params, 'since') },
+      { user: optional(params, 'user'), realm: optional(params, 'realm'), client: optional(params, 'client'), action: optional(params, 'action'), since: optional(params, 'since') },
       o.now(),
       (name) => `parameter '${name}'`,
     );

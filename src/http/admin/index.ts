@@ -9,6 +9,7 @@ import type { GatewayAdmin } from '../../app/gateway-admin.js';
 import type { SettingsAdmin } from '../../app/settings-admin.js';
 import type { TokenAdmin } from '../../app/token-admin.js';
 import { isSettingKey } from '../../core/settings.js';
+import type { DebugSwitch } from '../../core/debug-trace.js';
 import type { AuditAdmin } from '../../app/audit.js';
 import type { SessionAdmin } from '../../app/sessions.js';
 import type { ApiKeyGate } from '../../app/api-keys.js';
@@ -27,6 +28,8 @@ export interface AdminServices {
   readonly audit: AuditAdmin;
   /** Accounting sessions (GET /session/); absent: the endpoint answers 404 like any unknown path. */
   readonly sessions?: SessionAdmin;
+  /** The daemon's debug trace (POST /system/debug). */
+  readonly debug?: DebugSwitch;
 }
 
 export interface AdminOptions {
@@ -50,7 +53,7 @@ export function adminRoutes(app: FastifyInstance, o: AdminOptions): void {
     });
     tokenRoutes(admin, { tokens: o.services.tokens, now: o.now });
     gatewayRoutes(admin, { gateways: o.services.gateways, now: o.now });
-    systemRoutes(admin, { settings: o.services.settings, now: o.now });
+    systemRoutes(admin, { settings: o.services.settings, ...(o.services.debug ? { debug: o.services.debug } : {}), now: o.now });
     auditRoutes(admin, { audit: o.services.audit, now: o.now });
     if (o.services.sessions) sessionRoutes(admin, { sessions: o.services.sessions, now: o.now });
   });
@@ -58,7 +61,7 @@ export function adminRoutes(app: FastifyInstance, o: AdminOptions): void {
 
 /** Every parameter name the admin endpoints read (src/http/admin/*.ts), besides settings and gateway option.KEY / header.KEY. */
 const ADMIN_PARAMETERS = new Set([
-  'action', 'client', 'description', 'dynamic_phone', 'force', 'gateway', 'genkey', 'hashlib', 'module', 'name', 'otpkey', 'otplen',
+  'action', 'client', 'description', 'duration', 'dynamic_phone', 'force', 'gateway', 'genkey', 'hashlib', 'module', 'name', 'otpkey', 'otplen',
   'otppin', 'page', 'page_size', 'pagesize', 'phone', 'pin', 'realm', 'serial', 'since', 'type', 'user', 'verify_enrollment',
 ]);
 

@@ -4,12 +4,26 @@
 // stored, and the configuration revision moved so that every daemon applies them in a second.
 import type { FastifyInstance } from 'fastify';
 import type { SettingsAdmin } from '../../app/settings-admin.js';
+import { MAX_USER_TRACE_MS, type DebugSwitch } from '../../core/debug-trace.js';
+import { HttpRequestError } from '../errors.js';
 import { adminResponse } from '../responses.js';
-import { parametersOf } from './requests.js';
+import { optional, parametersOf, required } from './requests.js';
 
 export interface SystemRoutesOptions {
   readonly settings: SettingsAdmin;
+  /** The daemon's debug trace (absent: POST /system/debug answers 404 like any unknown path). */
+  readonly debug?: DebugSwitch;
   readonly now: () => number;
+}
+
+/** A per-user trace without a duration runs this long. */
+const DEFAULT_TRACE = '10m';
+const UNIT_MS: Readonly<Record<string, number>> = { '': 1_000, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** `600` (seconds), `30s`, `10m`, `2h`; NaN for anything else. */
+function durationMs(text: string): number {
+  const m = /^(\d{1,6})([smh]?)$/.exec(text.trim());
+  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : NaN;
 }
 
 export function systemRoutes(app: FastifyInstance, o: SystemRoutesOptions): void {
@@ -30,4 +44,23 @@ export function systemRoutes(app: FastifyInstance, o: SystemRoutesOptions): void
     const changes = await o.settings.set([...parametersOf(request)]);
     return adminResponse(Object.fromEntries(changes.map((c) => [c.key, c.inserted ? 'insert' : 'update'])), null, o.now());
   });
+
+  // The debug trace of one user's requests, on this node, for a while (`user=alice&duration=30m`):
+  // each of their requests' decisions in the log, as `serve --debug` prints every request's.
+  const debug = o.debug;
+  if (debug) {
+    app.post('/system/debug', async (request) => {
+      const params = parametersOf(request);
+      const user = required(params, 'user');
+      const duration = optional(params, 'duration') ?? DEFAULT_TRACE;
+      const now = o.now();
+      const ms = durationMs(duration);
+      if (!(ms > 0 && ms <= MAX_USER_TRACE_MS)) {
+        throw new HttpRequestError(`parameter 'duration' takes seconds or 30s, 10m, 2h up to 24h, not '${duration}'`);
+      }
+      const until = debug.traceUser(user, ms);
+      request.log.info({ user, until: new Date(until).toISOString() }, 'debug trace on for a user');
+      return adminResponse({ user, until: new Date(until).toISOString() }, null, now);
+    });
+  }
 }

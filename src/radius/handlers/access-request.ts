@@ -17,6 +17,7 @@ import type { AcceptContext } from '../reply-attributes.js';
 import type { RadiusStats } from '../stats.js';
 import type { WarnOnce } from '../warnings.js';
 import { decodeStaticChallenge } from '../static-challenge.js';
+import { traceReply, traceRequest } from '../trace.js';
 
 export interface AccessRequestHandler {
   readonly authenticator: Pick<Authenticator, 'authenticate'>;
@@ -27,6 +28,8 @@ export interface AccessRequestHandler {
   readonly drops: Drops;
   readonly log: Logger;
   readonly now: () => number;
+  /** The debug trace (src/core/debug-trace.ts): a tracer for a request of this login name, when on for it. */
+  readonly tracer?: ((loginName: string) => ((line: string) => void) | undefined) | undefined;
 }
 
 export interface AccessReply {
@@ -92,7 +95,9 @@ export async function answerAccessRequest(
   if (h.log.isLevelEnabled('debug')) {
     h.log.debug({ client: client.name, attributes: describeAttributes(packet) }, 'Access-Request');
   }
-  let result = await h.authenticator.authenticate(request);
+  const trace = h.tracer?.(request.username);
+  if (trace) traceRequest(trace, packet, client, address);
+  let result = await h.authenticator.authenticate(trace ? { ...request, trace } : request);
   // An empty static-challenge response asked for the SMS; OpenVPN cannot answer a challenge,
   // so the prompt goes back in a reject and the user connects again with the code.
   if (scrv1?.kind === 'decoded' && scrv1.response === '' && result.outcome === 'challenge') result = { outcome: 'reject', message: result.message };
@@ -108,6 +113,7 @@ export async function answerAccessRequest(
   } else {
     counters.challenges++;
   }
+  if (trace) traceReply(trace, packet, response.code, response.attributes);
   return { datagram: encodeResponse(response.code, packet, response.attributes, client.secret), holdBack: true };
 }
 
@@ -125,5 +131,11 @@ function refuse(h: AccessRequestHandler, packet: RadiusPacket, client: RadiusCli
   const attributes = splitText(Attr.ReplyMessage, refusalReply(refusal));
   const failure = refusal === 'eap' ? eapFailureFor(packet) : undefined;
   if (failure) attributes.push({ type: Attr.EapMessage, value: failure });
+  const trace = user === undefined ? undefined : h.tracer?.(user);
+  if (trace) {
+    traceRequest(trace, packet, client, address);
+    trace(`refused before the login core: ${refusal} (${refusalHint(refusal)})`);
+    traceReply(trace, packet, Code.AccessReject, attributes);
+  }
   return { datagram: encodeResponse(Code.AccessReject, packet, attributes, client.secret), holdBack: false };
 }

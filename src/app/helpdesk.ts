@@ -1,0 +1,165 @@
+// The helpdesk's changes to a user's tokens, by user name or by serial, each written to the
+// audit trail with the operator who made it (action `admin`): reset (unlock), enable, disable,
+// delete, set (phone, PIN, gateway, maxfail), and resend (a new SMS now through the login core's
+// trigger path, the same code as /validate/triggerchallenge, so the SMS limits, the gateway
+// choice and the login's own audit row are the login's).
+//
+// By user name: reset, enable and disable act on every token of the user (each is undone by
+// another); delete, set and resend need the one token, so a user with several is asked for
+// --serial. A name that means several users (alice of realm corp and alice of realm lab) is
+// never guessed: the realm must be named.
+import type { Authenticator } from '../core/authenticator.js';
+import { NotFoundError, SmsOtpError } from '../core/errors.js';
+import type { AuditEntry } from '../core/model.js';
+import type { Store } from '../store/index.js';
+import type { TokenAdmin, TokenChange, TokenView } from './token-admin.js';
+import { tokensOfName } from './user-view.js';
+
+/** A helpdesk request that names too much or too little (a usage error: exit status 2). */
+export class HelpdeskTargetError extends SmsOtpError {
+  override name = 'HelpdeskTargetError';
+  readonly code = 'ERR_USAGE';
+}
+
+/** The login core sent no SMS (an SMS limit, a locked or disabled token, a gateway that failed): exit status 1. */
+export class SmsNotResentError extends SmsOtpError {
+  override name = 'SmsNotResentError';
+  readonly code = 'ERR_SMS_NOT_SENT';
+}
+
+/** Which tokens an action is for: a user's (NAME or NAME@REALM), one serial, or that serial of that user. */
+export interface HelpdeskTarget {
+  readonly user?: string;
+  readonly serial?: string;
+}
+
+export type ReversibleAction = 'reset' | 'enable' | 'disable';
+
+/** The client name the CLI's own rows and challenges carry in the audit trail. */
+export const CLI_CLIENT = 'cli';
+
+export interface ResendResult {
+  readonly serial: string;
+  readonly username: string;
+  readonly realm: string;
+  /** The gateway the SMS went (or was tried) through, and the number, redacted, as the login's audit row has them. */
+  readonly gateway: string;
+  readonly phone: string;
+  /** The login core's reason: `SMS sent`, or a note on it. */
+  readonly reason: string;
+}
+
+export class Helpdesk {
+  /**
+   * `operator`: the operating-system account that runs the CLI, named in every audit row.
+   * `login`: the login core, which resend sends through.
+   */
+  constructor(
+    private readonly store: Store,
+    private readonly tokens: TokenAdmin,
+    private readonly operator: string,
+    private readonly login: Authenticator,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Reset, enable or disable: every token of the target; one line per token. */
+  async change(action: ReversibleAction, target: HelpdeskTarget): Promise<string[]> {
+    const lines: string[] = [];
+    for (const t of await this.targets(target, action, false)) {
+      let line: string;
+      if (action === 'reset') line = `token ${t.serial} reset (failcount was ${await this.tokens.reset(t.serial)})`;
+      else {
+        await this.tokens.setActive(t.serial, action === 'enable');
+        line = `token ${t.serial} ${action}d`;
+      }
+      await this.audit(t, line);
+      lines.push(line);
+    }
+    return lines;
+  }
+
+  async delete(target: HelpdeskTarget): Promise<string> {
+    const [t] = await this.targets(target, 'delete', true);
+    await this.tokens.delete(t!.serial);
+    const line = `token ${t!.serial} deleted`;
+    await this.audit(t!, line);
+    return line;
+  }
+
+  async set(target: HelpdeskTarget, change: TokenChange): Promise<string> {
+    const [t] = await this.targets(target, 'set', true);
+    const changed = await this.tokens.set(t!.serial, change);
+    const line = `token ${t!.serial} updated (${changed.join(', ')})`;
+    await this.audit(t!, line);
+    return line;
+  }
+
+  /** A new SMS now, as /validate/triggerchallenge sends it: resolves with where it went, or rejects (SmsNotResentError) saying why not. */
+  async resend(target: HelpdeskTarget): Promise<ResendResult> {
+    const [t] = await this.targets(target, 'resend', true);
+    const token = t!;
+    const before = await this.store.audit.lastId();
+    const result = await this.login.triggerChallenge({
+      username: '',
+      serial: token.serial,
+      client: { name: CLI_CLIENT, address: '', caller: `${CLI_CLIENT}:${this.operator}` },
+      nas: { identifier: `${CLI_CLIENT}:${this.operator}` },
+    });
+    // The login wrote its own row (challenge or reject) with the gateway, the redacted number and why.
+    const rows = await this.store.audit.after(before, 100);
+    const row = rows.find((r) => r.serials.includes(token.serial) && (r.action === 'challenge' || r.action === 'reject'));
+    const sent = result.outcome === 'challenge';
+    const reason = row?.reason ?? result.message;
+    const outcome: ResendResult = { serial: token.serial, username: token.username, realm: token.realm, gateway: row?.gateway ?? '', phone: row?.phone ?? '', reason };
+    await this.audit(token, sent ? `SMS resent for token ${token.serial} through ${outcome.gateway} to ${outcome.phone}` : `SMS for token ${token.serial} not resent: ${reason}`, outcome);
+    if (!sent) throw new SmsNotResentError(`token ${token.serial}: ${reason}`);
+    return outcome;
+  }
+
+  /**
+   * The tokens an action applies to. `one`: the action needs exactly one token (delete, set,
+   * resend), so a user with several must name it with --serial.
+   */
+  private async targets(target: HelpdeskTarget, action: string, one: boolean): Promise<TokenView[]> {
+    if (target.user === undefined) {
+      if (target.serial === undefined) throw new HelpdeskTargetError(`token ${action}: give --user NAME[@REALM] or a serial`);
+      return [await this.tokens.show(target.serial)];
+    }
+    const owners = [...(await tokensOfName(this.tokens, target.user)).values()];
+    if (owners.length === 0) throw new NotFoundError(`user ${target.user} has no token (see 'user show ${target.user}')`);
+    if (target.serial !== undefined) {
+      const token = owners.flatMap((o) => o.tokens).find((t) => t.serial === target.serial);
+      if (!token) throw new NotFoundError(`user ${target.user} has no token ${target.serial} (see 'user show ${target.user}')`);
+      return [token];
+    }
+    if (owners.length > 1) {
+      const names = owners.map((o) => (o.user.realm ? `${o.user.username}@${o.user.realm}` : o.user.username));
+      throw new HelpdeskTargetError(`--user ${target.user} means ${owners.length} users (${names.join(', ')}): name one of them`);
+    }
+    const { tokens } = owners[0]!;
+    if (one && tokens.length > 1) {
+      throw new HelpdeskTargetError(
+        `user ${target.user} has ${tokens.length} tokens (${tokens.map((t) => t.serial).join(', ')}): add --serial SERIAL to ${action} one`,
+      );
+    }
+    return tokens;
+  }
+
+  /** The admin row: the token's user (so `audit list --user` and `user show` list it), the operator in the reason. */
+  private async audit(t: TokenView, what: string, sms?: Pick<ResendResult, 'gateway' | 'phone'>): Promise<void> {
+    const entry: AuditEntry = {
+      at: this.now(),
+      action: 'admin',
+      username: t.username,
+      realm: t.realm,
+      client: CLI_CLIENT,
+      clientAddress: '',
+      serials: [t.serial],
+      reason: `${what} (by ${this.operator || 'unknown operator'})`,
+      gateway: sms?.gateway ?? '',
+      phone: sms?.phone ?? '',
+      nas: { callingStationId: '', ipAddress: '', identifier: '' },
+    };
+    await this.store.audit.append(entry);
+  }
+}
