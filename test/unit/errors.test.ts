@@ -26,6 +26,10 @@ import { NotificationError } from '../../src/notifications/definition.js';
 import { SettingError } from '../../src/core/settings.js';
 import { KeyMismatchError } from '../../src/store/key-check.js';
 import { StoreVersionError } from '../../src/store/migrations/index.js';
+import { GroupParameterError } from '../../src/directory/group-parameters.js';
+import { MigrationUsageError } from '../../src/app/privacyidea-migration.js';
+import { PiKeyFileError } from '../../src/migrate/privacyidea/enckey.js';
+import { SourceDatabaseError } from '../../src/migrate/privacyidea/database.js';
 
 const errorsPage = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 
@@ -62,6 +66,10 @@ const errors: SmsOtpError[] = [
   new NotificationError('x'),
   new HelpdeskTargetError('x'),
   new SmsNotResentError('x'),
+  new GroupParameterError('x'),
+  new MigrationUsageError('x'),
+  new PiKeyFileError('x'),
+  new SourceDatabaseError('x'),
 ];
 
 /** docs/errors.md: code → [HTTP, privacyIDEA, exit] as the rows print them. */
