@@ -3,6 +3,7 @@
 // those. Every port is asynchronous where the outside world may be slow, and synchronous
 // where the adapter keeps the answer in memory (settings, clock, rate limits).
 import type { SettingValues } from './settings.js';
+import type { CompiledPolicies } from './policies/compiled.js';
 import type { AuditEntry, Challenge, HashLib, OtpLength, PendingEnrollment, Token } from './model.js';
 
 export interface Clock {
@@ -12,6 +13,11 @@ export interface Clock {
 /** The site's settings as last read from the store; refreshed by the adapter on change. */
 export interface SettingsSource {
   current(): SettingValues;
+}
+
+/** The site's policies as last read from the store, compiled; refreshed by the adapter on change. */
+export interface PolicySource {
+  policies(): CompiledPolicies;
 }
 
 /**
@@ -152,6 +158,8 @@ export interface DirectoryUser {
   readonly email?: string;
   /** The first value of the user store's mobile attribute. */
   readonly mobile?: string;
+  /** Names (cn) of the directory groups the person is a member of; absent when the user store reads no groups. */
+  readonly groups?: readonly string[];
 }
 
 /** A user name in a realm: whom a login name may mean. */

@@ -7,6 +7,7 @@ import type {
   EventSink,
   PinCheckPriority,
   PinVerifier,
+  PolicySource,
   RateLimiter,
   SettingsSource,
   SmsSender,
@@ -31,6 +32,8 @@ export interface LoginPorts {
   readonly recentFailures: RecentFailures;
   /** Slots against the fail counter, taken before a PIN is checked (one set per node). */
   readonly failSlots: FailSlots;
+  /** The site's policies (absent: none, the site settings alone decide). */
+  readonly policies?: PolicySource;
   /** The challenges issued lately, to repeat rather than send again (absent: every request sends). */
   readonly recentChallenges?: RecentChallenges;
 }
@@ -38,7 +41,10 @@ export interface LoginPorts {
 export interface LoginContext {
   readonly request: AuthRequest;
   readonly user: TemplateUser;
+  /** The site settings, overlaid by the authentication policies that match the user (src/core/login/policy-context.ts). */
   readonly settings: SettingValues;
+  /** The authentication policies that set some of `settings`, for the audit row. */
+  readonly decidedBy?: readonly string[];
   readonly now: number;
   /** Names with recent failures wait behind everyone else for the PIN hash. */
   readonly priority: PinCheckPriority;

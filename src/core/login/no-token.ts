@@ -10,6 +10,7 @@ import type { DirectoryUser, UserRef } from '../ports.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
 import { decide, reject } from './verdict.js';
+import { contextFor } from './policy-context.js';
 
 /** Undefined when no policy applies: the caller rejects as before (no token). */
 export async function passWithoutToken(
@@ -17,11 +18,13 @@ export async function passWithoutToken(
   base: Omit<LoginContext, 'user'>,
   candidates: readonly UserRef[],
 ): Promise<AuthResult | undefined> {
-  const { passthru, passOnNoToken, passOnNoUser } = base.settings;
-  if (!passthru && !passOnNoToken && !passOnNoUser) return undefined;
+  const open = (s: typeof base.settings) => s.passthru || s.passOnNoToken || s.passOnNoUser;
+  // Without authentication policies the site settings decide before the directory is asked.
+  if (!open(base.settings) && (ports.policies?.policies().isEmpty('authentication') ?? true)) return undefined;
   const known = await firstKnown(ports, candidates);
   if (known) {
-    const ctx: LoginContext = { ...base, user: known };
+    const ctx = contextFor(ports, base, known);
+    const { passthru, passOnNoToken } = ctx.settings;
     if (passOnNoToken) return accept(ports, ctx, "user has no token, accepted due to 'passOnNoToken'");
     if (passthru) {
       if (await ports.directory.checkPassword(known.username, known.realm, base.request.password)) {
@@ -31,8 +34,11 @@ export async function passWithoutToken(
     }
     return undefined;
   }
-  if (passOnNoUser) {
-    return accept(ports, { ...base, user: { username: base.request.username, realm: '' } }, "user does not exist, accepted due to 'passOnNoUser'");
+  // Nobody is known: only realm and client conditions can match the name (as its first candidate).
+  const nobody = { username: base.request.username, realm: '' };
+  const ctx = contextFor(ports, base, candidates[0] ?? nobody);
+  if (ctx.settings.passOnNoUser) {
+    return accept(ports, { ...ctx, user: nobody }, "user does not exist, accepted due to 'passOnNoUser'");
   }
   return undefined;
 }

@@ -66,6 +66,11 @@ export type AuthResult =
       readonly serial: string;
       readonly username: string;
       readonly realm: string;
+      /**
+       * `Name[:tag]=value` of the authorization policies' reply_attribute actions, tags filled:
+       * RADIUS adds them to the Access-Accept, HTTP shows them in privacyIDEA's `detail`.
+       */
+      readonly replyAttributes?: readonly string[];
     }
   | {
       readonly outcome: 'challenge';
