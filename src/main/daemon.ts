@@ -159,6 +159,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     pins,
     sms: gateways,
     settings: site,
+    policies: site,
     clock: { now: () => Date.now() },
     events,
     directory,

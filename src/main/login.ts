@@ -33,6 +33,7 @@ export function buildSite(store: Store, revisions: RevisionSource, hooks: Pick<S
     realms: store.realms,
     apiKeys: store.apiKeys,
     notifications: store.notifications,
+    policies: store.policies,
     revisions,
     ...hooks,
   });

@@ -8,6 +8,7 @@ import { connect } from './connection.js';
 import { GatewayRepository, type GatewaySecrecy } from './gateways.js';
 import { GatewayHealthRepository } from './gateway-health.js';
 import { KeyCheck } from './key-check.js';
+import { PolicyRepository } from './policies.js';
 import { migrateLatest } from './migrations/index.js';
 import { SessionRepository } from './sessions.js';
 import { SettingRepository } from './settings.js';
@@ -46,6 +47,7 @@ export class Store {
   readonly notifications: NotificationRepository;
   readonly knownClients: KnownClientRepository;
   readonly sessions: SessionRepository;
+  readonly policies: PolicyRepository;
   private readonly box: SecretBox;
 
   constructor(
@@ -70,6 +72,7 @@ export class Store {
     this.notifications = new NotificationRepository(knex, now);
     this.knownClients = new KnownClientRepository(knex);
     this.sessions = new SessionRepository(knex);
+    this.policies = new PolicyRepository(knex, now);
   }
 
   static open(database: DatabaseConfig, keys: Keys, adapters: StoreAdapters, now?: () => number): Store {

@@ -7,10 +7,11 @@ import type { Migration } from './migration.js';
 import { MIGRATIONS_0001_0008 } from './0001-0008.js';
 import { MIGRATIONS_0009_0016 } from './0009-0016.js';
 import { MIGRATIONS_0017_0020 } from './0017-0020.js';
+import { MIGRATIONS_0022 } from './0022.js';
 
 export type { Migration } from './migration.js';
 
-const migrations: Migration[] = [...MIGRATIONS_0001_0008, ...MIGRATIONS_0009_0016, ...MIGRATIONS_0017_0020];
+const migrations: Migration[] = [...MIGRATIONS_0001_0008, ...MIGRATIONS_0009_0016, ...MIGRATIONS_0017_0020, ...MIGRATIONS_0022];
 
 const source: Knex.MigrationSource<Migration> = {
   getMigrations: async () => migrations,
