@@ -35,6 +35,7 @@ export async function openLoginEngine(
     pins: new PinCheckQueue(t.pins),
     sms,
     settings: site,
+    policies: site,
     clock: { now: () => t.clock.now },
     events,
     directory,
