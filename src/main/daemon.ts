@@ -189,7 +189,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       closeClientSessions: (...args) => writes.track(() => authStore.closeClientSessions(...args)),
     },
     apiKeys,
-    admin: { tokens: admin.tokens, gateways: admin.gateways, settings: admin.settings, audit: admin.audit, sessions: admin.sessions },
+    admin: { tokens: admin.tokens, gateways: admin.gateways, settings: admin.settings, audit: admin.audit, sessions: admin.sessions, policies: admin.policies },
     joinRealm: realmJoiner(config.radius.realm_format, config.radius.realm_delimiter),
     metrics,
   });
