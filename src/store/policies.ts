@@ -29,6 +29,18 @@ function fromRow(r: Row): Policy {
   };
 }
 
+/**
+ * Refuses, inside a transaction that deletes gateway `identifier`, when a policy's smsgateway
+ * names it: a policy must never name a gateway that does not exist.
+ */
+export async function refuseIfPoliciesName(trx: Knex.Transaction, identifier: string): Promise<void> {
+  const rows: Array<Pick<Row, 'name' | 'actions'>> = await trx('policies').select('name', 'actions');
+  const naming = rows.filter((r) => (JSON.parse(r.actions) as PolicyAction[]).some((a) => a.key === 'smsgateway' && a.value === identifier)).map((r) => r.name);
+  if (naming.length > 0) {
+    throw new RefusedError(`gateway '${identifier}' is the smsgateway of policy ${naming.join(', ')}; change or delete those policies first (see 'policy list')`);
+  }
+}
+
 export class PolicyRepository {
   constructor(
     private readonly knex: Knex,

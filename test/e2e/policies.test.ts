@@ -80,7 +80,8 @@ describe('policies: a mixed site over RADIUS', () => {
     await daemon.ok('policy', 'set', 'lab-contractors', '--scope', 'authorization', '--client', 'lab', '--user', 'ken', '--action', 'deny=No lab access for contractors');
     await daemon.start();
     adminKey = await daemon.ok('apikey', 'create', '--role', 'admin');
-  });
+    // About twenty CLI commands, each a process: under load they take their time.
+  }, 180_000);
   afterAll(async () => {
     await daemon?.stop();
     await gwSite?.close();
@@ -144,6 +145,10 @@ describe('policies: a mixed site over RADIUS', () => {
     // At another priority, or for another realm, it is taken.
     await daemon.ok('policy', 'set', 'corp-none', '--scope', 'authentication', '--realm', 'other', '--action', 'otppin=none');
     await daemon.ok('policy', 'delete', 'corp-none');
+    // Nor can the gateway a policy names go away under it.
+    const gatewayInUse = await daemon.cli('gateway', 'delete', 'gw-corp');
+    expect(gatewayInUse.code).toBe(1);
+    expect(gatewayInUse.stderr).toMatch(/gateway 'gw-corp' is the smsgateway of policy corp-login/);
   });
 
   it('policy explain names the winner of each action, or the site setting', async () => {

@@ -33,7 +33,6 @@ export const ACTIONS = {
 } as const satisfies Record<string, ActionDefinition>;
 
 export type ActionKey = keyof typeof ACTIONS;
-export type AuthenticationActionKey = { [K in ActionKey]: (typeof ACTIONS)[K]['scope'] extends 'authentication' ? K : never }[ActionKey];
 
 export function isActionKey(key: string): key is ActionKey {
   return Object.hasOwn(ACTIONS, key);

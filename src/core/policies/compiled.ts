@@ -1,10 +1,11 @@
 // The policies of one configuration revision, compiled once into what a login asks cheaply:
-// per scope, policies indexed by user and by realm (most policies name one or the other), the
-// rest in one list; conditions as Sets; client networks as BlockLists. A login looks only at
-// the policies that can match its user or realm, so 1 000 policies of other realms cost it
-// two Map lookups.
+// per scope, policies indexed by user, realm, group, client name and client network (see
+// ScopeIndex); conditions as Sets; client networks as BlockLists. A login looks only at the
+// policies that can match it, so 1 000 policies for other users, realms, groups and NAS cost
+// it a handful of Map lookups, not a scan.
 import type { ActionKey, PolicyScope } from './actions.js';
 import { ClientMatcher, parseClientEntry } from './clients.js';
+import { networkKey, numericAddress } from './networks.js';
 import type { Policy } from './policy.js';
 
 /** Who a login is for, as policies see it. */
@@ -44,31 +45,74 @@ interface CompiledPolicy {
   readonly clients?: ClientMatcher;
 }
 
+/** Policies listed under a key (a user, a realm, a group, a client name, a network). */
+class Listing {
+  private readonly lists = new Map<string, CompiledPolicy[]>();
+
+  add(key: string, c: CompiledPolicy): void {
+    const list = this.lists.get(key);
+    if (list) list.push(c);
+    else this.lists.set(key, [c]);
+  }
+
+  get(key: string): readonly CompiledPolicy[] {
+    return this.lists.get(key) ?? NONE;
+  }
+}
+
+const NONE: readonly CompiledPolicy[] = [];
+
+/**
+ * One scope's policies, each listed under its most selective condition: its users, else its
+ * realms, else its groups, else its client names and networks; those without any of them
+ * (few: they apply to everyone) in `rest`. A login gathers the lists its user, realm, groups,
+ * client name and address (masked once per prefix length in use) select, then checks every
+ * condition of just those.
+ */
 class ScopeIndex {
-  readonly byUser = new Map<string, CompiledPolicy[]>();
-  readonly byRealm = new Map<string, CompiledPolicy[]>();
-  readonly rest: CompiledPolicy[] = [];
+  private readonly byUser = new Listing();
+  private readonly byRealm = new Listing();
+  private readonly byGroup = new Listing();
+  private readonly byClient = new Listing();
+  private readonly byNetwork = new Listing();
+  /** The prefix lengths the networks use, per address family. */
+  private readonly prefixes = { 4: new Set<number>(), 6: new Set<number>() };
+  private readonly rest: CompiledPolicy[] = [];
   needsGroups = false;
   size = 0;
 
   add(c: CompiledPolicy): void {
     this.size++;
-    if (c.groups) this.needsGroups = true;
-    const push = (map: Map<string, CompiledPolicy[]>, key: string) => {
-      const list = map.get(key);
-      if (list) list.push(c);
-      else map.set(key, [c]);
-    };
-    if (c.users) for (const u of c.users) push(this.byUser, u);
-    else if (c.realms) for (const r of c.realms) push(this.byRealm, r);
-    else this.rest.push(c);
+    const { realm, user, group, client } = c.policy.conditions;
+    if (group) this.needsGroups = true;
+    if (user) for (const u of user) this.byUser.add(u, c);
+    else if (realm) for (const r of realm) this.byRealm.add(r, c);
+    else if (group) for (const g of group) this.byGroup.add(g, c);
+    else if (client) {
+      for (const entry of client.map((e) => parseClientEntry(e)!)) {
+        if (entry.kind === 'name') {
+          this.byClient.add(entry.name, c);
+          continue;
+        }
+        const family = entry.family === 'ipv4' ? 4 : 6;
+        const address = numericAddress(entry.address)!;
+        // An IPv4-mapped IPv6 network (::ffff:10.0.0.0/104) is listed as the IPv4 one.
+        const prefix = family === 6 && address.family === 4 ? Math.max(0, entry.prefix - 96) : entry.prefix;
+        this.prefixes[address.family].add(prefix);
+        this.byNetwork.add(networkKey(address, prefix), c);
+      }
+    } else this.rest.push(c);
   }
 
-  candidates(subject: PolicySubject): CompiledPolicy[] {
-    const byUser = this.byUser.get(subject.username) ?? [];
-    const byRealm = this.byRealm.get(subject.realm) ?? [];
-    if (byUser.length === 0 && byRealm.length === 0) return this.rest;
-    return [...byUser, ...byRealm, ...this.rest].sort((a, b) => a.rank - b.rank);
+  candidates(subject: PolicySubject): readonly CompiledPolicy[] {
+    const lists = [this.byUser.get(subject.username), this.byRealm.get(subject.realm), this.byClient.get(subject.clientName)];
+    for (const g of subject.groups ?? []) lists.push(this.byGroup.get(g));
+    const address = numericAddress(subject.clientAddress);
+    if (address) for (const prefix of this.prefixes[address.family]) lists.push(this.byNetwork.get(networkKey(address, prefix)));
+    const found = lists.filter((l) => l.length > 0);
+    if (found.length === 0) return this.rest;
+    // A policy may be listed twice (a client name and a network both selecting it): once here.
+    return [...new Set([...found.flat(), ...this.rest])].sort((a, b) => a.rank - b.rank);
   }
 }
 
