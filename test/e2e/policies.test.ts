@@ -186,4 +186,23 @@ describe('policies: a mixed site over RADIUS', () => {
     expect((await call('DELETE', '/policy/wifi-session')).status).toBe(200);
     expect((await call('DELETE', '/policy/wifi-session')).status).toBe(404);
   });
+
+  it("/validate/check puts the reply attributes into detail.radius, where privacyIDEA's FreeRADIUS plugin maps them", async () => {
+    const post = async (route: string, body: Record<string, unknown>) =>
+      (await (await fetch(`${http}${route}`, { method: 'POST', headers: { Authorization: adminKey, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json()) as {
+        result: { value: unknown };
+        detail: Record<string, unknown>;
+      };
+    await post('/policy/http-class', { scope: 'authorization', action: { reply_attribute: ['Class=web-{user}', 'Tunnel-Private-Group-Id:1=30', 'Class=second'] }, client: 'http' });
+    await new Promise((r) => setTimeout(r, 1200));
+    const first = await post('/validate/check', { user: 'ken', pass: 'ken-pin' });
+    const otp = /(\d{6})$/.exec((await gwSite.next()).query.get('text') ?? '')?.[1] ?? '';
+    const accepted = await post('/validate/check', { user: 'ken', pass: otp, transaction_id: first.detail.transaction_id });
+    expect(accepted.result.value).toBe(true);
+    expect(accepted.detail.radius).toEqual({
+      Class: 'web-ken',
+      'Tunnel-Private-Group-Id:1': '30',
+      attributes: ['Class=web-ken', 'Tunnel-Private-Group-Id:1=30', 'Class=second'],
+    });
+  });
 });
