@@ -97,7 +97,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
       onRecovered: () => log.info('store reachable again'),
       onReload: (revision) => {
         log.info({ revision }, 'site configuration reloaded');
-        warnOfOpenDoors(log, site.current());
+        warnOfOpenDoors(log, site.current(), site.policies());
         retention.kick();
       },
     },
@@ -109,7 +109,7 @@ export async function startDaemon(configFlag: string | undefined): Promise<Daemo
     log,
   });
   await site.start();
-  warnOfOpenDoors(log, site.current());
+  warnOfOpenDoors(log, site.current(), site.policies());
   const directory = buildDirectory(site, config.radius);
   const pins = new PinCheckQueue(runtime.pins);
   // What Status-Server and both /readyz say (the one health rule), from the cached probe and the

@@ -104,6 +104,8 @@ describe('policies: a mixed site over RADIUS', () => {
   it('passOnNoToken for realm corp only', async () => {
     expect((await login('asa', 'dave@corp', 'anything')).code).toBe('Access-Accept');
     expect((await login('asa', 'zed', 'anything')).code).toBe('Access-Reject');
+    // Said in the log at start, as the site setting would be.
+    expect(daemon.logs()).toContain('policy corp-login sets passOnNoToken=true for the logins it matches');
     const rows = JSON.parse(await daemon.ok('audit', 'list', '--json')) as Array<{ user: string; reason: string }>;
     expect(rows.find((r) => r.user === 'dave')?.reason).toBe("user has no token, accepted due to 'passOnNoToken' [policies: corp-login, asa-class]");
   });

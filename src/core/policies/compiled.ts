@@ -121,9 +121,12 @@ const EMPTY: Evaluation = { actions: new Map(), replyAttributes: [], policies: [
 export class CompiledPolicies {
   private readonly scopes: Record<PolicyScope, ScopeIndex> = { authentication: new ScopeIndex(), authorization: new ScopeIndex() };
 
+  /** The active policies, by priority then name. */
+  readonly active: readonly Policy[];
+
   private constructor(policies: readonly Policy[]) {
-    const active = policies.filter((p) => p.active).sort((a, b) => a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    active.forEach((policy, rank) => this.scopes[policy.scope].add(compileOne(policy, rank)));
+    this.active = policies.filter((p) => p.active).sort((a, b) => a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.active.forEach((policy, rank) => this.scopes[policy.scope].add(compileOne(policy, rank)));
   }
 
   static compile(policies: readonly Policy[]): CompiledPolicies {
