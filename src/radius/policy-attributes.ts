@@ -43,15 +43,25 @@ export function checkReplyAttribute(raw: string): void {
   if (spec.tag !== undefined && (spec.tag < 0 || spec.tag > 31)) {
     throw new SettingError(`reply_attribute ${spec.name}:${spec.tag}: a tag is 0 to 31 (RFC 2868)`);
   }
+  const noTag = () =>
+    new SettingError(`reply_attribute ${spec.name}:${spec.tag}: ${spec.name} takes no tag (only RFC 2868 tunnel attributes such as Tunnel-Type do); write ${spec.name}=${spec.value}`);
   let encoded: RawAttribute[];
   try {
     encoded = encode([libAttribute(sample)]);
   } catch (err) {
     if (err instanceof SettingError) throw err;
+    if (spec.tag !== undefined && encodes({ ...sample, tag: undefined })) throw noTag();
     throw new SettingError(`reply_attribute '${raw}': ${spec.name} cannot take '${spec.value}': ${(err as Error).message}`);
   }
-  if (spec.tag !== undefined && !isTagged(sample, encoded[0]?.value)) {
-    throw new SettingError(`reply_attribute ${spec.name}:${spec.tag}: ${spec.name} takes no tag (only RFC 2868 tunnel attributes such as Tunnel-Type do); write ${spec.name}=${spec.value}`);
+  if (spec.tag !== undefined && !isTagged(sample, encoded[0]?.value)) throw noTag();
+}
+
+function encodes(spec: Spec): boolean {
+  try {
+    encode([libAttribute(spec)]);
+    return true;
+  } catch {
+    return false;
   }
 }
 
