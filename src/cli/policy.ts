@@ -3,7 +3,7 @@
 // uses too. `explain` is the `radiusd -X` of policies: which value applies and why.
 import type { Command } from 'commander';
 import type { Explanation, PolicyAdmin } from '../app/policy-admin.js';
-import type { Policy } from '../core/policies/policy.js';
+import { actionsOfScope, type Policy } from '../core/policies/policy.js';
 import { json, table, UsageError, type Io } from './output.js';
 import type { WithAdmin } from './context.js';
 
@@ -36,11 +36,11 @@ export function policyCommands(program: Command, io: Io, withAdmin: WithAdmin): 
     .command('set <name>')
     .description('create or replace a policy (refused when it conflicts with another of the same priority)')
     .requiredOption('--scope <scope>', 'authentication (overlays settings) or authorization (deny, reply_attribute)')
-    .option('--action <KEY=VALUE>', 'an action, repeatable (see docs/policies.md for the list)', collect, [])
-    .option('--realm <realm>', 'applies to this realm; repeatable', collect, [])
-    .option('--client <client>', "applies to this RADIUS client (its name) or address/CIDR; repeatable", collect, [])
-    .option('--group <group>', 'applies to members of this directory group (cn); repeatable', collect, [])
-    .option('--user <user>', 'applies to this user; repeatable', collect, [])
+    .option('--action <KEY=VALUE>', `an action, repeatable: authentication ${actionsOfScope('authentication').join(', ')}; authorization deny, reply_attribute=Name[:tag]=value`, collect)
+    .option('--realm <realm>', 'applies to this realm; repeatable', collect)
+    .option('--client <client>', "applies to this RADIUS client (its name) or address/CIDR; repeatable", collect)
+    .option('--group <group>', 'applies to members of this directory group (cn); repeatable', collect)
+    .option('--user <user>', 'applies to this user; repeatable', collect)
     .option('--priority <n>', 'lower number wins (default 1)', parsePriority)
     .option('--inactive', 'store it switched off')
     .action(async (name: string, opts, cmd: Command) =>
@@ -48,7 +48,7 @@ export function policyCommands(program: Command, io: Io, withAdmin: WithAdmin): 
         const { policy: saved, created } = await a.set({
           name,
           scope: opts.scope,
-          actions: (opts.action as string[]).map(actionPair),
+          actions: ((opts.action ?? []) as string[]).map(actionPair),
           conditions: { realm: opts.realm, client: opts.client, group: opts.group, user: opts.user },
           ...(opts.priority === undefined ? {} : { priority: opts.priority }),
           active: !opts.inactive,
