@@ -19,6 +19,8 @@ export type DirectoryOpener = () => Promise<UserDirectory & { close(): Promise<v
 export interface PolicyAdminOptions {
   readonly checkReplyAttribute: ReplyAttributeCheck;
   readonly openDirectory: DirectoryOpener;
+  /** The RADIUS client names of this node's configuration (and the HTTP front's `http`), to warn of a typo. */
+  readonly clientNames: readonly string[];
 }
 
 /** One line of `policy explain`: an action's value and where it comes from. */
@@ -64,11 +66,17 @@ export class PolicyAdmin {
     return policy;
   }
 
-  /** Creates or replaces a policy; returns it as stored and whether it is new. */
-  async set(input: PolicyInput): Promise<{ readonly policy: Policy; readonly created: boolean }> {
+  /**
+   * Creates or replaces a policy; returns it as stored, whether it is new, and warnings: a
+   * client name this node's configuration does not have (saved all the same: another node's
+   * configuration may have it, but a typo would never match).
+   */
+  async set(input: PolicyInput): Promise<{ readonly policy: Policy; readonly created: boolean; readonly warnings: readonly string[] }> {
     const policy = validatePolicy(input, this.options.checkReplyAttribute);
     const { created } = await this.store.policies.set(policy);
-    return { policy, created };
+    const unknown = (policy.conditions.client ?? []).filter((c) => isIP(c.split('/')[0]!) === 0 && !this.options.clientNames.includes(c));
+    const warnings = unknown.map((c) => `policy ${policy.name}: no RADIUS client '${c}' in this node's configuration (radius.clients names: ${this.options.clientNames.join(', ')}); the condition matches only a client of that name`);
+    return { policy, created, warnings };
   }
 
   async delete(name: string): Promise<void> {

@@ -45,7 +45,7 @@ export function policyCommands(program: Command, io: Io, withAdmin: WithAdmin): 
     .option('--inactive', 'store it switched off')
     .action(async (name: string, opts, cmd: Command) =>
       admin(cmd, async (a) => {
-        const { policy: saved, created } = await a.set({
+        const { policy: saved, created, warnings } = await a.set({
           name,
           scope: opts.scope,
           actions: ((opts.action ?? []) as string[]).map(actionPair),
@@ -53,6 +53,7 @@ export function policyCommands(program: Command, io: Io, withAdmin: WithAdmin): 
           ...(opts.priority === undefined ? {} : { priority: opts.priority }),
           active: !opts.inactive,
         });
+        for (const w of warnings) io.err(`warning: ${w}`);
         io.out(`policy ${saved.name} ${created ? 'created' : 'replaced'}: ${saved.scope}, priority ${saved.priority}${saved.active ? '' : ', inactive'}; ${actionText(saved)} for ${conditionText(saved)}`);
       }),
     );
