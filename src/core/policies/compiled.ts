@@ -105,14 +105,23 @@ class ScopeIndex {
   }
 
   candidates(subject: PolicySubject): readonly CompiledPolicy[] {
-    const lists = [this.byUser.get(subject.username), this.byRealm.get(subject.realm), this.byClient.get(subject.clientName)];
-    for (const g of subject.groups ?? []) lists.push(this.byGroup.get(g));
+    // Per login: no intermediate arrays unless something was found (GC showed in round 2).
+    let found: CompiledPolicy[] | undefined;
+    const take = (list: readonly CompiledPolicy[]) => {
+      if (list.length > 0) (found ??= []).push(...list);
+    };
+    take(this.byUser.get(subject.username));
+    take(this.byRealm.get(subject.realm));
+    take(this.byClient.get(subject.clientName));
+    if (subject.groups) for (const g of subject.groups) take(this.byGroup.get(g));
     const address = numericAddress(subject.clientAddress);
-    if (address) for (const prefix of this.prefixes[address.family]) lists.push(this.byNetwork.get(networkKey(address, prefix)));
-    const found = lists.filter((l) => l.length > 0);
-    if (found.length === 0) return this.rest;
+    if (address) for (const prefix of this.prefixes[address.family]) take(this.byNetwork.get(networkKey(address, prefix)));
+    if (!found) return this.rest;
+    const all: CompiledPolicy[] = found;
+    all.push(...this.rest);
+    if (all.length === 1) return all;
     // A policy may be listed twice (a client name and a network both selecting it): once here.
-    return [...new Set([...found.flat(), ...this.rest])].sort((a, b) => a.rank - b.rank);
+    return [...new Set(all)].sort((a, b) => a.rank - b.rank);
   }
 }
 

@@ -29,7 +29,19 @@ function v6Groups(text: string): number[] {
   return [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
 }
 
+/** A node sees few client addresses (its NAS): each is parsed once. Bounded, emptied when full. */
+const parsed = new Map<string, NumericAddress | undefined>();
+const PARSED_MAX = 4096;
+
 export function numericAddress(address: string): NumericAddress | undefined {
+  if (parsed.has(address)) return parsed.get(address);
+  const result = parse(address);
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(address, result);
+  return result;
+}
+
+function parse(address: string): NumericAddress | undefined {
   const version = isIP(address);
   if (version === 4) return { family: 4, groups: v4Groups(address) };
   if (version !== 6) return undefined;
