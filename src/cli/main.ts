@@ -1,4 +1,4 @@
-// Command line: `sms-otp-radiusd serve|migrate|check|token|gateway|setting|smtpserver|radius_server|userstore|realm|notification|audit|session|apikey|backup ...`.
+// Command line: `sms-otp-radiusd serve|migrate|check|token|user|gateway|setting|smtpserver|radius_server|userstore|realm|notification|audit|session|apikey|policy|backup ...`.
 import { Command, CommanderError } from 'commander';
 import { startDaemon } from '../main/daemon.js';
 import { migrateStore, withAdmin as openAdmin } from '../main/session.js';
@@ -21,6 +21,7 @@ import { checkCommand } from './check.js';
 import { userStoreCommands } from './userstore.js';
 import { notificationCommands } from './notification.js';
 import { migratePrivacyIdeaCommand } from './migrate-privacyidea.js';
+import { policyCommands } from './policy.js';
 
 // package.json sits two levels above the compiled module (dist/cli/main.js), in a checkout
 // and in an installed package alike.
@@ -98,6 +99,7 @@ export function buildProgram(io: Io): Command {
   auditCommands(program, io, withAdmin);
   sessionCommands(program, io, withAdmin);
   apiKeyCommands(program, io, withAdmin);
+  policyCommands(program, io, withAdmin);
   return program;
 }
 
