@@ -21,7 +21,8 @@ import { notificationCommands } from './notification.js';
 // package.json sits two levels above the compiled module (dist/cli/main.js), in a checkout
 // and in an installed package alike.
 
-const CONFIG_HELP = 'configuration file (default: $SMS_OTP_RADIUSD_CONFIG, else config/sms-otp-radiusd.yaml)';
+const CONFIG_HELP =
+  'configuration file (default: $SMS_OTP_RADIUSD_CONFIG, else /etc/sms-otp-radiusd/sms-otp-radiusd.yaml; run from a checkout: its config/sms-otp-radiusd.yaml)';
 
 export function buildProgram(io: Io): Command {
   const program = new Command('sms-otp-radiusd')
