@@ -17,6 +17,7 @@ packages=(
   g++ make python3                                                         # better-sqlite3's native module
   slapd ldap-utils                                                         # the directory of the user-store tests
   openvpn openvpn-auth-radius                                              # OpenVPN as a NAS (auth and accounting)
+  dpkg-dev debootstrap                                                     # the Debian package: dpkg-shlibdeps, a Debian 12 root
 )
 missing=()
 for p in "${packages[@]}"; do
