@@ -17,7 +17,7 @@ interface PosixCredentials {
 }
 
 /**
- * Switches this process to the store directory's owner when root runs it; resolves to that
+ * Switches this process to the store directory's owner when root runs it; returns that
  * uid, or undefined when nothing changed. Called after the configuration (and the secrets it
  * names, readable by root only) is read, before the store or the key file is touched.
  */

@@ -90,7 +90,7 @@ describe('npm pack, npm install -g, and the systemd files', () => {
   it('installed, reads /etc/sms-otp-radiusd without --config, never the demo configuration it carries', async () => {
     const env = { ...process.env, SMS_OTP_RADIUSD_CONFIG: '' };
     const r = await run(installedBin, ['check'], { cwd: '/', env }).catch((e: { stdout: string }) => e);
-    expect(r.stdout).toContain('config /etc/sms-otp-radiusd/sms-otp-radiusd.yaml');
+    expect(r.stdout).toContain('cannot read configuration /etc/sms-otp-radiusd/sms-otp-radiusd.yaml');
     expect(r.stdout).not.toContain('node_modules');
   });
 
