@@ -26,7 +26,8 @@ import { policyCommands } from './policy.js';
 // package.json sits two levels above the compiled module (dist/cli/main.js), in a checkout
 // and in an installed package alike.
 
-const CONFIG_HELP = 'configuration file (default: $SMS_OTP_RADIUSD_CONFIG, else config/sms-otp-radiusd.yaml)';
+const CONFIG_HELP =
+  'configuration file (default: $SMS_OTP_RADIUSD_CONFIG, else /etc/sms-otp-radiusd/sms-otp-radiusd.yaml; run from a checkout: its config/sms-otp-radiusd.yaml)';
 
 /** The five helpdesk tasks, by user name, where a newcomer looks first: `sms-otp-radiusd --help`. */
 const HELPDESK_HELP = `
