@@ -43,6 +43,13 @@ if [[ -z "${PG_ADMIN_URL:-}" ]] && ! pg_isready -h 127.0.0.1 -p 5432 -q; then
   for _ in $(seq 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
 fi
 
+# MariaDB, where installed, for `migrate privacyidea` from a MySQL database (the test skips without it).
+if [[ -x /usr/sbin/mariadbd ]] && ! mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
+  echo "starting MariaDB"
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  for _ in $(seq 30); do mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1 && break; sleep 1; done
+fi
+
 # Dependencies: installed from the lock file when there are none or the lock file changed.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund
