@@ -12,6 +12,8 @@
 //   --cpu-prof DIR           the daemon writes a V8 CPU profile of each row's timed part into DIR
 //                            bench/cpu-profile-top.mjs summarises one
 //   --skip-freeradius        our rows only, no ratios (while working on one row)
+//   --policies N             the store holds N policies (issue 21), almost none matching the
+//                            bench's logins: compare round2 with --policies 1000 and without
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -47,17 +49,20 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'skip-freeradius': { type: 'boolean', default: false },
+    policies: { type: 'string', default: '0' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  process.stdout.write('usage: npm run bench -- [--store sqlite|pg|both] [--quick] [--soak MINUTES] [--only ROW] [--cpu-prof DIR] [--skip-freeradius]\n');
+  process.stdout.write('usage: npm run bench -- [--store sqlite|pg|both] [--quick] [--soak MINUTES] [--only ROW] [--cpu-prof DIR] [--skip-freeradius] [--policies N]\n');
   process.exit(0);
 }
 if (args['cpu-prof']) process.env.SMS_OTP_BENCH_CPU_PROF_DIR = path.resolve(args['cpu-prof']);
 if (!['sqlite', 'pg', 'both'].includes(args.store)) throw new Error('--store must be sqlite, pg or both');
 if (args.only && !ROWS.includes(args.only)) throw new Error(`--only must be one of ${ROWS.join(', ')}`);
 const STORES = args.store === 'both' ? ['sqlite', 'pg'] : [args.store];
+if (!/^\d{1,5}$/.test(args.policies)) throw new Error('--policies takes a number of policies, e.g. 1000');
+const POLICIES = Number(args.policies);
 
 /** Durations: time-based, so a faster server gets more requests, not a shorter run. */
 const T = args.quick
@@ -184,7 +189,7 @@ async function runDaemon(store) {
 
   const dir = mkdtempSync(path.join(tmpdir(), `smsotp-bench-${store}-`));
   log(`sms-otp-radiusd, ${store} store, in ${dir}`);
-  const prepared = await prepareStore({ kind: store, dir, secret: SECRET, smsPort: sink.port, sets, dist, log });
+  const prepared = await prepareStore({ kind: store, dir, secret: SECRET, smsPort: sink.port, sets, dist, policies: POLICIES, log });
   let daemon;
   try {
     daemon = await startDaemon({ dir, config: prepared.config, port: prepared.port, secret: SECRET });

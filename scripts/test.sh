@@ -19,6 +19,7 @@ packages=(
   groff-base man-db                                                        # the man page renders (test/unit/man-page.test.ts)
   jq iproute2                                                              # the docs' examples as written (jq), their namespaces' loopback (ip)
   openvpn openvpn-auth-radius                                              # OpenVPN as a NAS (auth and accounting)
+  dpkg-dev debootstrap                                                     # the Debian package: dpkg-shlibdeps, a Debian 12 root
 )
 missing=()
 for p in "${packages[@]}"; do

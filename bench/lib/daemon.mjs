@@ -104,7 +104,7 @@ export function userSet(prefix, count, kdfCost, { sharedHash = false } = {}) {
 }
 
 /** Prepares the store (schema, gateway, settings, users) in `dir`, returns the config path and store handle. */
-export async function prepareStore({ kind, dir, secret, smsPort, sets, dist, log = () => {} }) {
+export async function prepareStore({ kind, dir, secret, smsPort, sets, dist, policies = 0, log = () => {} }) {
   mkdirSync(path.join(dir, 'scripts'), { recursive: true });
   const pg = kind === 'pg' ? await createPgDatabase() : undefined;
   const port = await freeUdpPort();
@@ -159,6 +159,11 @@ export async function prepareStore({ kind, dir, secret, smsPort, sets, dist, log
       log(`  enrolled ${set.length} users ${set.prefix}* at pin.kdf_cost ${set.kdfCost} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }
     await rt.store.settings.setMany([['pin.kdf_cost', '14']]); // back to the default for anything hashed later
+    if (policies > 0) {
+      const started = performance.now();
+      await definePolicies(rt, policies);
+      log(`  defined ${policies} policies in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    }
   } catch (err) {
     await rt.close();
     await pg?.drop();
@@ -179,6 +184,28 @@ async function enrollSet(rt, dist, set) {
   await eachLimited(set, 8, (u) =>
     admin.enroll({ username: u.name, phone: u.phone, pin: u.pin, otpKeyHex: randomBytes(20).toString('hex'), serial: `B${u.name}` }),
   );
+}
+
+/**
+ * --policies N: a site with N policies, as a large one might have, almost none of which match
+ * the bench's users: per realm, per user, per NAS network (10.x.y.0/24), per directory group
+ * (the bench has no groups) - and two that match every bench login (an SMS text for the NAS
+ * `bench`, a Class for 127.0.0.0/8), so the overlay and the reply attributes are paid for too.
+ */
+async function definePolicies(rt, count) {
+  const { validatePolicy } = await import(pathToFileURL(path.join(ROOT, 'dist/core/policies/policy.js')).href);
+  const make = (i) => {
+    if (i === 0) return { name: 'bench-text', scope: 'authentication', actions: [['smstext', '{otp}']], conditions: { client: ['bench'] } };
+    if (i === 1) return { name: 'bench-class', scope: 'authorization', actions: [['reply_attribute', 'Class=bench']], conditions: { client: ['127.0.0.0/8'] } };
+    const priority = 1 + (i % 9);
+    switch (i % 4) {
+      case 0: return { name: `realm-${i}`, scope: 'authentication', priority, actions: [['otppin', 'userstore']], conditions: { realm: [`realm${i}.example`] } };
+      case 1: return { name: `user-${i}`, scope: 'authorization', priority, actions: [['deny', 'not here']], conditions: { user: [`someone${i}`] } };
+      case 2: return { name: `nas-${i}`, scope: 'authorization', priority, actions: [['reply_attribute', `Filter-Id=acl-${i}`]], conditions: { client: [`10.${i >> 8}.${i & 255}.0/24`] } };
+      default: return { name: `group-${i}`, scope: 'authorization', priority, actions: [['reply_attribute', `Class=group-${i}`]], conditions: { group: [`group${i}`] } };
+    }
+  };
+  for (let i = 0; i < count; i++) await rt.store.policies.set(validatePolicy(make(i)));
 }
 
 /** Changes a store setting while the daemon runs (as the CLI would). */

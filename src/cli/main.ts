@@ -1,4 +1,4 @@
-// Command line: `sms-otp-radiusd serve|migrate|check|token|gateway|setting|smtpserver|radius_server|userstore|realm|notification|audit|session|apikey|backup ...`.
+// Command line: `sms-otp-radiusd serve|migrate|check|token|user|gateway|setting|smtpserver|radius_server|userstore|realm|notification|audit|session|apikey|policy|backup ...`.
 import { Command, CommanderError } from 'commander';
 import { startDaemon } from '../main/daemon.js';
 import { migrateStore, withAdmin as openAdmin } from '../main/session.js';
@@ -21,11 +21,13 @@ import { checkCommand } from './check.js';
 import { userStoreCommands } from './userstore.js';
 import { notificationCommands } from './notification.js';
 import { migratePrivacyIdeaCommand } from './migrate-privacyidea.js';
+import { policyCommands } from './policy.js';
 
 // package.json sits two levels above the compiled module (dist/cli/main.js), in a checkout
 // and in an installed package alike.
 
-const CONFIG_HELP = 'configuration file (default: $SMS_OTP_RADIUSD_CONFIG, else config/sms-otp-radiusd.yaml)';
+const CONFIG_HELP =
+  'configuration file (default: $SMS_OTP_RADIUSD_CONFIG, else /etc/sms-otp-radiusd/sms-otp-radiusd.yaml; run from a checkout: its config/sms-otp-radiusd.yaml)';
 
 /** The five helpdesk tasks, by user name, where a newcomer looks first: `sms-otp-radiusd --help`. */
 const HELPDESK_HELP = `
@@ -98,6 +100,7 @@ export function buildProgram(io: Io): Command {
   auditCommands(program, io, withAdmin);
   sessionCommands(program, io, withAdmin);
   apiKeyCommands(program, io, withAdmin);
+  policyCommands(program, io, withAdmin);
   return program;
 }
 

@@ -1,18 +1,30 @@
 import { SmsOtpError } from '../core/errors.js';
 import { describeFsError } from '../errors.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config, type ConfigFile, type DatabaseConfig, type RadiusClientConfig } from './schema.js';
 
+/** Where the Debian package (docs/install.md) and a hand install keep the configuration. */
+const SYSTEM_CONFIG_PATH = '/etc/sms-otp-radiusd/sms-otp-radiusd.yaml';
+
+/** This installation's directory: the checkout, or /usr/lib/sms-otp-radiusd of the package. */
+const INSTALL_DIR = fileURLToPath(new URL('../../', import.meta.url));
+
 /**
- * The example configuration of this installation (a checkout or a global npm install), found
- * from this module's own location: the CLI run from another directory must reach the same
- * store and key file as the daemon, never create new ones where it happens to stand.
+ * The configuration used without --config and $SMS_OTP_RADIUSD_CONFIG: the checkout's demo
+ * (config/sms-otp-radiusd.yaml) when this runs from a source tree, else the system's in /etc.
+ * A source tree is told by its sources: no package ships src/ (npm's "files", the .deb), and
+ * a checkout always has them, with or without .git. Found from this module's own location,
+ * so a command run from another directory reaches the same store as the daemon.
  */
-export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/sms-otp-radiusd.yaml', import.meta.url));
+function defaultConfigPath(installDir: string): string {
+  return existsSync(path.join(installDir, 'src/cli/main.ts'))
+    ? path.join(installDir, 'config/sms-otp-radiusd.yaml')
+    : SYSTEM_CONFIG_PATH;
+}
 
 /** A configuration that cannot be used; the message names the file, the key and the fix. */
 export class ConfigError extends SmsOtpError {
@@ -20,9 +32,12 @@ export class ConfigError extends SmsOtpError {
   readonly code = 'ERR_CONFIG_INVALID';
 }
 
-/** --config wins, then $SMS_OTP_RADIUSD_CONFIG, then the installation's example. */
-export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(flag ?? env.SMS_OTP_RADIUSD_CONFIG ?? DEFAULT_CONFIG_PATH);
+/**
+ * --config wins, then $SMS_OTP_RADIUSD_CONFIG (unless empty), then the default (/etc, or a
+ * checkout's demo). `installDir`: this installation's, or another for the tests.
+ */
+export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, installDir = INSTALL_DIR): string {
+  return path.resolve(flag ?? (env.SMS_OTP_RADIUSD_CONFIG || defaultConfigPath(installDir)));
 }
 
 /**

@@ -126,7 +126,7 @@ export const configSchema = z.strictObject({
     accounting_listen: z.array(listenAddress).min(1, 'give at least one { host, port }, or remove accounting_listen to turn accounting off').optional(),
     clients: z
       .array(radiusClientSchema)
-      .min(1)
+      .min(1, 'no RADIUS client configured: add your NAS (name, address, secret_file) under radius.clients')
       .superRefine((clients, ctx) => {
         const seen = new Set<string>();
         clients.forEach((c, i) => {

@@ -3,6 +3,7 @@
 // those. Every port is asynchronous where the outside world may be slow, and synchronous
 // where the adapter keeps the answer in memory (settings, clock, rate limits).
 import type { SettingValues } from './settings.js';
+import type { CompiledPolicies } from './policies/compiled.js';
 import type { AuditEntry, Challenge, HashLib, NasContext, OtpLength, PendingEnrollment, Token } from './model.js';
 
 export interface Clock {
@@ -12,6 +13,11 @@ export interface Clock {
 /** The site's settings as last read from the store; refreshed by the adapter on change. */
 export interface SettingsSource {
   current(): SettingValues;
+}
+
+/** The site's policies as last read from the store, compiled; refreshed by the adapter on change. */
+export interface PolicySource {
+  policies(): CompiledPolicies;
 }
 
 /**

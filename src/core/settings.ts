@@ -227,6 +227,12 @@ export const SETTINGS = {
     choices: ['', 'sms'],
     help: "sms: a directory user without a token who passes the first factor (otppin userstore or none) enrolls an SMS token by challenge instead of being let in or turned away ('' = off)",
   },
+  otplen: {
+    kind: 'string',
+    default: '6',
+    choices: ['6', '8'],
+    help: 'OTP length of the tokens a login enrolls by challenge (enroll_via_multichallenge): 6 or 8 digits',
+  },
   enroll_via_multichallenge_text: {
     kind: 'string',
     default: 'Please enter your new phone number!',
@@ -322,7 +328,8 @@ export function normaliseSetting(key: string, raw: string): string {
   return raw;
 }
 
-function parseStored(key: SettingKey, stored: string): string | number | boolean {
+/** A canonical value (normaliseSetting's) as the setting's type. */
+export function parseSetting(key: SettingKey, stored: string): string | number | boolean {
   const def: SettingDefinition = SETTINGS[key];
   if (def.kind === 'boolean') return stored === 'true';
   if (def.kind === 'integer') return Number(stored);
@@ -334,7 +341,7 @@ export function resolveSettings(stored: ReadonlyMap<string, string>): SettingVal
   const values: Record<string, unknown> = {};
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
     const raw = stored.get(key);
-    values[key] = raw === undefined ? SETTINGS[key].default : parseStored(key, raw);
+    values[key] = raw === undefined ? SETTINGS[key].default : parseSetting(key, raw);
   }
   return values as SettingValues;
 }

@@ -25,6 +25,10 @@ export interface TemplateUser {
   readonly givenname?: string;
   readonly surname?: string;
   readonly email?: string;
+  /** The person's directory groups, where the user store reads them. */
+  readonly groups?: readonly string[];
+  /** The group the policies that decided this login picked for {group} (src/core/policies/compiled.ts). */
+  readonly group?: string;
 }
 
 export function userTags(user: TemplateUser): Record<string, string> {
@@ -35,6 +39,7 @@ export function userTags(user: TemplateUser): Record<string, string> {
     givenname: user.givenname ?? '',
     surname: user.surname ?? '',
     email: user.email ?? '',
+    group: user.group ?? user.groups?.[0] ?? '',
   };
 }
 

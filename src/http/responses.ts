@@ -59,7 +59,7 @@ export function checkResponse(result: AuthResult, now: number): Envelope {
     case 'accept':
       return envelope(
         { status: true, value: true, authentication: 'ACCEPT' },
-        { message: result.message, serial: result.serial, type: 'sms' },
+        { message: result.message, serial: result.serial, type: 'sms', ...radiusDetail(result.replyAttributes) },
         now,
       );
     case 'challenge':
@@ -67,6 +67,25 @@ export function checkResponse(result: AuthResult, now: number): Envelope {
     case 'reject':
       return envelope({ status: true, value: false, authentication: 'REJECT' }, { message: result.message }, now);
   }
+}
+
+/**
+ * The authorization policies' reply attributes where privacyIDEA's FreeRADIUS plugin
+ * (privacyidea_radius.pm) reads attributes: `detail.radius.<Name[:tag]>` the first value of
+ * each, for a `[Mapping radius]` section (`Class = Class`), and `detail.radius.attributes` the
+ * list of `Name[:tag]=value`, for `[Attribute X]` sections (`dir = radius`, `userAttribute =
+ * attributes`, `regex = ^X=(.*)$`) that take every value.
+ */
+function radiusDetail(specs: readonly string[] | undefined): { radius?: Record<string, unknown> } {
+  if (!specs || specs.length === 0) return {};
+  const radius: Record<string, unknown> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const name = spec.slice(0, eq);
+    if (name !== 'attributes' && !Object.hasOwn(radius, name)) radius[name] = spec.slice(eq + 1);
+  }
+  radius.attributes = [...specs];
+  return { radius };
 }
 
 /** /validate/triggerchallenge: `value` is the number of challenges (SMS sent). */

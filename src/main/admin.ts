@@ -8,6 +8,11 @@ import { GatewayAdmin } from '../app/gateway-admin.js';
 import { NotificationAdmin } from '../app/notifications.js';
 import { SessionAdmin } from '../app/sessions.js';
 import { SettingsAdmin } from '../app/settings-admin.js';
+import { PolicyAdmin } from '../app/policy-admin.js';
+import { checkReplyAttribute } from '../radius/policy-attributes.js';
+import { LdapDirectory } from '../directory/directory.js';
+import { RealmNameDirectory } from '../directory/realm-names.js';
+import { realmSplitter } from '../radius/realms.js';
 import { SmtpServerAdmin } from '../app/smtp-servers.js';
 import { RadiusServerAdmin } from '../app/radius-servers.js';
 import { TokenAdmin } from '../app/token-admin.js';
@@ -15,6 +20,7 @@ import { TokenImport } from '../app/token-import.js';
 import { PrivacyIdeaMigration } from '../app/privacyidea-migration.js';
 import { RealmAdmin, UserStoreAdmin } from '../app/userstore-admin.js';
 import { providerContext } from './providers.js';
+import { HTTP_CLIENT_NAME } from '../config/schema.js';
 import type { Runtime } from './runtime.js';
 
 export interface Admin {
@@ -32,6 +38,7 @@ export interface Admin {
   readonly notifications: NotificationAdmin;
   readonly audit: AuditAdmin;
   readonly sessions: SessionAdmin;
+  readonly policies: PolicyAdmin;
 }
 
 export interface AdminOptions {
@@ -59,6 +66,23 @@ export function buildAdmin(rt: Pick<Runtime, 'config' | 'store' | 'pins' | 'keys
   const notifications = once(() => new NotificationAdmin(store));
   const audit = once(() => new AuditAdmin(store.audit));
   const sessions = once(() => new SessionAdmin(store.sessions));
+  const policies = once(
+    () =>
+      new PolicyAdmin(store, {
+        checkReplyAttribute,
+        clientNames: [...rt.config.radius.clients.map((c) => c.name), HTTP_CLIENT_NAME],
+        // `policy explain` asks the directory as a login does: the user stores and realms as the store has them now.
+        openDirectory: async () => {
+          const [userstores, realms] = await Promise.all([store.userstores.list(), store.realms.list()]);
+          const { realm_format, realm_delimiter } = rt.config.radius;
+          return new LdapDirectory({
+            snapshot: () => ({ revision: 'explain', userstores, realms }),
+            fallback: new RealmNameDirectory(realmSplitter(realm_format, realm_delimiter)),
+            cacheMs: () => 0,
+          });
+        },
+      }),
+  );
   return {
     get tokens() { return tokens(); },
     get tokenImport() { return tokenImport(); },
@@ -74,5 +98,6 @@ export function buildAdmin(rt: Pick<Runtime, 'config' | 'store' | 'pins' | 'keys
     get notifications() { return notifications(); },
     get audit() { return audit(); },
     get sessions() { return sessions(); },
+    get policies() { return policies(); },
   };
 }

@@ -113,7 +113,7 @@ export async function startDaemon(configFlag: string | undefined, options: Daemo
       onRecovered: () => log.info('store reachable again'),
       onReload: (revision) => {
         log.info({ revision }, 'site configuration reloaded');
-        warnOfOpenDoors(log, site.current());
+        warnOfOpenDoors(log, site.current(), site.policies());
         retention.kick();
       },
     },
@@ -125,7 +125,7 @@ export async function startDaemon(configFlag: string | undefined, options: Daemo
     log,
   });
   await site.start();
-  warnOfOpenDoors(log, site.current());
+  warnOfOpenDoors(log, site.current(), site.policies());
   const directory = buildDirectory(site, config.radius);
   const pins = new PinCheckQueue(runtime.pins);
   // What Status-Server and both /readyz say (the one health rule), from the cached probe and the
@@ -176,6 +176,7 @@ export async function startDaemon(configFlag: string | undefined, options: Daemo
     pinUpgrades: { replacePinHash: (serial, previous, next) => store.tokens.replacePinHash(serial, previous, next) },
     sms: gateways,
     settings: site,
+    policies: site,
     clock: { now: () => Date.now() },
     events,
     directory,
@@ -209,7 +210,7 @@ export async function startDaemon(configFlag: string | undefined, options: Daemo
       closeClientSessions: (...args) => writes.track(() => authStore.closeClientSessions(...args)),
     },
     apiKeys,
-    admin: { tokens: admin.tokens, gateways: admin.gateways, settings: admin.settings, audit: admin.audit, sessions: admin.sessions, debug },
+    admin: { tokens: admin.tokens, gateways: admin.gateways, settings: admin.settings, audit: admin.audit, sessions: admin.sessions, debug, policies: admin.policies },
     joinRealm: realmJoiner(config.radius.realm_format, config.radius.realm_delimiter),
     metrics,
     debug,

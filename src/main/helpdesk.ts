@@ -47,6 +47,7 @@ export async function withHelpdesk<T>(configFlag: string | undefined, fn: (servi
       clock: { now: () => Date.now() },
       events,
       directory,
+      policies: site,
       rateLimits: { consume: (limits, now) => authStore.consume(limits, now), refund: (counted) => authStore.refund(counted) },
       // The site's key: the daemons recognise the States this command issues.
       transactionIds: new TransactionIds(rt.keys.transactionIdMac),

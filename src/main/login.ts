@@ -38,6 +38,7 @@ export function buildSite(store: Store, revisions: RevisionSource, hooks: Pick<S
     apiKeys: store.apiKeys,
     notifications: store.notifications,
     radiusServers: store.radiusServers,
+    policies: store.policies,
     revisions,
     ...hooks,
   });

@@ -2,6 +2,7 @@
 // and at every reload while they are on, so that nobody runs with one without knowing it.
 import type { Logger } from 'pino';
 import { passthruOf, type SettingValues } from '../core/settings.js';
+import type { CompiledPolicies } from '../core/policies/compiled.js';
 
 const DOORS = {
   passthru: 'users of a user store without a token log in with their directory password alone',
@@ -9,7 +10,16 @@ const DOORS = {
   passOnNoUser: 'login names nobody knows are let in without any check',
 } as const;
 
-export function warnOfOpenDoors(log: Logger, settings: SettingValues): void {
+export function warnOfOpenDoors(log: Logger, settings: SettingValues, policies?: CompiledPolicies): void {
+  // A policy opens the same doors for the logins it matches.
+  for (const policy of policies?.active ?? []) {
+    for (const { key, value } of policy.actions) {
+      if (key in DOORS && value !== 'false') {
+        log.warn({ policy: policy.name, action: key }, `policy ${policy.name} sets ${key}=${value} for the logins it matches: ${DOORS[key as keyof typeof DOORS]}`);
+      }
+      if (key === 'otppin' && value === 'none') log.warn({ policy: policy.name, action: key }, `policy ${policy.name} sets otppin=none: the OTP alone logs in for the logins it matches`);
+    }
+  }
   for (const [key, meaning] of Object.entries(DOORS) as Array<[keyof typeof DOORS, string]>) {
     if (key === 'passthru' ? passthruOf(settings.passthru).kind === 'directory' : settings[key]) log.warn({ setting: key }, `setting ${key} is on: ${meaning}`);
   }

@@ -11,6 +11,7 @@ import { storeHoldsSealedData } from '../store/key-check.js';
 import { PinHasher } from '../crypto/pin-hash.js';
 import { Store } from '../store/index.js';
 import { STORE_ADAPTERS } from './store-adapters.js';
+import { actAsStoreOwner } from './store-owner.js';
 
 export interface Runtime {
   readonly configPath: string;
@@ -61,6 +62,7 @@ export async function openRuntime(configFlag: string | undefined, options: Runti
   const configPath = resolveConfigPath(configFlag);
   const config = loadConfig(configPath);
   const log = options.cli ? createLogger('warn', 'stderr') : createLogger(config.log.level, 'stdout', config.log.format);
+  actAsStoreOwner(config.database);
   requireDatabaseDirectory(config.database, configPath);
   const keyfile = config.secrets.keyfile;
   let keyFile = readKeyFile(keyfile);

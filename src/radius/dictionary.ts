@@ -1,6 +1,6 @@
 // Attribute names and value coding come from the `radius` package's RFC dictionaries plus
 // the FreeRADIUS-format files in dictionaries/ (vendor attributes for reply mapping).
-import { accessSync, constants, readdirSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { ConfigError } from '../config/load.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -23,6 +23,12 @@ const radius = createRequire(import.meta.url)('radius') as RadiusLib;
 export const DEFAULT_DICTIONARY_DIR = fileURLToPath(new URL('../../dictionaries', import.meta.url));
 
 let loaded = false;
+/** The vendors the loaded files declare (VENDOR lines), to find a vendor attribute by its name alone. */
+const vendorIds = new Set<number>();
+
+function noteVendors(file: string): void {
+  for (const m of readFileSync(file, 'utf8').matchAll(/^VENDOR\s+\S+\s+(\d+)/gm)) vendorIds.add(Number(m[1]));
+}
 
 /**
  * Loads the RFC dictionaries, ours in dictionaries/, and the operator's extra files
@@ -32,6 +38,7 @@ export function loadDictionaries(extraFiles: readonly string[] = [], directory =
   if (loaded) return;
   for (const file of readdirSync(directory).filter((f) => f.startsWith('dictionary')).sort()) {
     radius.add_dictionary(path.join(directory, file));
+    noteVendors(path.join(directory, file));
   }
   for (const file of extraFiles) {
     try {
@@ -40,6 +47,7 @@ export function loadDictionaries(extraFiles: readonly string[] = [], directory =
       throw new ConfigError(`radius.dictionaries: cannot read ${file}`);
     }
     radius.add_dictionary(path.resolve(file));
+    noteVendors(path.resolve(file));
   }
   radius.load_dictionaries();
   loaded = true;
@@ -49,6 +57,13 @@ export function loadDictionaries(extraFiles: readonly string[] = [], directory =
 export function radiusLibrary(): RadiusLib {
   loadDictionaries();
   return radius;
+}
+
+/** The vendor whose dictionary defines an attribute of this name (undefined: none does). */
+export function vendorOfAttribute(name: string): number | undefined {
+  loadDictionaries();
+  for (const id of vendorIds) if (radius.attr_name_to_id(name, id) !== undefined) return id;
+  return undefined;
 }
 
 /** The request's attributes by name, for debug logs; User-Password is never included. */

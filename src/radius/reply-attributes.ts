@@ -14,7 +14,8 @@ export interface AcceptContext {
   readonly client: string;
 }
 
-type LibAttribute = [string, unknown] | [string, number, LibAttribute[]];
+/** An attribute as the `radius` package encodes it: plain, tagged (RFC 2868) or vendor-specific. */
+export type LibAttribute = [string, unknown] | [string, number, unknown] | [string, number, LibAttribute[]];
 
 interface CompiledAttribute {
   readonly template: string;
@@ -69,13 +70,13 @@ export class ReplyAttributes {
 }
 
 /** `0x...` is raw octets; digits stay text here and the library codes them by the attribute's type. */
-function codeValue(value: string): unknown {
+export function codeValue(value: string): unknown {
   if (/^0x([0-9a-fA-F]{2})+$/.test(value)) return Buffer.from(value.slice(2), 'hex');
   return value;
 }
 
 /** Codes attributes through the library by building a throw-away packet and reading its attributes back. */
-function encode(attributes: LibAttribute[]): RawAttribute[] {
+export function encode(attributes: LibAttribute[]): RawAttribute[] {
   return attributes.flatMap((attribute) => {
     try {
       return encodeRaw(attribute);
@@ -99,7 +100,7 @@ function encodeRaw(attribute: LibAttribute): RawAttribute[] {
 }
 
 function withBuffers(attr: LibAttribute): LibAttribute {
-  if (attr.length === 3) return [attr[0], attr[1], attr[2].map(withBuffers)];
+  if (attr.length === 3) return Array.isArray(attr[2]) ? [attr[0], attr[1], (attr[2] as LibAttribute[]).map(withBuffers)] : [attr[0], attr[1], typeof attr[2] === 'string' ? Buffer.from(attr[2], 'utf8') : attr[2]];
   const [name, value] = attr;
   return typeof value === 'string' ? [name, Buffer.from(value, 'utf8')] : attr;
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { refuseIfPoliciesName } from './policies.js';
 import { changeConfiguration, nothingChanged } from './config-revision.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import { CENSORED, type GatewayDefinition } from '../gateways/definition.js';
@@ -189,6 +190,7 @@ export class GatewayRepository {
     return changeConfiguration(this.knex, async (trx) => {
       const gw = await trx('sms_gateways').where({ identifier }).first();
       if (!gw) return nothingChanged(undefined);
+      await refuseIfPoliciesName(trx, identifier);
       const counted: Array<{ n: number | string }> = await trx('tokens').where({ gateway: identifier }).count({ n: '*' });
       const setting = await trx('settings').where({ key: DEFAULT_GATEWAY_SETTING }).first();
       const usage: GatewayUsage = { tokens: Number(counted[0]?.n ?? 0), isDefault: setting?.value === identifier };

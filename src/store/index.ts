@@ -8,6 +8,7 @@ import { connect } from './connection.js';
 import { GatewayRepository, type GatewaySecrecy } from './gateways.js';
 import { GatewayHealthRepository } from './gateway-health.js';
 import { KeyCheck } from './key-check.js';
+import { PolicyRepository } from './policies.js';
 import { migrateLatest } from './migrations/index.js';
 import { SessionRepository } from './sessions.js';
 import { SettingRepository } from './settings.js';
@@ -50,6 +51,7 @@ export class Store {
   readonly knownClients: KnownClientRepository;
   readonly sessions: SessionRepository;
   readonly migrated: MigrationWriter;
+  readonly policies: PolicyRepository;
   private readonly box: SecretBox;
 
   constructor(
@@ -76,6 +78,7 @@ export class Store {
     this.knownClients = new KnownClientRepository(knex);
     this.sessions = new SessionRepository(knex);
     this.migrated = new MigrationWriter(knex, box, now, this.gateways, this.smtpServers);
+    this.policies = new PolicyRepository(knex, now);
   }
 
   static open(database: DatabaseConfig, keys: Keys, adapters: StoreAdapters, now?: () => number): Store {

@@ -3,7 +3,9 @@
 // reloaded when the configuration revision moves (any node's CLI bumps it), and whether the
 // store answers at all. One small read every half second serves both, so no request reads a
 // settings table and no Status-Server queries the store.
-import type { SettingsSource } from '../core/ports.js';
+import type { PolicySource, SettingsSource } from '../core/ports.js';
+import { CompiledPolicies } from '../core/policies/compiled.js';
+import type { PolicyRepository } from './policies.js';
 import type { SettingValues } from '../core/settings.js';
 import type { ApiKeyRecord, ApiKeyRepository } from './api-keys.js';
 import type { NotificationDefinition } from '../notifications/definition.js';
@@ -31,6 +33,8 @@ export interface SiteConfigOptions {
   readonly notifications?: NotificationRepository;
   /** The RADIUS servers logins may be forwarded to (passthru=radius:NAME). */
   readonly radiusServers?: RadiusServerRepository;
+  /** The policies (a daemon without them has none: the settings alone decide). */
+  readonly policies?: PolicyRepository;
   readonly now?: () => number;
   /** Told when a probe fails after one that succeeded (once per outage). */
   readonly onError: (err: unknown) => void;
@@ -44,7 +48,7 @@ const POLL_MS = 500;
 /** Without a successful probe for this long the store counts as unreachable. */
 const REACHABLE_MS = 1_500;
 
-export class SiteConfig implements SettingsSource {
+export class SiteConfig implements SettingsSource, PolicySource {
   private settings: SettingValues | undefined;
   private gatewayDefinitions = new Map<string, GatewayDefinition>();
   private notificationDefinitions: readonly NotificationDefinition[] = [];
@@ -52,6 +56,7 @@ export class SiteConfig implements SettingsSource {
   private revision: string | undefined;
   private directory: { revision: string; userstores: UserStoreDefinition[]; realms: RealmDefinition[] } = { revision: '', userstores: [], realms: [] };
   private apiKeysByHash = new Map<string, ApiKeyRecord>();
+  private compiledPolicies = CompiledPolicies.none;
   private lastSuccess = -Infinity;
   private lastFailed = false;
   private polling = false;
@@ -92,6 +97,11 @@ export class SiteConfig implements SettingsSource {
     return this.radiusServerDefinitions.get(identifier);
   }
 
+  /** The policies of the last revision read, compiled once for it. */
+  policies(): CompiledPolicies {
+    return this.compiledPolicies;
+  }
+
   notifications(): readonly NotificationDefinition[] {
     return this.notificationDefinitions;
   }
@@ -118,7 +128,7 @@ export class SiteConfig implements SettingsSource {
     this.lastFailed = false;
     if (!force && revision === this.revision) return;
     // Read after the revision: a change landing meanwhile moves it again, and the next poll reloads.
-    const [settings, gateways, userstores, realms, apiKeys, notifications, radiusServers] = await Promise.all([
+    const [settings, gateways, userstores, realms, apiKeys, notifications, radiusServers, policies] = await Promise.all([
       this.options.settings.values(),
       this.options.gateways.list(),
       this.options.userstores?.list() ?? [],
@@ -126,8 +136,10 @@ export class SiteConfig implements SettingsSource {
       this.options.apiKeys?.list() ?? [],
       this.options.notifications?.list() ?? [],
       this.options.radiusServers?.list() ?? [],
+      this.options.policies?.list() ?? [],
     ]);
     this.radiusServerDefinitions = new Map(radiusServers.map((r) => [r.identifier, r]));
+    this.compiledPolicies = CompiledPolicies.compile(policies);
     this.apiKeysByHash = new Map(apiKeys.map((k) => [k.keyHash, k]));
     this.settings = settings;
     this.notificationDefinitions = notifications;

@@ -87,6 +87,13 @@ describe('npm pack, npm install -g, and the systemd files', () => {
     expect(existsSync(path.join(dir, 'data/sms-otp-radiusd.sqlite'))).toBe(true);
   });
 
+  it('installed, reads /etc/sms-otp-radiusd without --config, never the demo configuration it carries', async () => {
+    const env = { ...process.env, SMS_OTP_RADIUSD_CONFIG: '' };
+    const r = await run(installedBin, ['check'], { cwd: '/', env }).catch((e: { stdout: string }) => e);
+    expect(r.stdout).toContain('cannot read configuration /etc/sms-otp-radiusd/sms-otp-radiusd.yaml');
+    expect(r.stdout).not.toContain('node_modules');
+  });
+
   it('has a unit that systemd-analyze verify accepts, its ExecStart found where npm installed it', async () => {
     // A warning (an unknown key, a command not found) is printed but exits 0: stderr must be empty.
     const r = await run('systemd-analyze', ['verify', `--root=${root}`, 'sms-otp-radiusd.service']).catch((e) => e);

@@ -37,6 +37,7 @@ export async function openLoginEngine(
     pins: new PinCheckQueue(t.pins),
     sms,
     settings: site,
+    policies: site,
     clock: { now: () => t.clock.now },
     events,
     directory,

@@ -50,7 +50,7 @@ export async function radclient(
   if (received) {
     const after = output.slice(output.indexOf(received[0]));
     for (const line of after.split('\n').slice(1)) {
-      const m = /^\s+([\w-]+) = (.*)$/.exec(line);
+      const m = /^\s+([\w:-]+) = (.*)$/.exec(line);
       if (!m) break;
       const [, name = '', value = ''] = m;
       (attrs[name] ??= []).push(unquote(value));

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, resolveConfigPath } from '../../src/config/load.js';
@@ -106,8 +106,18 @@ describe('configuration', () => {
   it('resolves --config before $SMS_OTP_RADIUSD_CONFIG before the default', () => {
     expect(resolveConfigPath('/a.yaml', { SMS_OTP_RADIUSD_CONFIG: '/b.yaml' })).toBe('/a.yaml');
     expect(resolveConfigPath(undefined, { SMS_OTP_RADIUSD_CONFIG: '/b.yaml' })).toBe('/b.yaml');
-    // The installation's example, wherever the command is started.
+    // Run from a checkout: its demo, wherever the command is started.
     expect(resolveConfigPath(undefined, {})).toBe(path.join(ROOT, 'config/sms-otp-radiusd.yaml'));
+    expect(resolveConfigPath(undefined, { SMS_OTP_RADIUSD_CONFIG: '' })).toBe(path.join(ROOT, 'config/sms-otp-radiusd.yaml'));
+  });
+
+  it('defaults to /etc when installed (no sources beside it), to the demo only in a source tree', () => {
+    const installed = tempDir('smsotp-installed-'); // like /usr/lib/sms-otp-radiusd: dist, bin, config of npm pack
+    mkdirSync(path.join(installed, 'config'));
+    writeFileSync(path.join(installed, 'config/sms-otp-radiusd.yaml'), VALID);
+    expect(resolveConfigPath(undefined, {}, installed)).toBe('/etc/sms-otp-radiusd/sms-otp-radiusd.yaml');
+    expect(resolveConfigPath(undefined, { SMS_OTP_RADIUSD_CONFIG: '/b.yaml' }, installed)).toBe('/b.yaml');
+    expect(resolveConfigPath(undefined, {}, ROOT)).toBe(path.join(ROOT, 'config/sms-otp-radiusd.yaml'));
   });
 
   it('resolves relative paths against the file\'s own directory, not the working directory', () => {

@@ -8,6 +8,7 @@ import type {
   PinCheckPriority,
   PinUpgrades,
   PinVerifier,
+  PolicySource,
   RateLimiter,
   SettingsSource,
   SmsSender,
@@ -36,6 +37,8 @@ export interface LoginPorts {
   readonly failSlots: FailSlots;
   /** Issues the States and refuses, without the store, those we did not issue or that expired. */
   readonly transactionIds: TransactionIds;
+  /** The site's policies (absent: none, the site settings alone decide). */
+  readonly policies?: PolicySource;
   /** The challenges issued lately, to repeat rather than send again (absent: every request sends). */
   readonly recentChallenges?: RecentChallenges;
   /** Another RADIUS server logins without a token are forwarded to (passthru=radius:NAME); absent: none can be. */
@@ -47,7 +50,10 @@ export interface LoginPorts {
 export interface LoginContext {
   readonly request: AuthRequest;
   readonly user: TemplateUser;
+  /** The site settings, overlaid by the authentication policies that match the user (src/core/login/policy-context.ts). */
   readonly settings: SettingValues;
+  /** The authentication policies that set some of `settings`, for the audit row. */
+  readonly decidedBy?: readonly string[];
   readonly now: number;
   /** Names with recent failures wait behind everyone else for the PIN hash. */
   readonly priority: PinCheckPriority;

@@ -25,13 +25,13 @@ import { NO_PIN_HASH } from '../token-pin.js';
 import { phoneTags, renderTemplate, timeTags, userTags } from '../templates.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import { firstKnown } from './no-token.js';
+import { contextFor } from './policy-context.js';
 import { admitSms, minutesToWait, refundSms } from './sms-limits.js';
 import { isAllowedNumber } from '../limits/calling-code.js';
 import type { AuthResult } from './request.js';
 import { deadlineOf, decide, reject, type Verdict } from './verdict.js';
 
 const HASHLIB: HashLib = 'sha1';
-const OTPLEN: OtpLength = 6;
 /** As privacyIDEA's challenge: the counter is advanced before the first SMS, which carries HOTP(1). */
 const FIRST_COUNTER = 1;
 
@@ -58,11 +58,14 @@ export async function startEnrollment(
   base: Omit<LoginContext, 'user'>,
   candidates: readonly UserRef[],
 ): Promise<AuthResult | undefined> {
-  const { settings } = base;
-  if (settings.enroll_via_multichallenge !== 'sms' || settings.otppin === 'tokenpin') return undefined;
+  const off = (s: typeof base.settings) => s.enroll_via_multichallenge !== 'sms' || s.otppin === 'tokenpin';
+  // Without authentication policies the site settings decide before the directory is asked.
+  if (off(base.settings) && (ports.policies?.policies().isEmpty('authentication') ?? true)) return undefined;
   const user = await firstKnown(ports, candidates);
   if (!user) return undefined;
-  const ctx: LoginContext = { ...base, user };
+  const ctx = contextFor(ports, base, user);
+  const { settings } = ctx;
+  if (off(settings)) return undefined;
   if (settings.otppin === 'userstore' && !(await ports.directory.checkPassword(user.username, user.realm, base.request.password))) {
     // The same answer as a token owner's wrong password: it does not tell who has a token.
     return reject(ports, ctx, Messages.wrongPin, [], 'enrollment by challenge: wrong directory password');
@@ -130,7 +133,7 @@ async function takeNumber(ports: LoginPorts, ctx: LoginContext, pending: Pending
 }
 
 async function checkOtp(ports: LoginPorts, ctx: LoginContext, pending: PendingEnrollment): Promise<AuthResult> {
-  if (!constantTimeEqual(ctx.request.password, hotp(keyOf(pending), pending.counter))) {
+  if (!constantTimeEqual(ctx.request.password, hotp(keyOf(ctx, pending), pending.counter))) {
     const verdict: Verdict = { result: { outcome: 'reject', message: Messages.responseMismatch(1) }, serials: [], reason: 'enrollment by challenge: OTP wrong' };
     return wrongAnswer(ports, ctx, pending, verdict);
   }
@@ -148,7 +151,7 @@ async function checkOtp(ports: LoginPorts, ctx: LoginContext, pending: PendingEn
         ...tokenPhoneOf(pending),
         otpKey: pending.otpKey,
         hashlib: HASHLIB,
-        otplen: OTPLEN,
+        otplen: otplenOf(ctx),
         counter: pending.counter + 1,
         countWindow: settings['token.default_count_window'],
         maxfail: settings['token.default_maxfail'],
@@ -212,7 +215,7 @@ async function sendOtp(ports: LoginPorts, ctx: LoginContext, draft: Draft, repla
   const text = renderTemplate(settings.smstext, {
     ...userTags(ctx.user),
     ...timeTags(new Date(ctx.now)),
-    otp: hotp(keyOf(draft), draft.counter),
+    otp: hotp(keyOf(ctx, draft), draft.counter),
     serial: '',
     tokentype: 'sms',
   });
@@ -280,8 +283,13 @@ async function withNames(ports: LoginPorts, ctx: LoginContext): Promise<LoginCon
   return known ? { ...ctx, user: { ...ctx.user, ...known } } : ctx;
 }
 
-function keyOf(draft: Pick<PendingEnrollment, 'otpKey'>): HotpKey {
-  return { otpKey: draft.otpKey, hashlib: HASHLIB, otplen: OTPLEN };
+/** The otplen setting (6 or 8; a policy may set it per user): the same in both rounds of one enrollment unless changed meanwhile. */
+function otplenOf(ctx: LoginContext): OtpLength {
+  return ctx.settings.otplen === '8' ? 8 : 6;
+}
+
+function keyOf(ctx: LoginContext, draft: Pick<PendingEnrollment, 'otpKey'>): HotpKey {
+  return { otpKey: draft.otpKey, hashlib: HASHLIB, otplen: otplenOf(ctx) };
 }
 
 function sourceName(draft: Pick<PendingEnrollment, 'phoneSource'>): string {

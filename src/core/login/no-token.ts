@@ -14,6 +14,7 @@ import { forwardLogin } from './forward.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
 import { decide, reject } from './verdict.js';
+import { contextFor } from './policy-context.js';
 
 /** Undefined when no policy applies: the caller rejects as before (no token). */
 export async function passWithoutToken(
@@ -21,15 +22,21 @@ export async function passWithoutToken(
   base: Omit<LoginContext, 'user'>,
   candidates: readonly UserRef[],
 ): Promise<AuthResult | undefined> {
-  const { passOnNoToken, passOnNoUser } = base.settings;
-  const passthru = passthruOf(base.settings.passthru);
-  if (passthru.kind === 'off' && !passOnNoToken && !passOnNoUser) return undefined;
-  // Forwarding asks no directory: only passOnNoToken, which goes first, needs to know the user.
-  const known = passthru.kind !== 'radius' || passOnNoToken ? await firstKnown(ports, candidates) : undefined;
-  if (known && passOnNoToken) return accept(ports, { ...base, user: known }, "user has no token, accepted due to 'passOnNoToken'");
-  if (passthru.kind === 'radius') return forwardLogin(ports, base, passthru.server, known ?? candidates[0] ?? { username: base.request.username, realm: '' });
+  const open = (s: typeof base.settings) => passthruOf(s.passthru).kind !== 'off' || s.passOnNoToken || s.passOnNoUser;
+  const policies = !(ports.policies?.policies().isEmpty('authentication') ?? true);
+  // Without authentication policies the site settings decide before the directory is asked.
+  if (!open(base.settings) && !policies) return undefined;
+  const site = passthruOf(base.settings.passthru);
+  // Forwarding asks no directory: only passOnNoToken, which goes first, or a policy needs to know the user.
+  if (!policies && site.kind === 'radius' && !base.settings.passOnNoToken) {
+    return forwardLogin(ports, base, site.server, candidates[0] ?? { username: base.request.username, realm: '' });
+  }
+  const known = await firstKnown(ports, candidates);
   if (known) {
-    const ctx: LoginContext = { ...base, user: known };
+    const ctx = contextFor(ports, base, known);
+    const passthru = passthruOf(ctx.settings.passthru);
+    if (ctx.settings.passOnNoToken) return accept(ports, ctx, "user has no token, accepted due to 'passOnNoToken'");
+    if (passthru.kind === 'radius') return forwardLogin(ports, ctx, passthru.server, known);
     if (passthru.kind === 'directory') {
       if (await ports.directory.checkPassword(known.username, known.realm, base.request.password)) {
         return accept(ports, ctx, "user has no token, directory password accepted due to 'passthru'");
@@ -38,8 +45,13 @@ export async function passWithoutToken(
     }
     return undefined;
   }
-  if (passOnNoUser) {
-    return accept(ports, { ...base, user: { username: base.request.username, realm: '' } }, "user does not exist, accepted due to 'passOnNoUser'");
+  // Nobody is known: only realm and client conditions can match the name (as its first candidate).
+  const nobody = { username: base.request.username, realm: '' };
+  const ctx = contextFor(ports, base, candidates[0] ?? nobody);
+  const passthru = passthruOf(ctx.settings.passthru);
+  if (passthru.kind === 'radius') return forwardLogin(ports, ctx, passthru.server, candidates[0] ?? nobody);
+  if (ctx.settings.passOnNoUser) {
+    return accept(ports, { ...ctx, user: nobody }, "user does not exist, accepted due to 'passOnNoUser'");
   }
   return undefined;
 }

@@ -78,6 +78,11 @@ export type AuthResult =
        * carried (Class, Filter-Id, vendor attributes), for the NAS instead of ours.
        */
       readonly attributes?: readonly RelayedAttribute[];
+      /**
+       * `Name[:tag]=value` of the authorization policies' reply_attribute actions, tags filled:
+       * RADIUS adds them to the Access-Accept, HTTP shows them in privacyIDEA's `detail`.
+       */
+      readonly replyAttributes?: readonly string[];
     }
   | {
       readonly outcome: 'challenge';

@@ -17,6 +17,7 @@ import { Messages } from '../messages.js';
 import { hasControlCharacter, normaliseRealm, printableName } from '../names.js';
 import { deadlineOf, reject } from './verdict.js';
 import { tokensText, usersText } from '../debug-trace.js';
+import { contextFor, policiesNeedGroups } from './policy-context.js';
 
 const DUMMY_PIN = 'no such user';
 
@@ -83,7 +84,7 @@ export class LoginService implements Authenticator {
       if (tokens.length === 0) continue;
       request.trace?.(`user ${candidate.username}, realm '${candidate.realm}': tokens ${tokensText(tokens)}`);
       const known = await this.ports.directory.lookup(candidate.username, candidate.realm, deadlineOf(base));
-      return checkPassword(this.ports, { ...base, user: { ...candidate, ...known } }, tokens);
+      return checkPassword(this.ports, contextFor(this.ports, base, { ...candidate, ...known }), tokens);
     }
     const enrolling = await startEnrollment(this.ports, base, candidates);
     if (enrolling) return enrolling;
@@ -109,14 +110,14 @@ export class LoginService implements Authenticator {
     if (trigger.serial !== undefined) {
       const owned = await this.ownedToken(request.username, trigger.serial);
       if (!owned) return reject(this.ports, { ...base, user: { username: request.username, realm: '' } }, Messages.noToken, [], 'no such token for this user');
-      return issueChallenge(this.ports, { ...base, user: owned.user }, [owned.token], { triggered: true });
+      return issueChallenge(this.ports, contextFor(this.ports, base, owned.user), [owned.token], { triggered: true });
     }
     for (const candidate of await this.candidates(request.username)) {
       const tokens = await this.ports.store.byUser(candidate.username, candidate.realm);
       if (tokens.length === 0) continue;
       request.trace?.(`triggered challenge: user ${candidate.username}, realm '${candidate.realm}': tokens ${tokensText(tokens)}`);
       const known = await this.ports.directory.lookup(candidate.username, candidate.realm, deadlineOf(base));
-      return issueChallenge(this.ports, { ...base, user: { ...candidate, ...known } }, tokens, { triggered: true });
+      return issueChallenge(this.ports, contextFor(this.ports, base, { ...candidate, ...known }), tokens, { triggered: true });
     }
     const none = await reject(this.ports, { ...base, user: { username: request.username, realm: '' } }, Messages.noToken, [], 'no token');
     return this.withRefusal(request, none, await this.candidates(request.username), request.username, false);
@@ -148,9 +149,10 @@ export class LoginService implements Authenticator {
     const { request } = base;
     // The challenge names its user; the login name only has to be able to mean that user.
     const first = candidates[0] ?? { username: request.username, realm: '' };
-    // A resend sends an SMS again: with the names the directory has for its text.
-    const known = request.resend ? await this.ports.directory.lookup(first.username, first.realm, deadlineOf(base)) : undefined;
-    const ctx: LoginContext = { ...base, user: { ...first, ...known } };
+    // A resend sends an SMS again: with the names the directory has for its text. Policies with
+    // group conditions need the user's groups (the directory's cache answers within its time).
+    const known = request.resend || policiesNeedGroups(this.ports) ? await this.ports.directory.lookup(first.username, first.realm, deadlineOf(base)) : undefined;
+    const ctx = contextFor(this.ports, base, { ...first, ...known });
     return request.resend ? resend(this.ports, ctx, transactionId, candidates) : answerChallenge(this.ports, ctx, transactionId, candidates);
   }
 
@@ -164,7 +166,7 @@ export class LoginService implements Authenticator {
     }
     if (base.request.transactionId !== undefined) return this.answer(base, base.request.transactionId, [owned.user]);
     const known = await this.ports.directory.lookup(owned.user.username, owned.user.realm, deadlineOf(base));
-    return checkPassword(this.ports, { ...base, user: { ...owned.user, ...known } }, [owned.token]);
+    return checkPassword(this.ports, contextFor(this.ports, base, { ...owned.user, ...known }), [owned.token]);
   }
 
   /** The token of that serial, provided the login name (when there is one) can mean its owner. */

@@ -8,6 +8,7 @@ import { redactPhone } from '../redact.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
 import { LOCKED, lockedVerdict } from './token-state.js';
+import { authorize } from './policy-context.js';
 
 /** An SMS sent, or tried, for this verdict: audited with the number redacted. */
 export interface SmsAttempt {
@@ -20,12 +21,17 @@ export interface Verdict {
   readonly serials: readonly string[];
   readonly reason: string;
   readonly sms?: readonly SmsAttempt[];
+  /** The authorization policies that decided this verdict (policy-context.ts authorize). */
+  readonly policies?: readonly string[];
 }
 
 const distinct = (values: readonly string[]): string => [...new Set(values)].join(',');
 
 function auditOf(ctx: LoginContext, verdict: Verdict): AuditEntry {
-  return auditEntry(ctx, { action: verdict.result.outcome, at: ctx.now, serials: verdict.serials, reason: verdict.reason, sms: verdict.sms });
+  const policies = [...(ctx.decidedBy ?? []), ...(verdict.policies ?? [])];
+  // The audit row names the policies that decided the login, in its reason (a free-text field).
+  const reason = policies.length === 0 ? verdict.reason : `${verdict.reason} [policies: ${[...new Set(policies)].join(', ')}]`;
+  return auditEntry(ctx, { action: verdict.result.outcome, at: ctx.now, serials: verdict.serials, reason, sms: verdict.sms });
 }
 
 /** The audit row of something this login did: its decision, or work that followed it. */
@@ -70,12 +76,15 @@ async function commitVerdict(
   ports: LoginPorts,
   ctx: LoginContext,
   steps: readonly WriteStep[],
-  verdicts: { readonly ok: Verdict } & Readonly<Record<string, Verdict>>,
+  given: { readonly ok: Verdict } & Readonly<Record<string, Verdict>>,
 ): Promise<{ result: AuthResult; written: WriteResult }> {
+  // An accept passes the authorization policies first; the writes (the OTP used up) stay the same.
+  const verdicts: Record<string, Verdict> = {};
+  for (const [outcome, verdict] of Object.entries(given)) verdicts[outcome] = authorize(ports, ctx, verdict);
   const audit: Record<string, AuditEntry> = {};
   for (const [outcome, verdict] of Object.entries(verdicts)) audit[outcome] = auditOf(ctx, verdict);
   const written = await ports.store.commit({ steps, audit, ...deadlineOf(ctx) });
-  const verdict = verdicts[written.outcome] ?? verdicts.ok;
+  const verdict = verdicts[written.outcome] ?? verdicts.ok!;
   const action = verdict.result.outcome;
   ctx.request.trace?.(`verdict: ${action} because ${verdict.reason}${verdict.serials.length ? `; tokens ${verdict.serials.join(', ')}` : ''}${verdict.sms?.length ? `; SMS through ${verdict.sms.map((s) => `gateway ${s.gateway} to ${redactPhone(s.phone)}`).join(', ')}` : ''}; message '${verdict.result.message}'`);
   const name = ctx.request.username;

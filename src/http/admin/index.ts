@@ -1,4 +1,4 @@
-// The admin API: privacyIDEA's /token/, /smsgateway/, /system/ and /audit/ endpoints (and our /session/), every
+// The admin API: privacyIDEA's /token/, /smsgateway/, /system/, /policy/ and /audit/ endpoints (and our /session/), every
 // one behind an API key of role admin, each a thin translation onto the application layer
 // (src/app) that the CLI uses too. Every call is logged, refused ones included, with the
 // names of the parameters it carried and never their values (PINs, keys, gateway secrets);
@@ -12,6 +12,8 @@ import { isSettingKey } from '../../core/settings.js';
 import type { DebugSwitch } from '../../core/debug-trace.js';
 import type { AuditAdmin } from '../../app/audit.js';
 import type { SessionAdmin } from '../../app/sessions.js';
+import type { PolicyAdmin } from '../../app/policy-admin.js';
+import { policyRoutes } from './policies.js';
 import type { ApiKeyGate } from '../../app/api-keys.js';
 import { requireRole } from '../api-keys.js';
 import { auditRoutes } from './audit.js';
@@ -30,6 +32,8 @@ export interface AdminServices {
   readonly sessions?: SessionAdmin;
   /** The daemon's debug trace (POST /system/debug). */
   readonly debug?: DebugSwitch;
+  /** Policies (/policy/); absent: the endpoints answer 404 like any unknown path. */
+  readonly policies?: PolicyAdmin;
 }
 
 export interface AdminOptions {
@@ -56,13 +60,14 @@ export function adminRoutes(app: FastifyInstance, o: AdminOptions): void {
     systemRoutes(admin, { settings: o.services.settings, ...(o.services.debug ? { debug: o.services.debug } : {}), now: o.now });
     auditRoutes(admin, { audit: o.services.audit, now: o.now });
     if (o.services.sessions) sessionRoutes(admin, { sessions: o.services.sessions, now: o.now });
+    if (o.services.policies) policyRoutes(admin, { policies: o.services.policies, now: o.now });
   });
 }
 
 /** Every parameter name the admin endpoints read (src/http/admin/*.ts), besides settings and gateway option.KEY / header.KEY. */
 const ADMIN_PARAMETERS = new Set([
-  'action', 'client', 'description', 'duration', 'dynamic_phone', 'force', 'gateway', 'genkey', 'hashlib', 'module', 'name', 'otpkey', 'otplen',
-  'otppin', 'page', 'page_size', 'pagesize', 'phone', 'pin', 'realm', 'serial', 'since', 'type', 'user', 'verify_enrollment',
+  'action', 'active', 'client', 'description', 'duration', 'dynamic_phone', 'force', 'gateway', 'genkey', 'group', 'hashlib', 'module', 'name', 'otpkey', 'otplen',
+  'otppin', 'page', 'page_size', 'pagesize', 'phone', 'pin', 'priority', 'realm', 'scope', 'serial', 'since', 'type', 'user', 'verify_enrollment',
 ]);
 
 function isKnownParameter(name: string): boolean {

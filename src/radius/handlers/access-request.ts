@@ -14,6 +14,7 @@ import type { Drops } from '../drops.js';
 import { Attr, Code, MalformedPacket, decryptPassword, encodeResponse, firstAttribute, splitText, type RadiusPacket, type RawAttribute } from '../packet.js';
 import { refusalHint, refusalReply, type Refusal } from '../refusals.js';
 import type { AcceptContext } from '../reply-attributes.js';
+import { encodeReplyAttributes } from '../policy-attributes.js';
 import type { RadiusStats } from '../stats.js';
 import type { WarnOnce } from '../warnings.js';
 import { decodeStaticChallenge } from '../static-challenge.js';
@@ -108,6 +109,12 @@ export async function answerAccessRequest(
     // A login forwarded to another RADIUS server gets what that server gave (its Class, Filter-Id, ...), not ours.
     const extra = result.attributes ?? h.acceptAttributes?.(client.name, { user: result.username, realm: result.realm, serial: result.serial, client: client.name });
     if (extra) response.attributes.push(...extra);
+    // The authorization policies' reply_attribute actions (checked at `policy set`).
+    if (result.replyAttributes?.length) {
+      response.attributes.push(
+        ...encodeReplyAttributes(result.replyAttributes, (spec, reason) => h.log.warn({ client: client.name, attribute: spec, reason }, 'policy reply attribute left out: it does not encode')),
+      );
+    }
   } else if (result.outcome === 'reject') {
     counters.rejects++;
   } else {
