@@ -8,6 +8,7 @@ import { userInfo } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { docsExample } from '../helpers/docs-blocks.js';
+import { sampleMismatch } from '../helpers/output-sample.js';
 import { RFC4226_KEY } from '../helpers/fs.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
@@ -18,35 +19,6 @@ const PAGE_BLOCKS = ['helpdesk-show', 'helpdesk-audit', 'helpdesk-reset', 'helpd
 
 /** The refusal docs/helpdesk.md shows when the SMS limit is reached (its seconds are the run's). */
 const LIMIT_REFUSAL = 'sms-otp-radiusd: token PISMA1: no SMS could be sent: SMS limit reached: sms.limit.user 2/1h for user alice@corp, free again in 3593 s; no SMS sent';
-
-/**
- * The lines of a page's output sample as patterns: times and seconds may differ, columns may
- * be wider; `...` stands for lines left out.
- */
-function samplePatterns(sample: string[]): RegExp[] {
-  return sample
-    .filter((line) => line.trim() !== '...')
-    .map((line) =>
-      line
-        .trim()
-        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-        .replace(/\d{4}-\d\d-\d\dT[\d:]+\\\.\d+Z/g, '\\S+')
-        .replace(/\d+ s\b/g, '\\d+ s')
-        .replace(/\s+/g, '\\s+'),
-    )
-    .map((pattern) => new RegExp(`^${pattern}$`));
-}
-
-/** Each sample line matches a line of the output, in order (lines the sample leaves out may come between). */
-function expectSample(output: string, sample: string[], what: string): void {
-  const lines = output.split('\n').map((l) => l.trim());
-  let at = 0;
-  for (const pattern of samplePatterns(sample)) {
-    while (at < lines.length && !pattern.test(lines[at]!)) at++;
-    expect(at, `${what}: no line matches ${pattern} in order in:\n${output}`).toBeLessThan(lines.length);
-    at++;
-  }
-}
 
 interface Row {
   action: string;
@@ -214,7 +186,7 @@ describe('helpdesk CLI by user name', () => {
         const r = await daemon.cli(...args);
         commands++;
         expect(r.code, `sms-otp-radiusd ${args.join(' ')}: ${r.stderr}`).toBe(0);
-        expectSample(r.stdout, lines.slice(i + 1, end), `${id}: sms-otp-radiusd ${args.join(' ')}`);
+        expect(sampleMismatch(r.stdout, lines.slice(i + 1, end)), `${id}: sms-otp-radiusd ${args.join(' ')}`).toBeUndefined();
         if (args[1] === 'resend') expect((await gw.next()).query.get('to')).toBe('+4917012345');
       }
     }
