@@ -9,6 +9,7 @@
 # Needs: dpkg-dev (dpkg-shlibdeps), g++, make, python3 (node-gyp), the npm cache or registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+checkout=$PWD
 ROOT=$PWD
 
 version="$(node -p 'require("./package.json").version')-1"
@@ -54,6 +55,16 @@ find "$app/dist" -name '*.map' -delete
   # prebuild-install and node-gyp-build then compile instead of using a prebuilt binary.
   [[ -f /usr/include/node/node_version.h ]] && export npm_config_nodedir=/usr
   for m in better-sqlite3 @serialport/bindings-cpp; do
+    # The checkout's own copy of the same locked version, already compiled from source for
+    # this Node by its `npm ci`, is taken as it is: compiling SQLite again costs ~100 s of CPU
+    # for the same bytes. SMS_OTP_RADIUSD_DEB_REBUILD=1 compiles anyway.
+    here=$checkout/node_modules/$m
+    if [[ -z ${SMS_OTP_RADIUSD_DEB_REBUILD:-} && -d $here/build/Release ]] && ls "$here"/build/Release/*.node >/dev/null 2>&1 &&
+      [[ $(node -p "require('$here/package.json').version") == $(node -p "require('./node_modules/$m/package.json').version") ]]; then
+      mkdir -p "node_modules/$m/build/Release"
+      cp "$here"/build/Release/*.node "node_modules/$m/build/Release/"
+      continue
+    fi
     (cd "node_modules/$m" && npm_config_build_from_source=true npm run install >"$work/build-$(basename $m).log" 2>&1) ||
       { cat "$work/build-$(basename $m).log" >&2; echo "package:deb: compiling $m failed (log above)" >&2; exit 1; }
   done

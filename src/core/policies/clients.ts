@@ -30,6 +30,8 @@ export function describeClientEntry(entry: ClientEntry): string {
   return entry.prefix === max ? entry.address : `${entry.address}/${entry.prefix}`;
 }
 
+const SEEN_MAX = 1024;
+
 /** The networks of one policy, and its client names. */
 export class ClientMatcher {
   private readonly names: ReadonlySet<string>;
@@ -45,11 +47,20 @@ export class ClientMatcher {
     }
   }
 
+  /** By client address: a node sees few (its NAS), and BlockList.check costs microseconds a call (SocketAddress). Bounded. */
+  private readonly seen = new Map<string, boolean>();
+
   matches(name: string, address: string): boolean {
     if (this.names.has(name)) return true;
     if (!this.networks) return false;
-    const version = isIP(address);
-    return version !== 0 && this.networks.check(address, version === 4 ? 'ipv4' : 'ipv6');
+    let inside = this.seen.get(address);
+    if (inside === undefined) {
+      const version = isIP(address);
+      inside = version !== 0 && this.networks.check(address, version === 4 ? 'ipv4' : 'ipv6');
+      if (this.seen.size >= SEEN_MAX) this.seen.clear();
+      this.seen.set(address, inside);
+    }
+    return inside;
   }
 }
 
