@@ -3,8 +3,11 @@
 // and the setting that chose it, gateway, verdict, reply), never the PIN, the OTP, the State
 // or the shared secret; SIGUSR1 turns the trace of a running daemon on and off; POST
 // /system/debug turns it on for one user only. docs/debugging.md shows this trace.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDaemon, freeTcpPort, type TestDaemon } from '../helpers/daemon.js';
+import { docsExample } from '../helpers/docs-blocks.js';
 import { BIN, RFC4226_KEY } from '../helpers/fs.js';
 import { startProcess, type RunningProcess } from '../helpers/process.js';
 import { radclient } from '../helpers/radius-clients.js';
@@ -59,6 +62,11 @@ describe('debug trace', () => {
     const { otp, state } = await challengeLogin('alice@corp');
     await until(() => /\(2\) Access-Accept/.test(serve!.output()), 'the second request was not traced');
     const out = serve!.output();
+    // docs/debugging.md shows this trace: each of its lines is a line of the real one (the packet ids aside).
+    for (const sample of docsExample('debug-trace').split('\n').filter(Boolean)) {
+      const pattern = sample.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ id \d+/g, ' id \\d+');
+      expect(out, sample).toMatch(new RegExp(`^${pattern}$`, 'm'));
+    }
     for (const line of [
       /^\(1\) Access-Request id \d+ from client localhost \(127\.0\.0\.1\)$/m,
       /^\(1\) {3}User-Name = "alice@corp"$/m,
@@ -110,8 +118,10 @@ describe('debug trace', () => {
     const bad = await post('user=alice&duration=forever');
     expect(bad.status).toBe(400);
     expect(JSON.stringify(await bad.json())).toContain("parameter 'duration'");
-    const on = await post('user=alice&duration=5m');
-    expect(on.status).toBe(200);
+    // The command docs/debugging.md gives, run as written against this daemon.
+    const curl = docsExample('debug-user').replace('http://127.0.0.1:5080', `http://127.0.0.1:${httpPort}`);
+    const on = await promisify(execFile)('sh', ['-c', curl], { env: { ...process.env, ADMIN_KEY: key } });
+    expect(JSON.parse(on.stdout)).toMatchObject({ result: { status: true } });
     const before = (serve!.output().match(/"trace":\d+/g) ?? []).length;
     await challengeLogin('bob');
     expect((serve!.output().match(/"trace":\d+/g) ?? []).length).toBe(before);

@@ -4,14 +4,21 @@
 // (`token resend --user`, within the SMS limits) and change the phone (`token set --user`);
 // `audit list` filters that match what its USER column shows; every change audited with the
 // operator. docs/helpdesk.md shows these same commands.
-import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { docsExample } from '../helpers/docs-blocks.js';
+import { sampleMismatch } from '../helpers/output-sample.js';
 import { RFC4226_KEY } from '../helpers/fs.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
 import { useHttpGateway } from '../helpers/sms-daemon.js';
+
+/** The blocks of docs/helpdesk.md that run commands, in page order. */
+const PAGE_BLOCKS = ['helpdesk-show', 'helpdesk-audit', 'helpdesk-reset', 'helpdesk-resend', 'helpdesk-set', 'helpdesk-delete', 'helpdesk-changes'];
+
+/** The refusal docs/helpdesk.md shows when the SMS limit is reached (its seconds are the run's). */
+const LIMIT_REFUSAL = 'sms-otp-radiusd: token PISMA1: no SMS could be sent: SMS limit reached: sms.limit.user 2/1h for user alice@corp, free again in 3593 s; no SMS sent';
 
 interface Row {
   action: string;
@@ -114,7 +121,7 @@ describe('helpdesk CLI by user name', () => {
 
     const refused = await daemon.cli('token', 'resend', '--user', 'alice@corp');
     expect(refused.code).toBe(1);
-    expect(refused.stderr.trim()).toMatch(/^sms-otp-radiusd: token PISMA1: no SMS could be sent: SMS limit reached: sms.limit.user 2\/1h for user alice@corp, free again in \d+ s; no SMS sent$/);
+    expect(refused.stderr.trim().replace(/free again in \d+ s/, 'free again in 3593 s')).toBe(LIMIT_REFUSAL);
     const admin = await audit('--user', 'alice@corp', '--action', 'admin');
     const [resent, notResent] = admin.slice(-2).map((r) => r.reason);
     expect(resent).toBe(`SMS resent for token PISMA1 through gw1 to *********45 (by ${operator})`);
@@ -162,17 +169,27 @@ describe('helpdesk CLI by user name', () => {
     expect((JSON.parse(await daemon.ok('token', 'list', '--user', 'alice@corp', '--json')) as Array<{ serial: string }>).map((t) => t.serial)).toEqual(['PISMA1']);
   }, 60_000);
 
-  it('runs every command docs/helpdesk.md shows, in its order', async () => {
-    const doc = readFileSync(new URL('../../docs/helpdesk.md', import.meta.url), 'utf8');
-    const commands = [...doc.matchAll(/^\$ sms-otp-radiusd (.+)$/gm)].map((m) => m[1]!.split(' '));
-    expect(commands.length).toBeGreaterThanOrEqual(8);
-    // The state the page assumes: a second token of alice@lab to delete, and room for one more SMS (the CLI reads the settings at its start).
+  it('runs every command docs/helpdesk.md shows, in its order, and prints what the page shows', async () => {
+    // The state the page assumes: a wrong PIN of alice@corp, a second token of alice@lab to delete, and room for one more SMS (the CLI reads the settings at its start).
+    expect((await login('alice@corp', 'wrong-pin-4')).code).toBe('Access-Reject');
     await daemon.ok('token', 'enroll', '--user', 'alice', '--realm', 'lab', '--phone', '+4917066666', '--pin', 'lab5678', '--serial', 'PISMLAB2');
     await daemon.ok('setting', 'unset', 'sms.limit.user');
-    for (const args of commands) {
-      const r = await daemon.cli(...args);
-      expect(r.code, `sms-otp-radiusd ${args.join(' ')}: ${r.stderr}`).toBe(0);
-      if (args[1] === 'resend') expect((await gw.next()).query.get('to')).toBe('+4917012345');
+    let commands = 0;
+    for (const id of PAGE_BLOCKS) {
+      // A `$ ` line is a command; the lines after it, up to the next command, are what it prints.
+      const lines = docsExample(id).split('\n').filter((l) => l.trim());
+      for (let i = 0; i < lines.length; i++) {
+        if (!lines[i]!.startsWith('$ sms-otp-radiusd ')) continue;
+        const args = lines[i]!.slice('$ sms-otp-radiusd '.length).split(' ');
+        let end = i + 1;
+        while (end < lines.length && !lines[end]!.startsWith('$ ')) end++;
+        const r = await daemon.cli(...args);
+        commands++;
+        expect(r.code, `sms-otp-radiusd ${args.join(' ')}: ${r.stderr}`).toBe(0);
+        expect(sampleMismatch(r.stdout, lines.slice(i + 1, end)), `${id}: sms-otp-radiusd ${args.join(' ')}`).toBeUndefined();
+        if (args[1] === 'resend') expect((await gw.next()).query.get('to')).toBe('+4917012345');
+      }
     }
+    expect(commands).toBeGreaterThanOrEqual(8);
   }, 90_000);
 });

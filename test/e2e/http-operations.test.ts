@@ -1,8 +1,11 @@
 // Two details of the HTTP API that bit new users (issue 22), against the daemon process:
 // a phone number must say its country (a '+' sent unencoded arrives as a space: refused with
 // the fix, never stored as '49...'), and an API key works as soon as `apikey create` returned.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDaemon, freeTcpPort, type TestDaemon } from '../helpers/daemon.js';
+import { docsExample } from '../helpers/docs-blocks.js';
 import { curl, type HttpAnswer } from '../helpers/http-clients.js';
 
 describe('HTTP API: phone numbers and new API keys', { timeout: 120_000 }, () => {
@@ -47,6 +50,12 @@ describe('HTTP API: phone numbers and new API keys', { timeout: 120_000 }, () =>
     const encoded = await rawPost('/token/init', 'user=anna&phone=%2B49%20170%2012345&pin=pin-1&genkey=1&serial=PISMPHONE001');
     expect(encoded.status, encoded.text).toBe(200);
     expect(await phoneOf('PISMPHONE001')).toBe('+49 170 12345');
+
+    // The command docs/operations-notes.md gives (curl encodes the +), run as written against this daemon.
+    const command = docsExample('token-init-phone').replace('https://otp.example.com', base);
+    const { stdout } = await promisify(execFile)('sh', ['-c', command], { env: { ...process.env, KEY: adminKey, PIN: 'pin-of-anna-2' } });
+    const serial = (JSON.parse(stdout) as { detail: { serial: string } }).detail.serial;
+    expect(await phoneOf(serial)).toBe('+4917012345');
   });
 
   it('a national number needs sms.default_country_code, which makes it international', async () => {

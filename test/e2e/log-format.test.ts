@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { docsExample } from '../helpers/docs-blocks.js';
 import { radclient } from '../helpers/radius-clients.js';
 
 const execFileAsync = promisify(execFile);
@@ -44,6 +45,15 @@ describe('log.format', { timeout: 120_000 }, () => {
     for (const line of logs.trim().split('\n')) expect(line, logs).toMatch(LINE);
     expect(logs).toMatch(/\] INFO: authentication \{"user":"nobody",.*"action":"reject","reason":"no token"\}\n/);
     expect(logs).not.toContain('secret-pin-123456');
+    // docs/operations-notes.md shows these lines: each is one of the log's, its time, port and the fields at `...` aside.
+    for (const sample of docsExample('log-pretty').split('\n').filter(Boolean)) {
+      const pattern = sample
+        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/^\\\[[^\]]*\]/, '\\[[-\\d]+ [:.\\d]+ [+-]\\d{4}\\]')
+        .replace(/:1812\b/g, ':\\d+')
+        .replace(/,\\\.\\\.\\\./g, ',.*');
+      expect(logs, sample).toMatch(new RegExp(`^${pattern}$`, 'm'));
+    }
   });
 
   it('pretty keeps the redaction: a password passed to the log is [redacted] in the human line too', async () => {

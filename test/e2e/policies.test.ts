@@ -9,7 +9,9 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDaemon, freeTcpPort, type TestDaemon } from '../helpers/daemon.js';
 import { radclient } from '../helpers/radius-clients.js';
-import { BASE_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from '../helpers/slapd.js';
+import { docsExample } from '../helpers/docs-blocks.js';
+import { sampleMismatch } from '../helpers/output-sample.js';
+import { BASE_DN, GROUPS_DN, personDn, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
 
 const NAS = { asa: '127.0.0.1', wlc: '127.0.0.2', lab: '127.0.0.3' } as const;
@@ -44,7 +46,13 @@ describe('policies: a mixed site over RADIUS', () => {
     slapd = await startSlapd([
       { uid: 'carol', password: 'carol-pw', sn: 'Corp', mobile: '+4917022222' },
       { uid: 'dave', password: 'dave-pw', sn: 'Notoken' },
-    ]);
+    ], {
+      // carol's groups, as docs/policies.md's `policy explain` shows them.
+      groups: [
+        { cn: 'vpn-admins', members: [personDn('carol')] },
+        { cn: 'staff', members: [personDn('carol')] },
+      ],
+    });
     [gwSite, gwCorp] = await Promise.all([startSmsGateway(), startSmsGateway()]);
     const port = await freeTcpPort();
     http = `http://127.0.0.1:${port}`;
@@ -59,7 +67,8 @@ describe('policies: a mixed site over RADIUS', () => {
     });
     const pw = path.join(daemon.dir, 'bind.pw');
     writeFileSync(pw, `${SERVICE_PASSWORD}\n`);
-    await daemon.ok('userstore', 'set', 'corp', '--uri', slapd.uri, '--base-dn', BASE_DN, '--bind-dn', SERVICE_DN, '--bind-password-file', pw, '--preset', 'openldap', '--timeout', '2');
+    await daemon.ok('userstore', 'set', 'corp', '--uri', slapd.uri, '--base-dn', BASE_DN, '--bind-dn', SERVICE_DN, '--bind-password-file', pw, '--preset', 'openldap', '--timeout', '2',
+      '--group-base', GROUPS_DN);
     await daemon.ok('realm', 'set', 'corp', '--userstore', 'corp');
     for (const [id, gw] of [['gw-site', gwSite], ['gw-corp', gwCorp]] as const) {
       await daemon.ok('gateway', 'set', id, '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
@@ -73,7 +82,7 @@ describe('policies: a mixed site over RADIUS', () => {
     await daemon.ok('token', 'enroll', '--user', 'carol', '--realm', 'corp', '--phone', '+4917022222', '--pin', 'carol-token-pin');
     await daemon.ok('policy', 'set', 'corp-login', '--scope', 'authentication', '--realm', 'corp', '--action', 'otppin=userstore',
       '--action', 'smstext=Corp code {otp}', '--action', 'smsgateway=gw-corp', '--action', 'passOnNoToken=true');
-    await daemon.ok('policy', 'set', 'asa-class', '--scope', 'authorization', '--client', 'asa', '--action', 'reply_attribute=Class=vpn-admins',
+    await daemon.ok('policy', 'set', 'asa-admins', '--scope', 'authorization', '--client', 'asa', '--action', 'reply_attribute=Class=vpn-admins',
       '--action', 'reply_attribute=Cisco-AVPair=shell:priv-lvl=15');
     await daemon.ok('policy', 'set', 'wifi-vlan', '--scope', 'authorization', '--client', `${NAS.wlc}/32`, '--action', 'reply_attribute=Tunnel-Type:1=VLAN',
       '--action', 'reply_attribute=Tunnel-Medium-Type:1=IEEE-802', '--action', 'reply_attribute=Tunnel-Private-Group-Id:1=20');
@@ -107,7 +116,7 @@ describe('policies: a mixed site over RADIUS', () => {
     // Said in the log at start, as the site setting would be.
     expect(daemon.logs()).toContain('policy corp-login sets passOnNoToken=true for the logins it matches');
     const rows = JSON.parse(await daemon.ok('audit', 'list', '--json')) as Array<{ user: string; reason: string }>;
-    expect(rows.find((r) => r.user === 'dave')?.reason).toBe("user has no token, accepted due to 'passOnNoToken' [policies: corp-login, asa-class]");
+    expect(rows.find((r) => r.user === 'dave')?.reason).toBe("user has no token, accepted due to 'passOnNoToken' [policies: corp-login, asa-admins]");
   });
 
   it('Class and a Cisco AV-pair on the ASA, a tagged VLAN on the Wi-Fi controller', async () => {
@@ -141,9 +150,12 @@ describe('policies: a mixed site over RADIUS', () => {
   });
 
   it('a conflicting policy is refused at policy set, naming both policies and the action', async () => {
-    const refused = await daemon.cli('policy', 'set', 'corp-none', '--scope', 'authentication', '--realm', 'corp', '--action', 'otppin=none');
+    // The refusal docs/policies.md shows: its command, run as written, prints its message.
+    const [command, message] = docsExample('policy-conflict').split('\n').filter(Boolean);
+    const refused = await daemon.cli(...command!.replace(/^\$ sms-otp-radiusd /, '').split(' '));
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/policy corp-none conflicts with policy corp-login: .*otppin to 'none' and 'userstore'/);
+    expect(refused.stderr.trim()).toBe(message);
     // At another priority, or for another realm, it is taken.
     await daemon.ok('policy', 'set', 'corp-none', '--scope', 'authentication', '--realm', 'other', '--action', 'otppin=none');
     await daemon.ok('policy', 'delete', 'corp-none');
@@ -160,9 +172,13 @@ describe('policies: a mixed site over RADIUS', () => {
 
   it('policy explain names the winner of each action, or the site setting', async () => {
     const text = await daemon.ok('policy', 'explain', '--user', 'carol', '--realm', 'corp', '--client', 'asa');
+    // docs/policies.md shows this command and what it prints.
+    const [command, ...sample] = docsExample('policy-explain').split('\n');
+    expect(command).toBe('$ sms-otp-radiusd policy explain --user carol --realm corp --client asa');
+    expect(sampleMismatch(text, sample)).toBeUndefined();
     expect(text).toMatch(/^authentication\s+otppin\s+userstore\s+corp-login$/m);
     expect(text).toMatch(/^authentication\s+smsautosend\s+false\s+site setting$/m);
-    expect(text).toMatch(/^authorization\s+reply_attribute\s+Class=vpn-admins\s+asa-class$/m);
+    expect(text).toMatch(/^authorization\s+reply_attribute\s+Class=vpn-admins\s+asa-admins$/m);
     const json = JSON.parse(await daemon.ok('policy', 'explain', '--user', 'ken', '--client', 'lab', '--json')) as { found: boolean; authorization: Array<{ action: string; value: string; from: string }> };
     expect(json.found).toBe(true);
     expect(json.authorization[0]).toEqual({ action: 'deny', value: 'No lab access for contractors', from: 'lab-contractors' });

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { docsExample } from '../helpers/docs-blocks.js';
 import { RFC4226_KEY } from '../helpers/fs.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
@@ -128,6 +129,8 @@ describe('user store groups through the CLI and a login', { timeout: 120_000 }, 
     expect(refused.code).toBe('Access-Reject');
     expect(refused.attributes['Reply-Message']).toEqual(['The authentication service is unavailable, try again later']);
     expect(daemon.logs()).toContain(`the group search under ou=nogroups,${BASE_DN} for ${personDn('alice')} failed: the group base does not exist`);
+    // docs/directory-groups.md shows the message as the log has it (the page breaks it in two lines).
+    expect(daemon.logs()).toContain(docsExample('group-search-failed').replace(/\s*\n\s*/g, ' ').trim());
     expect(daemon.logs()).not.toContain('token-pin');
 
     await daemon.configure('userstore', 'set', 'corp', '--uri', slapd.uri, '--base-dn', BASE_DN, '--bind-dn', SERVICE_DN, '--preset', 'openldap', '--group-base', GROUPS_DN);
