@@ -1,5 +1,5 @@
 // Scale of `migrate privacyidea`: a privacyIDEA-shaped SQLite database of N SMS tokens (default
-// 10 000) is generated from the fixture's schema (../shared/fixtures/privacyidea-3.13): keys
+// 10 000) is generated from the fixture's schema (test/fixtures/privacyidea-3.13): keys
 // encrypted with its key file as privacyIDEA does (AES-256-CBC, PKCS7, hex), one real argon2
 // PIN hash copied to every token (the KDF runs neither here nor at the import), a passwd
 // resolver file with N users. Then the CLI imports it into a fresh SQLite store; the wall time
@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 
 const N = Number(process.argv[2] ?? 10_000);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FIXTURE = path.resolve(ROOT, '../shared/fixtures/privacyidea-3.13');
+const FIXTURE = path.resolve(ROOT, 'test/fixtures/privacyidea-3.13');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'smsotp-pi-bench-'));
 const TABLES = ['realm', 'resolver', 'resolverconfig', 'resolverrealm', 'token', 'tokeninfo', 'tokenowner', 'tokenrealm',
   'smsgateway', 'smsgatewayoption', 'smtpserver', 'config', 'policy', 'eventhandler'];

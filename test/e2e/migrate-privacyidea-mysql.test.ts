@@ -11,7 +11,7 @@ import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/fs.js';
 import { copyPrivacyIdeaDatabase } from '../helpers/pi-copy.js';
 
-const FIXTURE = path.resolve(import.meta.dirname, '../../../shared/fixtures/privacyidea-3.13');
+const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/privacyidea-3.13');
 const ADMIN_URL = process.env.MYSQL_ADMIN_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
 async function reachable(): Promise<boolean> {

@@ -12,7 +12,7 @@ import { createTestDatabase } from '../helpers/pg.js';
 import { copyPrivacyIdeaDatabase } from '../helpers/pi-copy.js';
 import { radclient } from '../helpers/radius-clients.js';
 
-const FIXTURE = path.resolve(import.meta.dirname, '../../../shared/fixtures/privacyidea-3.13');
+const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/privacyidea-3.13');
 
 describe('migrate privacyidea from PostgreSQL', () => {
   let dir: string;

@@ -1,4 +1,4 @@
-// `migrate privacyidea` on the fixture a real privacyIDEA 3.13.3 made (../shared/fixtures/
+// `migrate privacyidea` on the fixture a real privacyIDEA 3.13.3 made (test/fixtures/
 // privacyidea-3.13, copied to a temp dir first): a dry run changes nothing; the import carries
 // the SMS tokens of realm local (the default realm: logins without a realm) and of the LDAP realm
 // corp (a real slapd loaded with the fixture's people) with their keys,
@@ -25,7 +25,7 @@ function peopleOf(ldif: string): LdapPerson[] {
   });
 }
 
-const FIXTURE = path.resolve(import.meta.dirname, '../../../shared/fixtures/privacyidea-3.13');
+const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/privacyidea-3.13');
 
 interface FixtureToken {
   serial: string;

@@ -8,7 +8,7 @@ import { isCarriedOverPinHash, NO_PIN_HASH } from '../../src/core/token-pin.js';
 import { PinCheckQueue } from '../../src/crypto/pin-check-queue.js';
 import { isPrivacyIdeaPinHash, PinHasher } from '../../src/crypto/pin-hash.js';
 
-const FIXTURE = path.resolve(import.meta.dirname, '../../../shared/fixtures/privacyidea-3.13/pi.sqlite');
+const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/privacyidea-3.13/pi.sqlite');
 
 function pinHashOf(serial: string): string {
   const db = new Database(FIXTURE, { readonly: true });
