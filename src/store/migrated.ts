@@ -9,7 +9,7 @@ import type { GatewayDefinition } from '../gateways/definition.js';
 import { changeConfiguration } from './config-revision.js';
 import type { GatewayRepository } from './gateways.js';
 import type { SmtpServerDefinition, SmtpServerRepository } from './smtp-servers.js';
-import { otpkeyContext, type NewToken, type TokenRow } from './tokens.js';
+import { newTokenRow, otpkeyContext, type NewToken, type TokenRow } from './tokens.js';
 
 /** A token as another system left it: its counter, state and fail counter come along. */
 export interface MigratedToken extends NewToken {
@@ -78,38 +78,13 @@ export class MigrationWriter {
           await trx('tokens').where({ serial: token.serial }).update(this.merged(row, token, now));
           updated++;
         } else {
-          inserts.push(this.newRow(token, now));
+          inserts.push(newTokenRow(this.box, token, token, now));
         }
       }
       if (inserts.length) await trx('tokens').insert(inserts);
       created += inserts.length;
     }
     return { created, updated };
-  }
-
-  private newRow(token: MigratedToken, now: number): Omit<TokenRow, 'last_auth_at'> {
-    return {
-      serial: token.serial,
-      tokentype: 'sms',
-      username: token.username,
-      realm: token.realm,
-      phone: token.phone,
-      dynamic_phone: token.dynamicPhone,
-      gateway: token.gateway,
-      otpkey: this.box.seal(token.otpKey, otpkeyContext(token.serial)),
-      hashlib: token.hashlib,
-      otplen: token.otplen,
-      counter: token.counter,
-      count_window: token.countWindow,
-      pin_hash: token.pinHash,
-      active: token.active,
-      verified: token.verified,
-      failcount: token.failcount,
-      maxfail: token.maxfail,
-      last_fail_at: token.failcount > 0 ? now : null,
-      created_at: now,
-      updated_at: now,
-    };
   }
 
   /** The token updated from the other system, keeping what happened here (see the file's head). */

@@ -164,7 +164,7 @@ export class TokenRepository {
   }
 
   async insert(token: NewToken): Promise<void> {
-    await this.knex('tokens').insert(this.toRow(token, this.now()));
+    await this.knex('tokens').insert(newTokenRow(this.box, token, NEW_TOKEN_STATE, this.now()));
   }
 
   /**
@@ -174,7 +174,7 @@ export class TokenRepository {
    */
   async insertMany(tokens: readonly NewToken[]): Promise<void> {
     const now = this.now();
-    const rows = tokens.map((t) => this.toRow(t, now));
+    const rows = tokens.map((t) => newTokenRow(this.box, t, NEW_TOKEN_STATE, now));
     await this.knex.transaction(async (trx) => {
       for (let i = 0; i < rows.length; i += INSERT_BATCH) await trx('tokens').insert(rows.slice(i, i + INSERT_BATCH));
     });
@@ -198,31 +198,6 @@ export class TokenRepository {
       owners.push(...(await this.knex('tokens').distinct('username', 'realm').whereIn('username', unique.slice(i, i + LOOKUP_BATCH))));
     }
     return owners;
-  }
-
-  private toRow(token: NewToken, now: number): Omit<TokenRow, 'last_auth_at'> {
-    return {
-      serial: token.serial,
-      tokentype: 'sms',
-      username: token.username,
-      realm: token.realm,
-      phone: token.phone,
-      dynamic_phone: token.dynamicPhone,
-      gateway: token.gateway,
-      otpkey: this.box.seal(token.otpKey, otpkeyContext(token.serial)),
-      hashlib: token.hashlib,
-      otplen: token.otplen,
-      counter: 0,
-      count_window: token.countWindow,
-      pin_hash: token.pinHash,
-      active: true,
-      verified: token.verified,
-      failcount: 0,
-      maxfail: token.maxfail,
-      last_fail_at: null,
-      created_at: now,
-      updated_at: now,
-    };
   }
 
   async bySerial(serial: string): Promise<Token | undefined> {
@@ -297,4 +272,39 @@ export class TokenRepository {
 async function countOf(query: Knex.QueryBuilder): Promise<number> {
   const rows = (await query.count({ n: '*' })) as Array<{ n: number | string }>;
   return Number(rows[0]?.n ?? 0);
+}
+
+/** What a token enrolled here starts with; a migrated one brings its own (src/store/migrated.ts). */
+export interface TokenState {
+  readonly counter: number;
+  readonly active: boolean;
+  readonly failcount: number;
+}
+
+const NEW_TOKEN_STATE: TokenState = { counter: 0, active: true, failcount: 0 };
+
+/** The row of a new token, its key sealed for its serial. */
+export function newTokenRow(box: SecretBox, token: NewToken, state: TokenState, now: number): Omit<TokenRow, 'last_auth_at'> {
+  return {
+    serial: token.serial,
+    tokentype: 'sms',
+    username: token.username,
+    realm: token.realm,
+    phone: token.phone,
+    dynamic_phone: token.dynamicPhone,
+    gateway: token.gateway,
+    otpkey: box.seal(token.otpKey, otpkeyContext(token.serial)),
+    hashlib: token.hashlib,
+    otplen: token.otplen,
+    counter: state.counter,
+    count_window: token.countWindow,
+    pin_hash: token.pinHash,
+    active: state.active,
+    verified: token.verified,
+    failcount: state.failcount,
+    maxfail: token.maxfail,
+    last_fail_at: state.failcount > 0 ? now : null,
+    created_at: now,
+    updated_at: now,
+  };
 }
