@@ -30,10 +30,11 @@ engines=$(node -p 'require("./package.json").engines.node.replace(/^>=\s*/, "")'
 
 # The build needs the development dependencies (tsc); a clean clone gets them from the lock file.
 [[ -f node_modules/.package-lock.json ]] || npm ci --no-audit --no-fund
-npm run build --silent
-
 work=$(mktemp -d "${TMPDIR:-/tmp}/$pkg-deb.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# Compiled into the work directory, not the checkout's dist/: a daemon or test running from
+# the checkout would otherwise load modules while tsc rewrites them.
+npx --no-install tsc -p tsconfig.json --outDir "$work/dist" --sourceMap false
 root=$work/root
 app=$root/usr/lib/$pkg
 mkdir -p "$app" "$root/usr/bin" "$root/usr/lib/systemd/system" "$root/usr/lib/sysusers.d" \
@@ -42,8 +43,7 @@ mkdir -p "$app" "$root/usr/bin" "$root/usr/lib/systemd/system" "$root/usr/lib/sy
 # The application: what `npm pack` would ship (package.json "files"), without the checkout's
 # demo configuration: the installed command reads /etc/sms-otp-radiusd (src/config/load.ts).
 cp -r package.json package-lock.json bin dictionaries "$app/"
-cp -r dist "$app/dist"
-find "$app/dist" -name '*.map' -delete
+cp -r "$work/dist" "$app/dist"
 
 # Production dependencies exactly as locked. --ignore-scripts: no `prepare` (tsc) and no
 # download of prebuilt binaries; the two native modules are then compiled from source against

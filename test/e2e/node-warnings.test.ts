@@ -79,9 +79,10 @@ describe('the node\'s own files and secrets', () => {
     const saved = `${daemon.keyfile}.saved`;
     copyFileSync(daemon.keyfile, saved);
     rmSync(daemon.keyfile);
-    // A reload looks at once; without one, the next 5-second look does.
+    // A reload looks at once; without one, the next 5-second look does: under a loaded
+    // suite either may be late, so the wait covers the periodic look too.
     daemon.process()!.signal('SIGHUP');
-    const until = Date.now() + 2000;
+    const until = Date.now() + 8000;
     while (!daemon.logs().includes('the key file is gone')) {
       if (Date.now() > until) throw new Error('no log line for the deleted key file');
       await sleep(50);
@@ -95,7 +96,7 @@ describe('the node\'s own files and secrets', () => {
     expect(found.find((c) => c.check === 'key file')).toMatchObject({ status: 'fail', message: expect.stringMatching(/does not exist, but the store .* already holds data sealed with a key/) });
     copyFileSync(saved, daemon.keyfile);
     daemon.process()!.signal('SIGHUP');
-    const back = Date.now() + 2000;
+    const back = Date.now() + 8000;
     while (!daemon.logs().includes('the key file holds the key in use again')) {
       if (Date.now() > back) throw new Error('no log line for the restored key file');
       await sleep(50);
