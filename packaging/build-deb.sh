@@ -42,7 +42,7 @@ mkdir -p "$app" "$root/usr/bin" "$root/usr/lib/systemd/system" "$root/usr/lib/sy
 
 # The application: what `npm pack` would ship (package.json "files"), without the checkout's
 # demo configuration: the installed command reads /etc/sms-otp-radiusd (src/config/load.ts).
-cp -r package.json package-lock.json bin dictionaries "$app/"
+cp -r package.json package-lock.json bin dictionaries web "$app/"
 cp -r "$work/dist" "$app/dist"
 
 # Production dependencies exactly as locked. --ignore-scripts: no `prepare` (tsc) and no

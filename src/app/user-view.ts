@@ -91,6 +91,11 @@ export class UserViews {
     return [view];
   }
 
+  /** The view of exactly this user (the web UI's "my account" and a helpdesk's user page). */
+  async of(user: UserRef): Promise<UserView> {
+    return this.view(user, await this.tokens.list({ username: user.username, realm: user.realm }));
+  }
+
   private async view(user: UserRef, tokens: TokenView[]): Promise<UserView> {
     const now = this.now();
     const filter = { users: [user] };

@@ -30,6 +30,8 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** The client name of every request of the HTTP front, in the audit trail and on its challenges. */
 export const HTTP_CLIENT_NAME = 'http';
+/** The client name of the web UI's sign-ins (audit trail, challenges, policies' client condition). */
+export const WEB_CLIENT_NAME = 'webui';
 
 const sqliteDatabase = z.strictObject({
   client: z.literal('sqlite'),
@@ -132,8 +134,9 @@ export const configSchema = z.strictObject({
         clients.forEach((c, i) => {
           if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `client name '${c.name}' is used twice; names must be unique` });
           // Challenges are bound to the client name: a NAS named like the HTTP front could answer its transactions.
-          if (c.name.toLowerCase() === HTTP_CLIENT_NAME) {
-            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `'${c.name}' is the name of the HTTP front (in the audit trail and challenges); choose another name` });
+          if (c.name.toLowerCase() === HTTP_CLIENT_NAME || c.name.toLowerCase() === WEB_CLIENT_NAME) {
+            const front = c.name.toLowerCase() === HTTP_CLIENT_NAME ? 'HTTP front' : 'web UI';
+            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `'${c.name}' is the name of the ${front} (in the audit trail and challenges); choose another name` });
           }
           seen.add(c.name);
         });
@@ -182,6 +185,14 @@ export const configSchema = z.strictObject({
        * the one they name. Without them the TCP peer is the client.
        */
       trusted_proxies: z.array(cidr).default([]),
+      /** The web UI at /ui/ (helpdesk, self-service, admin), on the same listeners. */
+      ui: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** Seconds a signed-in session may stay unused before it ends. */
+          idle_timeout: z.number().int().min(10, 'at least 10 seconds').max(86_400, 'at most 86400 seconds (a day)').default(900),
+        })
+        .default({ enabled: true, idle_timeout: 900 }),
     })
     .optional(),
   providers: z

@@ -20,7 +20,7 @@ import { TokenImport } from '../app/token-import.js';
 import { PrivacyIdeaMigration } from '../app/privacyidea-migration.js';
 import { RealmAdmin, UserStoreAdmin } from '../app/userstore-admin.js';
 import { providerContext } from './providers.js';
-import { HTTP_CLIENT_NAME } from '../config/schema.js';
+import { HTTP_CLIENT_NAME, WEB_CLIENT_NAME } from '../config/schema.js';
 import type { Runtime } from './runtime.js';
 
 export interface Admin {
@@ -70,7 +70,7 @@ export function buildAdmin(rt: Pick<Runtime, 'config' | 'store' | 'pins' | 'keys
     () =>
       new PolicyAdmin(store, {
         checkReplyAttribute,
-        clientNames: [...rt.config.radius.clients.map((c) => c.name), HTTP_CLIENT_NAME],
+        clientNames: [...rt.config.radius.clients.map((c) => c.name), HTTP_CLIENT_NAME, WEB_CLIENT_NAME],
         // `policy explain` asks the directory as a login does: the user stores and realms as the store has them now.
         openDirectory: async () => {
           const [userstores, realms] = await Promise.all([store.userstores.list(), store.realms.list()]);

@@ -23,6 +23,7 @@ import { VERSION } from '../version.js';
 import { DebugSwitch } from '../core/debug-trace.js';
 import { clientSecretWarnings, fileWarnings } from '../app/node-warnings.js';
 import { buildAdmin } from './admin.js';
+import { buildWeb } from './web.js';
 import { AuditRetention } from './audit-retention.js';
 import { EventFanout } from './event-fanout.js';
 import { KeyFileWatch } from './key-file-watch.js';
@@ -211,6 +212,7 @@ export async function startDaemon(configFlag: string | undefined, options: Daemo
     },
     apiKeys,
     admin: { tokens: admin.tokens, gateways: admin.gateways, settings: admin.settings, audit: admin.audit, sessions: admin.sessions, debug, policies: admin.policies },
+    web: buildWeb({ config, keys: runtime.keys, store, admin, login, directory }),
     joinRealm: realmJoiner(config.radius.realm_format, config.radius.realm_delimiter),
     metrics,
     debug,

@@ -10,6 +10,7 @@ import type { Authenticator, Readiness } from '../core/authenticator.js';
 import type { DebugSwitch } from '../core/debug-trace.js';
 import type { HttpFront } from '../http/server.js';
 import type { AdminServices } from '../http/admin/index.js';
+import type { WebOptions } from '../web/services.js';
 import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import { MetricsListener } from '../metrics/listener.js';
 import { AccountingServer, type AccountingStore } from '../radius/accounting.js';
@@ -42,6 +43,8 @@ export interface ListenerParts {
   readonly accountingStore: AccountingStore;
   readonly apiKeys: ApiKeyGate;
   readonly admin: AdminServices;
+  /** The web UI's options (src/main/web.ts); absent: no UI. */
+  readonly web?: Omit<WebOptions, 'now'> | undefined;
   readonly joinRealm: (username: string, realm: string) => string;
   readonly metrics?: DaemonMetrics;
   /** The debug trace the fronts ask a tracer of per request. */
@@ -101,6 +104,7 @@ export async function buildListeners(p: ListenerParts): Promise<Listeners> {
         readiness: p.readiness,
         recordRequest: metrics && ((endpoint, status) => metrics.recordHttpRequest(endpoint, status)),
         admin: p.admin,
+        ...(p.web ? { web: p.web } : {}),
         log,
         ...(tracer ? { tracer } : {}),
       })

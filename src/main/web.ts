@@ -1,0 +1,40 @@
+// The web UI's services (src/web/services.ts) on the daemon's objects: its login core, its
+// directory and its application layer, so that a sign-in is the same login as over RADIUS.
+import { createHmac } from 'node:crypto';
+import type { Config } from '../config/schema.js';
+import type { Authenticator } from '../core/authenticator.js';
+import type { Keys } from '../crypto/keyfile.js';
+import type { UserDirectory } from '../core/ports.js';
+import type { Store } from '../store/index.js';
+import { UserViews } from '../app/user-view.js';
+import type { WebOptions } from '../web/services.js';
+import type { Admin } from './admin.js';
+
+export interface WebParts {
+  readonly config: Config;
+  readonly keys: Keys;
+  readonly store: Store;
+  readonly admin: Pick<Admin, 'tokens'>;
+  readonly login: Authenticator;
+  readonly directory: UserDirectory;
+}
+
+/** The UI's options, or undefined where the HTTP front is off or the UI is turned off. */
+export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
+  const http = p.config.http;
+  if (!http || !http.ui.enabled) return undefined;
+  const views = new UserViews(p.store, p.admin.tokens, p.directory);
+  return {
+    services: {
+      login: p.login,
+      // Until the admin policy scope lands, everyone who signs in gets the self-service view.
+      access: { of: async () => ({ role: 'user', realms: [], selfServiceEnroll: false }) },
+      accounts: { of: (user) => views.of(user) },
+    },
+    // The cookie's signing key, from the key file: every node of a site signs alike.
+    sessionSecret: createHmac('sha256', p.keys.transactionIdMac).update('sms-otp-radiusd/web-session-cookie').digest('hex'),
+    // ('auto' alone would also make the cookie SameSite=Lax on plain HTTP: @fastify/session's rule.)
+    secureCookie: http.tls ? true : http.trusted_proxies.length > 0 ? 'auto' : false,
+    idleTimeoutMs: http.ui.idle_timeout * 1000,
+  };
+}
