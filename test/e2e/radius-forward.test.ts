@@ -198,4 +198,16 @@ describe('forwarding to another RADIUS server (passthru=radius:NAME)', () => {
       db.close();
     }
   });
+
+  it('refuses to delete a server the passthru setting or a policy forwards to, naming them', async () => {
+    const bySetting = await daemon.cli('radius_server', 'delete', 'old');
+    expect(bySetting.code).toBe(1);
+    expect(bySetting.stderr).toContain("RADIUS server 'old' is in use: setting passthru forwards to it");
+    await daemon.ok('policy', 'set', 'lab-forward', '--scope', 'authentication', '--realm', 'lab', '--action', 'passthru=radius:gone');
+    const byPolicy = await daemon.cli('radius_server', 'delete', 'gone');
+    expect(byPolicy.code).toBe(1);
+    expect(byPolicy.stderr).toContain("RADIUS server 'gone' is the passthru of policy lab-forward; change or delete those policies first");
+    expect(await daemon.ok('radius_server', 'list')).toContain('gone');
+    await daemon.ok('policy', 'delete', 'lab-forward');
+  });
 });
