@@ -2,13 +2,20 @@
 // daemon: the password comes from standard input and is the token PIN of user NAME in realm
 // webadmin, whatever the site's otppin (the webadmin-tokenpin policy); proven by a RADIUS
 // login with it and the SMS code sent to the account's phone. The role is an admin-scope
-// policy (`policy explain` shows it); every change is audited with the operator; delete
-// removes the token and the role policy.
+// policy (`policy explain` shows it), and the web UI's sign-in gets it (its session kept in the
+// store under the HMAC of its id); every change is audited with the operator; delete removes
+// the token and the role policy.
 import { execFile } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { keysFromMaster } from '../../src/crypto/keyfile.js';
+import { STORE_ADAPTERS } from '../../src/main/store-adapters.js';
+import { Store } from '../../src/store/index.js';
+import { createDaemon, freeTcpPort, type TestDaemon } from '../helpers/daemon.js';
 import { BIN } from '../helpers/fs.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
@@ -20,6 +27,7 @@ const HD_PASSWORD = 'helpdesk-pass-7';
 describe('webadmin: local web accounts through the CLI', () => {
   let daemon: TestDaemon;
   let gw: SmsGateway;
+  let httpPort = 0;
 
   /** The CLI with `input` on its standard input (not a terminal: the password is read from it). */
   async function cliWithInput(input: string, ...args: string[]) {
@@ -38,7 +46,8 @@ describe('webadmin: local web accounts through the CLI', () => {
 
   beforeAll(async () => {
     gw = await startSmsGateway();
-    daemon = await createDaemon({ radius: { reject_delay: '0' } });
+    httpPort = await freeTcpPort();
+    daemon = await createDaemon({ radius: { reject_delay: '0' }, http: { listen: `[ { host: 127.0.0.1, port: ${httpPort} } ]` } });
     await daemon.ok('gateway', 'set', 'gw', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'to={phone}', '--option', 'text={otp}');
     await daemon.ok('setting', 'set', 'sms.identifier', 'gw');
     // The site's first factor is the directory password: the web accounts' policy must win for realm webadmin.
@@ -107,6 +116,48 @@ describe('webadmin: local web accounts through the CLI', () => {
     const otp = sms.query.get('text') ?? '';
     expect((await login('ops@webadmin', otp, first.attributes.State?.[0] ?? '')).code).toBe('Access-Accept');
     expect(daemon.logs()).not.toContain(OPS_PASSWORD);
+  });
+
+  it('the web sign-in of a local admin account ends signed in as admin; its session is in the store under the HMAC of its id', async () => {
+    const base = `http://127.0.0.1:${httpPort}/ui`;
+    let cookie = '';
+    const request = async (url: string, form?: Record<string, string>) => {
+      const res = await fetch(`${base}${url}`, {
+        method: form ? 'POST' : 'GET',
+        redirect: 'manual',
+        headers: { ...(cookie ? { cookie } : {}), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+        ...(form ? { body: new URLSearchParams(form).toString() } : {}),
+      });
+      const set = res.headers.getSetCookie().find((c) => c.startsWith('sms_otp_session='));
+      if (set) cookie = set.split(';')[0]!;
+      return { status: res.status, location: res.headers.get('location'), body: await res.text() };
+    };
+    const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+
+    const form = await request('/login');
+    const first = await request('/login', { _csrf: csrfOf(form.body), username: 'ops@webadmin', password: OPS_PASSWORD });
+    expect(first, first.body).toMatchObject({ status: 302, location: '/ui/login/code' });
+    const sms = await gw.next();
+    expect(sms.query.get('to')).toBe('+4917099999');
+    const codePage = await request('/login/code');
+    const signedIn = await request('/login/code', { _csrf: csrfOf(codePage.body), code: sms.query.get('text') ?? '' });
+    expect(signedIn).toMatchObject({ status: 302, location: '/ui/' });
+    // The role the webadmin-ops policy gives, decided without a directory.
+    expect(await request('/')).toMatchObject({ status: 302, location: '/ui/admin' });
+
+    const signed = decodeURIComponent(cookie.slice('sms_otp_session='.length));
+    const sessionId = signed.slice(0, signed.lastIndexOf('.'));
+    const keys = keysFromMaster(Buffer.from(readFileSync(daemon.keyfile, 'utf8').trim(), 'hex'));
+    const store = Store.open({ client: 'sqlite', filename: path.join(daemon.dir, 'store.sqlite') }, keys, STORE_ADAPTERS);
+    try {
+      const rows = (await store.knex('web_sessions').select('id', 'data')) as Array<{ id: string; data: string }>;
+      const mine = rows.find((r) => r.id === createHmac('sha256', keys.webSessionKey).update(sessionId).digest('hex'));
+      expect(JSON.parse(mine!.data)).toMatchObject({ user: { username: 'ops', realm: 'webadmin', access: { role: 'admin', realms: 'all' } } });
+      expect(JSON.stringify(rows)).not.toContain(sessionId);
+      expect(JSON.stringify(rows)).not.toContain(OPS_PASSWORD);
+    } finally {
+      await store.close();
+    }
   });
 
   it('delete removes the token and the role policy, audited with the operator; a second delete finds nothing', async () => {
