@@ -27,7 +27,7 @@ export interface PolicyAdminOptions {
 export interface ExplainedAction {
   readonly action: string;
   readonly value: string;
-  /** The policy's name, or 'site setting' (authentication) / 'none' (authorization, nothing set). */
+  /** The policy's name, or 'site setting' (authentication) / 'none' (authorization and admin, nothing set: the default applies). */
   readonly from: string;
 }
 
@@ -41,6 +41,8 @@ export interface Explanation {
   readonly groups?: readonly string[];
   readonly authentication: readonly ExplainedAction[];
   readonly authorization: readonly ExplainedAction[];
+  /** The web UI: role (none: self-service only), adminrealm (none: all realms), selfservice_enroll (none: false). */
+  readonly admin: readonly ExplainedAction[];
 }
 
 export interface ExplainRequest {
@@ -103,6 +105,7 @@ export class PolicyAdmin {
       const settings = await this.store.settings.values();
       const authn = compiled.evaluate('authentication', subject);
       const authz = compiled.evaluate('authorization', subject);
+      const adm = compiled.evaluate('admin', subject);
       const explained = (key: ActionKey, siteValue: () => string): ExplainedAction => {
         const won = authn.actions.get(key);
         return won ? { action: key, value: won.value, from: won.policy } : { action: key, value: siteValue(), from: 'site setting' };
@@ -113,6 +116,10 @@ export class PolicyAdmin {
         deny ? { action: 'deny', value: deny.value, from: deny.policy } : { action: 'deny', value: '', from: 'none' },
         ...authz.replyAttributes.map((a) => ({ action: 'reply_attribute', value: a.value, from: a.policy })),
       ];
+      const admin = actionsOfScope('admin').map((key): ExplainedAction => {
+        const won = adm.actions.get(key);
+        return won ? { action: key, value: won.value, from: won.policy } : { action: key, value: ADMIN_DEFAULTS[key] ?? '', from: 'none' };
+      });
       return {
         username: subject.username,
         realm: subject.realm,
@@ -121,12 +128,16 @@ export class PolicyAdmin {
         ...(known?.groups ? { groups: known.groups } : {}),
         authentication,
         authorization,
+        admin,
       };
     } finally {
       await directory.close();
     }
   }
 }
+
+/** What applies to an admin action no policy sets, as `explain` shows it. */
+const ADMIN_DEFAULTS: Partial<Record<ActionKey, string>> = { role: 'user', adminrealm: 'all', selfservice_enroll: 'false' };
 
 /** `--client` names a RADIUS client or gives an address (then the name is unknown, as for the HTTP front's callers). */
 function clientOf(client: string | undefined): { name: string; address: string } {

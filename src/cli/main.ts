@@ -22,6 +22,7 @@ import { userStoreCommands } from './userstore.js';
 import { notificationCommands } from './notification.js';
 import { migratePrivacyIdeaCommand } from './migrate-privacyidea.js';
 import { policyCommands } from './policy.js';
+import { webadminCommands } from './webadmin.js';
 
 // package.json sits two levels above the compiled module (dist/cli/main.js), in a checkout
 // and in an installed package alike.
@@ -101,6 +102,7 @@ export function buildProgram(io: Io): Command {
   sessionCommands(program, io, withAdmin);
   apiKeyCommands(program, io, withAdmin);
   policyCommands(program, io, withAdmin);
+  webadminCommands(program, io, withAdmin);
   return program;
 }
 

@@ -29,14 +29,14 @@ const conditionText = (p: Policy) =>
 const actionText = (p: Policy) => p.actions.map((a) => `${a.key}=${a.value}`).join(', ');
 
 export function policyCommands(program: Command, io: Io, withAdmin: WithAdmin): void {
-  const policy = program.command('policy').description('rules per realm, RADIUS client, directory group and user (authentication, authorization)');
+  const policy = program.command('policy').description('rules per realm, RADIUS client, directory group and user (authentication, authorization, admin)');
   const admin = <T>(cmd: Command, fn: (a: PolicyAdmin) => Promise<T>) => withAdmin(cmd, (a) => fn(a.policies));
 
   policy
     .command('set <name>')
     .description('create or replace a policy (refused when it conflicts with another of the same priority)')
-    .requiredOption('--scope <scope>', 'authentication (overlays settings) or authorization (deny, reply_attribute)')
-    .option('--action <KEY=VALUE>', `an action, repeatable: authentication ${actionsOfScope('authentication').join(', ')}; authorization deny, reply_attribute=Name[:tag]=value`, collect)
+    .requiredOption('--scope <scope>', 'authentication (overlays settings), authorization (deny, reply_attribute) or admin (web UI roles)')
+    .option('--action <KEY=VALUE>', `an action, repeatable: authentication ${actionsOfScope('authentication').join(', ')}; authorization deny, reply_attribute=Name[:tag]=value; admin role=admin|helpdesk, adminrealm=R1,R2, selfservice_enroll=true|false`, collect)
     .option('--realm <realm>', 'applies to this realm; repeatable', collect)
     .option('--client <client>', "applies to this RADIUS client (its name) or address/CIDR; repeatable", collect)
     .option('--group <group>', 'applies to members of this directory group (cn); repeatable', collect)
@@ -122,5 +122,6 @@ function explanationText(e: Explanation): string {
   const rows = [['SCOPE', 'ACTION', 'VALUE', 'FROM']];
   for (const x of e.authentication) rows.push(['authentication', x.action, x.value, x.from]);
   for (const x of e.authorization) rows.push(['authorization', x.action, x.value, x.from === 'none' ? '(no policy)' : x.from]);
+  for (const x of e.admin) rows.push(['admin', x.action, x.value, x.from === 'none' ? '(no policy)' : x.from]);
   return [...lines, table(rows)].join('\n');
 }

@@ -16,6 +16,8 @@ export interface Keys {
   readonly apiKeyMac: Buffer;
   /** HMAC key of the transaction ids (States) every node of the site issues and recognises. */
   readonly transactionIdMac: Buffer;
+  /** HMAC key of the web UI's session ids as stored (a store dump alone cannot take over a session). */
+  readonly webSessionKey: Buffer;
 }
 
 export class KeyFileError extends SmsOtpError {
@@ -30,7 +32,13 @@ function derive(master: Buffer, purpose: string): Buffer {
 }
 
 export function keysFromMaster(master: Buffer): Keys {
-  return { encryption: derive(master, 'encryption'), pinPepper: derive(master, 'pin-pepper'), apiKeyMac: derive(master, 'api-keys'), transactionIdMac: derive(master, 'transaction-ids') };
+  return {
+    encryption: derive(master, 'encryption'),
+    pinPepper: derive(master, 'pin-pepper'),
+    apiKeyMac: derive(master, 'api-keys'),
+    transactionIdMac: derive(master, 'transaction-ids'),
+    webSessionKey: derive(master, 'web-sessions'),
+  };
 }
 
 export interface KeyFile {

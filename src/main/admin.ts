@@ -17,6 +17,7 @@ import { SmtpServerAdmin } from '../app/smtp-servers.js';
 import { RadiusServerAdmin } from '../app/radius-servers.js';
 import { TokenAdmin } from '../app/token-admin.js';
 import { TokenImport } from '../app/token-import.js';
+import { WebAccounts } from '../app/web-accounts.js';
 import { PrivacyIdeaMigration } from '../app/privacyidea-migration.js';
 import { RealmAdmin, UserStoreAdmin } from '../app/userstore-admin.js';
 import { providerContext } from './providers.js';
@@ -39,6 +40,7 @@ export interface Admin {
   readonly audit: AuditAdmin;
   readonly sessions: SessionAdmin;
   readonly policies: PolicyAdmin;
+  readonly webAccounts: WebAccounts;
 }
 
 export interface AdminOptions {
@@ -83,6 +85,7 @@ export function buildAdmin(rt: Pick<Runtime, 'config' | 'store' | 'pins' | 'keys
         },
       }),
   );
+  const webAccounts = once(() => new WebAccounts(store, tokens()));
   return {
     get tokens() { return tokens(); },
     get tokenImport() { return tokenImport(); },
@@ -99,5 +102,6 @@ export function buildAdmin(rt: Pick<Runtime, 'config' | 'store' | 'pins' | 'keys
     get audit() { return audit(); },
     get sessions() { return sessions(); },
     get policies() { return policies(); },
+    get webAccounts() { return webAccounts(); },
   };
 }

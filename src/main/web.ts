@@ -7,6 +7,9 @@ import type { Keys } from '../crypto/keyfile.js';
 import type { UserDirectory } from '../core/ports.js';
 import type { Store } from '../store/index.js';
 import { UserViews } from '../app/user-view.js';
+import { WebAccess } from '../app/web-access.js';
+import { StoreSessionStore } from '../app/web-sessions.js';
+import type { CompiledPolicies } from '../core/policies/compiled.js';
 import type { WebOptions } from '../web/services.js';
 import type { Admin } from './admin.js';
 
@@ -17,6 +20,8 @@ export interface WebParts {
   readonly admin: Pick<Admin, 'tokens'>;
   readonly login: Authenticator;
   readonly directory: UserDirectory;
+  /** The policies of the current configuration revision (SiteConfig.policies): the admin scope gives the roles. */
+  readonly policies: () => CompiledPolicies;
 }
 
 /** The UI's options, or undefined where the HTTP front is off or the UI is turned off. */
@@ -27,9 +32,11 @@ export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
   return {
     services: {
       login: p.login,
-      // Until the admin policy scope lands, everyone who signs in gets the self-service view.
-      access: { of: async () => ({ role: 'user', realms: [], selfServiceEnroll: false }) },
+      // Roles from the admin-scope policies, the person's groups read once at sign-in.
+      access: new WebAccess({ directory: p.directory, policies: p.policies }),
       accounts: { of: (user) => views.of(user) },
+      // In the store, under the HMAC of their ids: every node knows them, a restart keeps them.
+      sessionStore: new StoreSessionStore({ sessions: p.store.webSessions, key: p.keys.webSessionKey, ttlMs: http.ui.idle_timeout * 1000 }),
     },
     // The cookie's signing key, from the key file: every node of a site signs alike.
     sessionSecret: createHmac('sha256', p.keys.transactionIdMac).update('sms-otp-radiusd/web-session-cookie').digest('hex'),

@@ -22,6 +22,7 @@ import { RealmRepository } from './realms.js';
 import { KnownClientRepository, NotificationRepository } from './notifications.js';
 import { UserStoreRepository } from './userstores.js';
 import { MigrationWriter } from './migrated.js';
+import { WebSessionRepository } from './web-sessions.js';
 
 /**
  * What the store needs decided by the adapters whose definitions it keeps, given by the
@@ -52,6 +53,7 @@ export class Store {
   readonly sessions: SessionRepository;
   readonly migrated: MigrationWriter;
   readonly policies: PolicyRepository;
+  readonly webSessions: WebSessionRepository;
   private readonly box: SecretBox;
 
   constructor(
@@ -79,6 +81,7 @@ export class Store {
     this.sessions = new SessionRepository(knex);
     this.migrated = new MigrationWriter(knex, box, now, this.gateways, this.smtpServers);
     this.policies = new PolicyRepository(knex, now);
+    this.webSessions = new WebSessionRepository(knex);
   }
 
   static open(database: DatabaseConfig, keys: Keys, adapters: StoreAdapters, now?: () => number): Store {

@@ -2,11 +2,17 @@
 // what it takes and what it means. Authentication actions take over a site setting for the
 // logins a policy matches (the setting stays the default) and validate their value exactly as
 // `setting set` does, so a change to a setting's values carries over. Authorization actions
-// decide after the second factor: `deny`, and the repeatable `reply_attribute`.
+// decide after the second factor: `deny`, and the repeatable `reply_attribute`. Admin actions
+// decide what someone signed in to the web UI may do: `role`, `adminrealm`, `selfservice_enroll`.
 import { SettingError, normaliseSetting, type SettingKey } from '../settings.js';
+import { hasControlCharacter, normaliseRealm } from '../names.js';
 
-export type PolicyScope = 'authentication' | 'authorization';
-export const POLICY_SCOPES: readonly PolicyScope[] = ['authentication', 'authorization'];
+export type PolicyScope = 'authentication' | 'authorization' | 'admin';
+export const POLICY_SCOPES: readonly PolicyScope[] = ['authentication', 'authorization', 'admin'];
+
+/** The web UI roles an admin policy's `role` gives; without one a person signed in gets self-service only. */
+export const WEB_ROLES = ['admin', 'helpdesk'] as const;
+export type WebRole = (typeof WEB_ROLES)[number];
 
 interface ActionDefinition {
   readonly scope: PolicyScope;
@@ -30,6 +36,9 @@ export const ACTIONS = {
   otplen: { scope: 'authentication', setting: 'otplen', help: 'OTP length (6 or 8) of the tokens enrolled by challenge' },
   deny: { scope: 'authorization', help: 'reject, after a correct OTP, with this Reply-Message' },
   reply_attribute: { scope: 'authorization', repeatable: true, help: 'add Name[:tag]=value to the Access-Accept (tags {user} {realm} {group} {serial} {client})' },
+  role: { scope: 'admin', help: 'the web UI role of whom the policy matches: admin or helpdesk (no role: self-service only)' },
+  adminrealm: { scope: 'admin', help: 'the realms a helpdesk sees and acts on, comma-separated (absent: all realms)' },
+  selfservice_enroll: { scope: 'admin', help: 'true: the user may enroll an SMS token for themself in self-service (default false)' },
 } as const satisfies Record<string, ActionDefinition>;
 
 export type ActionKey = keyof typeof ACTIONS;
@@ -70,6 +79,18 @@ export function normaliseAction(scope: PolicyScope, key: string, raw: string, ch
       throw err;
     }
   }
+  if (key === 'role') {
+    const word = raw.trim().toLowerCase();
+    if (!(WEB_ROLES as readonly string[]).includes(word)) throw new SettingError(`action role takes ${WEB_ROLES.join(' or ')}, not '${raw}'`);
+    return word;
+  }
+  if (key === 'adminrealm') return normaliseRealmList(raw);
+  if (key === 'selfservice_enroll') {
+    const word = raw.trim().toLowerCase();
+    if (TRUE_WORDS.has(word)) return 'true';
+    if (FALSE_WORDS.has(word)) return 'false';
+    throw new SettingError(`action selfservice_enroll takes true or false, not '${raw}'`);
+  }
   if (key === 'deny') {
     if (raw.trim() === '') throw new SettingError("action deny takes the Reply-Message the user sees, e.g. deny='VPN access is not allowed for you'");
     return raw;
@@ -80,4 +101,25 @@ export function normaliseAction(scope: PolicyScope, key: string, raw: string, ch
   }
   checkReplyAttribute?.(raw);
   return raw;
+}
+
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
+const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
+
+/**
+ * adminrealm's canonical form: realm names normalised, sorted, without repeats, joined by
+ * commas. Spaces separate too, so that privacyIDEA's `k=v, k2=v2` action string (split on
+ * commas) can still give several realms: `adminrealm=a.example b.example`.
+ */
+function normaliseRealmList(raw: string): string {
+  const realms = [...new Set(raw.split(/[\s,]+/).filter((r) => r !== '').map(normaliseRealm))].sort();
+  if (realms.length === 0) throw new SettingError("action adminrealm takes one or more realm names, comma-separated (e.g. adminrealm=sales.example,hq.example)");
+  const bad = realms.find(hasControlCharacter);
+  if (bad !== undefined) throw new SettingError('action adminrealm: a realm name holds a control character');
+  return realms.join(',');
+}
+
+/** The realms of a canonical adminrealm value. */
+export function realmsOfAdminrealm(value: string): string[] {
+  return value.split(',').filter((r) => r !== '');
 }

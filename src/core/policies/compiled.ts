@@ -128,7 +128,11 @@ class ScopeIndex {
 const EMPTY: Evaluation = { actions: new Map(), replyAttributes: [], policies: [], group: undefined };
 
 export class CompiledPolicies {
-  private readonly scopes: Record<PolicyScope, ScopeIndex> = { authentication: new ScopeIndex(), authorization: new ScopeIndex() };
+  private readonly scopes: Record<PolicyScope, ScopeIndex> = {
+    authentication: new ScopeIndex(),
+    authorization: new ScopeIndex(),
+    admin: new ScopeIndex(),
+  };
 
   /** The active policies, by priority then name. */
   readonly active: readonly Policy[];
