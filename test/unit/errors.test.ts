@@ -13,6 +13,8 @@ import { WebForbiddenError } from '../../src/web/errors.js';
 import { CsvFileError } from '../../src/app/csv-table.js';
 import { TokenAdminError } from '../../src/app/token-admin.js';
 import { HelpdeskTargetError, SmsNotResentError } from '../../src/app/helpdesk.js';
+import { PhoneVerificationError, TooSoonError } from '../../src/app/phone-verification.js';
+import { ForbiddenRealmError } from '../../src/app/realm-guard.js';
 import { TokenImportError } from '../../src/app/token-import.js';
 import { CheckFailedError } from '../../src/cli/check.js';
 import { UsageError } from '../../src/cli/output.js';
@@ -72,6 +74,9 @@ const errors: SmsOtpError[] = [
   new MigrationUsageError('x'),
   new PiKeyFileError('x'),
   new SourceDatabaseError('x'),
+  new ForbiddenRealmError('x'),
+  new PhoneVerificationError('x'),
+  new TooSoonError('x', 1),
 ];
 
 /** docs/errors.md: code → [HTTP, privacyIDEA, exit] as the rows print them. */
