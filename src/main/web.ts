@@ -1,13 +1,19 @@
 // The web UI's services (src/web/services.ts) on the daemon's objects: its login core, its
-// directory and its application layer, so that a sign-in is the same login as over RADIUS.
+// directory and its application layer, so that a sign-in is the same login as over RADIUS and
+// a helpdesk action the same change as the CLI's, audited with the member's name.
 import { createHmac } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { Authenticator } from '../core/authenticator.js';
+import type { CompiledPolicies } from '../core/policies/compiled.js';
 import type { Keys } from '../crypto/keyfile.js';
 import type { UserDirectory } from '../core/ports.js';
 import type { Store } from '../store/index.js';
+import { Helpdesk } from '../app/helpdesk.js';
+import { forbidden, realmScope } from '../app/realm-guard.js';
+import { UserSearch } from '../app/user-search.js';
 import { UserViews } from '../app/user-view.js';
-import type { WebOptions } from '../web/services.js';
+import { WebAccess } from '../app/web-access.js';
+import type { HelpdeskPort, WebOptions } from '../web/services.js';
 import type { Admin } from './admin.js';
 
 export interface WebParts {
@@ -17,6 +23,8 @@ export interface WebParts {
   readonly admin: Pick<Admin, 'tokens'>;
   readonly login: Authenticator;
   readonly directory: UserDirectory;
+  /** The admin-scope policies of the current configuration revision: roles and realms at sign-in. */
+  readonly policies: () => CompiledPolicies;
 }
 
 /** The UI's options, or undefined where the HTTP front is off or the UI is turned off. */
@@ -24,17 +32,39 @@ export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
   const http = p.config.http;
   if (!http || !http.ui.enabled) return undefined;
   const views = new UserViews(p.store, p.admin.tokens, p.directory);
+  const access = new WebAccess({ directory: p.directory, policies: p.policies });
   return {
     services: {
       login: p.login,
-      // Until the admin policy scope lands, everyone who signs in gets the self-service view.
-      access: { of: async () => ({ role: 'user', realms: [], selfServiceEnroll: false }) },
+      access,
       accounts: { of: (user) => views.of(user) },
+      helpdesk: helpdeskPort(p, views),
     },
     // The cookie's signing key, from the key file: every node of a site signs alike.
     sessionSecret: createHmac('sha256', p.keys.transactionIdMac).update('sms-otp-radiusd/web-session-cookie').digest('hex'),
     // ('auto' alone would also make the cookie SameSite=Lax on plain HTTP: @fastify/session's rule.)
     secureCookie: http.tls ? true : http.trusted_proxies.length > 0 ? 'auto' : false,
     idleTimeoutMs: http.ui.idle_timeout * 1000,
+  };
+}
+
+/** The helpdesk pages' calls: the CLI's helpdesk layer, acting as the signed-in member within their realms. */
+function helpdeskPort(p: WebParts, views: UserViews): HelpdeskPort {
+  // No operator of its own: every call names the member (web:carol@corp).
+  const helpdesk = new Helpdesk(p.store, p.admin.tokens, '', p.login);
+  const search = new UserSearch(p.store);
+  return {
+    search: (query, as) => search.search({ query, allowedRealms: as.allowedRealms }),
+    user: async (user, as) => {
+      // Known or not, a user of another realm gets the same refusal.
+      if (!(await realmScope(p.store, as.allowedRealms)).allows(user.realm)) throw forbidden(`user ${user.username}`);
+      return views.of(user);
+    },
+    change: (action, serial, as) => helpdesk.change(action, { serial }, as),
+    delete: (serial, as) => helpdesk.delete({ serial }, as),
+    setPhone: (serial, phone, as) => helpdesk.set({ serial }, { phone }, as),
+    revealPhone: (serial, as) => helpdesk.revealPhone({ serial }, as),
+    enrollSms: (user, phone, pin, as) => helpdesk.enrollSms({ username: user.username, realm: user.realm, phone, ...(pin !== undefined ? { pin } : {}) }, as),
+    resend: (serial, as) => helpdesk.resend({ serial }, as),
   };
 }
