@@ -36,7 +36,7 @@ export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
   return {
     services: {
       login: p.login,
-      access,
+      access: { of: (user, client) => access.of(user, client) },
       accounts: { of: (user) => views.of(user) },
       helpdesk: helpdeskPort(p, views),
     },
