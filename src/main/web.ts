@@ -13,6 +13,7 @@ import { forbidden, realmScope } from '../app/realm-guard.js';
 import { UserSearch } from '../app/user-search.js';
 import { UserViews } from '../app/user-view.js';
 import { WebAccess } from '../app/web-access.js';
+import { StoreSessionStore } from '../app/web-sessions.js';
 import type { HelpdeskPort, WebOptions } from '../web/services.js';
 import type { Admin } from './admin.js';
 
@@ -23,7 +24,7 @@ export interface WebParts {
   readonly admin: Pick<Admin, 'tokens'>;
   readonly login: Authenticator;
   readonly directory: UserDirectory;
-  /** The admin-scope policies of the current configuration revision: roles and realms at sign-in. */
+  /** The policies of the current configuration revision (SiteConfig.policies): the admin scope gives the roles. */
   readonly policies: () => CompiledPolicies;
 }
 
@@ -36,9 +37,12 @@ export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
   return {
     services: {
       login: p.login,
+      // Roles from the admin-scope policies, the person's groups read once at sign-in.
       access: { of: (user, client) => access.of(user, client) },
       accounts: { of: (user) => views.of(user) },
       helpdesk: helpdeskPort(p, views),
+      // In the store, under the HMAC of their ids: every node knows them, a restart keeps them.
+      sessionStore: new StoreSessionStore({ sessions: p.store.webSessions, key: p.keys.webSessionKey, ttlMs: http.ui.idle_timeout * 1000 }),
     },
     // The cookie's signing key, from the key file: every node of a site signs alike.
     sessionSecret: createHmac('sha256', p.keys.transactionIdMac).update('sms-otp-radiusd/web-session-cookie').digest('hex'),
