@@ -6,9 +6,10 @@ import type { Config } from '../config/schema.js';
 import type { Authenticator } from '../core/authenticator.js';
 import type { CompiledPolicies } from '../core/policies/compiled.js';
 import type { Keys } from '../crypto/keyfile.js';
-import type { UserDirectory } from '../core/ports.js';
+import type { SmsSender, UserDirectory } from '../core/ports.js';
 import type { Store } from '../store/index.js';
 import { Helpdesk } from '../app/helpdesk.js';
+import { PhoneVerifications } from '../app/phone-verification.js';
 import { forbidden, realmScope } from '../app/realm-guard.js';
 import { UserSearch } from '../app/user-search.js';
 import { UserViews } from '../app/user-view.js';
@@ -26,6 +27,8 @@ export interface WebParts {
   readonly directory: UserDirectory;
   /** The policies of the current configuration revision (SiteConfig.policies): the admin scope gives the roles. */
   readonly policies: () => CompiledPolicies;
+  /** The daemon's gateways: verification codes go out as the logins' SMS do. */
+  readonly sms: SmsSender;
 }
 
 /** The UI's options, or undefined where the HTTP front is off or the UI is turned off. */
@@ -57,6 +60,8 @@ function helpdeskPort(p: WebParts, views: UserViews): HelpdeskPort {
   // No operator of its own: every call names the member (web:carol@corp).
   const helpdesk = new Helpdesk(p.store, p.admin.tokens, '', p.login);
   const search = new UserSearch(p.store);
+  // In this process: a code asked for on one node is answered on the same node.
+  const verifications = new PhoneVerifications(p.store, p.admin.tokens, p.sms);
   return {
     search: (query, as) => search.search({ query, allowedRealms: as.allowedRealms }),
     user: async (user, as) => {
@@ -70,5 +75,9 @@ function helpdeskPort(p: WebParts, views: UserViews): HelpdeskPort {
     revealPhone: (serial, as) => helpdesk.revealPhone({ serial }, as),
     enrollSms: (user, phone, pin, as) => helpdesk.enrollSms({ username: user.username, realm: user.realm, phone, ...(pin !== undefined ? { pin } : {}) }, as),
     resend: (serial, as) => helpdesk.resend({ serial }, as),
+    verifiedPhone: {
+      start: (user, serial, phone, as) => verifications.start(user, phone, { ...as, serial }),
+      confirm: (user, serial, verificationId, code, as) => verifications.confirm(user, verificationId, code, { ...as, serial }),
+    },
   };
 }

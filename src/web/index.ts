@@ -22,6 +22,7 @@ import { signInRoutes } from './sign-in.js';
 import { homeRoutes } from './pages/home.js';
 import { helpdeskRoutes } from './pages/helpdesk.js';
 import { helpdeskActionRoutes } from './pages/helpdesk-actions.js';
+import { helpdeskPhoneRoutes } from './pages/helpdesk-phone.js';
 import type { WebOptions } from './services.js';
 import { renderPage } from './render.js';
 
@@ -91,6 +92,7 @@ export function webRoutes(app: FastifyInstance, o: WebOptions): void {
       homeRoutes(ui, o);
       helpdeskRoutes(ui, o);
       helpdeskActionRoutes(ui, o);
+      helpdeskPhoneRoutes(ui, o);
     },
     { prefix: '/ui' },
   );

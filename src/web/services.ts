@@ -46,6 +46,15 @@ export interface HelpdeskPort {
   enrollSms(user: UserRef, phone: string, pin: string | undefined, as: HelpdeskActor): Promise<{ serial: string }>;
   /** An SMS now, through the login core, as a login would send it. */
   resend(serial: string, as: HelpdeskActor): Promise<ResendResult>;
+  /**
+   * A phone change proved first: a code goes to the new number, and the number is saved when
+   * the helpdesk types back the code the user reads to them.
+   */
+  readonly verifiedPhone: {
+    start(user: UserRef, serial: string, phone: string, as: HelpdeskActor): Promise<{ verificationId: string; expiresAt: number }>;
+    /** Resolves with the number saved. */
+    confirm(user: UserRef, serial: string, verificationId: string, code: string, as: HelpdeskActor): Promise<string>;
+  };
 }
 
 export interface WebServices {

@@ -18,6 +18,7 @@ import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
 
 const ALICE_PHONE = '+4917055501234';
 const ALICE_NEW_PHONE = '+4917066607777';
+const ALICE_VERIFIED_PHONE = '+4917077708888';
 const DAVE_PHONE = '+4917055509876';
 
 describe('the helpdesk pages, in chromium', () => {
@@ -149,13 +150,29 @@ describe('the helpdesk pages, in chromium', () => {
     expect((await nextCode(gw)).to).toBe(ALICE_NEW_PHONE);
   });
 
+  it('"Verify by SMS first": the code goes to the new number, a wrong one is refused, the right one saves it', async () => {
+    await page.getByLabel('New phone number').fill(ALICE_VERIFIED_PHONE);
+    await page.getByLabel('Verify by SMS first').check();
+    await page.getByRole('button', { name: 'Change phone' }).click();
+    await page.getByLabel('Verification code').waitFor();
+    const sms = await nextCode(gw);
+    expect(sms.to).toBe(ALICE_VERIFIED_PHONE);
+    await check('helpdesk-phone-confirm');
+    await page.getByLabel('Verification code').fill(sms.code === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Confirm new number' }).click();
+    expect(await page.getByRole('alert').innerText()).toMatch(/wrong verification code \(2 tries left\)/);
+    await page.getByLabel('Verification code').fill(sms.code);
+    await page.getByRole('button', { name: 'Confirm new number' }).click();
+    expect(await notice()).toMatch(/phone number of token PISM\w+ was verified and changed to \*+88/);
+  });
+
   it('disable, enable, delete after a confirmation page, and enroll a new SMS token', async () => {
     await page.getByRole('button', { name: 'Disable' }).click();
     expect(await notice()).toMatch(/^Disabled: token PISM\w+ disabled/);
     await page.getByRole('button', { name: 'Enable' }).click();
     expect(await notice()).toMatch(/^Enabled: token PISM\w+ enabled/);
     expect((await login('alice', 'alice-pw')).code).toBe('Access-Challenge');
-    await gw.next();
+    expect((await nextCode(gw)).to).toBe(ALICE_VERIFIED_PHONE);
 
     await page.getByRole('link', { name: 'Delete token…' }).click();
     await page.getByRole('heading', { name: /^Delete token PISM\w+\?$/ }).waitFor();
@@ -175,7 +192,7 @@ describe('the helpdesk pages, in chromium', () => {
 
   it("every action's audit row names the helpdesk member", async () => {
     const reasons = (await adminRows('alice')).map((r) => r.reason);
-    for (const done of [/reset \(failcount was 2\)/, /phone of token \S+ revealed/, /updated \(phone\)/, /SMS resent/, /disabled/, /enabled/, /deleted/, /enrolled/]) {
+    for (const done of [/reset \(failcount was 2\)/, /phone of token \S+ revealed/, /updated \(phone\)/, /SMS resent/, /phone verification sent to \*+88/, /phone changed to \*+88 for token \S+ \(verified by a code sent to it\)/, /disabled/, /enabled/, /deleted/, /enrolled/]) {
       const row = reasons.find((r) => done.test(r));
       expect(row, `${done} in ${reasons.join('\n')}`).toBeDefined();
       expect(row).toMatch(/\(by web:carol@corp\)$/);

@@ -1,6 +1,6 @@
 // The helpdesk's actions on a user's page, each a POST form with a CSRF token: unlock, disable,
-// enable, change the phone, reveal the phone, send a test SMS, delete (after a confirmation
-// page), enroll an SMS token. Each goes through the application layer as the signed-in member
+// enable, reveal the phone, send a test SMS, delete (after a confirmation page), enroll an SMS
+// token (the phone change: src/web/pages/helpdesk-phone.ts). Each goes through the application layer as the signed-in member
 // (their name in the audit row, their realms as the limit) and returns to the user's page with
 // a notice of what was done. A refused value (a malformed number, an SMS that was not sent) is
 // shown on that page; a user or token of a realm the member may not see is the 403 page.
@@ -11,20 +11,20 @@ import { renderPage } from '../render.js';
 import type { HelpdeskActor, WebOptions } from '../services.js';
 import { helpdeskOf, renderUserPage, userOfParams, userPath, type UserParams } from './helpdesk.js';
 
-interface TokenParams extends UserParams {
+export interface TokenParams extends UserParams {
   readonly serial: string;
 }
 
 type Form = Record<string, string | string[] | undefined>;
 
 /** One value of the form ('' when absent; the first when given twice). */
-function field(form: unknown, name: string): string {
+export function field(form: unknown, name: string): string {
   const value = (form as Form | undefined)?.[name];
   return (Array.isArray(value) ? value[0] : value) ?? '';
 }
 
 /** The user's token `serial`, after the user's realm was checked (a 403 before anything else is read). */
-async function tokenOf(o: WebOptions, as: HelpdeskActor, who: UserRef, serial: string) {
+export async function tokenOf(o: WebOptions, as: HelpdeskActor, who: UserRef, serial: string) {
   const view = await o.services.helpdesk.user(who, as);
   const token = view.tokens.find((t) => t.serial === serial);
   if (!token) throw new NotFoundError(`user ${who.username} has no token ${serial}`);
@@ -35,7 +35,7 @@ async function tokenOf(o: WebOptions, as: HelpdeskActor, who: UserRef, serial: s
  * Runs a helpdesk action and returns to the user's page with what it did; the action's refusal
  * (a value, a failed SMS) is shown there too. A 403 is not caught: it is the 403 page.
  */
-async function act(request: FastifyRequest, reply: FastifyReply, who: UserRef, action: () => Promise<string>) {
+export async function act(request: FastifyRequest, reply: FastifyReply, who: UserRef, action: () => Promise<string>) {
   let flash: { notice?: string; message?: string };
   try {
     flash = { notice: await action() };
@@ -66,18 +66,6 @@ export function helpdeskActionRoutes(ui: FastifyInstance, o: WebOptions): void {
       return act(request, reply, who, async () => `${done}: ${(await o.services.helpdesk.change(action, t.serial, hd.as)).join('; ')}.`);
     });
   }
-
-  ui.post<{ Params: TokenParams }>(`${token}/phone`, csrf, async (request, reply) => {
-    const hd = helpdeskOf(request, reply);
-    if (!hd) return reply;
-    const who = userOfParams(request.params);
-    const t = await tokenOf(o, hd.as, who, request.params.serial);
-    const phone = field(request.body, 'phone').trim();
-    return act(request, reply, who, async () => {
-      await o.services.helpdesk.setPhone(t.serial, phone, hd.as);
-      return `The phone number of token ${t.serial} was changed; the next SMS goes to the new number.`;
-    });
-  });
 
   ui.post<{ Params: TokenParams }>(`${token}/resend`, csrf, async (request, reply) => {
     const hd = helpdeskOf(request, reply);
