@@ -41,7 +41,13 @@ export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
     services: {
       login: p.login,
       // Roles from the admin-scope policies, the person's groups read once at sign-in.
-      access: { of: (user, client) => access.of(user, client) },
+      access: {
+        // What the session keeps of the grant: not the groups nor the deciding policies.
+        of: async (user, client) => {
+          const { role, realms, selfServiceEnroll } = await access.of(user, client);
+          return { role, realms, selfServiceEnroll };
+        },
+      },
       accounts: { of: (user) => views.of(user) },
       helpdesk: helpdeskPort(p, views),
       // In the store, under the HMAC of their ids: every node knows them, a restart keeps them.

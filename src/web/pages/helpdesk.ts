@@ -3,6 +3,7 @@
 // actions as forms (src/web/pages/helpdesk-actions.ts). Every page asks the application layer
 // with the signed-in person's realms: a user of another realm is a 403, known or not.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { normaliseRealm } from '../../core/names.js';
 import type { UserRef } from '../../core/ports.js';
 import type { UserView } from '../../app/user-view.js';
 import { requireRole } from '../guards.js';
@@ -28,7 +29,8 @@ export interface UserParams {
 }
 
 export function userOfParams(params: UserParams): UserRef {
-  return { username: params.username, realm: params.realm === '-' ? '' : params.realm };
+  // A realm compares without case (CORP is corp): the tokens are stored under the lower-case name.
+  return { username: params.username, realm: params.realm === '-' ? '' : normaliseRealm(params.realm) };
 }
 
 export function actorOf(user: SignedIn): HelpdeskActor {
