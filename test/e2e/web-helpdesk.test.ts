@@ -222,4 +222,19 @@ describe('the helpdesk pages, in chromium', () => {
     expect(await adminRows('dave')).toEqual([]);
     expect(await daemon.ok('token', 'list', '--user', 'dave')).toMatch(/active/);
   });
+
+  it('a user without the helpdesk role gets 403 from the search and from a user page', async () => {
+    const own = await newContext(browser, new URL(page.url()).origin);
+    try {
+      const alice = await own.newPage();
+      await signIn(alice, gw, 'alice', 'alice-pw');
+      expect(await alice.getByRole('link', { name: 'Helpdesk' }).count()).toBe(0);
+      for (const url of ['/ui/helpdesk?q=555', '/ui/helpdesk/users/corp/carol']) {
+        expect((await alice.goto(url))?.status(), url).toBe(403);
+        expect(await alice.locator('main').innerText()).toMatch(/needs the helpdesk role/);
+      }
+    } finally {
+      await own.close();
+    }
+  });
 });
