@@ -1,16 +1,21 @@
 // The web UI's services (src/web/services.ts) on the daemon's objects: its login core, its
-// directory and its application layer, so that a sign-in is the same login as over RADIUS.
+// directory and its application layer, so that a sign-in is the same login as over RADIUS and
+// a helpdesk action the same change as the CLI's, audited with the member's name.
 import { createHmac } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { Authenticator } from '../core/authenticator.js';
+import type { CompiledPolicies } from '../core/policies/compiled.js';
 import type { Keys } from '../crypto/keyfile.js';
-import type { UserDirectory } from '../core/ports.js';
+import type { SmsSender, UserDirectory } from '../core/ports.js';
 import type { Store } from '../store/index.js';
+import { Helpdesk } from '../app/helpdesk.js';
+import { PhoneVerifications } from '../app/phone-verification.js';
+import { forbidden, realmScope } from '../app/realm-guard.js';
+import { UserSearch } from '../app/user-search.js';
 import { UserViews } from '../app/user-view.js';
 import { WebAccess } from '../app/web-access.js';
 import { StoreSessionStore } from '../app/web-sessions.js';
-import type { CompiledPolicies } from '../core/policies/compiled.js';
-import type { WebOptions } from '../web/services.js';
+import type { HelpdeskPort, WebOptions } from '../web/services.js';
 import type { Admin } from './admin.js';
 
 export interface WebParts {
@@ -22,6 +27,8 @@ export interface WebParts {
   readonly directory: UserDirectory;
   /** The policies of the current configuration revision (SiteConfig.policies): the admin scope gives the roles. */
   readonly policies: () => CompiledPolicies;
+  /** The daemon's gateways: verification codes go out as the logins' SMS do. */
+  readonly sms: SmsSender;
 }
 
 /** The UI's options, or undefined where the HTTP front is off or the UI is turned off. */
@@ -29,12 +36,20 @@ export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
   const http = p.config.http;
   if (!http || !http.ui.enabled) return undefined;
   const views = new UserViews(p.store, p.admin.tokens, p.directory);
+  const access = new WebAccess({ directory: p.directory, policies: p.policies });
   return {
     services: {
       login: p.login,
       // Roles from the admin-scope policies, the person's groups read once at sign-in.
-      access: new WebAccess({ directory: p.directory, policies: p.policies }),
+      access: {
+        // What the session keeps of the grant: not the groups nor the deciding policies.
+        of: async (user, client) => {
+          const { role, realms, selfServiceEnroll } = await access.of(user, client);
+          return { role, realms, selfServiceEnroll };
+        },
+      },
       accounts: { of: (user) => views.of(user) },
+      helpdesk: helpdeskPort(p, views),
       // In the store, under the HMAC of their ids: every node knows them, a restart keeps them.
       sessionStore: new StoreSessionStore({ sessions: p.store.webSessions, key: p.keys.webSessionKey, ttlMs: http.ui.idle_timeout * 1000 }),
     },
@@ -43,5 +58,32 @@ export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
     // ('auto' alone would also make the cookie SameSite=Lax on plain HTTP: @fastify/session's rule.)
     secureCookie: http.tls ? true : http.trusted_proxies.length > 0 ? 'auto' : false,
     idleTimeoutMs: http.ui.idle_timeout * 1000,
+  };
+}
+
+/** The helpdesk pages' calls: the CLI's helpdesk layer, acting as the signed-in member within their realms. */
+function helpdeskPort(p: WebParts, views: UserViews): HelpdeskPort {
+  // No operator of its own: every call names the member (web:carol@corp).
+  const helpdesk = new Helpdesk(p.store, p.admin.tokens, '', p.login);
+  const search = new UserSearch(p.store);
+  // In this process: a code asked for on one node is answered on the same node.
+  const verifications = new PhoneVerifications(p.store, p.admin.tokens, p.sms);
+  return {
+    search: (query, as) => search.search({ query, allowedRealms: as.allowedRealms }),
+    user: async (user, as) => {
+      // Known or not, a user of another realm gets the same refusal.
+      if (!(await realmScope(p.store, as.allowedRealms)).allows(user.realm)) throw forbidden(`user ${user.username}`);
+      return views.of(user);
+    },
+    change: (action, serial, as) => helpdesk.change(action, { serial }, as),
+    delete: (serial, as) => helpdesk.delete({ serial }, as),
+    setPhone: (serial, phone, as) => helpdesk.set({ serial }, { phone }, as),
+    revealPhone: (serial, as) => helpdesk.revealPhone({ serial }, as),
+    enrollSms: (user, phone, pin, as) => helpdesk.enrollSms({ username: user.username, realm: user.realm, phone, ...(pin !== undefined ? { pin } : {}) }, as),
+    resend: (serial, as) => helpdesk.resend({ serial }, as),
+    verifiedPhone: {
+      start: (user, serial, phone, as) => verifications.start(user, phone, { ...as, serial }),
+      confirm: (user, serial, verificationId, code, as) => verifications.confirm(user, verificationId, code, { ...as, serial }),
+    },
   };
 }

@@ -20,6 +20,9 @@ import { SmsOtpError } from '../core/errors.js';
 import { SESSION_COOKIE, enforceIdleTimeout } from './session.js';
 import { signInRoutes } from './sign-in.js';
 import { homeRoutes } from './pages/home.js';
+import { helpdeskRoutes } from './pages/helpdesk.js';
+import { helpdeskActionRoutes } from './pages/helpdesk-actions.js';
+import { helpdeskPhoneRoutes } from './pages/helpdesk-phone.js';
 import type { WebOptions } from './services.js';
 import { renderPage } from './render.js';
 
@@ -87,6 +90,9 @@ export function webRoutes(app: FastifyInstance, o: WebOptions): void {
 
       signInRoutes(ui, o);
       homeRoutes(ui, o);
+      helpdeskRoutes(ui, o);
+      helpdeskActionRoutes(ui, o);
+      helpdeskPhoneRoutes(ui, o);
     },
     { prefix: '/ui' },
   );

@@ -5,6 +5,8 @@ import type { SessionStore } from '@fastify/session';
 import type { Authenticator } from '../core/authenticator.js';
 import type { UserRef } from '../core/ports.js';
 import type { UserView } from '../app/user-view.js';
+import type { UserSearchResult } from '../app/user-search.js';
+import type { ReversibleAction, ResendResult } from '../app/helpdesk.js';
 
 /** Who a signed-in person is to the UI: what the `admin`-scope policies give them. */
 export interface WebAccessView {
@@ -19,12 +21,49 @@ export interface WebAccessPort {
   of(user: UserRef, client: { readonly name: string; readonly address: string }): Promise<WebAccessView>;
 }
 
+/** A helpdesk call's actor: named in its audit rows (`web:carol@corp`), limited to the realms it may see. */
+export interface HelpdeskActor {
+  readonly operator: string;
+  readonly allowedRealms: readonly string[] | 'all';
+}
+
+/**
+ * The helpdesk's pages' calls (src/app/helpdesk.ts and its neighbours). Each one refuses a
+ * user or token outside the actor's realms with the same 403, whether or not it exists; the
+ * actions by serial are the tokens the user's page listed.
+ */
+export interface HelpdeskPort {
+  search(query: string, as: HelpdeskActor): Promise<UserSearchResult>;
+  /** The user's page: tokens (numbers redacted), last logins, open challenges. */
+  user(user: UserRef, as: HelpdeskActor): Promise<UserView>;
+  /** Unlock (reset), enable or disable one token; the lines say what was done. */
+  change(action: ReversibleAction, serial: string, as: HelpdeskActor): Promise<string[]>;
+  delete(serial: string, as: HelpdeskActor): Promise<string>;
+  setPhone(serial: string, phone: string, as: HelpdeskActor): Promise<string>;
+  /** The full number, audited. */
+  revealPhone(serial: string, as: HelpdeskActor): Promise<{ serial: string; phone: string }>;
+  /** `pin`: the token PIN, where the site's first factor is it (setting otppin tokenpin). */
+  enrollSms(user: UserRef, phone: string, pin: string | undefined, as: HelpdeskActor): Promise<{ serial: string }>;
+  /** An SMS now, through the login core, as a login would send it. */
+  resend(serial: string, as: HelpdeskActor): Promise<ResendResult>;
+  /**
+   * A phone change proved first: a code goes to the new number, and the number is saved when
+   * the helpdesk types back the code the user reads to them.
+   */
+  readonly verifiedPhone: {
+    start(user: UserRef, serial: string, phone: string, as: HelpdeskActor): Promise<{ verificationId: string; expiresAt: number }>;
+    /** Resolves with the number saved. */
+    confirm(user: UserRef, serial: string, verificationId: string, code: string, as: HelpdeskActor): Promise<string>;
+  };
+}
+
 export interface WebServices {
   /** The login core: the UI's sign-in is a login like a RADIUS one (fail counters, locks, SMS limits, audit). */
   readonly login: Pick<Authenticator, 'authenticate'>;
   readonly access: WebAccessPort;
   /** Everything about one user (tokens, last logins, open challenges); undefined when they have nothing stored. */
   readonly accounts: { of(user: UserRef): Promise<UserView | undefined> };
+  readonly helpdesk: HelpdeskPort;
   /** Where sessions live (the store, so that every node of a site knows them); absent: this process's memory. */
   readonly sessionStore?: SessionStore;
 }
