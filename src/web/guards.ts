@@ -21,9 +21,3 @@ export function requireRole(request: FastifyRequest, reply: FastifyReply, role: 
   if (RANK[user.access.role] < RANK[role]) throw new WebForbiddenError(`this needs the ${role} role; yours is ${user.access.role}`);
   return user;
 }
-
-/** Whether the person may see and act on users of `realm` (a helpdesk limited by adminrealm). */
-export function maySee(user: SignedIn, realm: string): boolean {
-  const { realms } = user.access;
-  return realms === 'all' || realms.includes(realm);
-}
