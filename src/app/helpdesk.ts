@@ -73,6 +73,8 @@ export class Helpdesk {
     private readonly operator: string,
     private readonly login: Authenticator,
     private readonly now: () => number = Date.now,
+    /** The client name of its audit rows and of the SMS it resends (the web UI's is `webui`). */
+    private readonly client: string = CLI_CLIENT,
   ) {}
 
   /** Reset, enable or disable: every token of the target; one line per token. */
@@ -116,8 +118,8 @@ export class Helpdesk {
     const result = await this.login.triggerChallenge({
       username: '',
       serial: token.serial,
-      client: { name: CLI_CLIENT, address: '', caller: `${CLI_CLIENT}:${operator}` },
-      nas: { identifier: `${CLI_CLIENT}:${operator}` },
+      client: { name: this.client, address: '', caller: `${this.client}:${operator}` },
+      nas: { identifier: `${this.client}:${operator}` },
     });
     // The login wrote its own row (challenge or reject) with the gateway, the redacted number and why.
     const rows = await this.store.audit.after(before, 100);
@@ -204,7 +206,7 @@ export class Helpdesk {
       action: 'admin',
       username: t.username,
       realm: t.realm,
-      client: CLI_CLIENT,
+      client: this.client,
       clientAddress: '',
       serials: [t.serial],
       reason: `${what} (by ${this.operatorOf(as) || 'unknown operator'})`,

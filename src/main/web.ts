@@ -2,7 +2,7 @@
 // directory and its application layer, so that a sign-in is the same login as over RADIUS and
 // a helpdesk action the same change as the CLI's, audited with the member's name.
 import { createHmac } from 'node:crypto';
-import type { Config } from '../config/schema.js';
+import { WEB_CLIENT_NAME, type Config } from '../config/schema.js';
 import type { Authenticator } from '../core/authenticator.js';
 import type { CompiledPolicies } from '../core/policies/compiled.js';
 import type { Keys } from '../crypto/keyfile.js';
@@ -64,7 +64,7 @@ export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
 /** The helpdesk pages' calls: the CLI's helpdesk layer, acting as the signed-in member within their realms. */
 function helpdeskPort(p: WebParts, views: UserViews): HelpdeskPort {
   // No operator of its own: every call names the member (web:carol@corp).
-  const helpdesk = new Helpdesk(p.store, p.admin.tokens, '', p.login);
+  const helpdesk = new Helpdesk(p.store, p.admin.tokens, '', p.login, Date.now, WEB_CLIENT_NAME);
   const search = new UserSearch(p.store);
   // In this process: a code asked for on one node is answered on the same node.
   const verifications = new PhoneVerifications(p.store, p.admin.tokens, p.sms);

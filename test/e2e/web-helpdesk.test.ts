@@ -38,7 +38,7 @@ describe('the helpdesk pages, in chromium', () => {
     await screenshot(page, name);
   };
   const adminRows = async (user: string) =>
-    (JSON.parse(await daemon.ok('audit', 'list', '--json', '--user', user)) as Array<{ action: string; reason: string }>).filter((r) => r.action === 'admin');
+    (JSON.parse(await daemon.ok('audit', 'list', '--json', '--user', user)) as Array<{ action: string; reason: string; client: string }>).filter((r) => r.action === 'admin');
   /** What the action did, or (to fail the test with it) why it was refused. */
   const notice = () => page.locator('p.notice, p.error').first().innerText();
 
@@ -190,8 +190,10 @@ describe('the helpdesk pages, in chromium', () => {
     expect((await nextCode(gw)).to).toBe(ALICE_PHONE);
   });
 
-  it("every action's audit row names the helpdesk member", async () => {
-    const reasons = (await adminRows('alice')).map((r) => r.reason);
+  it("every action's audit row names the helpdesk member, from the web UI (client webui)", async () => {
+    const rows = await adminRows('alice');
+    expect([...new Set(rows.filter((r) => r.reason.endsWith('(by web:carol@corp)')).map((r) => r.client))]).toEqual(['webui']);
+    const reasons = rows.map((r) => r.reason);
     for (const done of [/reset \(failcount was 2\)/, /phone of token \S+ revealed/, /updated \(phone\)/, /SMS resent/, /phone verification sent to \*+88/, /phone changed to \*+88 for token \S+ \(verified by a code sent to it\)/, /disabled/, /enabled/, /deleted/, /enrolled/]) {
       const row = reasons.find((r) => done.test(r));
       expect(row, `${done} in ${reasons.join('\n')}`).toBeDefined();
