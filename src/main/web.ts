@@ -4,10 +4,13 @@ import { createHmac } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { Authenticator } from '../core/authenticator.js';
 import type { Keys } from '../crypto/keyfile.js';
-import type { UserDirectory } from '../core/ports.js';
+import type { SmsSender, UserDirectory } from '../core/ports.js';
+import type { CompiledPolicies } from '../core/policies/compiled.js';
 import type { Store } from '../store/index.js';
 import { UserViews } from '../app/user-view.js';
-import type { WebOptions } from '../web/services.js';
+import { WebAccess } from '../app/web-access.js';
+import { PhoneVerifications } from '../app/phone-verification.js';
+import type { SelfServicePort, WebOptions } from '../web/services.js';
 import type { Admin } from './admin.js';
 
 export interface WebParts {
@@ -17,6 +20,10 @@ export interface WebParts {
   readonly admin: Pick<Admin, 'tokens'>;
   readonly login: Authenticator;
   readonly directory: UserDirectory;
+  /** The policies of the configuration in force (the site's, reloaded as it changes). */
+  readonly policies: () => CompiledPolicies;
+  /** The daemon's gateways: verification codes go out as the logins' SMS do. */
+  readonly sms: SmsSender;
 }
 
 /** The UI's options, or undefined where the HTTP front is off or the UI is turned off. */
@@ -24,17 +31,39 @@ export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
   const http = p.config.http;
   if (!http || !http.ui.enabled) return undefined;
   const views = new UserViews(p.store, p.admin.tokens, p.directory);
+  const access = new WebAccess({ directory: p.directory, policies: p.policies });
   return {
     services: {
       login: p.login,
-      // Until the admin policy scope lands, everyone who signs in gets the self-service view.
-      access: { of: async () => ({ role: 'user', realms: [], selfServiceEnroll: false }) },
+      access: {
+        // What the session keeps of the grant: not the groups nor the deciding policies.
+        of: async (user, client) => {
+          const { role, realms, selfServiceEnroll } = await access.of(user, client);
+          return { role, realms, selfServiceEnroll };
+        },
+      },
       accounts: { of: (user) => views.of(user) },
+      selfService: selfServiceOf(p),
     },
     // The cookie's signing key, from the key file: every node of a site signs alike.
     sessionSecret: createHmac('sha256', p.keys.transactionIdMac).update('sms-otp-radiusd/web-session-cookie').digest('hex'),
     // ('auto' alone would also make the cookie SameSite=Lax on plain HTTP: @fastify/session's rule.)
     secureCookie: http.tls ? true : http.trusted_proxies.length > 0 ? 'auto' : false,
     idleTimeoutMs: http.ui.idle_timeout * 1000,
+  };
+}
+
+/**
+ * Self-service on the application layer: a phone change proved by a code sent to the new
+ * number (src/app/phone-verification.ts). The verifications live in this process: a person
+ * who signs in on one node and answers on another asks for a new code.
+ */
+function selfServiceOf(p: WebParts): SelfServicePort {
+  const verifications = new PhoneVerifications(p.store, p.admin.tokens, p.sms);
+  return {
+    phoneChange: {
+      start: (owner, phone, operator) => verifications.start(owner, phone, { operator }),
+      confirm: (owner, verificationId, code, operator) => verifications.confirm(owner, verificationId, code, { operator }),
+    },
   };
 }
