@@ -1,7 +1,6 @@
 // The web UI's services (src/web/services.ts) on the daemon's objects: its login core, its
 // directory and its application layer, so that a sign-in is the same login as over RADIUS.
 import { createHmac } from 'node:crypto';
-import type { Config } from '../config/schema.js';
 import type { Authenticator } from '../core/authenticator.js';
 import type { Keys } from '../crypto/keyfile.js';
 import type { SmsSender, UserDirectory } from '../core/ports.js';
@@ -10,6 +9,9 @@ import type { Store } from '../store/index.js';
 import { UserViews } from '../app/user-view.js';
 import { WebAccess } from '../app/web-access.js';
 import { PhoneVerifications } from '../app/phone-verification.js';
+import { Helpdesk } from '../app/helpdesk.js';
+import { TokenAdminError, validatePin } from '../app/token-admin.js';
+import { WEB_CLIENT_NAME, type Config } from '../config/schema.js';
 import type { SelfServicePort, WebOptions } from '../web/services.js';
 import type { Admin } from './admin.js';
 
@@ -60,10 +62,24 @@ export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
  */
 function selfServiceOf(p: WebParts): SelfServicePort {
   const verifications = new PhoneVerifications(p.store, p.admin.tokens, p.sms);
+  // The helpdesk's enrollment (the HTTP API's number rule, audited), acting as the owner.
+  const helpdesk = new Helpdesk(p.store, p.admin.tokens, WEB_CLIENT_NAME, p.login);
   return {
     phoneChange: {
       start: (owner, phone, operator) => verifications.start(owner, phone, { operator }),
       confirm: (owner, verificationId, code, operator) => verifications.confirm(owner, verificationId, code, { operator }),
+    },
+    enrollment: {
+      start: (owner, phone, operator) => verifications.start(owner, phone, { operator, enrollment: true }),
+      confirm: async (owner, verificationId, code, operator, pin) => {
+        // A PIN refused after the code was spent would cost the person a new SMS: checked first.
+        if (pin !== undefined) validatePin(pin);
+        else if (await p.admin.tokens.pinRequired()) throw new TokenAdminError('choose a PIN for the token');
+        const phone = await verifications.confirm(owner, verificationId, code, { operator, enrollment: true });
+        const token = await helpdesk.enrollSms({ username: owner.username, realm: owner.realm, phone, ...(pin !== undefined ? { pin } : {}) }, { operator });
+        return { serial: token.serial };
+      },
+      pinRequired: () => p.admin.tokens.pinRequired(),
     },
   };
 }

@@ -43,7 +43,18 @@ export interface SelfServicePort {
   /** A new number for every token of the owner; resolves with the number saved. */
   readonly phoneChange: VerifiedChange<string>;
   /** An SMS token for an owner who has none (where a policy allows it); absent: not offered by this daemon. */
-  readonly enrollment?: VerifiedChange<{ readonly serial: string }>;
+  readonly enrollment?: SelfEnrollment;
+}
+
+/**
+ * The PIN of a new token, where one is required, is typed with the code (it is never kept in
+ * the session between the two pages) and checked before the code is spent.
+ */
+export interface SelfEnrollment {
+  start(owner: UserRef, phone: string, operator: string): Promise<VerificationStarted>;
+  confirm(owner: UserRef, verificationId: string, code: string, operator: string, pin?: string): Promise<{ readonly serial: string }>;
+  /** Whether a new token needs a PIN (setting otppin tokenpin). */
+  pinRequired(): Promise<boolean>;
 }
 
 export interface WebServices {

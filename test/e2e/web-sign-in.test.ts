@@ -17,10 +17,11 @@ import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
 import { selfSignedCertificate } from '../helpers/tls.js';
 
 const IDLE_TIMEOUT_S = 10;
-const PHONES = { carol: '+4917022222', dave: '+4917044444', erin: '+4917033333', frank: '+4917055555' } as const;
+const PHONES = { carol: '+4917022222', dave: '+4917044444', erin: '+4917033333', frank: '+4917055555', gina: '+4917066666' } as const;
 const CAROL_NEW_PHONE = '+4917099999';
-const PASSWORDS = { carol: 'carol-dir-Pw1', erin: 'erin-dir-Pw1', frank: 'frank-dir-Pw1' } as const;
+const PASSWORDS = { carol: 'carol-dir-Pw1', erin: 'erin-dir-Pw1', frank: 'frank-dir-Pw1', gina: 'gina-dir-Pw1' } as const;
 const DAVE_PIN = 'dave-token-pin-77';
+const GINA_PIN = 'gina-new-pin-42';
 
 describe('web UI: sign-in and self-service in chromium', () => {
   let slapd: Slapd;
@@ -61,6 +62,7 @@ describe('web UI: sign-in and self-service in chromium', () => {
         { uid: 'dave', password: 'dave-dir-unused', sn: 'Dave', mobile: PHONES.dave },
         { uid: 'erin', password: PASSWORDS.erin, sn: 'Erin', mobile: PHONES.erin },
         { uid: 'frank', password: PASSWORDS.frank, sn: 'Frank', mobile: PHONES.frank },
+        { uid: 'gina', password: PASSWORDS.gina, sn: 'Gina', mobile: PHONES.gina },
       ]),
       startSmsGateway(),
       launchBrowser(),
@@ -83,12 +85,13 @@ describe('web UI: sign-in and self-service in chromium', () => {
     ]);
     const csv = path.join(daemon.dir, 'tokens.csv');
     // corp signs in with the directory password (its token PINs are never asked); lab (no policy) with the token PIN.
-    writeFileSync(csv, ['user,realm,phone,pin', ...(['carol', 'erin', 'frank'] as const).map((u) => `${u},corp,${PHONES[u]},${u}-unused-pin`), `dave,lab,${PHONES.dave},${DAVE_PIN}`, ''].join('\n'));
+    writeFileSync(csv, ['user,realm,phone,pin', ...(['carol', 'erin', 'frank', 'gina'] as const).map((u) => `${u},corp,${PHONES[u]},${u}-unused-pin`), `dave,lab,${PHONES.dave},${DAVE_PIN}`, ''].join('\n'));
     await Promise.all([
       ok('realm', 'set', 'lab', '--userstore', 'corp'),
       ok('setting', 'set', 'sms.identifier', 'gw'),
       ok('policy', 'set', 'corp-directory', '--scope', 'authentication', '--realm', 'corp', '--action', 'otppin=userstore'),
       ok('token', 'import', '--csv', csv),
+      ok('policy', 'set', 'gina-enrolls', '--scope', 'admin', '--user', 'gina', '--action', 'selfservice_enroll=true'),
     ]);
     await ok('token', 'set', '--user', 'erin@corp', '--maxfail', '3');
     await daemon.start();
@@ -242,6 +245,27 @@ describe('web UI: sign-in and self-service in chromium', () => {
     expect(rows.some((r) => r.client !== 'webui' && r.action === 'reject' && r.reason.includes('fail counter exceeded'))).toBe(true);
   });
 
+  it('enrolls an SMS token where a policy allows it, proved by the code sent to its number', async () => {
+    const page = await open();
+    await signIn(page, gw, 'gina', PASSWORDS.gina);
+    codes.push(...gw.received.slice(-1).map((s) => /(\d{6})$/.exec(s.query.get('text') ?? '')?.[1] ?? ''));
+    // While she has a token the page is refused on the server, whatever the buttons show.
+    expect((await page.request.get('/ui/me/enroll')).status()).toBe(403);
+    await daemon.ok('token', 'delete', '--user', 'gina@corp');
+    await page.goto('/ui/me');
+    await page.getByRole('link', { name: 'Enroll an SMS token' }).click();
+    await page.getByLabel('Phone number').fill('+4917077777');
+    await page.getByRole('button', { name: 'Send a code to this number' }).click();
+    await page.getByLabel('Verification code').fill(await code('+4917077777'));
+    // Setting otppin is tokenpin: the new token needs a PIN, typed with the code.
+    await page.getByLabel('Token PIN').fill(GINA_PIN);
+    await expectAccessible(page);
+    await page.getByRole('button', { name: 'Enroll the token' }).click();
+    await page.getByRole('status').filter({ hasText: 'Your SMS token was enrolled' }).waitFor();
+    const [token] = JSON.parse(await daemon.ok('token', 'list', '--user', 'gina', '--json')) as Array<{ phone: string; realm: string }>;
+    expect(token).toMatchObject({ phone: '+4917077777', realm: 'corp' });
+  });
+
   it('ends a session idle longer than http.ui.idle_timeout: the next page is the sign-in page', async () => {
     const wait = daveLastUse + IDLE_TIMEOUT_S * 1000 + 1500 - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
@@ -252,7 +276,7 @@ describe('web UI: sign-in and self-service in chromium', () => {
   }, 30_000);
 
   it('put no PIN, password or code in a URL, a page source or the daemon log', async () => {
-    const secrets = [...Object.values(PASSWORDS), DAVE_PIN];
+    const secrets = [...Object.values(PASSWORDS), DAVE_PIN, GINA_PIN];
     const log = daemon.logs();
     for (const secret of secrets) {
       expect(urls.filter((u) => u.includes(encodeURIComponent(secret)) || u.includes(secret))).toEqual([]);

@@ -15,6 +15,8 @@ import type { SelfServicePort, WebOptions } from '../services.js';
 export const MAX_WRONG_CODES = 3;
 /** Longer input is no phone number or code anyone types. */
 const MAX_INPUT = 64;
+/** Longer than any PIN the token may keep: refused by the application layer, not cut silently to fit. */
+const MAX_PIN = 256;
 
 type Purpose = 'phone' | 'enroll';
 
@@ -71,8 +73,10 @@ export function selfServiceRoutes(ui: FastifyInstance, o: WebOptions): void {
   const showForm = (request: FastifyRequest, reply: FastifyReply, purpose: Purpose, message?: string, status = 200, phone = '') =>
     renderPage(request, reply.code(status), FORMS[purpose].view, { title: FORMS[purpose].title, message, phone });
 
-  const showVerify = (request: FastifyRequest, reply: FastifyReply, pending: PendingVerification, message?: string, status = 200) =>
-    renderPage(request, reply.code(status), 'me-verify', { title: 'Enter the verification code', phone: pending.phone, purpose: pending.purpose, message });
+  const showVerify = async (request: FastifyRequest, reply: FastifyReply, pending: PendingVerification, message?: string, status = 200) => {
+    const askPin = pending.purpose === 'enroll' && ((await o.services.selfService?.enrollment?.pinRequired()) ?? false);
+    return renderPage(request, reply.code(status), 'me-verify', { title: 'Enter the verification code', phone: pending.phone, purpose: pending.purpose, askPin, message });
+  };
 
   for (const purpose of ['phone', 'enroll'] as const) {
     const path = FORMS[purpose].path.slice('/ui'.length);
@@ -122,7 +126,7 @@ export function selfServiceRoutes(ui: FastifyInstance, o: WebOptions): void {
     const { user, port } = ready;
     const pending = request.session.get('verification');
     if (!pending) return reply.redirect('/ui/me');
-    const body = (request.body ?? {}) as { code?: unknown; cancel?: unknown };
+    const body = (request.body ?? {}) as { code?: unknown; pin?: unknown; cancel?: unknown };
     if (body.cancel !== undefined) {
       request.session.set('verification', undefined);
       return reply.redirect('/ui/me');
@@ -130,13 +134,18 @@ export function selfServiceRoutes(ui: FastifyInstance, o: WebOptions): void {
     const code = field(body.code);
     if (code === '') return showVerify(request, reply, pending, 'Enter the code from the SMS.', 400);
     try {
-      const change = pending.purpose === 'phone' ? port.phoneChange : port.enrollment;
-      if (!change) throw new RefusedError('self-service enrollment is no longer offered');
-      await change.confirm(owner(user), pending.verificationId, code, operatorOf(user));
+      if (pending.purpose === 'phone') await port.phoneChange.confirm(owner(user), pending.verificationId, code, operatorOf(user));
+      else {
+        if (!port.enrollment) throw new RefusedError('self-service enrollment is no longer offered');
+        // The PIN goes straight to the application layer: never into the session, a log or a page.
+        const pin = typeof body.pin === 'string' && body.pin !== '' ? body.pin.slice(0, MAX_PIN) : undefined;
+        await port.enrollment.confirm(owner(user), pending.verificationId, code, operatorOf(user), pin);
+      }
     } catch (err) {
       const message = refusal(err);
       if (message === undefined) throw err;
-      const wrong = pending.wrong + 1;
+      // Only a refused code counts (a PIN refused before the code was tried does not).
+      const wrong = pending.wrong + (err instanceof SmsOtpError && err.code === 'ERR_VERIFICATION_FAILED' ? 1 : 0);
       if (wrong >= MAX_WRONG_CODES || o.now() >= pending.expiresAt) {
         // The application layer voided it: a new number and a new code from the start.
         request.session.set('verification', undefined);
