@@ -47,7 +47,7 @@ export interface PrivacyIdeaMigrationReport {
   readonly dryRun: boolean;
   readonly actions: readonly PlannedAction[];
   readonly notCarried: readonly NotCarried[];
-  readonly tokens: { readonly created: number; readonly updated: number };
+  readonly tokens: { readonly created: number; readonly updated: number; readonly unchanged: number };
   readonly milliseconds: number;
 }
 
@@ -112,12 +112,13 @@ export class PrivacyIdeaMigration {
     for (const name of snapshot.policies) notCarried.push({ what: `policy ${name}`, why: 'policies are not carried: set the settings they stand for here' });
     for (const name of snapshot.eventHandlers) notCarried.push({ what: `event handler ${name}`, why: 'event handlers are not carried: see notification set' });
 
-    let counts = { created: 0, updated: 0 };
+    let counts = { created: 0, updated: 0, unchanged: 0 };
     if (!request.dryRun) {
       const ready = await this.hashClearPins(tokens);
       counts = await this.store.migrated.apply({ tokens: ready, gateways, smtpServers, settings });
     } else {
-      counts = { created: tokens.length - existing.size, updated: existing.size };
+      // A plan cannot tell an update from a token already as it is there: both count as updates.
+      counts = { created: tokens.length - existing.size, updated: existing.size, unchanged: 0 };
     }
     return { dryRun: request.dryRun, actions, notCarried, tokens: counts, milliseconds: this.now() - started };
   }

@@ -43,6 +43,6 @@ function describe(r: PrivacyIdeaMigrationReport): string {
   for (const a of r.actions) lines.push(`  ${a.action} ${a.kind} ${a.name}: ${a.detail}`);
   lines.push(r.notCarried.length ? 'not carried over:' : 'everything was carried over.');
   for (const n of r.notCarried) lines.push(`  ${n.what}: ${n.why}`);
-  lines.push(`tokens: ${r.tokens.created} new, ${r.tokens.updated} updated (${(r.milliseconds / 1000).toFixed(1)} s)`);
+  lines.push(`tokens: ${r.tokens.created} new, ${r.tokens.updated} updated, ${r.tokens.unchanged} unchanged (${(r.milliseconds / 1000).toFixed(1)} s)`);
   return lines.join('\n');
 }

@@ -17,8 +17,6 @@ import { errorResponse } from './responses.js';
 import { adminRoutes, type AdminServices } from './admin/index.js';
 import { validateRoutes, type ValidateOptions } from './validate.js';
 import { callerIdentity } from './caller.js';
-import { webRoutes } from '../web/index.js';
-import type { WebOptions } from '../web/services.js';
 
 /** privacyIDEA's requests are a few fields; 16 KiB leaves room for long user names and prompts. */
 export const BODY_LIMIT = 16 * 1024;
@@ -39,8 +37,11 @@ export interface HttpFrontOptions extends Omit<ValidateOptions, 'now'> {
   readonly recordRequest?: (endpoint: string, status: number) => void;
   /** The application layer behind the admin endpoints (/token/, /smsgateway/, /system/, /audit/). */
   readonly admin: AdminServices;
-  /** The web UI at /ui/ (src/web); absent: off. */
-  readonly web?: Omit<WebOptions, 'now'>;
+  /**
+   * More routes on the same listeners, each in its own fastify plugin (the web UI at /ui/, a
+   * sibling front the composition root adds): called once per listener with its clock.
+   */
+  readonly moreRoutes?: ReadonlyArray<(app: FastifyInstance, now: () => number) => void>;
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -137,7 +138,7 @@ export class HttpFront {
     });
     validateRoutes(app, { ...this.options, now: this.now, callerOf: callerIdentity(config.trusted_proxies) });
     adminRoutes(app, { services: this.options.admin, apiKeys: this.options.apiKeys, now: this.now });
-    if (this.options.web) webRoutes(app, { ...this.options.web, now: this.now });
+    for (const add of this.options.moreRoutes ?? []) add(app, this.now);
     return app;
   }
 }

@@ -11,6 +11,7 @@ import type { DebugSwitch } from '../core/debug-trace.js';
 import type { HttpFront } from '../http/server.js';
 import type { AdminServices } from '../http/admin/index.js';
 import type { WebOptions } from '../web/services.js';
+import type { FastifyInstance } from 'fastify';
 import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import { MetricsListener } from '../metrics/listener.js';
 import { AccountingServer, type AccountingStore } from '../radius/accounting.js';
@@ -104,7 +105,7 @@ export async function buildListeners(p: ListenerParts): Promise<Listeners> {
         readiness: p.readiness,
         recordRequest: metrics && ((endpoint, status) => metrics.recordHttpRequest(endpoint, status)),
         admin: p.admin,
-        ...(p.web ? { web: p.web } : {}),
+        ...(p.web ? { moreRoutes: [await webFront(p.web)] } : {}),
         log,
         ...(tracer ? { tracer } : {}),
       })
@@ -120,6 +121,12 @@ export async function buildListeners(p: ListenerParts): Promise<Listeners> {
         })
       : undefined;
   return { server, accounting, httpFront, metricsListener };
+}
+
+/** The web UI's routes, loaded only where it is on (its plugins and templates cost a RADIUS-only node nothing). */
+async function webFront(web: Omit<WebOptions, 'now'>): Promise<(app: FastifyInstance, now: () => number) => void> {
+  const { webRoutes } = await import('../web/index.js');
+  return (app, now) => webRoutes(app, { ...web, now });
 }
 
 /** Binds every listener; rejects with one line naming the address and its key at the first that fails. */

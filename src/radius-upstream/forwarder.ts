@@ -2,6 +2,7 @@
 // names, with the NAS's attributes where they mean something to that server, and its answer
 // read back for the core. Definitions come from the site configuration in memory (every
 // node reloads it within a second of `radius_server set`).
+import { numericAddress } from '../core/policies/networks.js';
 import { isIPv4 } from 'node:net';
 import { RequestShed, UpstreamUnavailable } from '../core/errors.js';
 import type { RelayedAttribute, UpstreamAnswer, UpstreamRadius, UpstreamRequest } from '../core/ports.js';
@@ -70,11 +71,22 @@ function requestAttributes(request: UpstreamRequest, secret: Buffer, authenticat
   if (request.state) attributes.push({ type: Attr.State, value: request.state });
   const nas = request.nas ?? {};
   const ipv4 = nas.ipAddress && isIPv4(nas.ipAddress) ? Buffer.from(nas.ipAddress.split('.').map(Number)) : undefined;
+  const ipv6 = nas.ipAddress && !ipv4 ? ipv6Bytes(nas.ipAddress) : undefined;
   if (ipv4) attributes.push({ type: Attr.NasIpAddress, value: ipv4 });
+  if (ipv6) attributes.push({ type: Attr.NasIpv6Address, value: ipv6 });
   if (nas.identifier) attributes.push(Text(Attr.NasIdentifier, nas.identifier));
-  else if (!ipv4) attributes.push(Text(Attr.NasIdentifier, OUR_NAS_IDENTIFIER));
+  else if (!ipv4 && !ipv6) attributes.push(Text(Attr.NasIdentifier, OUR_NAS_IDENTIFIER));
   if (nas.callingStationId) attributes.push(Text(Attr.CallingStationId, nas.callingStationId));
   return attributes;
+}
+
+/** NAS-IPv6-Address's 16 bytes (RFC 3162), or undefined for what is no IPv6 address. */
+function ipv6Bytes(address: string): Buffer | undefined {
+  const parsed = numericAddress(address);
+  if (parsed?.family !== 6) return undefined;
+  const bytes = Buffer.alloc(16);
+  parsed.groups.forEach((group, i) => bytes.writeUInt16BE(group, i * 2));
+  return bytes;
 }
 
 function answerOf(server: string, packet: RadiusPacket): UpstreamAnswer {

@@ -190,7 +190,7 @@ export class GatewayRepository {
     return changeConfiguration(this.knex, async (trx) => {
       const gw = await trx('sms_gateways').where({ identifier }).first();
       if (!gw) return nothingChanged(undefined);
-      await refuseIfPoliciesName(trx, identifier);
+      await refuseIfPoliciesName(trx, 'smsgateway', identifier, `gateway '${identifier}'`);
       const counted: Array<{ n: number | string }> = await trx('tokens').where({ gateway: identifier }).count({ n: '*' });
       const setting = await trx('settings').where({ key: DEFAULT_GATEWAY_SETTING }).first();
       const usage: GatewayUsage = { tokens: Number(counted[0]?.n ?? 0), isDefault: setting?.value === identifier };

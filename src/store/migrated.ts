@@ -2,7 +2,8 @@
 // configuration revision (daemons reload the gateways and settings). Run again, it updates
 // what changed and never duplicates a token; what happened here since the last run wins
 // where it must: a counter never moves back, a fail counter never falls (a lock set here
-// stays), and a PIN already re-hashed into our scheme is kept.
+// stays) and is ours alone once the token logged in here, and a PIN already re-hashed into
+// our scheme is kept. A token already as the other system has it is left untouched.
 import type { Knex } from 'knex';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { GatewayDefinition } from '../gateways/definition.js';
@@ -28,6 +29,8 @@ export interface MigrationBatch {
 export interface MigrationCounts {
   readonly created: number;
   readonly updated: number;
+  /** Tokens already here as the other system has them (a second run): left as they are. */
+  readonly unchanged: number;
 }
 
 const BATCH = 500;
@@ -67,6 +70,7 @@ export class MigrationWriter {
     const now = this.now();
     let created = 0;
     let updated = 0;
+    let unchanged = 0;
     for (let i = 0; i < tokens.length; i += BATCH) {
       const slice = tokens.slice(i, i + BATCH);
       const rows: TokenRow[] = await trx('tokens').whereIn('serial', slice.map((t) => t.serial));
@@ -75,8 +79,11 @@ export class MigrationWriter {
       for (const token of slice) {
         const row = existing.get(token.serial);
         if (row) {
-          await trx('tokens').where({ serial: token.serial }).update(this.merged(row, token, now));
-          updated++;
+          const patch = this.merged(row, token, now);
+          if (changes(row, patch)) {
+            await trx('tokens').where({ serial: token.serial }).update(patch);
+            updated++;
+          } else unchanged++;
         } else {
           inserts.push(newTokenRow(this.box, token, token, now));
         }
@@ -84,7 +91,7 @@ export class MigrationWriter {
       if (inserts.length) await trx('tokens').insert(inserts);
       created += inserts.length;
     }
-    return { created, updated };
+    return { created, updated, unchanged };
   }
 
   /** The token updated from the other system, keeping what happened here (see the file's head). */
@@ -92,7 +99,10 @@ export class MigrationWriter {
     const sameKey = this.box.open(row.otpkey, otpkeyContext(row.serial)).equals(token.otpKey);
     // A new key (re-enrolled there) starts its own counting; the same key never goes back.
     const counter = sameKey ? Math.max(Number(row.counter), token.counter) : token.counter;
-    const failcount = sameKey ? Math.max(Number(row.failcount), token.failcount) : token.failcount;
+    // Once the token logged in here, its fail counter is ours: a correct login here reset it,
+    // and the other system's older failures must not lock it again.
+    const usedHere = row.last_auth_at !== null && row.last_auth_at !== undefined;
+    const failcount = !sameKey ? token.failcount : usedHere ? Number(row.failcount) : Math.max(Number(row.failcount), token.failcount);
     const ourPin = String(row.pin_hash).startsWith('scrypt$');
     return {
       username: token.username,
@@ -112,4 +122,15 @@ export class MigrationWriter {
       updated_at: now,
     };
   }
+}
+
+/** Whether the patch changes a column of the row (updated_at aside; SQLite gives booleans as 0/1). */
+function changes(row: TokenRow, patch: Partial<TokenRow>): boolean {
+  return Object.entries(patch).some(([column, value]) => {
+    if (column === 'updated_at') return false;
+    const current = (row as unknown as Record<string, unknown>)[column];
+    if (typeof value === 'boolean') return Boolean(current) !== value;
+    if (typeof value === 'number') return Number(current) !== value;
+    return (current ?? null) !== (value ?? null);
+  });
 }

@@ -30,14 +30,15 @@ function fromRow(r: Row): Policy {
 }
 
 /**
- * Refuses, inside a transaction that deletes gateway `identifier`, when a policy's smsgateway
- * names it: a policy must never name a gateway that does not exist.
+ * Refuses, inside a transaction that deletes what `action=value` names (a gateway: smsgateway=ID;
+ * a RADIUS server: passthru=radius:NAME), when a policy sets it: a policy must never name
+ * something that does not exist. `what`: the thing as the refusal names it.
  */
-export async function refuseIfPoliciesName(trx: Knex.Transaction, identifier: string): Promise<void> {
+export async function refuseIfPoliciesName(trx: Knex.Transaction, action: 'smsgateway' | 'passthru', value: string, what: string): Promise<void> {
   const rows: Array<Pick<Row, 'name' | 'actions'>> = await trx('policies').select('name', 'actions');
-  const naming = rows.filter((r) => (JSON.parse(r.actions) as PolicyAction[]).some((a) => a.key === 'smsgateway' && a.value === identifier)).map((r) => r.name);
+  const naming = rows.filter((r) => (JSON.parse(r.actions) as PolicyAction[]).some((a) => a.key === action && a.value === value)).map((r) => r.name);
   if (naming.length > 0) {
-    throw new RefusedError(`gateway '${identifier}' is the smsgateway of policy ${naming.join(', ')}; change or delete those policies first (see 'policy list')`);
+    throw new RefusedError(`${what} is the ${action} of policy ${naming.join(', ')}; change or delete those policies first (see 'policy list')`);
   }
 }
 

@@ -2,6 +2,7 @@
 // secret sealed with the key file. Every change moves the configuration revision, so every
 // node has it in memory within a second (src/store/site-config.ts).
 import type { Knex } from 'knex';
+import { refuseIfPoliciesName } from './policies.js';
 import { RefusedError } from '../core/errors.js';
 import { PASSTHRU_RADIUS_PREFIX } from '../core/settings.js';
 import type { SecretBox } from '../crypto/secretbox.js';
@@ -89,6 +90,7 @@ export class RadiusServerRepository {
       if (passthru?.value === `${PASSTHRU_RADIUS_PREFIX}${identifier}`) {
         throw new RefusedError(`RADIUS server '${identifier}' is in use: setting passthru forwards to it; 'setting set passthru false' (or another server) first`);
       }
+      await refuseIfPoliciesName(trx, 'passthru', `${PASSTHRU_RADIUS_PREFIX}${identifier}`, `RADIUS server '${identifier}'`);
       return (await trx('radius_servers').where({ identifier }).delete()) > 0 ? true : nothingChanged(false);
     });
   }

@@ -162,7 +162,7 @@ describe('policies: a mixed site over RADIUS', () => {
     // A client name this node does not know is saved, with a warning (a typo would never match).
     const typo = await daemon.cli('policy', 'set', 'typo', '--scope', 'authorization', '--client', 'assa', '--action', 'deny=x');
     expect(typo.code).toBe(0);
-    expect(typo.stderr).toContain("warning: policy typo: no RADIUS client 'assa' in this node's configuration (radius.clients names: asa, wlc, lab, http)");
+    expect(typo.stderr).toContain("warning: policy typo: no RADIUS client 'assa' in this node's configuration (radius.clients names: asa, wlc, lab, http, webui)");
     await daemon.ok('policy', 'delete', 'typo');
     // Nor can the gateway a policy names go away under it.
     const gatewayInUse = await daemon.cli('gateway', 'delete', 'gw-corp');

@@ -58,7 +58,7 @@ describe('forwarding to another RADIUS server (passthru=radius:NAME)', () => {
   const audit = async (): Promise<AuditRow[]> => JSON.parse(await daemon.ok('audit', 'list', '--json')) as AuditRow[];
 
   it('forwards a user without a token and relays the Accept with its Class, Filter-Id, vendor attribute and Reply-Message', async () => {
-    const r = await radclient(nas(), { 'User-Name': '"carol"', 'User-Password': '"carolpass"', 'NAS-Identifier': '"vpn-1"', 'Calling-Station-Id': '"192.0.2.7"' });
+    const r = await radclient(nas(), { 'User-Name': '"carol"', 'User-Password': '"carolpass"', 'NAS-Identifier': '"vpn-1"', 'NAS-IPv6-Address': '2001:db8::7', 'Calling-Station-Id': '"192.0.2.7"' });
     expect(r.code, upstream.output().slice(-3000)).toBe('Access-Accept');
     expect(r.attributes.Class).toEqual(['0x6f6c642d76706e']); // "old-vpn"
     expect(r.attributes['Filter-Id']).toEqual(['staff']);
@@ -67,6 +67,7 @@ describe('forwarding to another RADIUS server (passthru=radius:NAME)', () => {
     // What the NAS said of itself reached the old server.
     expect(upstream.output()).toMatch(/NAS-Identifier = "vpn-1"/);
     expect(upstream.output()).toMatch(/Calling-Station-Id = "192.0.2.7"/);
+    expect(upstream.output()).toMatch(/NAS-IPv6-Address = 2001:db8::7/);
     const row = (await audit()).find((a) => a.user === 'carol' && a.action === 'accept');
     expect(row?.reason).toBe('forwarded to radius:old: accept');
   });
@@ -197,5 +198,17 @@ describe('forwarding to another RADIUS server (passthru=radius:NAME)', () => {
       db.prepare("UPDATE settings SET value = 'radius:old' WHERE key = 'passthru'").run();
       db.close();
     }
+  });
+
+  it('refuses to delete a server the passthru setting or a policy forwards to, naming them', async () => {
+    const bySetting = await daemon.cli('radius_server', 'delete', 'old');
+    expect(bySetting.code).toBe(1);
+    expect(bySetting.stderr).toContain("RADIUS server 'old' is in use: setting passthru forwards to it");
+    await daemon.ok('policy', 'set', 'lab-forward', '--scope', 'authentication', '--realm', 'lab', '--action', 'passthru=radius:gone');
+    const byPolicy = await daemon.cli('radius_server', 'delete', 'gone');
+    expect(byPolicy.code).toBe(1);
+    expect(byPolicy.stderr).toContain("RADIUS server 'gone' is the passthru of policy lab-forward; change or delete those policies first");
+    expect(await daemon.ok('radius_server', 'list')).toContain('gone');
+    await daemon.ok('policy', 'delete', 'lab-forward');
   });
 });

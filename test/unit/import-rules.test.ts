@@ -31,7 +31,7 @@ const FRONT_MAY_IMPORT = ['app', 'main', 'config', 'core'];
 /** Top-level files every folder may use: they import only node: themselves (rule top-files-are-leaves). */
 const TOP_FILES = ['version.ts', 'errors.ts'];
 const ADAPTERS = ['gateways', 'directory', 'notifications', 'radius-upstream', 'migrate'];
-const FRONTS = ['radius', 'http', 'cli'];
+const FRONTS = ['radius', 'http', 'web', 'cli'];
 
 interface Rule {
   readonly name: string;
@@ -55,8 +55,8 @@ const RULES = [
   },
   {
     name: 'fronts-through-app',
-    why: 'the CLI and the HTTP front reach the house through app/ and main/ only (plus config, core and their own folder)',
-    applies: (i) => i.from === 'cli' || i.from === 'http',
+    why: 'the CLI, the HTTP front and the web UI reach the house through app/ and main/ only (plus config, core and their own folder)',
+    applies: (i) => i.from === 'cli' || i.from === 'http' || i.from === 'web',
     allows: (i) => i.to === i.from || FRONT_MAY_IMPORT.includes(i.to) || TOP_FILES.includes(i.to) || i.to === 'node:' || i.to.startsWith('package:'),
   },
   {
