@@ -8,6 +8,7 @@ import type { CompiledPolicies } from '../core/policies/compiled.js';
 import type { Store } from '../store/index.js';
 import { UserViews } from '../app/user-view.js';
 import { WebAccess } from '../app/web-access.js';
+import { StoreSessionStore } from '../app/web-sessions.js';
 import { PhoneVerifications } from '../app/phone-verification.js';
 import { Helpdesk } from '../app/helpdesk.js';
 import { TokenAdminError, validatePin } from '../app/token-admin.js';
@@ -46,6 +47,8 @@ export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
       },
       accounts: { of: (user) => views.of(user) },
       selfService: selfServiceOf(p),
+      // In the store: every node of a site knows a session signed in on another, and a restart signs nobody out.
+      sessionStore: new StoreSessionStore({ sessions: p.store.webSessions, key: p.keys.webSessionKey, ttlMs: http.ui.idle_timeout * 1000 }),
     },
     // The cookie's signing key, from the key file: every node of a site signs alike.
     sessionSecret: createHmac('sha256', p.keys.transactionIdMac).update('sms-otp-radiusd/web-session-cookie').digest('hex'),

@@ -49,6 +49,8 @@ describe('web UI: sign-in and self-service in chromium', () => {
     context.on('response', (r) => {
       if ((r.headers()['content-type'] ?? '').startsWith('text/html')) void r.text().then((t) => sources.push(t), () => undefined);
     });
+    // A locator that waits longer than this names itself in the failure instead of the test's timeout.
+    context.setDefaultTimeout(10_000);
     return context.newPage();
   };
   const radiusLogin = (user: string, password: string, state?: string) =>

@@ -12,7 +12,7 @@ import { operatorOf, type SignedIn } from '../session.js';
 import type { SelfServicePort, WebOptions } from '../services.js';
 
 /** As the application layer voids a verification: the third wrong code ends it. */
-export const MAX_WRONG_CODES = 3;
+const MAX_WRONG_CODES = 3;
 /** Longer input is no phone number or code anyone types. */
 const MAX_INPUT = 64;
 /** Longer than any PIN the token may keep: refused by the application layer, not cut silently to fit. */
