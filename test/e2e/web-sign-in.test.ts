@@ -305,14 +305,15 @@ describe('web UI under the listener TLS', () => {
     writeFileSync(path.join(daemon.dir, 'http.key'), key, { mode: 0o600 });
     await daemon.start();
     try {
-      const headers = await new Promise<import('node:http').IncomingHttpHeaders>((resolve, reject) => {
+      const { status, headers } = await new Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders }>((resolve, reject) => {
         https.get(`https://127.0.0.1:${port}/ui/login`, { ca: cert }, (res) => {
           res.resume();
-          resolve(res.headers);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers });
         }).on('error', reject);
       });
+      expect(status, daemon.logs()).toBe(200);
       const cookie = (headers['set-cookie'] ?? []).find((c) => c.startsWith('sms_otp_session='));
-      expect(cookie).toBeDefined();
+      expect(cookie, daemon.logs()).toBeDefined();
       expect(cookie).toMatch(/;\s*Secure/i);
       expect(cookie).toMatch(/;\s*HttpOnly/i);
       expect(cookie).toMatch(/;\s*SameSite=Strict/i);
