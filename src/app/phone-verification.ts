@@ -54,6 +54,8 @@ export interface VerificationActor {
   readonly allowedRealms?: AllowedRealms;
   /** The one token whose number changes; absent: every token of the owner. */
   readonly serial?: string;
+  /** The number of a new token (self-service enrollment): the owner has none yet, and none changes on confirm. */
+  readonly enrollment?: boolean;
 }
 
 interface Pending {
@@ -88,8 +90,8 @@ export class PhoneVerifications {
     const checked = internationalPhone(newPhone, settings['sms.default_country_code']);
     if ('problem' in checked) throw new TokenAdminError(checked.problem);
     const phone = checkPhone(checked.value, 'phone');
-    const first = await this.tokens.get(serials[0]!);
-    const gateway = first.gateway ?? settings['sms.identifier'];
+    const first = serials[0] === undefined ? undefined : await this.tokens.get(serials[0]);
+    const gateway = first?.gateway ?? settings['sms.identifier'];
     if (gateway === null) throw new RefusedError('no SMS gateway to send the verification code through: set sms.identifier');
 
     const now = this.now();
@@ -151,6 +153,10 @@ export class PhoneVerifications {
     const restricted = scope.stored !== 'all';
     if (!scope.allows(owner.realm)) throw forbidden(`user ${owner.username}`);
     const tokens = await this.tokens.list({ username: owner.username, realm: owner.realm });
+    if (actor.enrollment) {
+      if (tokens.length > 0) throw new RefusedError(`user ${owner.username} has a token already: change its number instead`);
+      return [];
+    }
     if (tokens.length === 0) {
       if (restricted) throw forbidden(`user ${owner.username}`);
       throw new NotFoundError(`user ${owner.username} has no token whose number could change`);

@@ -15,7 +15,8 @@ import { UserSearch } from '../app/user-search.js';
 import { UserViews } from '../app/user-view.js';
 import { WebAccess } from '../app/web-access.js';
 import { StoreSessionStore } from '../app/web-sessions.js';
-import type { HelpdeskPort, WebOptions } from '../web/services.js';
+import { TokenAdminError, validatePin } from '../app/token-admin.js';
+import type { HelpdeskPort, SelfServicePort, WebOptions } from '../web/services.js';
 import type { Admin } from './admin.js';
 
 export interface WebParts {
@@ -37,6 +38,11 @@ export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
   if (!http || !http.ui.enabled) return undefined;
   const views = new UserViews(p.store, p.admin.tokens, p.directory);
   const access = new WebAccess({ directory: p.directory, policies: p.policies });
+  // No operator of its own: every call names the signed-in person (web:carol@corp).
+  const helpdesk = new Helpdesk(p.store, p.admin.tokens, '', p.login, Date.now, WEB_CLIENT_NAME);
+  // One for the helpdesk and the users alike, so that the limits on codes per person hold for both.
+  // In this process: a code asked for on one node is answered on the same node.
+  const verifications = new PhoneVerifications(p.store, p.admin.tokens, p.sms);
   return {
     services: {
       login: p.login,
@@ -49,7 +55,8 @@ export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
         },
       },
       accounts: { of: (user) => views.of(user) },
-      helpdesk: helpdeskPort(p, views),
+      helpdesk: helpdeskPort(p, views, helpdesk, verifications),
+      selfService: selfServiceOf(p, helpdesk, verifications),
       // In the store, under the HMAC of their ids: every node knows them, a restart keeps them.
       sessionStore: new StoreSessionStore({ sessions: p.store.webSessions, key: p.keys.webSessionKey, ttlMs: http.ui.idle_timeout * 1000 }),
     },
@@ -62,12 +69,8 @@ export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
 }
 
 /** The helpdesk pages' calls: the CLI's helpdesk layer, acting as the signed-in member within their realms. */
-function helpdeskPort(p: WebParts, views: UserViews): HelpdeskPort {
-  // No operator of its own: every call names the member (web:carol@corp).
-  const helpdesk = new Helpdesk(p.store, p.admin.tokens, '', p.login, Date.now, WEB_CLIENT_NAME);
+function helpdeskPort(p: WebParts, views: UserViews, helpdesk: Helpdesk, verifications: PhoneVerifications): HelpdeskPort {
   const search = new UserSearch(p.store);
-  // In this process: a code asked for on one node is answered on the same node.
-  const verifications = new PhoneVerifications(p.store, p.admin.tokens, p.sms);
   return {
     search: (query, as) => search.search({ query, allowedRealms: as.allowedRealms }),
     user: async (user, as) => {
@@ -84,6 +87,33 @@ function helpdeskPort(p: WebParts, views: UserViews): HelpdeskPort {
     verifiedPhone: {
       start: (user, serial, phone, as) => verifications.start(user, phone, { ...as, serial }),
       confirm: (user, serial, verificationId, code, as) => verifications.confirm(user, verificationId, code, { ...as, serial }),
+    },
+  };
+}
+
+/**
+ * Self-service on the application layer: a phone change proved by a code sent to the new
+ * number (src/app/phone-verification.ts). The verifications live in this process: a person
+ * who signs in on one node and answers on another asks for a new code.
+ */
+function selfServiceOf(p: WebParts, helpdesk: Helpdesk, verifications: PhoneVerifications): SelfServicePort {
+  // Enrollment is the helpdesk's (the HTTP API's number rule, audited), acting as the owner.
+  return {
+    phoneChange: {
+      start: (owner, phone, operator) => verifications.start(owner, phone, { operator }),
+      confirm: (owner, verificationId, code, operator) => verifications.confirm(owner, verificationId, code, { operator }),
+    },
+    enrollment: {
+      start: (owner, phone, operator) => verifications.start(owner, phone, { operator, enrollment: true }),
+      confirm: async (owner, verificationId, code, operator, pin) => {
+        // A PIN refused after the code was spent would cost the person a new SMS: checked first.
+        if (pin !== undefined) validatePin(pin);
+        else if (await p.admin.tokens.pinRequired()) throw new TokenAdminError('choose a PIN for the token');
+        const phone = await verifications.confirm(owner, verificationId, code, { operator, enrollment: true });
+        const token = await helpdesk.enrollSms({ username: owner.username, realm: owner.realm, phone, ...(pin !== undefined ? { pin } : {}) }, { operator });
+        return { serial: token.serial };
+      },
+      pinRequired: () => p.admin.tokens.pinRequired(),
     },
   };
 }

@@ -23,6 +23,7 @@ import { homeRoutes } from './pages/home.js';
 import { helpdeskRoutes } from './pages/helpdesk.js';
 import { helpdeskActionRoutes } from './pages/helpdesk-actions.js';
 import { helpdeskPhoneRoutes } from './pages/helpdesk-phone.js';
+import { selfServiceRoutes } from './pages/self-service.js';
 import type { WebOptions } from './services.js';
 import { renderPage } from './render.js';
 
@@ -93,6 +94,7 @@ export function webRoutes(app: FastifyInstance, o: WebOptions): void {
       helpdeskRoutes(ui, o);
       helpdeskActionRoutes(ui, o);
       helpdeskPhoneRoutes(ui, o);
+      selfServiceRoutes(ui, o);
     },
     { prefix: '/ui' },
   );

@@ -57,6 +57,44 @@ export interface HelpdeskPort {
   };
 }
 
+/** A code on its way to a number the person typed; its id answers it. */
+export interface VerificationStarted {
+  readonly verificationId: string;
+  readonly expiresAt: number;
+}
+
+/**
+ * A change proved before it is saved: a code goes to the NEW number, and only its owner can
+ * type it back (a stolen first factor must not be enough to redirect the second). Refusals
+ * are SmsOtpErrors whose message the page shows; a wrong code counts, and the third voids the
+ * verification (the application layer's rule). `operator`: who acts, for the audit (`web:alice@corp`).
+ */
+export interface VerifiedChange<T> {
+  /** Sends a code to `phone` for `owner`. */
+  start(owner: UserRef, phone: string, operator: string): Promise<VerificationStarted>;
+  /** Saves the change once the code is typed back. */
+  confirm(owner: UserRef, verificationId: string, code: string, operator: string): Promise<T>;
+}
+
+/** What a person does to their own account. */
+export interface SelfServicePort {
+  /** A new number for every token of the owner; resolves with the number saved. */
+  readonly phoneChange: VerifiedChange<string>;
+  /** An SMS token for an owner who has none (where a policy allows it); absent: not offered by this daemon. */
+  readonly enrollment?: SelfEnrollment;
+}
+
+/**
+ * The PIN of a new token, where one is required, is typed with the code (it is never kept in
+ * the session between the two pages) and checked before the code is spent.
+ */
+export interface SelfEnrollment {
+  start(owner: UserRef, phone: string, operator: string): Promise<VerificationStarted>;
+  confirm(owner: UserRef, verificationId: string, code: string, operator: string, pin?: string): Promise<{ readonly serial: string }>;
+  /** Whether a new token needs a PIN (setting otppin tokenpin). */
+  pinRequired(): Promise<boolean>;
+}
+
 export interface WebServices {
   /** The login core: the UI's sign-in is a login like a RADIUS one (fail counters, locks, SMS limits, audit). */
   readonly login: Pick<Authenticator, 'authenticate'>;
@@ -64,6 +102,8 @@ export interface WebServices {
   /** Everything about one user (tokens, last logins, open challenges); undefined when they have nothing stored. */
   readonly accounts: { of(user: UserRef): Promise<UserView | undefined> };
   readonly helpdesk: HelpdeskPort;
+  /** Self-service changes; absent: the daemon offers none (the pages say so). */
+  readonly selfService?: SelfServicePort;
   /** Where sessions live (the store, so that every node of a site knows them); absent: this process's memory. */
   readonly sessionStore?: SessionStore;
 }

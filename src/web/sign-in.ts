@@ -61,14 +61,26 @@ export function signInRoutes(ui: FastifyInstance, o: WebOptions): void {
     return answer(request, reply, loginName, result, () => showForm(request, reply, result.message || 'Sign-in failed.', 401));
   });
 
-  ui.get('/login/code', async (request, reply) => {
+  /** The sign-in between its factors, unless its challenge has expired (then it is dropped: the form starts over). */
+  const pendingOf = (request: FastifyRequest) => {
     const pending = request.session.get('pending');
+    if (pending && pending.expiresAt <= o.now()) {
+      request.session.set('pending', undefined);
+      return 'expired' as const;
+    }
+    return pending;
+  };
+
+  ui.get('/login/code', async (request, reply) => {
+    const pending = pendingOf(request);
+    if (pending === 'expired') return showForm(request, reply, 'The SMS code has expired. Sign in again.', 401);
     if (!pending) return reply.redirect('/ui/login');
     return renderPage(request, reply, 'code', { title: 'Enter the SMS code', prompt: pending.message });
   });
 
   ui.post('/login/code', { preHandler: ui.csrfProtection }, async (request, reply) => {
-    const pending = request.session.get('pending');
+    const pending = pendingOf(request);
+    if (pending === 'expired') return showForm(request, reply, 'The SMS code has expired. Sign in again.', 401);
     if (!pending) return reply.redirect('/ui/login');
     const form = (request.body ?? {}) as SignInForm;
     const resend = form.resend !== undefined;
