@@ -68,6 +68,11 @@ export const ERRORS = {
   ERR_UNKNOWN_USER: { http: 400, pi: PI_ERROR.user, exit: 1, expected: true },
   ERR_UNAUTHENTICATED: { http: 401, pi: PI_ERROR.authentication, exit: 1, expected: true },
   ERR_FORBIDDEN: { http: 403, pi: PI_ERROR.policy, exit: 1, expected: true },
+  // The web UI's helpdesk and self-service (src/app): a realm the operator may not see, a phone
+  // verification code that does not verify, a code asked for again too soon.
+  ERR_FORBIDDEN_REALM: { http: 403, pi: PI_ERROR.policy, exit: 1, expected: true },
+  ERR_VERIFICATION_FAILED: { http: 400, pi: PI_ERROR.parameter, exit: 1, expected: true },
+  ERR_TOO_SOON: { http: 429, pi: PI_ERROR.parameter, exit: 1, expected: true },
   // Everything nobody foresaw.
   ERR_INTERNAL: { http: 500, pi: PI_ERROR.server, exit: 1, expected: false },
 } as const satisfies Record<`ERR_${string}`, ErrorSpec>;
