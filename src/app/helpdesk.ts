@@ -12,7 +12,9 @@ import type { Authenticator } from '../core/authenticator.js';
 import { NotFoundError, SmsOtpError } from '../core/errors.js';
 import type { AuditEntry } from '../core/model.js';
 import type { Store } from '../store/index.js';
-import type { TokenAdmin, TokenChange, TokenView } from './token-admin.js';
+import { redactPhone } from '../core/redact.js';
+import { viewToken, type TokenAdmin, type TokenChange, type TokenView } from './token-admin.js';
+import { forbidden, realmScope, type ActingAs } from './realm-guard.js';
 import { tokensOfName } from './user-view.js';
 
 /** A helpdesk request that names too much or too little (a usage error: exit status 2). */
@@ -49,6 +51,17 @@ export interface ResendResult {
   readonly reason: string;
 }
 
+/** An SMS token enrolled by the helpdesk or by its owner in self-service. */
+export interface SmsEnrollment {
+  readonly username: string;
+  readonly realm: string;
+  /** International (+49…), or national (0170…) when setting sms.default_country_code is set: the HTTP API's rule. */
+  readonly phone: string;
+  /** Needed only while otppin is tokenpin. */
+  readonly pin?: string;
+  readonly gateway?: string;
+}
+
 export class Helpdesk {
   /**
    * `operator`: the operating-system account that runs the CLI, named in every audit row.
@@ -63,47 +76,48 @@ export class Helpdesk {
   ) {}
 
   /** Reset, enable or disable: every token of the target; one line per token. */
-  async change(action: ReversibleAction, target: HelpdeskTarget): Promise<string[]> {
+  async change(action: ReversibleAction, target: HelpdeskTarget, as: ActingAs = {}): Promise<string[]> {
     const lines: string[] = [];
-    for (const t of await this.targets(target, action, false)) {
+    for (const t of await this.targets(target, action, false, as)) {
       let line: string;
       if (action === 'reset') line = `token ${t.serial} reset (failcount was ${await this.tokens.reset(t.serial)})`;
       else {
         await this.tokens.setActive(t.serial, action === 'enable');
         line = `token ${t.serial} ${action}d`;
       }
-      await this.audit(t, line);
+      await this.audit(t, line, as);
       lines.push(line);
     }
     return lines;
   }
 
-  async delete(target: HelpdeskTarget): Promise<string> {
-    const [t] = await this.targets(target, 'delete', true);
+  async delete(target: HelpdeskTarget, as: ActingAs = {}): Promise<string> {
+    const [t] = await this.targets(target, 'delete', true, as);
     await this.tokens.delete(t!.serial);
     const line = `token ${t!.serial} deleted`;
-    await this.audit(t!, line);
+    await this.audit(t!, line, as);
     return line;
   }
 
-  async set(target: HelpdeskTarget, change: TokenChange): Promise<string> {
-    const [t] = await this.targets(target, 'set', true);
+  async set(target: HelpdeskTarget, change: TokenChange, as: ActingAs = {}): Promise<string> {
+    const [t] = await this.targets(target, 'set', true, as);
     const changed = await this.tokens.set(t!.serial, change);
     const line = `token ${t!.serial} updated (${changed.join(', ')})`;
-    await this.audit(t!, line);
+    await this.audit(t!, line, as);
     return line;
   }
 
   /** A new SMS now, as /validate/triggerchallenge sends it: resolves with where it went, or rejects (SmsNotResentError) saying why not. */
-  async resend(target: HelpdeskTarget): Promise<ResendResult> {
-    const [t] = await this.targets(target, 'resend', true);
+  async resend(target: HelpdeskTarget, as: ActingAs = {}): Promise<ResendResult> {
+    const [t] = await this.targets(target, 'resend', true, as);
     const token = t!;
+    const operator = this.operatorOf(as);
     const before = await this.store.audit.lastId();
     const result = await this.login.triggerChallenge({
       username: '',
       serial: token.serial,
-      client: { name: CLI_CLIENT, address: '', caller: `${CLI_CLIENT}:${this.operator}` },
-      nas: { identifier: `${CLI_CLIENT}:${this.operator}` },
+      client: { name: CLI_CLIENT, address: '', caller: `${CLI_CLIENT}:${operator}` },
+      nas: { identifier: `${CLI_CLIENT}:${operator}` },
     });
     // The login wrote its own row (challenge or reject) with the gateway, the redacted number and why.
     const rows = await this.store.audit.after(before, 100);
@@ -111,21 +125,59 @@ export class Helpdesk {
     const sent = result.outcome === 'challenge';
     const reason = row?.reason ?? result.message;
     const outcome: ResendResult = { serial: token.serial, username: token.username, realm: token.realm, gateway: row?.gateway ?? '', phone: row?.phone ?? '', reason };
-    await this.audit(token, sent ? `SMS resent for token ${token.serial} through ${outcome.gateway} to ${outcome.phone}` : `SMS for token ${token.serial} not resent: ${reason}`, outcome);
+    await this.audit(token, sent ? `SMS resent for token ${token.serial} through ${outcome.gateway} to ${outcome.phone}` : `SMS for token ${token.serial} not resent: ${reason}`, as, outcome);
     if (!sent) throw new SmsNotResentError(`token ${token.serial}: ${reason}`);
     return outcome;
   }
 
   /**
-   * The tokens an action applies to. `one`: the action needs exactly one token (delete, set,
-   * resend), so a user with several must name it with --serial.
+   * The full number of one token (the helpdesk reads it to a caller), audited: the views show
+   * it redacted. '' for a token whose number is the user store's (dynamic phone).
    */
-  private async targets(target: HelpdeskTarget, action: string, one: boolean): Promise<TokenView[]> {
+  async revealPhone(target: HelpdeskTarget, as: ActingAs = {}): Promise<{ serial: string; phone: string }> {
+    const [t] = await this.targets(target, 'reveal the phone of', true, as);
+    const { phone } = await this.tokens.get(t!.serial);
+    await this.audit(t!, `phone of token ${t!.serial} revealed`, as);
+    return { serial: t!.serial, phone };
+  }
+
+  /** A new SMS token for a user of a realm the operator may see, audited with the number redacted. */
+  async enrollSms(request: SmsEnrollment, as: ActingAs = {}): Promise<TokenView> {
+    if (!(await realmScope(this.store, as.allowedRealms)).allows(request.realm)) throw forbidden(`realm ${request.realm}`);
+    const token = await this.tokens.enroll({
+      username: request.username,
+      realm: request.realm,
+      phone: request.phone,
+      internationalPhone: true,
+      ...(request.pin !== undefined ? { pin: request.pin } : {}),
+      ...(request.gateway !== undefined ? { gateway: request.gateway } : {}),
+    });
+    const view = viewToken(token, this.now(), 0);
+    await this.audit(view, `SMS token ${token.serial} enrolled for ${redactPhone(token.phone)}`, as);
+    return view;
+  }
+
+  private operatorOf(as: ActingAs): string {
+    return as.operator ?? this.operator;
+  }
+
+  /**
+   * The tokens an action applies to, of the realms `as` may see. `one`: the action needs
+   * exactly one token (delete, set, resend), so a user with several must name it with --serial.
+   */
+  private async targets(target: HelpdeskTarget, action: string, one: boolean, as: ActingAs): Promise<TokenView[]> {
+    const scope = await realmScope(this.store, as.allowedRealms);
+    const restricted = scope.stored !== 'all';
     if (target.user === undefined) {
       if (target.serial === undefined) throw new HelpdeskTargetError(`token ${action}: give --user NAME[@REALM] or a serial`);
-      return [await this.tokens.show(target.serial)];
+      if (!restricted) return [await this.tokens.show(target.serial)];
+      // An unknown serial and another realm's answer alike.
+      const token = await this.tokens.list({ serial: target.serial });
+      if (token.length === 0 || !scope.allows(token[0]!.realm)) throw forbidden(`token ${target.serial}`);
+      return token;
     }
-    const owners = [...(await tokensOfName(this.tokens, target.user)).values()];
+    const owners = [...(await tokensOfName(this.tokens, target.user)).values()].filter((o) => scope.allows(o.user.realm));
+    if (owners.length === 0 && restricted) throw forbidden(`user ${target.user}`);
     if (owners.length === 0) throw new NotFoundError(`user ${target.user} has no token (see 'user show ${target.user}')`);
     if (target.serial !== undefined) {
       const token = owners.flatMap((o) => o.tokens).find((t) => t.serial === target.serial);
@@ -146,7 +198,7 @@ export class Helpdesk {
   }
 
   /** The admin row: the token's user (so `audit list --user` and `user show` list it), the operator in the reason. */
-  private async audit(t: TokenView, what: string, sms?: Pick<ResendResult, 'gateway' | 'phone'>): Promise<void> {
+  private async audit(t: Pick<TokenView, 'username' | 'realm' | 'serial'>, what: string, as: ActingAs, sms?: Pick<ResendResult, 'gateway' | 'phone'>): Promise<void> {
     const entry: AuditEntry = {
       at: this.now(),
       action: 'admin',
@@ -155,7 +207,7 @@ export class Helpdesk {
       client: CLI_CLIENT,
       clientAddress: '',
       serials: [t.serial],
-      reason: `${what} (by ${this.operator || 'unknown operator'})`,
+      reason: `${what} (by ${this.operatorOf(as) || 'unknown operator'})`,
       gateway: sms?.gateway ?? '',
       phone: sms?.phone ?? '',
       nas: { callingStationId: '', ipAddress: '', identifier: '' },

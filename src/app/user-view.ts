@@ -7,6 +7,7 @@ import type { DirectoryUser, UserDirectory, UserRef } from '../core/ports.js';
 import { redactPhone } from '../core/redact.js';
 import type { Store } from '../store/index.js';
 import { auditUsers, auditView, type AuditView } from './audit.js';
+import { forbidden, realmScope, type AllowedRealms } from './realm-guard.js';
 import type { TokenAdmin, TokenView } from './token-admin.js';
 
 /** Rows of "last logins" and of "recent audit" that `user show` prints, from the newest READ rows. */
@@ -78,14 +79,19 @@ export class UserViews {
   /**
    * One view per user the name means: every user of that name who owns a token (`alice` in
    * each realm), else the user as typed when the directory or the audit trail knows them.
+   * `allowedRealms`: only users of these realms are shown; for any other, known or not, the
+   * same ForbiddenRealmError.
    */
-  async show(typed: string): Promise<UserView[]> {
-    const owners = await tokensOfName(this.tokens, typed);
-    if (owners.size > 0) return Promise.all([...owners.values()].map((o) => this.view(o.user, o.tokens)));
+  async show(typed: string, allowedRealms: AllowedRealms = 'all'): Promise<UserView[]> {
+    const scope = await realmScope(this.store, allowedRealms);
+    const owners = [...(await tokensOfName(this.tokens, typed)).values()].filter((o) => scope.allows(o.user.realm));
+    if (owners.length > 0) return Promise.all(owners.map((o) => this.view(o.user, o.tokens)));
     const first = auditUsers(typed)[0]!;
     const user = { username: first.username, realm: first.realm ?? '' };
+    if (!scope.allows(user.realm)) throw forbidden(`user ${typed}`);
     const view = await this.view(user, []);
     if (view.directory.found !== true && view.recentAudit.length === 0) {
+      if (scope.stored !== 'all') throw forbidden(`user ${typed}`);
       throw new NotFoundError(`no user ${typed}: no token, no audit row, and no user store knows the name (see 'token list' and 'audit list --user ${typed}')`);
     }
     return [view];

@@ -6,8 +6,14 @@ import type { Knex } from 'knex';
 /** The actions the dashboard counts: login decisions and the SMS sent after them. */
 const COUNTED = ['accept', 'reject', 'challenge', 'autosend', 'sms-late'] as const;
 
-/** Reasons of rows that record an SMS that did not go out (src/core/login/autosend.ts, challenges.ts). */
-const NOT_SENT = ['next OTP not sent%', 'SMS not sent%', 'no SMS could be sent%'];
+/**
+ * The rows that record an SMS that did not go out (src/core/login/challenges.ts, autosend.ts):
+ * a reject that names a gateway (only "no SMS could be sent" names one), an autosend or a late
+ * SMS whose reason says not sent. The action is tested first: the LIKEs run on few rows.
+ */
+const NOT_SENT_SQL =
+  "CASE WHEN action = 'reject' AND gateway <> '' THEN 1 " +
+  "WHEN action IN ('autosend', 'sms-late') AND (reason LIKE 'next OTP not sent%' OR reason LIKE 'SMS not sent%') THEN 1 ELSE 0 END";
 
 /** A bound on the rows a window may answer with, should gateways be many (the chart keeps the busiest). */
 const MAX_ROWS = 20_000;
@@ -34,10 +40,9 @@ export class AuditStatsRepository {
   async buckets(start: number, size: number, buckets: number): Promise<AuditBucketCount[]> {
     for (const n of [start, size, buckets]) if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`audit buckets: ${n} is no whole number`);
     const end = start + size * buckets;
-    const failed = NOT_SENT.map(() => 'reason LIKE ?').join(' OR ');
     const rows: Array<Record<string, unknown>> = await this.knex('audit')
       .select(this.knex.raw(`(at - ${start}) / ${size} AS bucket`), 'action', 'gateway')
-      .select(this.knex.raw(`CASE WHEN ${failed} THEN 1 ELSE 0 END AS failed`, NOT_SENT))
+      .select(this.knex.raw(`${NOT_SENT_SQL} AS failed`))
       .count({ n: '*' })
       .where('at', '>=', start)
       .andWhere('at', '<', end)

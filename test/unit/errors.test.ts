@@ -12,6 +12,8 @@ import { HttpAuthError, HttpForbiddenError, HttpRequestError, HttpUnknownUserErr
 import { CsvFileError } from '../../src/app/csv-table.js';
 import { TokenAdminError } from '../../src/app/token-admin.js';
 import { HelpdeskTargetError, SmsNotResentError } from '../../src/app/helpdesk.js';
+import { PhoneVerificationError, TooSoonError } from '../../src/app/phone-verification.js';
+import { ForbiddenRealmError } from '../../src/app/realm-guard.js';
 import { TokenImportError } from '../../src/app/token-import.js';
 import { CheckFailedError } from '../../src/cli/check.js';
 import { UsageError } from '../../src/cli/output.js';
@@ -70,6 +72,9 @@ const errors: SmsOtpError[] = [
   new MigrationUsageError('x'),
   new PiKeyFileError('x'),
   new SourceDatabaseError('x'),
+  new ForbiddenRealmError('x'),
+  new PhoneVerificationError('x'),
+  new TooSoonError('x', 1),
 ];
 
 /** docs/errors.md: code → [HTTP, privacyIDEA, exit] as the rows print them. */
