@@ -20,6 +20,7 @@ import { SmsOtpError } from '../core/errors.js';
 import { SESSION_COOKIE, enforceIdleTimeout } from './session.js';
 import { signInRoutes } from './sign-in.js';
 import { homeRoutes } from './pages/home.js';
+import { adminRoutes } from './pages/admin.js';
 import type { WebOptions } from './services.js';
 import { renderPage } from './render.js';
 
@@ -87,6 +88,7 @@ export function webRoutes(app: FastifyInstance, o: WebOptions): void {
 
       signInRoutes(ui, o);
       homeRoutes(ui, o);
+      adminRoutes(ui, o);
     },
     { prefix: '/ui' },
   );

@@ -5,6 +5,7 @@ import type { SessionStore } from '@fastify/session';
 import type { Authenticator } from '../core/authenticator.js';
 import type { UserRef } from '../core/ports.js';
 import type { UserView } from '../app/user-view.js';
+import type { AdminServices } from './admin-services.js';
 
 /** Who a signed-in person is to the UI: what the `admin`-scope policies give them. */
 export interface WebAccessView {
@@ -25,6 +26,8 @@ export interface WebServices {
   readonly access: WebAccessPort;
   /** Everything about one user (tokens, last logins, open challenges); undefined when they have nothing stored. */
   readonly accounts: { of(user: UserRef): Promise<UserView | undefined> };
+  /** The admin role's pages: gateways, settings, policies, API keys, the dashboard. */
+  readonly admin: AdminServices;
   /** Where sessions live (the store, so that every node of a site knows them); absent: this process's memory. */
   readonly sessionStore?: SessionStore;
 }
