@@ -9,7 +9,7 @@ import type { WebOptions } from '../services.js';
 import type { ChartSeries, DashboardView, WindowCharts } from '../../app/dashboard.js';
 import { requireAdmin } from './admin.js';
 
-export type DashboardWindow = 'hour' | 'day';
+type DashboardWindow = 'hour' | 'day';
 
 const WINDOWS: Record<DashboardWindow, { label: string; unit: string; of: (d: DashboardView) => WindowCharts }> = {
   hour: { label: 'Last hour', unit: 'minute', of: (d) => d.lastHour },
@@ -35,7 +35,7 @@ const seriesName = (name: string) => OUTCOME_WORDS[name] ?? name;
 const total = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 
 /** One chart's text alternative: the totals in a sentence, and the buckets that counted anything as table rows. */
-export interface ChartText {
+interface ChartText {
   readonly summary: string;
   readonly columns: readonly string[];
   readonly rows: ReadonlyArray<{ readonly time: string; readonly values: readonly number[] }>;
