@@ -9,6 +9,7 @@ import { AuditFilterError } from '../../src/app/audit.js';
 import { GatewayAdminError } from '../../src/app/gateway-admin.js';
 import { RadiusServerAdminError } from '../../src/app/radius-servers.js';
 import { HttpAuthError, HttpForbiddenError, HttpRequestError, HttpUnknownUserError } from '../../src/http/errors.js';
+import { WebForbiddenError } from '../../src/web/errors.js';
 import { CsvFileError } from '../../src/app/csv-table.js';
 import { TokenAdminError } from '../../src/app/token-admin.js';
 import { HelpdeskTargetError, SmsNotResentError } from '../../src/app/helpdesk.js';
@@ -65,6 +66,7 @@ const errors: SmsOtpError[] = [
   new HttpUnknownUserError('x', 'y'),
   new HttpAuthError('x'),
   new HttpForbiddenError('x'),
+  new WebForbiddenError('x'),
   new NotificationError('x'),
   new HelpdeskTargetError('x'),
   new SmsNotResentError('x'),
