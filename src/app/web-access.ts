@@ -47,7 +47,11 @@ export class WebAccess {
     this.lookupMs = options.lookupMs ?? LOOKUP_MS;
   }
 
-  /** The grant of `user` signing in from `client` (client.name: the front's client name, e.g. 'web'; address: the browser's). */
+  /**
+   * The grant of `user` signing in from `client` (client.name: the front's client name, webui;
+   * address: the browser's). Called by the web front through its WebAccessPort.
+   * @public
+   */
   async of(user: { readonly username: string; readonly realm: string }, client: { readonly name: string; readonly address: string }): Promise<WebAccessGrant> {
     const realm = normaliseRealm(user.realm);
     let groups: readonly string[] = [];
@@ -69,7 +73,11 @@ export class WebAccess {
     };
   }
 
-  /** Whether the grant lets its holder see and act on users of `realm` (self-service acts on the holder alone, which the caller checks). */
+  /**
+   * Whether the grant lets its holder see and act on users of `realm` (self-service acts on the
+   * holder alone, which the caller checks). For the web front's realm guard.
+   * @public
+   */
   mayAct(access: Pick<WebAccessGrant, 'role' | 'realms'>, realm: string): boolean {
     if (access.role === 'user') return false;
     if (access.realms === 'all') return true;

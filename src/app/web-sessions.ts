@@ -36,6 +36,7 @@ export class StoreSessionStore implements SessionStore {
     this.ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
   }
 
+  /** @public called by @fastify/session, as are get and destroy (SessionStore) */
   set(sessionId: string, session: StoredSession, callback: Done): void {
     const now = this.now();
     const expires = session.cookie?.expires;
@@ -44,6 +45,7 @@ export class StoreSessionStore implements SessionStore {
     settle(saved.then(() => this.purgeNowAndThen(now)), callback);
   }
 
+  /** @public */
   get(sessionId: string, callback: DoneWithSession): void {
     this.options.sessions.get(this.idHash(sessionId), this.now()).then(
       (row) => {
@@ -61,6 +63,7 @@ export class StoreSessionStore implements SessionStore {
     );
   }
 
+  /** @public */
   destroy(sessionId: string, callback: Done): void {
     settle(this.options.sessions.delete(this.idHash(sessionId)), callback);
   }

@@ -4,12 +4,14 @@ import { createHmac } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { Authenticator } from '../core/authenticator.js';
 import type { Keys } from '../crypto/keyfile.js';
-import type { EventSink, PolicySource, UserDirectory } from '../core/ports.js';
+import type { EventSink, UserDirectory } from '../core/ports.js';
 import type { Store } from '../store/index.js';
 import { UserViews } from '../app/user-view.js';
 import { AuditedChanges } from '../app/audited-changes.js';
 import { WebAccess } from '../app/web-access.js';
 import { Dashboard } from '../app/dashboard.js';
+import { StoreSessionStore } from '../app/web-sessions.js';
+import type { CompiledPolicies } from '../core/policies/compiled.js';
 import type { AdminServices } from '../web/admin-services.js';
 import type { WebOptions } from '../web/services.js';
 import type { Admin } from './admin.js';
@@ -21,8 +23,8 @@ export interface WebParts {
   readonly admin: Pick<Admin, 'tokens' | 'gateways' | 'settings' | 'policies' | 'apiKeys' | 'audit'>;
   readonly login: Authenticator;
   readonly directory: UserDirectory;
-  /** The admin-scope policies of the configuration in memory: a person's role at sign-in. */
-  readonly policies: PolicySource;
+  /** The policies of the current configuration revision (SiteConfig.policies): the admin scope gives the roles. */
+  readonly policies: () => CompiledPolicies;
   /** The daemon's events port: a test send that finds a gateway down reports it (log, notifications, metrics). */
   readonly events: EventSink;
 }
@@ -32,19 +34,15 @@ export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
   const http = p.config.http;
   if (!http || !http.ui.enabled) return undefined;
   const views = new UserViews(p.store, p.admin.tokens, p.directory);
-  const access = new WebAccess({ directory: p.directory, policies: () => p.policies.policies() });
   return {
     services: {
       login: p.login,
-      access: {
-        of: async (user, client) => {
-          // The session keeps the role and realms only: groups and the deciding policies are read again at the next sign-in.
-          const { role, realms, selfServiceEnroll } = await access.of(user, client);
-          return { role, realms, selfServiceEnroll };
-        },
-      },
+      // Roles from the admin-scope policies, the person's groups read once at sign-in.
+      access: new WebAccess({ directory: p.directory, policies: p.policies }),
       accounts: { of: (user) => views.of(user) },
       admin: adminServices(p),
+      // In the store, under the HMAC of their ids: every node knows them, a restart keeps them.
+      sessionStore: new StoreSessionStore({ sessions: p.store.webSessions, key: p.keys.webSessionKey, ttlMs: http.ui.idle_timeout * 1000 }),
     },
     // The cookie's signing key, from the key file: every node of a site signs alike.
     sessionSecret: createHmac('sha256', p.keys.transactionIdMac).update('sms-otp-radiusd/web-session-cookie').digest('hex'),

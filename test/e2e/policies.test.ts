@@ -208,6 +208,14 @@ describe('policies: a mixed site over RADIUS', () => {
     expect(wlc.attributes['Session-Timeout']).toEqual(['3600']);
     expect((await call('DELETE', '/policy/wifi-session')).status).toBe(200);
     expect((await call('DELETE', '/policy/wifi-session')).status).toBe(404);
+
+    // The admin scope (web UI roles): several realms in the action string, separated by spaces; a bare key is true.
+    const helpdesk = await call('POST', '/policy/web-helpdesk', { scope: 'admin', action: 'role=helpdesk, adminrealm=Sales.example corp, selfservice_enroll', group: 'support' });
+    expect(helpdesk.status, JSON.stringify(helpdesk.json)).toBe(200);
+    const shown = (await call('GET', '/policy/web-helpdesk')).json.result.value as Array<Record<string, unknown>>;
+    expect(shown[0]).toMatchObject({ scope: 'admin', action: { role: 'helpdesk', adminrealm: 'corp,sales.example', selfservice_enroll: 'true' }, group: ['support'] });
+    expect((await call('POST', '/policy/web-root', { scope: 'admin', action: 'role=root' })).status).toBe(400);
+    expect((await call('DELETE', '/policy/web-helpdesk')).status).toBe(200);
   });
 
   it("/validate/check puts the reply attributes into detail.radius, where privacyIDEA's FreeRADIUS plugin maps them", async () => {
