@@ -22,8 +22,8 @@ const MAX_PENDING_PER_OWNER = 5;
 const MAX_WRONG = 3;
 /** All owners together: a flood of starts cannot grow the process without bound. */
 const MAX_PENDING = 10_000;
-/** The audit rows' client: these changes come from the web UI. */
-const CLIENT = 'web';
+/** The audit rows' client: these changes come from the web UI (main's WEB_CLIENT_NAME in src/config/schema.ts). */
+const CLIENT = 'webui';
 
 /** The code is wrong, expired, unknown, or was answered wrong too often: a new one must be asked for. */
 export class PhoneVerificationError extends SmsOtpError {

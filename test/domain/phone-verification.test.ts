@@ -56,8 +56,8 @@ describe.each(STORE_KINDS)('phone verification on %s', (kind) => {
     expect((await admin.get(serial)).phone).toBe('+491712222222');
     const rows = await adminRows();
     expect(rows.map((r) => [r.username, r.realm, r.client, r.gateway, r.phone, r.serials, r.reason])).toEqual([
-      ['alice', 'corp', 'web', 'gw1', '***********22', [], 'phone verification sent to ***********22 (by web:alice@corp)'],
-      ['alice', 'corp', 'web', '', '***********22', [serial], `phone changed to ***********22 for token ${serial} (verified by a code sent to it) (by web:alice@corp)`],
+      ['alice', 'corp', 'webui', 'gw1', '***********22', [], 'phone verification sent to ***********22 (by web:alice@corp)'],
+      ['alice', 'corp', 'webui', '', '***********22', [serial], `phone changed to ***********22 for token ${serial} (verified by a code sent to it) (by web:alice@corp)`],
     ]);
     expect(JSON.stringify(rows)).not.toContain(code);
     // Used: the same code does not work twice.
