@@ -27,7 +27,8 @@ interface Chart {
 
 const total = (chart: Chart, name: string) => chart.series.find((s) => s.name === name)?.values.reduce((a, b) => a + b, 0) ?? 0;
 
-describe('web UI: the admin pages', () => {
+// Each step is a few seconds alone; a suite running beside it (two workers, chromium, slapd) may triple that.
+describe('web UI: the admin pages', { timeout: 60_000 }, () => {
   let gw: SmsGateway;
   let daemon: TestDaemon;
   let browser: Browser;
@@ -71,6 +72,8 @@ describe('web UI: the admin pages', () => {
     await daemon.start();
     carol = await newContext(browser, base);
     page = await carol.newPage();
+    // A step that waits in vain fails naming its locator, before the test's own timeout.
+    page.setDefaultTimeout(10_000);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
