@@ -142,7 +142,7 @@ describe('web UI: the admin pages', { timeout: 60_000 }, () => {
     const logins = await page.locator('#chart-logins-hour').getAttribute('aria-label');
     expect(logins).toMatch(/\b\d+ accepted\b/);
     expect(logins).toMatch(/\b\d+ rejected\b/);
-    expect(await page.locator('#chart-smsSent-hour').getAttribute('aria-label')).toMatch(/\b\d+ gw\b/);
+    expect(await page.locator('#chart-smsSent-hour').getAttribute('aria-label')).toMatch(/\b\d+ through gw\b/);
     await expect(page.locator('.figures').innerText()).resolves.toMatch(/0\s+Locked tokens/);
     await accessible(page, 'admin-dashboard');
     // The switch redraws the day's charts in place.

@@ -41,13 +41,14 @@ interface ChartText {
   readonly rows: ReadonlyArray<{ readonly time: string; readonly values: readonly number[] }>;
 }
 
-function chartText(what: string, window: DashboardWindow, chart: ChartSeries, none: string): ChartText {
-  const totals = chart.series.map((s) => `${total(s.values)} ${seriesName(s.name)}`).filter((t) => !t.startsWith('0 '));
+function chartText(what: string, window: DashboardWindow, chart: ChartSeries, none: string, outcomes: boolean): ChartText {
+  const say = (name: string) => (outcomes ? seriesName(name) : `through ${name}`);
+  const totals = chart.series.map((s) => `${total(s.values)} ${say(s.name)}`).filter((t) => !t.startsWith('0 '));
   const summary = `${what}, ${WINDOWS[window].label.toLowerCase()}: ${totals.length > 0 ? totals.join(', ') : none}.`;
   const rows = chart.labels
     .map((label, i) => ({ time: timeLabel(label), values: chart.series.map((s) => s.values[i] ?? 0) }))
     .filter((row) => row.values.some((v) => v > 0));
-  return { summary, columns: chart.series.map((s) => seriesName(s.name)), rows };
+  return { summary, columns: chart.series.map((s) => (outcomes ? seriesName(s.name) : s.name)), rows };
 }
 
 export function dashboardRoutes(ui: FastifyInstance, o: WebOptions): void {
@@ -71,7 +72,7 @@ export function dashboardRoutes(ui: FastifyInstance, o: WebOptions): void {
       charts: CHARTS.map((c) => ({
         key: c.key,
         heading: c.heading,
-        text: Object.fromEntries((Object.keys(WINDOWS) as DashboardWindow[]).map((w) => [w, chartText(c.heading, w, WINDOWS[w].of(data)[c.key], c.none)])),
+        text: Object.fromEntries((Object.keys(WINDOWS) as DashboardWindow[]).map((w) => [w, chartText(c.heading, w, WINDOWS[w].of(data)[c.key], c.none, c.key === 'logins')])),
       })),
       countedAt: new Date(data.at).toISOString().slice(0, 19).replace('T', ' '),
     });
