@@ -212,7 +212,7 @@ export async function startDaemon(configFlag: string | undefined, options: Daemo
     },
     apiKeys,
     admin: { tokens: admin.tokens, gateways: admin.gateways, settings: admin.settings, audit: admin.audit, sessions: admin.sessions, debug, policies: admin.policies },
-    web: buildWeb({ config, keys: runtime.keys, store, admin, login, directory, policies: () => site.policies(), sms: gateways }),
+    web: buildWeb({ config, keys: runtime.keys, store, admin, login, directory, policies: () => site.policies(), sms: gateways, events }),
     joinRealm: realmJoiner(config.radius.realm_format, config.radius.realm_delimiter),
     metrics,
     debug,

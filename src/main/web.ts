@@ -6,30 +6,35 @@ import { WEB_CLIENT_NAME, type Config } from '../config/schema.js';
 import type { Authenticator } from '../core/authenticator.js';
 import type { CompiledPolicies } from '../core/policies/compiled.js';
 import type { Keys } from '../crypto/keyfile.js';
-import type { SmsSender, UserDirectory } from '../core/ports.js';
+import type { EventSink, SmsSender, UserDirectory } from '../core/ports.js';
 import type { Store } from '../store/index.js';
 import { Helpdesk } from '../app/helpdesk.js';
 import { PhoneVerifications } from '../app/phone-verification.js';
 import { forbidden, realmScope } from '../app/realm-guard.js';
 import { UserSearch } from '../app/user-search.js';
 import { UserViews } from '../app/user-view.js';
+import { AuditedChanges } from '../app/audited-changes.js';
 import { WebAccess } from '../app/web-access.js';
+import { Dashboard } from '../app/dashboard.js';
 import { StoreSessionStore } from '../app/web-sessions.js';
 import { TokenAdminError, validatePin } from '../app/token-admin.js';
 import type { HelpdeskPort, SelfServicePort, WebOptions } from '../web/services.js';
+import type { AdminServices } from '../web/admin-services.js';
 import type { Admin } from './admin.js';
 
 export interface WebParts {
   readonly config: Config;
   readonly keys: Keys;
   readonly store: Store;
-  readonly admin: Pick<Admin, 'tokens'>;
+  readonly admin: Pick<Admin, 'tokens' | 'gateways' | 'settings' | 'policies' | 'apiKeys' | 'audit'>;
   readonly login: Authenticator;
   readonly directory: UserDirectory;
   /** The policies of the current configuration revision (SiteConfig.policies): the admin scope gives the roles. */
   readonly policies: () => CompiledPolicies;
   /** The daemon's gateways: verification codes go out as the logins' SMS do. */
   readonly sms: SmsSender;
+  /** The daemon's events port: a test send that finds a gateway down reports it (log, notifications, metrics). */
+  readonly events: EventSink;
 }
 
 /** The UI's options, or undefined where the HTTP front is off or the UI is turned off. */
@@ -57,6 +62,7 @@ export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
       accounts: { of: (user) => views.of(user) },
       helpdesk: helpdeskPort(p, views, helpdesk, verifications),
       selfService: selfServiceOf(p, helpdesk, verifications),
+      admin: adminServices(p),
       // In the store, under the HMAC of their ids: every node knows them, a restart keeps them.
       sessionStore: new StoreSessionStore({ sessions: p.store.webSessions, key: p.keys.webSessionKey, ttlMs: http.ui.idle_timeout * 1000 }),
     },
@@ -115,5 +121,20 @@ function selfServiceOf(p: WebParts, helpdesk: Helpdesk, verifications: PhoneVeri
       },
       pinRequired: () => p.admin.tokens.pinRequired(),
     },
+  };
+}
+
+/** The admin pages' services: the same application layer as the CLI's, each change audited with the operator. */
+function adminServices(p: WebParts): AdminServices {
+  const { admin } = p;
+  return {
+    gateways: admin.gateways,
+    testSend: (t) => admin.gateways.test(t, p.events),
+    settings: admin.settings,
+    policies: admin.policies,
+    apiKeys: admin.apiKeys,
+    changes: new AuditedChanges({ settings: admin.settings, policies: admin.policies, apiKeys: admin.apiKeys, audit: p.store.audit }),
+    dashboard: new Dashboard(p.store),
+    recentTests: () => admin.audit.list({ action: 'gateway-test' }, 50),
   };
 }

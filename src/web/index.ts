@@ -24,6 +24,7 @@ import { helpdeskRoutes } from './pages/helpdesk.js';
 import { helpdeskActionRoutes } from './pages/helpdesk-actions.js';
 import { helpdeskPhoneRoutes } from './pages/helpdesk-phone.js';
 import { selfServiceRoutes } from './pages/self-service.js';
+import { adminRoutes } from './pages/admin.js';
 import type { WebOptions } from './services.js';
 import { renderPage } from './render.js';
 
@@ -95,6 +96,7 @@ export function webRoutes(app: FastifyInstance, o: WebOptions): void {
       helpdeskActionRoutes(ui, o);
       helpdeskPhoneRoutes(ui, o);
       selfServiceRoutes(ui, o);
+      adminRoutes(ui, o);
     },
     { prefix: '/ui' },
   );

@@ -7,6 +7,7 @@ import type { UserRef } from '../core/ports.js';
 import type { UserView } from '../app/user-view.js';
 import type { UserSearchResult } from '../app/user-search.js';
 import type { ReversibleAction, ResendResult } from '../app/helpdesk.js';
+import type { AdminServices } from './admin-services.js';
 
 /** Who a signed-in person is to the UI: what the `admin`-scope policies give them. */
 export interface WebAccessView {
@@ -104,6 +105,8 @@ export interface WebServices {
   readonly helpdesk: HelpdeskPort;
   /** Self-service changes; absent: the daemon offers none (the pages say so). */
   readonly selfService?: SelfServicePort;
+  /** The admin role's pages: gateways, settings, policies, API keys, the dashboard. */
+  readonly admin: AdminServices;
   /** Where sessions live (the store, so that every node of a site knows them); absent: this process's memory. */
   readonly sessionStore?: SessionStore;
 }

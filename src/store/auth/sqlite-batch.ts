@@ -6,8 +6,8 @@
 // in one transaction: one commit per sync, not one per turn of the event loop. A commit writes
 // every page it changed to the WAL once, and the pages that every request touches (the audit
 // table's last page, the upper levels of each index) are shared by all the units of a commit,
-// so fewer, larger commits write fewer pages. With no sync running the transaction commits at
-// the end of the turn.
+// so fewer, larger commits write fewer pages. With no sync running the units commit at once, in
+// the callback that brought them (and start the sync the next ones gather behind).
 //
 // This connection never waits for a lock inside SQLite (busy_timeout 0): a lock held by
 // another process (the CLI, a backup, an sqlite3 shell) makes BEGIN fail at once, and the
@@ -53,7 +53,6 @@ export abstract class SqliteBatchedWrites {
   private batchFailures: Array<(err: unknown) => void> = [];
   private inTransaction = false;
   private syncing = false;
-  private commitScheduled = false;
   private walFd: number | undefined;
   private retry: NodeJS.Timeout | undefined;
   private readonly checkpoints: NodeJS.Timeout;
@@ -121,7 +120,7 @@ export abstract class SqliteBatchedWrites {
     if (this.walFd !== undefined) closeSync(this.walFd);
   }
 
-  /** Runs what waits inside the turn's transaction, opening it when needed. */
+  /** Applies what waits in one transaction and commits it, unless a sync runs (then its end does). */
   private pump(): void {
     if (this.waiting.length === 0) return;
     // During a sync the units wait here, and the sync's end applies and commits them in one
@@ -141,9 +140,13 @@ export abstract class SqliteBatchedWrites {
         return;
       }
       this.inTransaction = true;
-      this.scheduleCommit();
     }
     for (const w of this.waiting.splice(0)) this.apply(w);
+    // Committed in this same callback, not at the turn's end: between a callback and the
+    // check phase other I/O callbacks run (an HTTP request's knex write, a web session saved),
+    // and such a statement would wait for this lock synchronously (busy_timeout), blocking the
+    // loop that would release it, for 5 s. Units arriving during the sync still share a commit.
+    this.commitBatch();
   }
 
   private apply(w: Waiting): void {
@@ -160,15 +163,6 @@ export abstract class SqliteBatchedWrites {
     }
     this.batch.push(() => w.resolve(result));
     this.batchFailures.push(w.reject);
-  }
-
-  private scheduleCommit(): void {
-    if (this.commitScheduled) return;
-    this.commitScheduled = true;
-    setImmediate(() => {
-      this.commitScheduled = false;
-      if (this.inTransaction) this.commitBatch();
-    });
   }
 
   private commitBatch(): void {
