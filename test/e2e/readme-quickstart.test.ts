@@ -20,9 +20,14 @@ OTP=$(tail -1 data/sms.log | cut -d' ' -f3)
 printf 'User-Name = "alice"\nUser-Password = "%s"\nState = %s\nMessage-Authenticator = 0x00\n' "$OTP" "$STATE" | radclient -x 127.0.0.1 auth testing123
 `;
 
+/** The README's web UI step: the command, then the sign-in a person makes in the browser (test/helpers/readme-ui-sign-in.mjs). */
+const UI = String.raw`npx sms-otp-radiusd policy set admins --scope admin --user alice --action role=admin
+`;
+const BROWSER = 'node test/helpers/readme-ui-sign-in.mjs\n';
+
 describe("the README's five-minute login", () => {
-  it('npm start, then the README commands as written: PIN → Access-Challenge and an SMS, OTP with the State → Access-Accept', async () => {
-    const { stdout, data } = await inCheckoutSandbox(START, LOGIN);
+  it('npm start, then the README commands as written: PIN → Access-Challenge and an SMS, OTP with the State → Access-Accept; then the web UI', async () => {
+    const { stdout, data } = await inCheckoutSandbox(START, LOGIN + UI + BROWSER);
 
     const [round1, round2] = stdout.split(/^Sent Access-Request/m).slice(1);
     expect(round1).toMatch(/Received Access-Challenge/);
@@ -31,8 +36,14 @@ describe("the README's five-minute login", () => {
     expect(round2).toContain('Reply-Message = "Access granted"');
     // The SMS went to the log file through the example Script gateway, and its OTP logged in.
     const sms = data['sms.log']!.trim().split('\n');
-    expect(sms).toHaveLength(1);
+    expect(sms.length).toBeGreaterThanOrEqual(1);
     expect(sms[0]).toMatch(/^\S+ \+491701234567 \d{6}$/);
     expect(round2).toContain(`User-Password = "${sms[0]!.split(' ')[2]}"`);
+    // Then the web UI: the sign-in sent a second SMS, whose code opened the administrator's dashboard.
+    expect(sms).toHaveLength(2);
+    expect(stdout).toContain('new sms: true');
+    expect(stdout).toContain('url: /ui/admin');
+    expect(stdout).toMatch(/^heading: Dashboard$/m);
+    expect(stdout).toMatch(/^nav: My account, Helpdesk, Dashboard, Gateways, Policies, Settings, API keys$/m);
   }, 120_000);
 });
