@@ -20,7 +20,7 @@ packages=(
   jq iproute2                                                              # the docs' examples as written (jq), their namespaces' loopback (ip)
   openvpn openvpn-auth-radius                                              # OpenVPN as a NAS (auth and accounting)
   dpkg-dev debootstrap                                                     # the Debian package: dpkg-shlibdeps, a Debian 12 root
-  chromium fonts-dejavu-core                                               # the web UI's end-to-end tests (a real browser, no download)
+  chromium firefox-esr fonts-dejavu-core                                   # the web UI's end-to-end tests (real browsers, no download)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -80,9 +80,10 @@ describe('the node\'s own files and secrets', () => {
     copyFileSync(daemon.keyfile, saved);
     rmSync(daemon.keyfile);
     // A reload looks at once; without one, the next 5-second look does: under a loaded
-    // suite either may be late, so the wait covers the periodic look too.
+    // suite either may be late (a knex statement of the daemon's may wait up to its 5 s
+    // busy_timeout behind another process's write), so the wait covers two periodic looks.
     daemon.process()!.signal('SIGHUP');
-    const until = Date.now() + 8000;
+    const until = Date.now() + 15_000;
     while (!daemon.logs().includes('the key file is gone')) {
       if (Date.now() > until) throw new Error('no log line for the deleted key file');
       await sleep(50);
@@ -96,7 +97,7 @@ describe('the node\'s own files and secrets', () => {
     expect(found.find((c) => c.check === 'key file')).toMatchObject({ status: 'fail', message: expect.stringMatching(/does not exist, but the store .* already holds data sealed with a key/) });
     copyFileSync(saved, daemon.keyfile);
     daemon.process()!.signal('SIGHUP');
-    const back = Date.now() + 8000;
+    const back = Date.now() + 15_000;
     while (!daemon.logs().includes('the key file holds the key in use again')) {
       if (Date.now() > back) throw new Error('no log line for the restored key file');
       await sleep(50);
