@@ -126,7 +126,9 @@ describe('the SQLite store on a disk that fills up', () => {
       else expect(r.code).toBe(Code.AccessAccept);
     }
     expect(failedAt, 'no login failed on the full disk').toBeDefined();
-    const ready = await readiness();
+    // Read together at once: the failed commit's rollback and checkpoint may free a few pages,
+    // and the probe write (every 0.5 s) then finds room; each of these must see the failure.
+    const [ready, reachable] = await Promise.all([readiness(), scrape(daemon.metricsUrl!).then((m) => m.value('sms_otp_store_reachable'))]);
     expect(Date.now() - failedAt!).toBeLessThan(1000);
     // Asked at once: no answer within 600 ms (the health changed before the failed login's reply left).
     expect(await statusServer()).toBeUndefined();
@@ -134,7 +136,7 @@ describe('the SQLite store on a disk that fills up', () => {
     expect(ready.metrics.body).toMatch(/not ready: the store takes no writes: .*full/);
     expect(ready.front.status).toBe(503);
     expect(JSON.parse(ready.front.body)).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/takes no writes/) });
-    expect((await scrape(daemon.metricsUrl!)).value('sms_otp_store_reachable')).toBe(0);
+    expect(reachable).toBe(0);
     expect(daemon.logs()).toMatch(/the store takes no writes/);
     // Nothing writes now (no logins): the daemon's probe write finds the space.
     rmSync(filler);
