@@ -9,6 +9,7 @@ import type { LoginKeys, PendingEnrollmentRow } from './login-keys.js';
 import type { AuthStore, CountedLimit, LimitCheck, LimitVerdict, RateLimiter, SmsLimitName, WriteResult, WriteUnit } from '../../core/ports.js';
 import type { TokenDecoder, TokenRow } from '../tokens.js';
 import { challengesWithTokens } from './rows.js';
+import { ReadBatcher } from './pg-read-batch.js';
 import { PG_STATEMENTS, type LiveCounts, type PgStatementName } from './statements.js';
 import type { ExecResult } from './unit.js';
 import type { AccountingEvent } from '../../core/accounting.js';
@@ -31,6 +32,11 @@ export class PgAuthStore implements AuthStore, RateLimiter {
   private readonly queued: Queued[] = [];
   private flushing = false;
   private flushScheduled = false;
+  private readonly openReads = new ReadBatcher(
+    async (transactionIds, since) => (await this.query('openWithTokensOfMany', [transactionIds, since])).rows,
+    'c_transaction_id',
+    'c_expires_at',
+  );
 
   constructor(
     options: PgAuthStoreOptions,
@@ -59,8 +65,9 @@ export class PgAuthStore implements AuthStore, RateLimiter {
     return row && this.decoder.decode(row as unknown as TokenRow);
   }
 
+  /** Read in a batch with the other States asked for meanwhile (src/store/auth/pg-read-batch.ts). */
   async openWithTokens(transactionId: string, now: number): Promise<{ challenges: Challenge[]; tokens: Token[] }> {
-    return challengesWithTokens((await this.query('openWithTokens', [transactionId, now])).rows, this.decoder);
+    return challengesWithTokens(await this.openReads.read(transactionId, now), this.decoder);
   }
 
   async pendingEnrollment(transactionId: string, now: number): Promise<PendingEnrollment | undefined> {
