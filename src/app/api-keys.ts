@@ -10,17 +10,23 @@ import { FREE_TEXT_LIMIT, mustBeAtMost } from './limits.js';
 
 export { API_KEY_ROLES, type ApiKeyRole } from '../store/api-keys.js';
 
-/** What the HTTP front asks of the API keys: which role a presented key has, and whether one is needed. */
+/** A stored key as a request presents it: its id (what the audit names) and its role. */
+export interface ApiKeyHolder {
+  readonly id: number;
+  readonly role: ApiKeyRole;
+}
+
+/** What the HTTP front asks of the API keys: whose a presented key is, and whether one is needed. */
 export interface ApiKeyGate {
-  /** The role of a stored key, or undefined for a key nobody created (or one deleted since). */
-  roleOf(key: string): Promise<ApiKeyRole | undefined>;
+  /** The id and role of a stored key, or undefined for a key nobody created (or one deleted since). */
+  holderOf(key: string): Promise<ApiKeyHolder | undefined>;
   /** The setting api_key_required, as the site configuration has it now. */
   required(): boolean;
 }
 
 export interface MemoryApiKeyGateOptions {
-  /** The role of a key among those in memory. */
-  readonly known: (key: string) => ApiKeyRole | undefined;
+  /** A key among those in memory. */
+  readonly known: (key: string) => ApiKeyHolder | undefined;
   /** Reads the keys into memory again (the site configuration, when its revision moved). */
   readonly reread: () => Promise<void>;
   readonly required: () => boolean;
@@ -49,7 +55,7 @@ export class MemoryApiKeyGate implements ApiKeyGate {
     this.now = options.now ?? Date.now;
   }
 
-  async roleOf(key: string): Promise<ApiKeyRole | undefined> {
+  async holderOf(key: string): Promise<ApiKeyHolder | undefined> {
     const known = this.options.known(key);
     if (known !== undefined) return known;
     // A store that cannot be read now refuses the unknown key, as before.

@@ -1,7 +1,8 @@
-// Changes to the site's configuration made by a named person (the web UI's admin pages), each
-// written to the audit trail as an `admin` row with who made it, from where, and what changed:
-// the settings, the policies and the API keys. The same application layer as the CLI's
-// commands does the change (SettingsAdmin, PolicyAdmin, ApiKeyAdmin); this only adds the row,
+// Changes to the site's configuration, each written to the audit trail as an `admin` row with
+// who made it, from where, and what changed: the settings, the policies and the API keys. Every
+// front makes them through here: the CLI (the operating-system account), the HTTP admin API
+// (the API key's id) and the web UI's admin pages (the signed-in person). The application
+// layer does the change (SettingsAdmin, PolicyAdmin, ApiKeyAdmin); this only adds the row,
 // after the change succeeded (a refused change changed nothing). An API key's secret is never
 // in the row: only its id, role and description.
 import type { AuditEntry } from '../core/model.js';
@@ -11,7 +12,10 @@ import type { PolicyAdmin } from './policy-admin.js';
 import type { SettingChange, SettingsAdmin } from './settings-admin.js';
 import type { AuditRepository } from '../store/audit.js';
 
-/** Who makes a change: the name the audit gives them (`web:carol@corp`), the front (`webui`) and the address they came from. */
+/**
+ * Who makes a change: the name the audit gives them (`web:carol@corp`, `API key 3`, the CLI's
+ * account), the front (`webui`, `http`, `cli`) and the address they came from (none for the CLI).
+ */
 export interface ChangeActor {
   readonly operator: string;
   readonly client: string;
@@ -40,9 +44,15 @@ export class AuditedChanges {
   }
 
   async setSetting(actor: ChangeActor, key: string, value: string): Promise<SettingChange> {
-    const [change] = await this.parts.settings.set([[key, value]]);
-    await this.record(actor, `setting ${change!.key} set to ${shown(change!.value)} (was ${shown(change!.before)})`);
+    const [change] = await this.setSettings(actor, [[key, value]]);
     return change!;
+  }
+
+  /** All or none of them (one transaction), then a row per setting. */
+  async setSettings(actor: ChangeActor, entries: ReadonlyArray<readonly [string, string]>): Promise<SettingChange[]> {
+    const changes = await this.parts.settings.set(entries);
+    for (const change of changes) await this.record(actor, `setting ${change.key} set to ${shown(change.value)} (was ${shown(change.before)})`);
+    return changes;
   }
 
   async unsetSetting(actor: ChangeActor, key: string): Promise<{ readonly key: string; readonly before: unknown; readonly now: unknown }> {

@@ -1,7 +1,7 @@
 // `apikey create|list|delete`: the HTTP front's API keys, through the application layer.
 import type { Command } from 'commander';
 import { API_KEY_ROLES } from '../app/api-keys.js';
-import type { WithAdmin } from './context.js';
+import { cliActor, type WithAdmin } from './context.js';
 import { json, table, type Io } from './output.js';
 
 export function apiKeyCommands(program: Command, io: Io, withAdmin: WithAdmin): void {
@@ -15,7 +15,7 @@ export function apiKeyCommands(program: Command, io: Io, withAdmin: WithAdmin): 
     .option('--json', 'a JSON object with the key, instead of the key alone')
     .action(async (opts, cmd: Command) =>
       withAdmin(cmd, async (admin) => {
-        const created = await admin.apiKeys.create(opts.role, opts.description);
+        const created = await admin.changes.createApiKey(cliActor(), opts.role, opts.description);
         if (opts.json) return io.out(json(created));
         // The key alone on stdout, for `KEY=$(sms-otp-radiusd apikey create ...)`; the rest to stderr.
         io.out(created.key);
@@ -40,7 +40,7 @@ export function apiKeyCommands(program: Command, io: Io, withAdmin: WithAdmin): 
     .description('delete a key: every daemon refuses it within a second')
     .action(async (id: string, _opts, cmd: Command) =>
       withAdmin(cmd, async (admin) => {
-        await admin.apiKeys.delete(id);
+        await admin.changes.deleteApiKey(cliActor(), id);
         io.out(`API key ${id} deleted`);
       }),
     );

@@ -38,7 +38,8 @@ Helpdesk, by user name (NAME, or NAME@REALM for one realm):
   unlock                    sms-otp-radiusd token reset --user alice
   send a new SMS now        sms-otp-radiusd token resend --user alice
   change the phone number   sms-otp-radiusd token set --user alice --phone +4917012345678
-Each token change (reset, enable, disable, delete, set, resend) is audited with your account name: audit list --action admin.
+Each token change (reset, enable, disable, delete, set, resend) and each change of a setting, policy or API key
+is audited with your account name: audit list --action admin.
 `;
 
 export function buildProgram(io: Io): Command {

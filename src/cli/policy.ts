@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { Explanation, PolicyAdmin } from '../app/policy-admin.js';
 import { actionsOfScope, type Policy } from '../core/policies/policy.js';
 import { json, table, UsageError, type Io } from './output.js';
-import type { WithAdmin } from './context.js';
+import { cliActor, type WithAdmin } from './context.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -44,8 +44,8 @@ export function policyCommands(program: Command, io: Io, withAdmin: WithAdmin): 
     .option('--priority <n>', 'lower number wins (default 1)', parsePriority)
     .option('--inactive', 'store it switched off')
     .action(async (name: string, opts, cmd: Command) =>
-      admin(cmd, async (a) => {
-        const { policy: saved, created, warnings } = await a.set({
+      withAdmin(cmd, async (a) => {
+        const { policy: saved, created, warnings } = await a.changes.setPolicy(cliActor(), {
           name,
           scope: opts.scope,
           actions: ((opts.action ?? []) as string[]).map(actionPair),
@@ -90,8 +90,8 @@ export function policyCommands(program: Command, io: Io, withAdmin: WithAdmin): 
     .command('delete <name>')
     .description('remove a policy')
     .action(async (name: string, _opts, cmd: Command) =>
-      admin(cmd, async (a) => {
-        await a.delete(name);
+      withAdmin(cmd, async (a) => {
+        await a.changes.deletePolicy(cliActor(), name);
         io.out(`policy ${name} deleted`);
       }),
     );

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { SettingsAdmin } from '../app/settings-admin.js';
 import { json, table, type Io } from './output.js';
-import type { WithAdmin } from './context.js';
+import { cliActor, type WithAdmin } from './context.js';
 
 /** A value as the table prints it. */
 const shown = (value: unknown) => (value === null ? '(unset)' : String(value));
@@ -18,9 +18,9 @@ export function settingCommands(program: Command, io: Io, withAdmin: WithAdmin):
     .command('set <key> <value>')
     .description('set a setting (validated)')
     .action(async (key: string, value: string, _opts, cmd: Command) =>
-      admin(cmd, async (a) => {
-        const [changed] = await a.set([[key, value]]);
-        io.out(`setting ${key} = ${changed!.value} (was ${said(changed!.before ?? null)})`);
+      withAdmin(cmd, async (a) => {
+        const changed = await a.changes.setSetting(cliActor(), key, value);
+        io.out(`setting ${key} = ${changed.value} (was ${said(changed.before ?? null)})`);
       }),
     );
 
@@ -40,8 +40,8 @@ export function settingCommands(program: Command, io: Io, withAdmin: WithAdmin):
     .command('unset <key>')
     .description('return a setting to its default')
     .action(async (key: string, _opts, cmd: Command) =>
-      admin(cmd, async (a) => {
-        const { key: known, before, now } = await a.unset(key);
+      withAdmin(cmd, async (a) => {
+        const { key: known, before, now } = await a.changes.unsetSetting(cliActor(), key);
         io.out(`setting ${known} unset (now ${said(now)}; was ${said(before)})`);
       }),
     );

@@ -2,7 +2,7 @@
 // clients send their credential bare in PI-Authorization (or Authorization); a `Bearer ` prefix
 // is taken off for clients that add one.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ApiKeyGate, ApiKeyRole } from '../app/api-keys.js';
+import type { ApiKeyGate, ApiKeyHolder, ApiKeyRole } from '../app/api-keys.js';
 import { HttpAuthError, HttpForbiddenError } from './errors.js';
 
 export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
@@ -12,11 +12,12 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   return value.replace(/^Bearer\s+/i, '');
 }
 
-/** Throws unless the request carries a stored key of one of `roles`. */
-export async function requireRole(gate: Pick<ApiKeyGate, 'roleOf'>, headers: IncomingHttpHeaders, roles: readonly ApiKeyRole[], endpoint: string): Promise<void> {
+/** The holder of the request's key; throws unless it is a stored key of one of `roles`. */
+export async function requireRole(gate: Pick<ApiKeyGate, 'holderOf'>, headers: IncomingHttpHeaders, roles: readonly ApiKeyRole[], endpoint: string): Promise<ApiKeyHolder> {
   const key = presentedKey(headers);
   if (key === undefined) throw new HttpAuthError(`${endpoint} needs an API key in the PI-Authorization or Authorization header`);
-  const role = await gate.roleOf(key);
-  if (role === undefined) throw new HttpAuthError('the API key is not valid');
-  if (!roles.includes(role)) throw new HttpForbiddenError(`${endpoint} needs an API key of role ${roles.join(' or ')}, not ${role}`);
+  const holder = await gate.holderOf(key);
+  if (holder === undefined) throw new HttpAuthError('the API key is not valid');
+  if (!roles.includes(holder.role)) throw new HttpForbiddenError(`${endpoint} needs an API key of role ${roles.join(' or ')}, not ${holder.role}`);
+  return holder;
 }

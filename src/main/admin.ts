@@ -1,6 +1,7 @@
 // The application layer, built once per daemon (the HTTP admin API) and once per CLI command:
 // every service on the same runtime. Built lazily: a command pays only for what it uses.
 import type { EventSink } from '../core/ports.js';
+import { AuditedChanges } from '../app/audited-changes.js';
 import { ApiKeyAdmin } from '../app/api-keys.js';
 import { AuditAdmin } from '../app/audit.js';
 import { DirectoryEnrollment } from '../app/directory-enrollment.js';
@@ -41,6 +42,8 @@ export interface Admin {
   readonly sessions: SessionAdmin;
   readonly policies: PolicyAdmin;
   readonly webAccounts: WebAccounts;
+  /** Settings, policies and API keys changed with an audit row naming who did it (every front's way to change them). */
+  readonly changes: AuditedChanges;
 }
 
 export interface AdminOptions {
@@ -86,6 +89,7 @@ export function buildAdmin(rt: Pick<Runtime, 'config' | 'store' | 'pins' | 'keys
       }),
   );
   const webAccounts = once(() => new WebAccounts(store, tokens()));
+  const changes = once(() => new AuditedChanges({ settings: settings(), policies: policies(), apiKeys: apiKeys(), audit: store.audit }));
   return {
     get tokens() { return tokens(); },
     get tokenImport() { return tokenImport(); },
@@ -103,5 +107,6 @@ export function buildAdmin(rt: Pick<Runtime, 'config' | 'store' | 'pins' | 'keys
     get sessions() { return sessions(); },
     get policies() { return policies(); },
     get webAccounts() { return webAccounts(); },
+    get changes() { return changes(); },
   };
 }

@@ -190,7 +190,7 @@ export async function startDaemon(configFlag: string | undefined, options: Daemo
   });
   const apiKeyHasher = new ApiKeyHasher(runtime.keys.apiKeyMac);
   const apiKeys: ApiKeyGate = new MemoryApiKeyGate({
-    known: (key) => site.apiKey(apiKeyHasher.hash(key))?.role,
+    known: (key) => site.apiKey(apiKeyHasher.hash(key)),
     // One small read of the revision; the keys only when it moved (a key created since the last poll).
     reread: () => site.refresh(),
     required: () => site.current().api_key_required,
@@ -211,7 +211,7 @@ export async function startDaemon(configFlag: string | undefined, options: Daemo
       closeClientSessions: (...args) => writes.track(() => authStore.closeClientSessions(...args)),
     },
     apiKeys,
-    admin: { tokens: admin.tokens, gateways: admin.gateways, settings: admin.settings, audit: admin.audit, sessions: admin.sessions, debug, policies: admin.policies },
+    admin: { tokens: admin.tokens, gateways: admin.gateways, settings: admin.settings, audit: admin.audit, sessions: admin.sessions, debug, policies: admin.policies, changes: admin.changes },
     web: buildWeb({ config, keys: runtime.keys, store, admin, login, directory, policies: () => site.policies(), sms: gateways, events }),
     joinRealm: realmJoiner(config.radius.realm_format, config.radius.realm_delimiter),
     metrics,

@@ -13,7 +13,6 @@ import { PhoneVerifications } from '../app/phone-verification.js';
 import { forbidden, realmScope } from '../app/realm-guard.js';
 import { UserSearch } from '../app/user-search.js';
 import { UserViews } from '../app/user-view.js';
-import { AuditedChanges } from '../app/audited-changes.js';
 import { WebAccess } from '../app/web-access.js';
 import { Dashboard } from '../app/dashboard.js';
 import { StoreSessionStore } from '../app/web-sessions.js';
@@ -26,7 +25,7 @@ export interface WebParts {
   readonly config: Config;
   readonly keys: Keys;
   readonly store: Store;
-  readonly admin: Pick<Admin, 'tokens' | 'gateways' | 'settings' | 'policies' | 'apiKeys' | 'audit'>;
+  readonly admin: Pick<Admin, 'tokens' | 'gateways' | 'settings' | 'policies' | 'apiKeys' | 'audit' | 'changes'>;
   readonly login: Authenticator;
   readonly directory: UserDirectory;
   /** The policies of the current configuration revision (SiteConfig.policies): the admin scope gives the roles. */
@@ -133,7 +132,7 @@ function adminServices(p: WebParts): AdminServices {
     settings: admin.settings,
     policies: admin.policies,
     apiKeys: admin.apiKeys,
-    changes: new AuditedChanges({ settings: admin.settings, policies: admin.policies, apiKeys: admin.apiKeys, audit: p.store.audit }),
+    changes: admin.changes,
     dashboard: new Dashboard(p.store),
     recentTests: () => admin.audit.list({ action: 'gateway-test' }, 50),
   };

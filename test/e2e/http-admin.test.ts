@@ -331,6 +331,57 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
     });
   });
 
+  describe('changes in the audit', () => {
+    interface AdminRow {
+      action: string;
+      client: string;
+      clientAddress: string;
+      reason: string;
+    }
+    const adminRowsSince = async (before: number): Promise<AdminRow[]> =>
+      (JSON.parse(await daemon.ok('audit', 'list', '--action', 'admin', '--limit', '1000', '--json')) as Array<AdminRow & { id: number }>).filter((r) => r.id > before);
+    const lastId = async () => Math.max(0, ...(JSON.parse(await daemon.ok('audit', 'list', '--limit', '1', '--json')) as Array<{ id: number }>).map((r) => r.id));
+
+    it('settings, policies and API keys changed over HTTP or the CLI each write an admin row naming the API key or the account; a refused change writes none', async () => {
+      const keys = JSON.parse(await daemon.ok('apikey', 'list', '--json')) as Array<{ id: number; description: string }>;
+      const provisioning = keys.find((k) => k.description === 'provisioning')!.id;
+      const before = await lastId();
+      await value(call('POST', '/system/setConfig', { 'sms.resend_interval': '33', sms_challenge_text: 'Your code:' }));
+      expect((await call('POST', '/system/setConfig', { 'sms.resend_interval': 'soon' })).status).toBe(400);
+      await value(call('POST', '/policy/audited', { scope: 'authentication', action: 'otplen=8', realm: 'corp' }));
+      await value(call('DELETE', '/policy/audited'));
+      await daemon.ok('setting', 'set', 'sms.resend_interval', '34');
+      await daemon.ok('policy', 'set', 'cli-audited', '--scope', 'authorization', '--action', 'reply_attribute=Class=ops', '--user', 'bob');
+      await daemon.ok('policy', 'delete', 'cli-audited');
+      const key = await daemon.ok('apikey', 'create', '--role', 'validate', '--description', 'audited key');
+      const created = (JSON.parse(await daemon.ok('apikey', 'list', '--json')) as Array<{ id: number; description: string }>).find((k) => k.description === 'audited key')!.id;
+      await daemon.ok('apikey', 'delete', String(created));
+      await daemon.ok('setting', 'unset', 'sms.resend_interval');
+
+      const rows = await adminRowsSince(before); // oldest first, as `audit list` prints
+      const byHttp = `(by API key ${provisioning})`;
+      const account = rows.at(-1)!.reason.match(/\(by (.+)\)$/)![1]!;
+      expect(account).not.toMatch(/API key|unknown/);
+      expect(rows.map((r) => [r.client, r.reason])).toEqual([
+        ['http', `setting sms.resend_interval set to '33' (was '45') ${byHttp}`],
+        ['http', `setting sms_challenge_text set to 'Your code:' (was 'Code from the SMS, please:') ${byHttp}`],
+        ['http', `policy audited created: authentication, priority 1; otplen=8 for realm=corp ${byHttp}`],
+        ['http', `policy audited deleted ${byHttp}`],
+        ['cli', `setting sms.resend_interval set to '34' (was '33') (by ${account})`],
+        ['cli', `policy cli-audited created: authorization, priority 1; reply_attribute=Class=ops for user=bob (by ${account})`],
+        ['cli', `policy cli-audited deleted (by ${account})`],
+        ['cli', `API key ${created} created: role validate, 'audited key' (by ${account})`],
+        ['cli', `API key ${created} deleted (by ${account})`],
+        ['cli', `setting sms.resend_interval back to its default '30' (was '34') (by ${account})`],
+      ]);
+      expect(rows.filter((r) => r.client === 'http').every((r) => r.clientAddress === '127.0.0.1')).toBe(true);
+      expect(JSON.stringify(rows)).not.toContain(key);
+      // As the tests after this one expect them.
+      await daemon.ok('setting', 'set', 'sms.resend_interval', '45');
+      await daemon.ok('setting', 'set', 'sms_challenge_text', 'Code from the SMS, please:');
+    });
+  });
+
   describe('audit', () => {
     /** A row of /audit/ (and of `audit list --json`), as far as the tests read it. */
     interface AuditRow {

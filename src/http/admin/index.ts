@@ -14,7 +14,9 @@ import type { AuditAdmin } from '../../app/audit.js';
 import type { SessionAdmin } from '../../app/sessions.js';
 import type { PolicyAdmin } from '../../app/policy-admin.js';
 import { policyRoutes } from './policies.js';
-import type { ApiKeyGate } from '../../app/api-keys.js';
+import type { ApiKeyGate, ApiKeyHolder } from '../../app/api-keys.js';
+import type { AuditedChanges, ChangeActor } from '../../app/audited-changes.js';
+import { HTTP_CLIENT_NAME } from '../../config/schema.js';
 import { requireRole } from '../api-keys.js';
 import { auditRoutes } from './audit.js';
 import { sessionRoutes } from './sessions.js';
@@ -34,20 +36,29 @@ export interface AdminServices {
   readonly debug?: DebugSwitch;
   /** Policies (/policy/); absent: the endpoints answer 404 like any unknown path. */
   readonly policies?: PolicyAdmin;
+  /** Settings and policies changed with an audit row naming the API key (the CLI's and web UI's way too). */
+  readonly changes: AuditedChanges;
 }
 
 export interface AdminOptions {
   readonly services: AdminServices;
-  readonly apiKeys: Pick<ApiKeyGate, 'roleOf'>;
+  readonly apiKeys: Pick<ApiKeyGate, 'holderOf'>;
   readonly now: () => number;
 }
 
 export function adminRoutes(app: FastifyInstance, o: AdminOptions): void {
   // Encapsulated: the key check and the log line belong to these routes only.
   void app.register(async (admin) => {
+    // Whose key each request carried: the audit rows of its changes name the key's id.
+    const holders = new WeakMap<FastifyRequest, ApiKeyHolder>();
+    const actorOf = (request: FastifyRequest): ChangeActor => ({
+      operator: `API key ${holders.get(request)?.id ?? '?'}`,
+      client: HTTP_CLIENT_NAME,
+      address: request.ip,
+    });
     // Before the body is read: a request without the right key costs no parsing.
     admin.addHook('onRequest', async (request) => {
-      await requireRole(o.apiKeys, request.headers, ['admin'], `${request.method} ${request.routeOptions.url ?? request.url.split('?', 1)[0]}`);
+      holders.set(request, await requireRole(o.apiKeys, request.headers, ['admin'], `${request.method} ${request.routeOptions.url ?? request.url.split('?', 1)[0]}`));
     });
     admin.addHook('onResponse', async (request, reply) => {
       request.log.info(
@@ -57,10 +68,10 @@ export function adminRoutes(app: FastifyInstance, o: AdminOptions): void {
     });
     tokenRoutes(admin, { tokens: o.services.tokens, now: o.now });
     gatewayRoutes(admin, { gateways: o.services.gateways, now: o.now });
-    systemRoutes(admin, { settings: o.services.settings, ...(o.services.debug ? { debug: o.services.debug } : {}), now: o.now });
+    systemRoutes(admin, { settings: o.services.settings, changes: o.services.changes, actorOf, ...(o.services.debug ? { debug: o.services.debug } : {}), now: o.now });
     auditRoutes(admin, { audit: o.services.audit, now: o.now });
     if (o.services.sessions) sessionRoutes(admin, { sessions: o.services.sessions, now: o.now });
-    if (o.services.policies) policyRoutes(admin, { policies: o.services.policies, now: o.now });
+    if (o.services.policies) policyRoutes(admin, { policies: o.services.policies, changes: o.services.changes, actorOf, now: o.now });
   });
 }
 

@@ -5,6 +5,7 @@
 // object; both are taken, and a JSON array of `k=v` strings too. A list condition is a
 // comma-separated string or a JSON array. A text with a comma needs the JSON forms.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuditedChanges, ChangeActor } from '../../app/audited-changes.js';
 import type { PolicyAdmin } from '../../app/policy-admin.js';
 import type { Policy, PolicyInput } from '../../core/policies/policy.js';
 import { HttpRequestError } from '../errors.js';
@@ -12,6 +13,9 @@ import { adminResponse } from '../responses.js';
 
 export interface PolicyRoutesOptions {
   readonly policies: PolicyAdmin;
+  /** Changes go through here: an audit row each, naming the API key. */
+  readonly changes: Pick<AuditedChanges, 'setPolicy' | 'deletePolicy'>;
+  readonly actorOf: (request: FastifyRequest) => ChangeActor;
   readonly now: () => number;
 }
 
@@ -25,13 +29,13 @@ export function policyRoutes(app: FastifyInstance, o: PolicyRoutesOptions): void
 
   app.post('/policy/:name', async (request) => {
     const { name } = request.params as { name: string };
-    const { policy, created } = await o.policies.set(policyInput(name, request));
+    const { policy, created } = await o.changes.setPolicy(o.actorOf(request), policyInput(name, request));
     return adminResponse({ [`setPolicy ${policy.name}`]: created ? 'insert' : 'update' }, null, o.now());
   });
 
   app.delete('/policy/:name', async (request) => {
     const { name } = request.params as { name: string };
-    await o.policies.delete(name);
+    await o.changes.deletePolicy(o.actorOf(request), name);
     return adminResponse(1, null, o.now());
   });
 }

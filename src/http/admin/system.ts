@@ -2,7 +2,8 @@
 // The same application layer as the CLI's `setting` commands (src/app/settings-admin.ts):
 // validated by the settings registry, whose messages name the key, all or none of a request
 // stored, and the configuration revision moved so that every daemon applies them in a second.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuditedChanges, ChangeActor } from '../../app/audited-changes.js';
 import type { SettingsAdmin } from '../../app/settings-admin.js';
 import { MAX_USER_TRACE_MS, type DebugSwitch } from '../../core/debug-trace.js';
 import { HttpRequestError } from '../errors.js';
@@ -11,6 +12,9 @@ import { optional, parametersOf, required } from './requests.js';
 
 export interface SystemRoutesOptions {
   readonly settings: SettingsAdmin;
+  /** Changes go through here: an audit row per setting, naming the API key. */
+  readonly changes: Pick<AuditedChanges, 'setSettings'>;
+  readonly actorOf: (request: FastifyRequest) => ChangeActor;
   /** The daemon's debug trace (absent: POST /system/debug answers 404 like any unknown path). */
   readonly debug?: DebugSwitch;
   readonly now: () => number;
@@ -41,7 +45,7 @@ export function systemRoutes(app: FastifyInstance, o: SystemRoutesOptions): void
   // Every parameter is a setting (privacyIDEA's form); the answer says, per key, whether it
   // was stored before ("update") or not ("insert"), as privacyIDEA's does.
   app.post('/system/setConfig', async (request) => {
-    const changes = await o.settings.set([...parametersOf(request)]);
+    const changes = await o.changes.setSettings(o.actorOf(request), [...parametersOf(request)]);
     return adminResponse(Object.fromEntries(changes.map((c) => [c.key, c.inserted ? 'insert' : 'update'])), null, o.now());
   });
 
