@@ -20,6 +20,7 @@ packages=(
   jq iproute2                                                              # the docs' examples as written (jq), their namespaces' loopback (ip)
   openvpn openvpn-auth-radius                                              # OpenVPN as a NAS (auth and accounting)
   dpkg-dev debootstrap                                                     # the Debian package: dpkg-shlibdeps, a Debian 12 root
+  mariadb-server                                                           # migrate privacyidea from a MySQL database (test/e2e/migrate-privacyidea-mysql)
   chromium firefox-esr fonts-dejavu-core                                   # the web UI's end-to-end tests (real browsers, no download)
 )
 missing=()

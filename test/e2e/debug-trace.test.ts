@@ -50,6 +50,8 @@ describe('debug trace', () => {
     await useHttpGateway(daemon, gw.url);
     await daemon.ok('token', 'enroll', '--user', 'alice', '--realm', 'corp', '--phone', '+4917012345', '--pin', PIN, '--otpkey', RFC4226_KEY, '--serial', 'PISMA1');
     key = await daemon.ok('apikey', 'create', '--role', 'admin');
+    // A policy that applies to alice: the trace names it and what it sets.
+    await daemon.ok('policy', 'set', 'corp-otp', '--scope', 'authentication', '--action', 'otplen=6', '--realm', 'corp');
     await daemon.ok('token', 'enroll', '--user', 'bob', '--phone', '+4917054321', '--pin', PIN, '--serial', 'PISMB1');
   }, 60_000);
   afterAll(async () => {
@@ -74,7 +76,8 @@ describe('debug trace', () => {
       /^\(1\) {3}NAS-Identifier = "fw-1"$/m,
       /^\(1\) first factor: login name 'alice@corp' may mean .*alice \(realm 'corp'\)$/m,
       /^\(1\) user alice, realm 'corp': tokens PISMA1 \(active, fail counter 0\/10\)$/m,
-      /^\(1\) first factor is the token's PIN \(site setting otppin tokenpin\)$/m,
+      /^\(1\) policy corp-otp sets otplen=6$/m,
+      /^\(1\) first factor is the token's PIN \(otppin tokenpin\)$/m,
       /^\(1\) the password is the PIN of PISMA1: an SMS challenge follows$/m,
       /^\(1\) verdict: challenge because SMS sent; tokens PISMA1; SMS through gateway gw1 to \*{9}45; message '.*'$/m,
       /^\(1\) Access-Challenge id \d+$/m,

@@ -16,7 +16,7 @@ import { checkUnlocked, LOCKED, lockedOut, lockedVerdict, usableTokens } from '.
 import { deadlineOf, decide, reject, rejectWithFailure, serialsOf } from './verdict.js';
 
 export async function checkPassword(ports: LoginPorts, ctx: LoginContext, tokens: Token[]): Promise<AuthResult> {
-  ctx.request.trace?.(`first factor is ${ctx.settings.otppin === 'tokenpin' ? "the token's PIN" : ctx.settings.otppin === 'userstore' ? 'the directory password' : 'nothing'} (site setting otppin ${ctx.settings.otppin})`);
+  ctx.request.trace?.(`first factor is ${ctx.settings.otppin === 'tokenpin' ? "the token's PIN" : ctx.settings.otppin === 'userstore' ? 'the directory password' : 'nothing'} (otppin ${ctx.settings.otppin}${ctx.decidedBy?.length ? '' : ', the site setting'})`);
   return withFailSlot(ports, ctx, tokens, (current) =>
     ctx.settings.otppin === 'tokenpin' ? checkTokenPin(ports, ctx, current) : checkWithoutTokenPin(ports, ctx, current),
   );

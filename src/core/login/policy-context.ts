@@ -27,6 +27,10 @@ export function contextFor(ports: Pick<LoginPorts, 'policies'>, base: Omit<Login
   if (!compiled || compiled.isEmpty('authentication')) return { ...base, user };
   const evaluation = compiled.evaluate('authentication', subjectOf(base.request, user));
   if (evaluation.policies.length === 0) return { ...base, user };
+  // The debug trace says which policy set what, as `policy explain` does: the steps after it
+  // read the overlaid value and name no source.
+  const trace = base.request.trace;
+  if (trace) for (const [key, decided] of evaluation.actions) trace(`policy ${decided.policy} sets ${key}=${decided.value}`);
   return {
     ...base,
     user: evaluation.group === undefined ? user : { ...user, group: evaluation.group },
