@@ -1,6 +1,7 @@
-// passthru=radius:NAME on a PostgreSQL site of two daemons: a change made with one node's CLI
-// reaches the other within a second, and the old server's challenge, relayed by one node under
-// our State, is answered through the other (the State maps back on any node, nothing stored).
+// passthru=radius:NAME on a PostgreSQL site of two daemons: a change made with one node's CLI,
+// as a policy or as the site setting, reaches the other within a second; a policy forwards
+// only the logins it matches; the old server's challenge, relayed by one node under our State,
+// is answered through the other (the State maps back on any node, nothing stored).
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,6 +40,23 @@ describe('forwarding on a PostgreSQL site of two daemons', () => {
   });
 
   const nas = (node: TestDaemon) => ({ host: '127.0.0.1', port: node.port, secret: NAS_SECRET });
+
+  it('a policy passthru=radius:old made on one node forwards on the other within a second, and only the logins it matches', async () => {
+    await a.configure('policy', 'set', 'carol-old', '--scope', 'authentication', '--user', 'carol', '--action', 'passthru=radius:old');
+    const until = Date.now() + 1000;
+    while (!b.logs().includes('policy carol-old sets passthru=radius:old')) {
+      expect(Date.now()).toBeLessThan(until);
+      await sleep(20);
+    }
+    const carol = await radclient(nas(b), { 'User-Name': '"carol"', 'User-Password': '"carolpass"' });
+    expect(carol.code, upstream.output().slice(-3000)).toBe('Access-Accept');
+    expect(carol.attributes['Filter-Id']).toBeDefined();
+    const asked = upstream.requests();
+    const dave = await radclient(nas(b), { 'User-Name': '"dave"', 'User-Password': '"davepin"' });
+    expect(dave.code).toBe('Access-Reject');
+    expect(upstream.requests()).toBe(asked); // not matched: answered here, the old server not asked
+    await a.configure('policy', 'delete', 'carol-old');
+  });
 
   it('takes passthru=radius:old on the other node within a second, and answers there the challenge the first node relayed', async () => {
     await a.configure('setting', 'set', 'passthru', 'radius:old');

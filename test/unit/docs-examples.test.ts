@@ -201,6 +201,20 @@ async function parseProblem(args: string[]): Promise<string | undefined> {
   }
 }
 
+describe('the helpdesk tasks that `sms-otp-radiusd --help` lists', () => {
+  it('are five commands the CLI takes as written', async () => {
+    let help = '';
+    const program = buildProgram({ out: (text) => (help += text), err: () => {} });
+    program.exitOverride();
+    program.configureOutput({ writeOut: (text) => (help += text) });
+    await program.parseAsync(['--help'], { from: 'user' }).catch((err: { exitCode?: number }) => expect(err.exitCode).toBe(0));
+    const tasks = help.slice(help.indexOf('Helpdesk, by user name')).split('\n').filter((l) => l.includes(` ${PROGRAM} `));
+    expect(tasks).toHaveLength(5);
+    for (const line of tasks) expect(await parseProblem(invocation(line.trim().replace(/^.*? {2,}/, ''))!), line).toBeUndefined();
+    expect(help).toContain('audited with your account name: audit list --action admin');
+  });
+});
+
 describe('every example of the manual is exercised by a test', () => {
   it('finds the pages and their blocks', () => {
     expect(docPages()).toContain('README.md');
