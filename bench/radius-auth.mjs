@@ -22,6 +22,7 @@ import { RadiusClient } from './lib/client.mjs';
 import { loadDist, prepareStore, setSetting, startDaemon, userSet } from './lib/daemon.mjs';
 import { freeRadiusBinary, startFreeRadius } from './lib/freeradius.mjs';
 import { kdfRate } from './lib/kdf.mjs';
+import { startNodeFloor } from './lib/node-floor-run.mjs';
 import { closedLoop } from './lib/load.mjs';
 import { cpuSeconds, postgresProcesses } from './lib/proc.mjs';
 import {
@@ -166,6 +167,22 @@ async function runFreeRadius() {
     fr.smsLog.close();
     await fr.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// --- the floor of a Node server: the same packet work, nothing else (bench/lib/node-floor.mjs) ---
+if (want('status') || want('unknown-state')) {
+  const floor = await startNodeFloor(SECRET);
+  const client = new RadiusClient({ port: floor.port, secret: SECRET_BUF, sockets: 32 });
+  await client.open();
+  try {
+    const target = { name: 'Node floor', pid: floor.pid };
+    const users = [{ name: 'floor' }];
+    if (want('status')) report(await measureRow(target, client, statusScenario(client, { maxRate: CHEAP_MAX_RATE }), T));
+    if (want('unknown-state')) report(await measureRow(target, client, unknownStateScenario(client, { users, maxRate: CHEAP_MAX_RATE }), T));
+  } finally {
+    client.close();
+    await floor.stop();
   }
 }
 
