@@ -1,6 +1,6 @@
 // Issue 25: a State we never issued, or one past its expiry, is refused by arithmetic on
-// SQLite and PostgreSQL alike: no store read, no audit row, an event that the log and the
-// metrics count. A State we issued still works, and the refusals leave it usable.
+// SQLite and PostgreSQL alike: no store read, no directory question, no audit row, an event
+// that the log and the metrics count. A State we issued still works, and the refusals leave it usable.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuthRequest, AuthResult } from '../../src/core/login/request.js';
 import { Messages } from '../../src/core/messages.js';
@@ -8,6 +8,7 @@ import type { AuthEvent } from '../../src/core/ports.js';
 import { TokenAdmin } from '../../src/app/token-admin.js';
 import { RFC4226_HOTP, RFC4226_KEY } from '../helpers/fs.js';
 import { openLoginEngine, RecordingSms, type LoginEngine } from '../helpers/login-engine.js';
+import { RealmNameDirectory } from '../../src/directory/realm-names.js';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
 
 const client = { name: 'vpn', address: '192.0.2.1' };
@@ -22,14 +23,24 @@ describe.each(STORE_KINDS)('States refused without the store on %s', (kind) => {
     auth.authenticate({ username: 'alice', password, client, ...(transactionId === undefined ? {} : { transactionId }) } as AuthRequest);
   const auditRows = () => t.store.audit.count({});
 
+  /** The questions the login asks the directory (a user store may be a slow LDAP server). */
+  let asked = 0;
+  class CountingDirectory extends RealmNameDirectory {
+    override candidates(loginName: string) {
+      asked++;
+      return super.candidates(loginName);
+    }
+  }
+
   beforeEach(async () => {
+    asked = 0;
     t = await openTestStore(kind);
     await t.store.settings.setMany([['pin.kdf_cost', '10']]);
     await t.store.gateways.set({ identifier: 'gw1', description: '', module: 'http', options: { URL: 'http://127.0.0.1:9/' }, headers: {} });
     await t.store.settings.setMany([['sms.identifier', 'gw1']]);
     sms = new RecordingSms();
     events.length = 0;
-    auth = await openLoginEngine(t, sms, undefined, { emit: (e) => events.push(e) });
+    auth = await openLoginEngine(t, sms, new CountingDirectory(), { emit: (e) => events.push(e) });
     await new TokenAdmin(t.store, t.pins).enroll({ username: 'alice', phone: '+49 171 2345678', pin: '1234', otpKeyHex: RFC4226_KEY });
   });
   afterEach(async () => {
@@ -45,11 +56,13 @@ describe.each(STORE_KINDS)('States refused without the store on %s', (kind) => {
     const state = (challenge as { transactionId: string }).transactionId;
     expect(state).toMatch(/^\d{40}$/);
     const rows = await auditRows();
+    const askedBefore = asked;
     const sprayed = ['1'.repeat(40), '0123456789'.repeat(4), state.slice(0, 39) + String((Number(state[39]) + 1) % 10), 'not-a-state'];
     for (const forged of sprayed) {
       expect(await login(RFC4226_HOTP[1]!, forged)).toEqual({ outcome: 'reject', message: Messages.invalidTransaction });
     }
     expect(refused('forged')).toBe(sprayed.length);
+    expect(asked).toBe(askedBefore); // refused before the directory was asked
     expect(await auditRows()).toBe(rows);
     // The challenge's counter is 1 (the PIN login sent HOTP(1)); it was not touched.
     expect((await login(sms.last().message.match(/\d{6}/)![0], state)).outcome).toBe('accept');

@@ -11,7 +11,7 @@ import { answerEnrollment } from './enroll-by-challenge.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthResult } from './request.js';
 import { checkUnlocked, LOCKED, lockedVerdict, usableTokens } from './token-state.js';
-import { decide, refuseState, reject, rejectWithFailure } from './verdict.js';
+import { decide, reject, rejectWithFailure } from './verdict.js';
 
 type Open = { challenges: Challenge[]; tokens: Token[]; ctx: LoginContext };
 type Opened = Open | { rejected: AuthResult } | { enrolling: AuthResult };
@@ -27,8 +27,7 @@ async function openChallenges(
   candidates: ReadonlyArray<{ username: string; realm: string }>,
   resending: boolean,
 ): Promise<Opened> {
-  const state = ports.transactionIds.check(transactionId, ctx.now);
-  if (state !== 'plausible') return { rejected: refuseState(ports, ctx, state) };
+  // The State is plausible: the login service refused a forged or expired one before (LoginService.route).
   const { challenges, tokens } = await ports.store.openWithTokens(transactionId, ctx.now);
   const first = challenges[0];
   if (!first) {

@@ -15,7 +15,7 @@ import { AfterReply } from '../after-reply.js';
 import { FailSlots } from './fail-slots.js';
 import { Messages } from '../messages.js';
 import { hasControlCharacter, normaliseRealm, printableName } from '../names.js';
-import { deadlineOf, reject } from './verdict.js';
+import { deadlineOf, refuseState, reject } from './verdict.js';
 import { tokensText, usersText } from '../debug-trace.js';
 import { contextFor, policiesNeedGroups } from './policy-context.js';
 
@@ -71,6 +71,10 @@ export class LoginService implements Authenticator {
       return answerUpstream(this.ports, base, request.transactionId, first);
     }
     if (request.serial !== undefined) return this.authenticateToken(base, request.serial);
+    // A State we did not issue, or long expired, is refused by arithmetic before anything is
+    // asked of the directory or the store: it is what an attacker sprays, and costs no more here.
+    const forged = request.transactionId === undefined ? undefined : this.refusedState(request, request.transactionId, base.now);
+    if (forged) return request.namesUnknownUsers ? this.withRefusal(request, forged, await this.candidates(request.username), request.username, true) : forged;
     const candidates = await this.candidates(request.username);
     request.trace?.(`${request.transactionId === undefined ? 'first factor' : request.resend ? 'resend asked (State, empty password or keyword)' : 'answer to a challenge (State)'}: login name '${request.username}' may mean ${usersText(candidates)}`);
     if (request.transactionId !== undefined) {
@@ -132,6 +136,14 @@ export class LoginService implements Authenticator {
       priority: this.ports.recentFailures.isSuspect(request.username, now) ? 'suspect' : 'normal',
       defer: this.defer,
     };
+  }
+
+  /** The reject of a State that says of itself that we did not issue it or that it expired; undefined for a plausible one. */
+  private refusedState(request: AuthRequest, transactionId: string, now: number): AuthResult | undefined {
+    const state = this.ports.transactionIds.check(transactionId, now);
+    if (state === 'plausible') return undefined;
+    request.trace?.(`State refused: ${state === 'forged' ? 'not issued by this site' : 'expired'}`);
+    return refuseState(this.ports, request, state);
   }
 
   private async candidates(loginName: string): Promise<UserRef[]> {

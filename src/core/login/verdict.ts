@@ -6,7 +6,7 @@ import type { AuditAction, AuditEntry, Token } from '../model.js';
 import type { WriteResult, WriteStep } from '../ports.js';
 import { redactPhone } from '../redact.js';
 import type { LoginContext, LoginPorts } from './context.js';
-import type { AuthResult } from './request.js';
+import type { AuthRequest, AuthResult } from './request.js';
 import { LOCKED, lockedVerdict } from './token-state.js';
 import { authorize } from './policy-context.js';
 
@@ -113,8 +113,8 @@ async function commitVerdict(
  * and logged by the events port. The name is not marked suspect: anyone can send a State
  * in anyone's name, and that must not put the name's real owner behind a flood.
  */
-export function refuseState(ports: LoginPorts, ctx: LoginContext, why: 'forged' | 'expired'): AuthResult {
-  ports.events.emit({ type: 'state_refused', why, username: ctx.request.username, client: ctx.request.client.name });
+export function refuseState(ports: LoginPorts, request: AuthRequest, why: 'forged' | 'expired'): AuthResult {
+  ports.events.emit({ type: 'state_refused', why, username: request.username, client: request.client.name });
   return { outcome: 'reject', message: Messages.invalidTransaction };
 }
 
