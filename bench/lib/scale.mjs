@@ -297,9 +297,11 @@ function summary(started, existing, counts, totals, extra) {
 
 /**
  * EXPLAIN of the login's statements on the grown store, from dist/store/auth/statements.js:
- * on SQLite all of them (EXPLAIN QUERY PLAN); on PostgreSQL the ones it runs as SQL (its
- * writes are server-side functions), as generic plans, which is what a prepared statement
- * gets after its fifth run. A plan line that reads a whole table is listed under `scans`.
+ * on SQLite all of them (EXPLAIN QUERY PLAN; a scan of anything but a partial index is
+ * listed under `scans`); on PostgreSQL the ones it runs as SQL (its writes are server-side
+ * functions), each as custom plans now and a day later, and as the generic plan (which a
+ * prepared statement may get after its fifth run); a Seq Scan of a table of 10 000 rows or
+ * more is listed, with the plans it is in.
  */
 async function explainHot(store, where) {
   const { SQLITE_STATEMENTS, PG_STATEMENTS } = await import(pathToFileURL(path.join(ROOT, 'dist/store/auth/statements.js')).href);
@@ -327,14 +329,27 @@ async function explainHot(store, where) {
   const c = new pg.Client({ connectionString: where });
   await c.connect();
   try {
-    await c.query('SET plan_cache_mode = force_generic_plan');
+    // A Seq Scan of a small table is the right plan; of one with 10 000 rows or more it is the finding.
+    const { rows: big } = await c.query("SELECT relname FROM pg_class WHERE relkind = 'r' AND reltuples >= 10000");
+    const scansBig = (plan) => plan.some((p) => big.some(({ relname }) => new RegExp(`Seq Scan on ${relname}\\b`).test(p)));
+    const now = Date.now();
     for (const [name, sql] of Object.entries(PG_STATEMENTS)) {
-      const n = Math.max(0, ...[...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
       await c.query(`PREPARE bench_${name} AS ${sql}`);
-      const { rows } = await c.query(`EXPLAIN EXECUTE bench_${name}${n ? `(${Array(n).fill('NULL').join(', ')})` : ''}`);
-      const plan = rows.map((r) => r['QUERY PLAN'].trim());
-      lines.push(`${name}: ${plan.join(' / ')}`);
-      if (plan.some((p) => /Seq Scan/.test(p))) scans.push(name);
+      const { rows: [{ types }] } = await c.query('SELECT parameter_types::text[] AS types FROM pg_prepared_statements WHERE name = lower($1)', [`bench_${name}`]);
+      // Custom plans at two moments: now (nothing of the filler expired) and a day later (every
+      // challenge, window and enrollment expired: the purges' backlog); then the generic plan.
+      const args = (at) => (types.length ? `(${types.map((t) => (t === 'integer' ? '10' : /int|numeric/.test(t) ? String(at) : "'x'")).join(', ')})` : '');
+      const plans = {};
+      await c.query('SET plan_cache_mode = force_custom_plan');
+      for (const [label, at] of [['now', now], ['a day later', now + DAY_MS]]) {
+        plans[label] = (await c.query(`EXPLAIN EXECUTE bench_${name}${args(at)}`)).rows.map((r) => r['QUERY PLAN'].trim());
+      }
+      await c.query('SET plan_cache_mode = force_generic_plan');
+      plans.generic = (await c.query(`EXPLAIN EXECUTE bench_${name}${args(now)}`)).rows.map((r) => r['QUERY PLAN'].trim());
+      lines.push(`${name} (now): ${plans.now.join(' / ')}`);
+      const scanning = Object.keys(plans).filter((k) => scansBig(plans[k]));
+      for (const k of scanning.filter((x) => x !== 'now')) lines.push(`${name} (${k}): ${plans[k].join(' / ')}`);
+      if (scanning.length) scans.push(`${name} (${scanning.join(', ')})`);
     }
   } finally {
     await c.end();
