@@ -81,7 +81,7 @@ export async function scaleRows({ store, dist, sink, secret, t, users, sizes, re
     report(pinRow);
 
     // 2. The rest of a large site's store, by direct SQL.
-    const seeded = await (store === 'pg' ? seedPg(prepared.pg.url, sizes, users.prefix) : seedSqlite(path.join(dir, 'store.sqlite'), sizes, users.prefix));
+    const seeded = await (store === 'pg' ? seedPg(prepared.pg.url, sizes, users) : seedSqlite(path.join(dir, 'store.sqlite'), sizes, users));
     details.push(`scale (${store}): store seeded by SQL in ${secs(seeded.ms)}: ${seeded.summary}`);
     log(`  seeded in ${secs(seeded.ms)}: ${seeded.summary}`);
 
@@ -181,7 +181,11 @@ function importRow(store, key, label, n, run) {
  * key does not open under another serial), audit rows spread evenly over AUDIT_DAYS oldest
  * first (as they were written), and open challenges of filler tokens.
  */
-function fillerSql(d, { fillers, audit, challenges, now, otpkey, pinHash }) {
+function fillerSql(d, { fillers, audit, challenges, now, otpkey, pinHash, real }) {
+  // The logging-in users have their share of the history, so that their new rows land among
+  // old ones in audit_username_at_index as a real site's do, not at the end of a region of their own.
+  const every = Math.max(1, Math.round((fillers + real.count) / real.count));
+  const auditUser = `CASE WHEN i % ${every} = 0 THEN '${real.prefix}' || ((i / ${every}) % ${real.count}) ELSE 'filler' || (1 + ${d.big('i')} * 7919 % ${fillers}) END`;
   const step = Math.max(1, Math.floor((AUDIT_DAYS * DAY_MS) / Math.max(1, audit)));
   const lit = (s) => `'${s.replaceAll("'", "''")}'`;
   const filler = (expr) => `${d.pad(expr, 8)}`;
@@ -192,7 +196,7 @@ function fillerSql(d, { fillers, audit, challenges, now, otpkey, pinHash }) {
       `i % 500, 10, ${lit(pinHash)}, TRUE, TRUE, 0, 10, NULL, ${now} - ${d.big('i % 90')} * ${DAY_MS}, ${now - 400 * DAY_MS} + i, ${now} - ${d.big('i % 90')} * ${DAY_MS} FROM s`,
     'INSERT INTO audit (at, action, username, realm, client, client_address, serials, reason, gateway, phone, calling_station_id, nas_ip_address, nas_identifier) ' +
       `${d.series(audit)} SELECT ${now - audit * step} + ${d.big('i')} * ${step}, CASE i % 4 WHEN 1 THEN 'challenge' WHEN 2 THEN 'accept' WHEN 3 THEN 'challenge' ELSE 'reject' END, ` +
-      `'filler' || (1 + ${d.big('i')} * 7919 % ${fillers}), '', 'vpn' || (i % 7), '10.1.' || (i % 7) || '.1', 'FILL' || ${filler(`1 + ${d.big('i')} * 7919 % ${fillers}`)}, ` +
+      `${auditUser}, '', 'vpn' || (i % 7), '10.1.' || (i % 7) || '.1', 'FILL' || ${filler(`1 + ${d.big('i')} * 7919 % ${fillers}`)}, ` +
       `CASE i % 4 WHEN 0 THEN 'wrong PIN or OTP' ELSE '' END, CASE i % 4 WHEN 1 THEN 'bench' ELSE '' END, '**********' || ${d.pad('i % 100', 2)}, ` +
       `'00-11-22-33-' || ${d.pad('i % 100', 2)} || '-00', '10.1.' || (i % 7) || '.1', 'nas' || (i % 7) FROM s`,
     'INSERT INTO challenges (transaction_id, serial, counter, username, realm, client, received_count, created_at, expires_at) ' +
@@ -225,7 +229,8 @@ function fillerCounts(sizes, existing) {
  * definitions, read from sqlite_master; the unique one on tokens.serial stays, challenges'
  * foreign key needs it). No ANALYZE: the product does not run it, so a real store has no statistics either.
  */
-async function seedSqlite(file, sizes, realPrefix) {
+async function seedSqlite(file, sizes, users) {
+  const real = { prefix: users.prefix, count: users.length };
   const { default: Database } = await import('better-sqlite3');
   const started = performance.now();
   const db = new Database(file);
@@ -234,13 +239,13 @@ async function seedSqlite(file, sizes, realPrefix) {
     db.pragma('synchronous = OFF');
     db.pragma('cache_size = -262144');
     db.pragma('foreign_keys = ON');
-    const sample = db.prepare('SELECT otpkey, pin_hash FROM tokens WHERE username LIKE ? LIMIT 1').get(`${realPrefix}%`);
+    const sample = db.prepare('SELECT otpkey, pin_hash FROM tokens WHERE username LIKE ? LIMIT 1').get(`${real.prefix}%`);
     const existing = db.prepare('SELECT COUNT(*) AS n FROM tokens').get().n;
     const counts = fillerCounts(sizes, existing);
     const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('tokens', 'audit') AND sql NOT LIKE 'CREATE UNIQUE%'").all();
     db.transaction(() => {
       for (const { name } of indexes) db.exec(`DROP INDEX "${name}"`);
-      for (const sql of fillerSql(SQLITE_DIALECT, { ...counts, now: Date.now(), otpkey: sample.otpkey, pinHash: sample.pin_hash })) db.exec(sql);
+      for (const sql of fillerSql(SQLITE_DIALECT, { ...counts, now: Date.now(), otpkey: sample.otpkey, pinHash: sample.pin_hash, real })) db.exec(sql);
       for (const { sql } of indexes) db.exec(sql);
     })();
     db.pragma('journal_mode = WAL');
@@ -257,14 +262,15 @@ async function seedSqlite(file, sizes, realPrefix) {
  * a real site's tables have long been vacuumed and analysed by autovacuum, which must not
  * start on 10 million fresh rows while the row is measured.
  */
-async function seedPg(url, sizes, realPrefix) {
+async function seedPg(url, sizes, users) {
+  const real = { prefix: users.prefix, count: users.length };
   const { default: pg } = await import('pg');
   const started = performance.now();
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
     await c.query("SET synchronous_commit = off; SET maintenance_work_mem = '256MB'");
-    const sample = (await c.query('SELECT otpkey, pin_hash FROM tokens WHERE username LIKE $1 LIMIT 1', [`${realPrefix}%`])).rows[0];
+    const sample = (await c.query('SELECT otpkey, pin_hash FROM tokens WHERE username LIKE $1 LIMIT 1', [`${real.prefix}%`])).rows[0];
     const existing = Number((await c.query('SELECT COUNT(*) AS n FROM tokens')).rows[0].n);
     const counts = fillerCounts(sizes, existing);
     const { rows: indexes } = await c.query(
@@ -273,7 +279,7 @@ async function seedPg(url, sizes, realPrefix) {
     );
     await c.query('BEGIN');
     for (const { name } of indexes) await c.query(`DROP INDEX "${name}"`);
-    for (const sql of fillerSql(PG_DIALECT, { ...counts, now: Date.now(), otpkey: sample.otpkey, pinHash: sample.pin_hash })) await c.query(sql);
+    for (const sql of fillerSql(PG_DIALECT, { ...counts, now: Date.now(), otpkey: sample.otpkey, pinHash: sample.pin_hash, real })) await c.query(sql);
     for (const { def } of indexes) await c.query(def);
     await c.query('COMMIT');
     await c.query('VACUUM ANALYZE tokens, audit, challenges');
@@ -338,7 +344,10 @@ async function explainHot(store, where) {
       const { rows: [{ types }] } = await c.query('SELECT parameter_types::text[] AS types FROM pg_prepared_statements WHERE name = lower($1)', [`bench_${name}`]);
       // Custom plans at two moments: now (nothing of the filler expired) and a day later (every
       // challenge, window and enrollment expired: the purges' backlog); then the generic plan.
-      const args = (at) => (types.length ? `(${types.map((t) => (t === 'integer' ? '10' : /int|numeric/.test(t) ? String(at) : "'x'")).join(', ')})` : '');
+      // pruneAudit's parameter is the retention's cut-off (default 180 days): nothing to prune,
+      // then a day of rows.
+      const shift = name === 'pruneAudit' ? -180 * DAY_MS : 0;
+      const args = (at) => (types.length ? `(${types.map((t) => (t === 'integer' ? '10' : /int|numeric/.test(t) ? String(at + shift) : "'x'")).join(', ')})` : '');
       const plans = {};
       await c.query('SET plan_cache_mode = force_custom_plan');
       for (const [label, at] of [['now', now], ['a day later', now + DAY_MS]]) {
