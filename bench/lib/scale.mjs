@@ -126,7 +126,7 @@ function verdicts(row, reference) {
   const out = [];
   if (reference) {
     const r = row.cpuPer1k / reference.cpuPer1k;
-    out.push(`CPU/request ${r.toFixed(2)} × the round2 row's (${reference.cpuPer1k.toPrecision(2)} s/1k, its own store of round-2 users only); target ≤ 1.2: ${r <= 1.2 ? 'met' : 'MISSED'}`);
+    out.push(`CPU/request ${r.toFixed(2)} × the round2 row's (${reference.cpuPer1k.toPrecision(2)} s/1k; its store holds the round-2 users only, and --policies); target ≤ 1.2: ${r <= 1.2 ? 'met' : 'MISSED'}`);
     if (row.dbCpuPer1k !== undefined && reference.dbCpuPer1k) out.push(`DB CPU ${(row.dbCpuPer1k / reference.dbCpuPer1k).toFixed(2)} × the round2 row's`);
   } else {
     out.push('no round2 row in this run: no CPU ratio');
