@@ -14,6 +14,9 @@
 //   --skip-freeradius        our rows only, no ratios (while working on one row)
 //   --policies N             the store holds N policies (issue 21), almost none matching the
 //                            bench's logins: compare round2 with --policies 1000 and without
+//   --scale-factor F         the scale row's sizes (issue 25: 100k imported, 1M tokens, 10M audit
+//                            rows, 100k challenges, 1k policies) times F, e.g. 0.05 while developing
+//   --scale-pin-count N      tokens the scale row imports with PINs (default 100 000 × F; 300 with --quick)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,9 +41,10 @@ import {
 } from './lib/rows.mjs';
 import { SmsSink } from './lib/sms.mjs';
 import { floodRow, memoryRow, soakRow } from './lib/special.mjs';
+import { scaleRows, scaleSizes } from './lib/scale.mjs';
 import { renderTable } from './lib/table.mjs';
 
-const ROWS = ['kdf', 'pap', 'status', 'unknown-state', 'round1-14', 'round1-10', 'round2', 'full', 'wrong-pin', 'memory', 'soak', 'flood'];
+const ROWS = ['kdf', 'pap', 'status', 'unknown-state', 'round1-14', 'round1-10', 'round2', 'full', 'wrong-pin', 'memory', 'soak', 'flood', 'scale'];
 
 const { values: args } = parseArgs({
   options: {
@@ -51,11 +55,13 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     'skip-freeradius': { type: 'boolean', default: false },
     policies: { type: 'string', default: '0' },
+    'scale-factor': { type: 'string', default: '1' },
+    'scale-pin-count': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  process.stdout.write('usage: npm run bench -- [--store sqlite|pg|both] [--quick] [--soak MINUTES] [--only ROW] [--cpu-prof DIR] [--skip-freeradius] [--policies N]\n');
+  process.stdout.write('usage: npm run bench -- [--store sqlite|pg|both] [--quick] [--soak MINUTES] [--only ROW] [--cpu-prof DIR] [--skip-freeradius] [--policies N] [--scale-factor F] [--scale-pin-count N]\n');
   process.exit(0);
 }
 if (args['cpu-prof']) process.env.SMS_OTP_BENCH_CPU_PROF_DIR = path.resolve(args['cpu-prof']);
@@ -64,6 +70,10 @@ if (args.only && !ROWS.includes(args.only)) throw new Error(`--only must be one 
 const STORES = args.store === 'both' ? ['sqlite', 'pg'] : [args.store];
 if (!/^\d{1,5}$/.test(args.policies)) throw new Error('--policies takes a number of policies, e.g. 1000');
 const POLICIES = Number(args.policies);
+const SCALE_FACTOR = Number(args['scale-factor']);
+if (!(SCALE_FACTOR > 0 && SCALE_FACTOR <= 1)) throw new Error('--scale-factor takes a number in (0, 1], e.g. 0.05');
+if (args['scale-pin-count'] !== undefined && !/^\d{1,7}$/.test(args['scale-pin-count'])) throw new Error('--scale-pin-count takes a number of tokens');
+const SCALE = scaleSizes(SCALE_FACTOR, { quick: args.quick, pinCount: args['scale-pin-count'] === undefined ? undefined : Number(args['scale-pin-count']) });
 
 /** Durations: time-based, so a faster server gets more requests, not a shorter run. */
 const T = args.quick
@@ -87,7 +97,8 @@ const SECRET_BUF = Buffer.from(SECRET);
 /** Request rate no cheap row is expected to exceed on loopback: sizes the pre-built pools. */
 const CHEAP_MAX_RATE = 60_000;
 
-const want = (row) => !args.only || args.only === row;
+// The scale row compares itself with the round2 row of the same run.
+const want = (row) => !args.only || args.only === row || (args.only === 'scale' && row === 'round2');
 const loadAverage = () => loadavg()[0].toFixed(2);
 const log = (line) => process.stderr.write(`${line}\n`);
 const rows = [];
@@ -187,7 +198,17 @@ if (want('status') || want('unknown-state')) {
 }
 
 // --- sms-otp-radiusd, per store ----------------------------------------------------------------
-if (!['kdf', 'pap'].includes(args.only)) for (const store of STORES) await runDaemon(store);
+if (!['kdf', 'pap'].includes(args.only)) {
+  for (const store of STORES) {
+    await runDaemon(store);
+    // Only when asked for: at full size it takes 10 minutes and more (100 000 PINs at cost 14: hours).
+    if (args.only === 'scale') {
+      const users = userSet(`${store}s2u`, T.r2Users, R2_PIN_COST, { sharedHash: true }); // as round 2's
+      const reference = rows.find((r) => r.key === 'round2' && r.store === store);
+      details.push(...(await scaleRows({ store, dist, sink, secret: SECRET, t: T, users, sizes: SCALE, reference, kdf14: kdf[14], report, log })));
+    }
+  }
+}
 
 async function runDaemon(store) {
   const needs = (...keys) => keys.some(want);

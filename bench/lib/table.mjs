@@ -7,12 +7,14 @@ const FREERADIUS_TWIN = {
   'round1-14': 'round1',
   'round1-10': 'round1',
   round2: 'round2',
+  scale: 'round2',
   full: 'full',
   'wrong-pin': 'wrong-pin',
 };
 
 /** Which raw KDF rate bounds a row (one PIN check per request or login). */
-const KDF_BOUND = { 'round1-14': 'kdf-14', 'round1-10': 'kdf-10', full: 'kdf-10', 'wrong-pin': 'kdf-14', 'kdf-14': 'kdf-14', 'kdf-10': 'kdf-10' };
+const KDF_BOUND = { 'round1-14': 'kdf-14', 'round1-10': 'kdf-10', full: 'kdf-10', 'wrong-pin': 'kdf-14', 'kdf-14': 'kdf-14', 'kdf-10': 'kdf-10',
+  'scale-import-pin': 'kdf-14' };
 
 const num = (x, digits) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(digits));
 const rate = (x) => (x === undefined || Number.isNaN(x) ? '-' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
@@ -33,7 +35,7 @@ export function renderTable(rows) {
     const isMachine = r.server === 'machine';
     const twin = r.server === 'sms-otp-radiusd' ? fr.get(FREERADIUS_TWIN[r.key])?.rate : undefined;
     const bound = KDF_BOUND[r.key] && r.server !== 'FreeRADIUS' ? kdf.get(KDF_BOUND[r.key])?.rate : undefined;
-    const special = r.key === 'flood' || r.key === 'soak' || r.key === 'memory';
+    const special = ['flood', 'soak', 'memory', 'scale-import', 'scale-import-pin'].includes(r.key);
     lines.push(
       `| ${[
         r.label,
@@ -43,7 +45,7 @@ export function renderTable(rows) {
         r.unit,
         isMachine || special ? '-' : ratio(r.rate, pap),
         ratio(r.rate, twin),
-        r.key === 'flood' || r.key === 'soak' ? '-' : ratio(r.rate, bound),
+        r.key === 'flood' || r.key === 'soak' || r.key === 'scale-import' ? '-' : ratio(r.rate, bound),
         ms(r.p50),
         ms(r.p99),
         ms(r.max),
