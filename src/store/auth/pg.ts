@@ -10,7 +10,7 @@ import type { AuthStore, CountedLimit, LimitCheck, LimitVerdict, RateLimiter, Sm
 import type { TokenDecoder, TokenRow } from '../tokens.js';
 import { challengesWithTokens } from './rows.js';
 import { ReadBatcher } from './pg-read-batch.js';
-import { PG_STATEMENTS, type LiveCounts, type PgStatementName } from './statements.js';
+import { PG_STATEMENTS, pgBatchDelete, type LiveCounts, type PgStatementName } from './statements.js';
 import type { ExecResult } from './unit.js';
 import type { AccountingEvent } from '../../core/accounting.js';
 import { CLOSE_CLIENT_SESSIONS, RECORD_ACCOUNTING, accountingValues, numbered, pruneSessions } from './accounting.js';
@@ -141,7 +141,7 @@ export class PgAuthStore implements AuthStore, RateLimiter {
 
   /** Removes a bounded batch of sessions not updated since `before` (rows another node is removing are skipped). */
   async pruneSessions(before: number): Promise<number> {
-    return (await this.pool.query({ name: 'pruneSessions', text: numbered(pruneSessions(true)), values: [before] })).rowCount ?? 0;
+    return (await this.pool.query({ name: 'pruneSessions', text: numbered(pgBatchDelete(pruneSessions(true))), values: [before] })).rowCount ?? 0;
   }
 
   /**

@@ -132,6 +132,17 @@ export type PgStatementName =
   | 'purgeExpiredLimits'
   | 'refundLimit';
 
+/**
+ * PostgreSQL's form of a batched delete `… WHERE k IN (SELECT k … LIMIT n)`: `k = ANY (ARRAY(…))`.
+ * With IN the planner may join the whole table once a backlog has expired (measured: every one
+ * of 100 000 challenges read to delete 1 000, 35 ms a batch); the array is computed first and
+ * its keys looked up by the primary key (2 ms).
+ */
+export const pgBatchDelete = (sql: string): string => {
+  if (!/ IN \(SELECT .*\)$/.test(sql)) throw new Error(`not a batched delete: ${sql}`);
+  return `${sql.replace(' IN (SELECT ', ' = ANY (ARRAY(SELECT ')})`;
+};
+
 export const PG_STATEMENTS: Readonly<Record<PgStatementName, string>> = {
   tokensByUser: numbered(COMMON.tokensByUser),
   tokenBySerial: numbered(COMMON.tokenBySerial),
@@ -142,12 +153,12 @@ export const PG_STATEMENTS: Readonly<Record<PgStatementName, string>> = {
       .replace('WHERE c.transaction_id = ? AND c.expires_at > ?', 'WHERE c.transaction_id = ANY ($1::text[]) AND c.expires_at > $2')
       .replace('ORDER BY c.counter', 'ORDER BY c.transaction_id, c.counter'),
   configRevision: COMMON.configRevision,
-  purgeExpired: numbered(COMMON.purgeExpired),
+  purgeExpired: numbered(pgBatchDelete(COMMON.purgeExpired)),
   pendingEnrollment: numbered(COMMON.pendingEnrollment),
-  purgeExpiredEnrollments: numbered(COMMON.purgeExpiredEnrollments),
-  pruneAudit: numbered(pruneAudit(1000, true)),
+  purgeExpiredEnrollments: numbered(pgBatchDelete(COMMON.purgeExpiredEnrollments)),
+  pruneAudit: numbered(pgBatchDelete(pruneAudit(1000, true))),
   openChallenges: numbered(COMMON.openChallenges),
   lockedTokens: numbered(COMMON.lockedTokens),
-  purgeExpiredLimits: numbered(purgeExpiredLimits(true)),
+  purgeExpiredLimits: numbered(pgBatchDelete(purgeExpiredLimits(true))),
   refundLimit: numbered(COMMON.refundLimit),
 };
