@@ -106,8 +106,12 @@ describe('the Debian package: install, configure, login, upgrade, remove, purge 
     const started = Date.now();
     // SMS_OTP_RADIUSD_TEST_DEB: a package `npm run package:deb` made already (to rerun this file
     // without compiling SQLite again); its version must be 0.1.0-1.
+    // SMS_OTP_RADIUSD_DEB_REBUILD=1: the native modules are compiled from source, as a build
+    // machine without a compiled checkout does; the suite's one compile of SQLite
+    // (packaging.test.ts installs the checkout's module as a prebuilt binary).
     deb = process.env.SMS_OTP_RADIUSD_TEST_DEB || (await run('npm', ['run', '--silent', 'package:deb', '--', '--version', '0.1.0-1', '--out', work], {
       cwd: ROOT,
+      env: { ...process.env, SMS_OTP_RADIUSD_DEB_REBUILD: '1' },
       timeout: BUILD_TIMEOUT_MS,
       maxBuffer: 64 << 20,
     })).stdout.trim().split('\n').pop()!;
