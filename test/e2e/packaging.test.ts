@@ -6,9 +6,8 @@
 // script (prebuild-install, else node-gyp) is handed the checkout's own compiled module as the
 // prebuilt binary it would download from the project's releases, through prebuild-install's
 // documented local-prebuilds folder. Offline, it would otherwise compile SQLite from source:
-// ~2 CPU minutes, most of this file's time, for the same bytes. That compile stays covered
-// where the product needs it: debian-package.test.ts builds the .deb with
-// SMS_OTP_RADIUSD_DEB_REBUILD=1, so build-deb.sh compiles both native modules from source.
+// ~2 CPU minutes, most of this file's time, for the same bytes: the compile from source is the
+// one the checkout's own `npm ci` made (scripts/test.sh on a fresh clone), whose module this is.
 // What an operator online gets is this path: a prebuilt binary, unpacked and loaded.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
