@@ -103,11 +103,8 @@ export class PrivacyIdeaMigration {
     const existing = await this.store.migrated.existing(tokens.map((t) => t.serial));
     for (const t of tokens) {
       const state = [t.active ? 'active' : 'disabled', `counter ${t.counter}`, `fail ${t.failcount}/${t.maxfail}`, t.dynamicPhone ? 'phone from directory' : t.phone, `gateway ${t.gateway ?? '(default)'}`];
+      if (t.description !== '') state.push(`description ${JSON.stringify(t.description)}`);
       actions.push({ kind: 'token', action: existing.has(t.serial) ? 'update' : 'create', name: t.serial, detail: `${t.realm ? `${t.username}@${t.realm}` : t.username}: ${state.join(', ')}` });
-    }
-    const described = tokens.filter((t) => t.description !== '');
-    if (described.length > 0) {
-      notCarried.push({ what: `the descriptions of ${described.length} token(s) (${described.map((t) => t.serial).join(', ')})`, why: 'tokens have no description here' });
     }
     for (const name of snapshot.policies) notCarried.push({ what: `policy ${name}`, why: 'policies are not carried: set the settings they stand for here' });
     for (const name of snapshot.eventHandlers) notCarried.push({ what: `event handler ${name}`, why: 'event handlers are not carried: see notification set' });
@@ -153,7 +150,7 @@ export class PrivacyIdeaMigration {
   private async hashClearPins(tokens: readonly PlannedToken[]): Promise<MigratedToken[]> {
     const cost = (await this.store.settings.values())['pin.kdf_cost'];
     const out: MigratedToken[] = [];
-    for (const { clearPin, description: _description, ...token } of tokens) {
+    for (const { clearPin, ...token } of tokens) {
       out.push(clearPin === undefined ? token : { ...token, pinHash: await this.pins.hash(clearPin, cost) });
     }
     return out;
