@@ -1,7 +1,7 @@
 // `migrate privacyidea`: the whole move from privacyIDEA in one command (src/app/privacyidea-migration.ts).
 import type { Command } from 'commander';
 import type { PrivacyIdeaMigrationReport } from '../app/privacyidea-migration.js';
-import type { WithAdmin } from './context.js';
+import { cliActor, type WithAdmin } from './context.js';
 import { json, UsageError, type Io } from './output.js';
 
 export function migratePrivacyIdeaCommand(migrate: Command, io: Io, withAdmin: WithAdmin): void {
@@ -30,7 +30,7 @@ export function migratePrivacyIdeaCommand(migrate: Command, io: Io, withAdmin: W
           realmMap,
           resolverDir: opts.resolverDir,
           dryRun: Boolean(opts.dryRun),
-        }),
+        }, cliActor()),
       );
       io.out(opts.json ? json(report) : describe(report));
     });

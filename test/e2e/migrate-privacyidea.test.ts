@@ -5,7 +5,8 @@
 // counters, states and argon2 PINs; every user then logs in over RADIUS (radclient, a real
 // daemon) with their old PIN and next OTP; greta stays locked, felix stays disabled; an SMS
 // challenge goes out through the imported gateway; a second run duplicates nothing and
-// moves no counter back; token descriptions come along and a changed one is updated.
+// moves no counter back; token descriptions come along and a changed one is updated; every
+// import (never a dry run) leaves one audit row naming the source file and the operator.
 import { execFileSync } from 'node:child_process';
 import { cpSync, chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -55,6 +56,9 @@ describe('migrate privacyidea: the fixture of privacyIDEA 3.13.3', () => {
   let fixture: Fixture;
   const args = () => ['migrate', 'privacyidea', '--db', `sqlite:///${path.join(dir, 'pi.sqlite')}`, '--encfile', path.join(dir, 'enckey'), '--pepper-file', path.join(dir, 'pi.cfg')];
   const tokens = async () => JSON.parse(await daemon.ok('token', 'list', '--json')) as Array<{ serial: string; counter: number; failcount: number; active: boolean }>;
+  /** The migration's audit rows (action admin; the setup's `setting set` wrote one of its own), oldest first. */
+  const adminRows = async () =>
+    (JSON.parse(await daemon.ok('audit', 'list', '--action', 'admin', '--json')) as Array<{ client: string; reason: string }>).filter((r) => r.reason.startsWith('privacyIDEA migration'));
   const piDb = () => path.join(dir, 'pi.sqlite');
   const smsTokens = () => fixture.users.flatMap((u) => u.tokens.filter((t) => t.type === 'sms'));
   /** Local users log in without a realm (it was privacyIDEA's default realm), corp users as user@corp. */
@@ -103,6 +107,7 @@ describe('migrate privacyidea: the fixture of privacyIDEA 3.13.3', () => {
     expect(out).toMatch(/create token PISM0009965C: .*, description "Diensthandy Jonas \(Büro 2\.10\)"$/m);
     expect(out).not.toContain('no description here');
     expect(await tokens()).toEqual([]);
+    expect(await adminRows()).toEqual([]);
     expect(JSON.parse(await daemon.ok('gateway', 'list', '--json'))).toEqual([]);
   });
 
@@ -121,6 +126,10 @@ describe('migrate privacyidea: the fixture of privacyIDEA 3.13.3', () => {
     expect(JSON.parse(await daemon.ok('token', 'show', 'PISM0015CF19')).description).toBe('second phone');
     expect(JSON.parse(await daemon.ok('token', 'show', 'PISM00006D6F')).description).toBe('');
     expect(report.notCarried.map((n) => n.what).join('\n')).not.toContain('description');
+    const [row, ...more] = await adminRows();
+    expect(more).toEqual([]);
+    expect(row!.client).toBe('cli');
+    expect(row!.reason).toMatch(new RegExp(`^privacyIDEA migration from ${escape(piDb())}: ${smsTokens().length} new, 0 updated, 0 unchanged \\(by [^)]+\\)$`));
     // The imported gateway sends to the fixture's port 5990: pointed at this test's peer, its secrets kept.
     await daemon.ok('gateway', 'set', 'websms', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'HTTP_METHOD=POST',
       '--option', 'USERNAME=pi-gw', '--option', 'PASSWORD=__CENSORED__', '--option', 'RETURN_SUCCESS=ID', '--option', 'to={phone}', '--option', 'text=Your code {otp}');
@@ -175,6 +184,10 @@ describe('migrate privacyidea: the fixture of privacyIDEA 3.13.3', () => {
     }
     const anna = after.find((t) => t.serial === 'PISM00006D6F')!;
     expect(anna.counter).toBeGreaterThan(6);
+    expect((await adminRows()).map((r) => r.reason.replace(/ \(by .*$/, ''))).toEqual([
+      `privacyIDEA migration from ${piDb()}: ${smsTokens().length} new, 0 updated, 0 unchanged`,
+      `privacyIDEA migration from ${piDb()}: 0 new, 0 updated, ${smsTokens().length} unchanged`,
+    ]);
   }, 60_000);
 
   it('a description changed in privacyIDEA is updated by the next run, and only that token', async () => {
@@ -182,5 +195,12 @@ describe('migrate privacyidea: the fixture of privacyIDEA 3.13.3', () => {
     const report = JSON.parse(await daemon.ok(...args(), '--json')) as { tokens: { created: number; updated: number; unchanged: number } };
     expect(report.tokens).toEqual({ created: 0, updated: 1, unchanged: smsTokens().length - 1 });
     expect(JSON.parse(await daemon.ok('token', 'show', 'PISM0009965C')).description).toBe('Diensthandy Jonas (Büro 3.01)');
+    expect((await adminRows()).at(-1)!.reason).toMatch(/: 0 new, 1 updated, \d+ unchanged \(by [^)]+\)$/);
+    expect(await adminRows()).toHaveLength(3);
   }, 60_000);
 });
+
+/** `text` matched literally in a RegExp. */
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
