@@ -108,6 +108,7 @@ describe('migrate privacyidea: the fixture of privacyIDEA 3.13.3', () => {
     expect(out).not.toContain('no description here');
     expect(await tokens()).toEqual([]);
     expect(await adminRows()).toEqual([]);
+    expect(await daemon.ok('migrate', 'privacyidea', '--help')).not.toContain('(default: [])');
     expect(JSON.parse(await daemon.ok('gateway', 'list', '--json'))).toEqual([]);
   });
 
