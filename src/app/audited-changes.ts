@@ -86,21 +86,27 @@ export class AuditedChanges {
     await this.record(actor, `API key ${id} deleted`);
   }
 
-  /** The row: about no user (the USER column stays empty), the operator named in the reason as the helpdesk's rows name theirs. */
   private async record(actor: ChangeActor, what: string): Promise<void> {
-    const entry: AuditEntry = {
-      at: this.now(),
-      action: 'admin',
-      username: '',
-      realm: '',
-      client: actor.client,
-      clientAddress: actor.address,
-      serials: [],
-      reason: `${what} (by ${actor.operator || 'unknown operator'})`,
-      gateway: '',
-      phone: '',
-      nas: { callingStationId: '', ipAddress: '', identifier: '' },
-    };
-    await this.parts.audit.append(entry);
+    await this.parts.audit.append(adminAuditEntry(actor, what, this.now()));
   }
+}
+
+/**
+ * The row of a change to the site: about no user (the USER column stays empty), the operator
+ * named in the reason as the helpdesk's rows name theirs. `migrate privacyidea` writes one too.
+ */
+export function adminAuditEntry(actor: ChangeActor, what: string, at: number): AuditEntry {
+  return {
+    at,
+    action: 'admin',
+    username: '',
+    realm: '',
+    client: actor.client,
+    clientAddress: actor.address,
+    serials: [],
+    reason: `${what} (by ${actor.operator || 'unknown operator'})`,
+    gateway: '',
+    phone: '',
+    nas: { callingStationId: '', ipAddress: '', identifier: '' },
+  };
 }

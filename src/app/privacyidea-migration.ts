@@ -1,13 +1,14 @@
 // `migrate privacyidea`: reads a privacyIDEA 3.x database (src/migrate/privacyidea), plans
 // what becomes ours (tokens, gateways, SMTP servers, settings) and what cannot come and why,
-// and writes the plan in one transaction (src/store/migrated.ts) unless it is a dry run.
+// and writes the plan in one transaction (src/store/migrated.ts) unless it is a dry run; then
+// one audit row (action admin) names the source, the counts and the operator.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SmsOtpError } from '../core/errors.js';
 import { normaliseRealm } from '../core/names.js';
 import type { PinHasher } from '../crypto/pin-hash.js';
 import { LdapUserStore } from '../directory/ldap-userstore.js';
-import { openSourceDatabase } from '../migrate/privacyidea/database.js';
+import { openSourceDatabase, sourceDatabaseName } from '../migrate/privacyidea/database.js';
 import { PiEncKey } from '../migrate/privacyidea/enckey.js';
 import type { PiSnapshot } from '../migrate/privacyidea/model.js';
 import { NO_KEY_STORED, readPrivacyIdea } from '../migrate/privacyidea/read.js';
@@ -16,6 +17,7 @@ import type { Store } from '../store/index.js';
 import type { MigratedToken } from '../store/migrated.js';
 import { gatewayOf, settingsOf, smtpServerOf, type NotCarried } from './privacyidea-config.js';
 import { tokenOf, type PlannedToken, type UserFinder } from './privacyidea-tokens.js';
+import { adminAuditEntry, type ChangeActor } from './audited-changes.js';
 
 export class MigrationUsageError extends SmsOtpError {
   override name = 'MigrationUsageError';
@@ -58,7 +60,8 @@ export class PrivacyIdeaMigration {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async run(request: PrivacyIdeaMigrationRequest): Promise<PrivacyIdeaMigrationReport> {
+  /** `actor`: who runs it, named in the audit row an import (not a dry run) writes. */
+  async run(request: PrivacyIdeaMigrationRequest, actor: ChangeActor): Promise<PrivacyIdeaMigrationReport> {
     const started = this.now();
     if (request.pepperFile !== undefined) checkPepperFile(request.pepperFile);
     const enckey = PiEncKey.read(request.encfile);
@@ -103,11 +106,8 @@ export class PrivacyIdeaMigration {
     const existing = await this.store.migrated.existing(tokens.map((t) => t.serial));
     for (const t of tokens) {
       const state = [t.active ? 'active' : 'disabled', `counter ${t.counter}`, `fail ${t.failcount}/${t.maxfail}`, t.dynamicPhone ? 'phone from directory' : t.phone, `gateway ${t.gateway ?? '(default)'}`];
+      if (t.description !== '') state.push(`description ${JSON.stringify(t.description)}`);
       actions.push({ kind: 'token', action: existing.has(t.serial) ? 'update' : 'create', name: t.serial, detail: `${t.realm ? `${t.username}@${t.realm}` : t.username}: ${state.join(', ')}` });
-    }
-    const described = tokens.filter((t) => t.description !== '');
-    if (described.length > 0) {
-      notCarried.push({ what: `the descriptions of ${described.length} token(s) (${described.map((t) => t.serial).join(', ')})`, why: 'tokens have no description here' });
     }
     for (const name of snapshot.policies) notCarried.push({ what: `policy ${name}`, why: 'policies are not carried: set the settings they stand for here' });
     for (const name of snapshot.eventHandlers) notCarried.push({ what: `event handler ${name}`, why: 'event handlers are not carried: see notification set' });
@@ -116,6 +116,9 @@ export class PrivacyIdeaMigration {
     if (!request.dryRun) {
       const ready = await this.hashClearPins(tokens);
       counts = await this.store.migrated.apply({ tokens: ready, gateways, smtpServers, settings });
+      // After the transaction, as every audited change: a failed import changed nothing to record.
+      const what = `privacyIDEA migration from ${sourceDatabaseName(request.db)}: ${counts.created} new, ${counts.updated} updated, ${counts.unchanged} unchanged`;
+      await this.store.audit.append(adminAuditEntry(actor, what, this.now()));
     } else {
       // A plan cannot tell an update from a token already as it is there: both count as updates.
       counts = { created: tokens.length - existing.size, updated: existing.size, unchanged: 0 };
@@ -153,7 +156,7 @@ export class PrivacyIdeaMigration {
   private async hashClearPins(tokens: readonly PlannedToken[]): Promise<MigratedToken[]> {
     const cost = (await this.store.settings.values())['pin.kdf_cost'];
     const out: MigratedToken[] = [];
-    for (const { clearPin, description: _description, ...token } of tokens) {
+    for (const { clearPin, ...token } of tokens) {
       out.push(clearPin === undefined ? token : { ...token, pinHash: await this.pins.hash(clearPin, cost) });
     }
     return out;

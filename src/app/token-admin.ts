@@ -13,7 +13,7 @@ import { lockState } from '../core/login/token-state.js';
 import type { EventSink } from '../core/ports.js';
 import { SETTINGS } from '../core/settings.js';
 import { internationalPhone } from './international-phone.js';
-import { mustFit } from './limits.js';
+import { FREE_TEXT_LIMIT, mustBeAtMost, mustFit } from './limits.js';
 import { pageOf, type Page } from './paging.js';
 import { NO_PIN_HASH, pinRequired } from '../core/token-pin.js';
 
@@ -40,6 +40,8 @@ export interface EnrollRequest {
   verify?: boolean;
   /** The HTTP API's rule: a phone number must be international, or national with sms.default_country_code (src/app/international-phone.ts). */
   internationalPhone?: boolean;
+  /** The operator's free text about the token (privacyIDEA's description); absent: ''. */
+  description?: string;
 }
 
 /**
@@ -51,6 +53,8 @@ export interface TokenView {
   readonly tokentype: 'sms';
   readonly username: string;
   readonly realm: string;
+  /** The operator's free text about the token ('' for none); privacyIDEA's field of that name. */
+  readonly description: string;
   readonly phone: string;
   /** The number is the user store's mobile, read at every send (phone is then ''). */
   readonly dynamicPhone: boolean;
@@ -84,6 +88,7 @@ export function viewToken(token: Token, now: number, clearTimeoutMinutes: number
     tokentype: token.tokentype,
     username: token.username,
     realm: token.realm,
+    description: token.description ?? '',
     phone: token.phone,
     dynamicPhone: token.dynamicPhone,
     gateway: token.gateway,
@@ -120,6 +125,8 @@ export interface TokenChange {
   gateway?: string;
   /** As typed: a whole number in MAXFAIL_RANGE. */
   maxfail?: string;
+  /** Replaces the description; '' clears it. */
+  description?: string;
 }
 
 export class TokenAdmin {
@@ -149,6 +156,7 @@ export class TokenAdmin {
     if (req.serial !== undefined) checkSerial(req.serial);
     if (req.gateway !== undefined) mustFit('tokens', 'gateway', req.gateway, '--gateway');
     if (req.pin !== undefined) validatePin(req.pin);
+    if (req.description !== undefined) checkDescription(req.description);
     const otpKey = req.otpKeyHex !== undefined ? parseOtpKey(req.otpKeyHex) : randomOtpKey(hashlib);
     if (req.gateway !== undefined && !(await this.store.gateways.get(req.gateway))) {
       throw new NotFoundError(`no gateway '${req.gateway}'; define it first with 'gateway set ${req.gateway} --module ...'`);
@@ -183,6 +191,7 @@ export class TokenAdmin {
       // Without a PIN (otppin userstore or none) no PIN matches, should tokenpin come back.
       pinHash: req.pin === undefined ? NO_PIN_HASH : await this.pins.hash(req.pin, settings['pin.kdf_cost']),
       verified: !(req.verify ?? settings.verify_enrollment),
+      description: req.description ?? '',
     });
     const token = await this.get(serial);
     this.enrolled?.events.emit({ type: 'token_enrolled', serial, username: token.username, realm: token.realm, client: this.enrolled.client });
@@ -233,10 +242,14 @@ export class TokenAdmin {
     if (!(await this.store.tokens.delete(serial))) throw new NotFoundError(`no token with serial ${serial}`);
   }
 
-  /** Returns the names of what changed (pin, phone, gateway, maxfail, in this order). */
+  /** Returns the names of what changed (pin, phone, gateway, maxfail, description, in this order). */
   async set(serial: string, change: TokenChange): Promise<string[]> {
-    const patch: { pinHash?: string; phone?: string; dynamicPhone?: boolean; gateway?: string | null; maxfail?: number } = {};
+    const patch: { pinHash?: string; phone?: string; dynamicPhone?: boolean; gateway?: string | null; maxfail?: number; description?: string } = {};
     if (change.maxfail !== undefined) patch.maxfail = parseMaxfail(change.maxfail);
+    if (change.description !== undefined) {
+      checkDescription(change.description);
+      patch.description = change.description;
+    }
     if (change.gateway !== undefined) {
       // An empty value returns the token to the site default gateway.
       mustFit('tokens', 'gateway', change.gateway, '--gateway');
@@ -257,9 +270,9 @@ export class TokenAdmin {
       const settings = await this.store.settings.values();
       patch.pinHash = await this.pins.hash(change.pin, settings['pin.kdf_cost']);
     }
-    if (Object.keys(patch).length === 0) throw new TokenAdminError('nothing to change: give --pin, --phone, --gateway or --maxfail');
+    if (Object.keys(patch).length === 0) throw new TokenAdminError('nothing to change: give --pin, --phone, --gateway, --maxfail or --description');
     await this.mustUpdate(serial, patch);
-    return (['pin', 'phone', 'gateway', 'maxfail'] as const).filter((name) => change[name] !== undefined);
+    return (['pin', 'phone', 'gateway', 'maxfail', 'description'] as const).filter((name) => change[name] !== undefined);
   }
 
   /** What the token's "phone" must hold for the gateway it will send through (its own, else the default). */
@@ -305,6 +318,11 @@ export function checkRealm(realm: string): void {
 export function checkSerial(serial: string): void {
   if (!serial) throw new TokenAdminError('--serial must not be empty');
   mustFit('tokens', 'serial', serial, '--serial');
+}
+
+/** Free text, as long as other descriptions may be (src/app/limits.ts). */
+function checkDescription(description: string): void {
+  mustBeAtMost(FREE_TEXT_LIMIT, description, '--description');
 }
 
 export function parseOtpKey(hex: string): Buffer {

@@ -28,6 +28,7 @@ export function tokenCommands(program: Command, io: Io, withAdmin: WithAdmin, wi
     .option('--hashlib <hash>', 'sha1, sha256 or sha512', 'sha1')
     .option('--gateway <id>', 'gateway of this token (default: setting sms.identifier)')
     .option('--serial <serial>', 'serial (default: PISM + random)')
+    .option('--description <text>', 'free text about the token, shown by token list and token show')
     .option('--verify', 'the token counts only after its owner answered one OTP sent to it (default: setting verify_enrollment)')
     .option('--no-verify', 'the token counts at once, whatever verify_enrollment says')
     .action(async (opts, cmd: Command) => {
@@ -51,6 +52,7 @@ export function tokenCommands(program: Command, io: Io, withAdmin: WithAdmin, wi
           gateway: opts.gateway,
           serial: opts.serial,
           verify: opts.verify,
+          description: opts.description,
         });
         // Only the serial: scripts capture it (the confirmation of enrolling).
         io.out(t.serial);
@@ -99,10 +101,11 @@ export function tokenCommands(program: Command, io: Io, withAdmin: WithAdmin, wi
       admin(cmd, async (a) => {
         const tokens = await listTokens(a, opts.user, opts.realm);
         if (opts.json) return io.out(json(tokens));
-        const rows = [['SERIAL', 'USER', 'REALM', 'PHONE', 'GATEWAY', 'STATE', 'FAILCOUNT', 'COUNTER', 'LAST-AUTH']];
+        // The description last: a long one widens no other column.
+        const rows = [['SERIAL', 'USER', 'REALM', 'PHONE', 'GATEWAY', 'STATE', 'FAILCOUNT', 'COUNTER', 'LAST-AUTH', 'DESCRIPTION']];
         for (const t of tokens) {
           rows.push([t.serial, t.username, t.realm, t.dynamicPhone ? '(directory)' : t.phone, t.gateway ?? '(default)', stateOf(t),
-            `${t.failcount}/${t.maxfail}`, String(t.counter), t.lastAuthAt ?? '-']);
+            `${t.failcount}/${t.maxfail}`, String(t.counter), t.lastAuthAt ?? '-', oneLine(t.description)]);
         }
         io.out(table(rows));
       }),
@@ -157,17 +160,18 @@ export function tokenCommands(program: Command, io: Io, withAdmin: WithAdmin, wi
     );
 
   byUser(token.command('set [serial]'))
-    .description('change the PIN, phone number, gateway or maximum fail count of a token (by --user: the user\'s one token)')
+    .description('change the PIN, phone number, gateway, maximum fail count or description of a token (by --user: the user\'s one token)')
     .option('--pin [pin]', 'new PIN: - reads it from standard input, @FILE from a file; asked for without echo when given without a value')
     .option('--phone <phone>', 'new phone number, with + and country code')
     .option('--gateway <id>', 'gateway identifier; empty for the site default')
     .option('--maxfail <n>', `failures that lock the token, ${MAXFAIL_RANGE.min} to ${MAXFAIL_RANGE.max}`)
+    .option('--description <text>', 'free text about the token; empty clears it')
     .addHelpText('after', '\nExamples:\n  $ sms-otp-radiusd token set --user alice --phone +4917012345678\n  $ sms-otp-radiusd token set PISM1234ABCD --maxfail 5\n')
     .action(async (serial: string | undefined, opts, cmd: Command) => {
       const target = targetOf(serial, opts, 'set');
       const pin = await secrets.value('--pin', opts.pin, { required: false, confirm: true, label: 'New PIN' });
       return withHelpdesk(cmd, async ({ helpdesk }) =>
-        io.out(await helpdesk.set(target, { pin, phone: opts.phone, gateway: opts.gateway, maxfail: opts.maxfail })),
+        io.out(await helpdesk.set(target, { pin, phone: opts.phone, gateway: opts.gateway, maxfail: opts.maxfail, description: opts.description })),
       );
     });
 }
@@ -179,6 +183,11 @@ async function listTokens(a: TokenAdmin, user: string | undefined, realm: string
   const found = await Promise.all(auditUsers(user).map((u) => a.list({ username: u.username, ...(u.realm === undefined ? realmOnly : { realm: u.realm }) })));
   const lower = realm?.toLowerCase();
   return found.flat().filter((t) => lower === undefined || t.realm === lower);
+}
+
+/** A description in one table line: a carried-over one may hold line breaks or other control characters. */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
 }
 
 /** The STATE column: whether the token can log in, and if not, why. */

@@ -6,7 +6,7 @@ import type { AuditView } from '../app/audit.js';
 import type { UserView } from '../app/user-view.js';
 import type { WithHelpdesk } from './context.js';
 import { json, table, type Io } from './output.js';
-import { stateOf } from './token.js';
+import { oneLine, stateOf } from './token.js';
 
 /** A NAS chooses user names and station ids: no control character reaches the terminal. */
 const printable = (text: string) => (text === '' ? '-' : text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?'));
@@ -46,10 +46,10 @@ function userText(v: UserView): string {
   const lines = [`user ${printable(name)}`, `directory: ${directoryText(v)}`, ''];
   if (v.tokens.length === 0) lines.push('tokens: none');
   else {
-    const rows = [['SERIAL', 'STATE', 'PHONE', 'GATEWAY', 'FAILCOUNT', 'LAST-AUTH', 'LAST-FAIL']];
+    const rows = [['SERIAL', 'STATE', 'PHONE', 'GATEWAY', 'FAILCOUNT', 'LAST-AUTH', 'LAST-FAIL', 'DESCRIPTION']];
     for (const t of v.tokens) {
       const state = t.locked && t.unlocksAt ? `${stateOf(t)} until ${t.unlocksAt}` : stateOf(t);
-      rows.push([t.serial, state, t.dynamicPhone ? '(directory)' : t.phone, t.gateway ?? '(default)', `${t.failcount}/${t.maxfail}`, t.lastAuthAt ?? '-', t.lastFailAt ?? '-']);
+      rows.push([t.serial, state, t.dynamicPhone ? '(directory)' : t.phone, t.gateway ?? '(default)', `${t.failcount}/${t.maxfail}`, t.lastAuthAt ?? '-', t.lastFailAt ?? '-', oneLine(t.description)]);
     }
     lines.push('tokens:', table(rows));
   }

@@ -40,6 +40,11 @@ export interface Token {
   readonly lastAuthAt: number | null;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /**
+   * The operator's free text about the token. Absent where the login read the token: its
+   * reads do not select the column (src/store/auth/statements.ts), the admin's do.
+   */
+  readonly description?: string;
 }
 
 export interface Challenge {

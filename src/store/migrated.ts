@@ -119,6 +119,7 @@ export class MigrationWriter {
       active: token.active,
       failcount,
       maxfail: token.maxfail,
+      description: token.description ?? '',
       updated_at: now,
     };
   }

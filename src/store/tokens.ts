@@ -24,6 +24,8 @@ export interface TokenRow {
   last_auth_at: number | null;
   created_at: number;
   updated_at: number;
+  /** Migration 0026; not selected by the login's reads (src/store/auth/statements.ts). */
+  description?: string;
 }
 
 export interface NewToken {
@@ -42,6 +44,8 @@ export interface NewToken {
   pinHash: string;
   /** False: the owner must answer one OTP before the token counts (verify_enrollment). */
   verified: boolean;
+  /** The operator's free text about the token; absent: ''. */
+  description?: string;
 }
 
 export interface TokenPatch {
@@ -53,6 +57,7 @@ export interface TokenPatch {
   failcount?: number;
   maxfail?: number;
   lastFailAt?: number | null;
+  description?: string;
 }
 
 export const otpkeyContext = (serial: string) => `token:${serial}:otpkey`;
@@ -61,7 +66,7 @@ const KEY_CACHE_LIMIT = 50_000;
 /** Opened keys are copied into slabs of this size that belong to the cache alone. */
 const KEY_SLAB_BYTES = 64 * 1024;
 
-/** Rows per INSERT: 19 columns × 500 = 9 500 parameters, under SQLite's 32 766 and PostgreSQL's 65 535. */
+/** Rows per INSERT: 21 columns × 500 = 10 500 parameters, under SQLite's 32 766 and PostgreSQL's 65 535. */
 const INSERT_BATCH = 500;
 /** Values per IN (...) list. */
 const LOOKUP_BATCH = 1000;
@@ -111,6 +116,8 @@ export class TokenDecoder {
       lastAuthAt: row.last_auth_at === null || row.last_auth_at === undefined ? null : Number(row.last_auth_at),
       createdAt: Number(row.created_at),
       updatedAt: Number(row.updated_at),
+      // Absent from the login's reads, which do not select it (and before migration 0026 ran).
+      ...(row.description === undefined ? {} : { description: row.description }),
     };
   }
 
@@ -255,6 +262,7 @@ export class TokenRepository {
     if (patch.failcount !== undefined) row.failcount = patch.failcount;
     if (patch.maxfail !== undefined) row.maxfail = patch.maxfail;
     if (patch.lastFailAt !== undefined) row.last_fail_at = patch.lastFailAt;
+    if (patch.description !== undefined) row.description = patch.description;
     return (await this.knex('tokens').where({ serial }).update(row)) > 0;
   }
 
@@ -306,5 +314,6 @@ export function newTokenRow(box: SecretBox, token: NewToken, state: TokenState, 
     last_fail_at: state.failcount > 0 ? now : null,
     created_at: now,
     updated_at: now,
+    description: token.description ?? '',
   };
 }

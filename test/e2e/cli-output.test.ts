@@ -1,7 +1,7 @@
 // What the CLI prints for an operator and a script, through the real process: --json on every
 // list and show (no key, PIN hash or secret), ISO 8601 UTC times, a token locked by real
-// failed logins shown as locked until `token reset`, `token set --maxfail`, and one stable
-// confirmation line after every change.
+// failed logins shown as locked until `token reset`, `token set --maxfail` and --description,
+// and one stable confirmation line after every change.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { RFC4226_KEY } from '../helpers/fs.js';
@@ -40,9 +40,9 @@ describe('CLI output for operators and scripts', () => {
       [['smtpserver', 'set', 'relay', '--server', '127.0.0.1', '--port', '2525', '--username', 'u1', '--password', SMTP_SECRET], 'smtpserver relay saved (server 127.0.0.1:2525)'],
       [['smtpserver', 'set', 'old', '--server', 'mail.example.com'], 'smtpserver old saved (server mail.example.com:25)'],
       [['smtpserver', 'delete', 'old'], 'smtpserver old deleted'],
-      [['token', 'enroll', '--user', 'alice', '--phone', '+4917012', '--pin', 'pin1234', '--otpkey', RFC4226_KEY, '--serial', 'ALICE'], 'ALICE'],
+      [['token', 'enroll', '--user', 'alice', '--phone', '+4917012', '--pin', 'pin1234', '--otpkey', RFC4226_KEY, '--serial', 'ALICE', '--description', 'Diensthandy Alice'], 'ALICE'],
       [['token', 'enroll', '--user', 'bob', '--phone', '+4917013', '--pin', 'pin5678', '--serial', 'BOB'], 'BOB'],
-      [['token', 'set', 'BOB', '--phone', '+4917014', '--maxfail', '7'], 'token BOB updated (phone, maxfail)'],
+      [['token', 'set', 'BOB', '--phone', '+4917014', '--maxfail', '7', '--description', 'spare'], 'token BOB updated (phone, maxfail, description)'],
       [['token', 'delete', 'BOB'], 'token BOB deleted'],
     ];
     for (const [args, line] of steps) {
@@ -67,11 +67,11 @@ describe('CLI output for operators and scripts', () => {
     ]);
     expect(tokens).toEqual([shownToken]);
     expect(Object.keys(shownToken).sort()).toEqual([
-      'active', 'countWindow', 'counter', 'createdAt', 'dynamicPhone', 'failcount', 'gateway', 'hashlib', 'lastAuthAt', 'lastFailAt',
+      'active', 'countWindow', 'counter', 'createdAt', 'description', 'dynamicPhone', 'failcount', 'gateway', 'hashlib', 'lastAuthAt', 'lastFailAt',
       'locked', 'maxfail', 'otplen', 'phone', 'realm', 'serial', 'tokentype', 'unlocksAt', 'updatedAt', 'username', 'verified',
     ]);
     expect(shownToken).toMatchObject({
-      serial: 'ALICE', username: 'alice', realm: '', phone: '+4917012', gateway: null, active: true, verified: true, locked: false,
+      serial: 'ALICE', username: 'alice', realm: '', description: 'Diensthandy Alice', phone: '+4917012', gateway: null, active: true, verified: true, locked: false,
       failcount: 0, maxfail: 10, lastAuthAt: null, lastFailAt: null, unlocksAt: null,
     });
     expect(shownToken.createdAt).toMatch(ISO);
@@ -116,6 +116,19 @@ describe('CLI output for operators and scripts', () => {
     expect(shown.maxfail).toBe(2);
     expect(row.FAILCOUNT).toBe('0/2');
   }, 30_000);
+
+  it('--description: the last column of token list, on one line; empty clears it; over 1000 characters refused', async () => {
+    expect((await tokenRow('ALICE')).DESCRIPTION).toBe('Diensthandy Alice');
+    expect(await daemon.ok('token', 'set', 'ALICE', '--description', 'first line\nsecond line')).toBe('token ALICE updated (description)');
+    expect((await json('token', 'show', 'ALICE')).description).toBe('first line\nsecond line');
+    const [header, ...rows] = (await daemon.ok('token', 'list')).split('\n');
+    expect(header).toMatch(/\sLAST-AUTH\s+DESCRIPTION$/);
+    expect(rows.find((r) => r.startsWith('ALICE '))).toMatch(/ first line second line$/);
+    const tooLong = await daemon.cli('token', 'set', 'ALICE', '--description', 'd'.repeat(1001));
+    expect([tooLong.code, tooLong.stderr]).toEqual([2, 'sms-otp-radiusd: --description is 1001 characters long; at most 1000 are allowed\n']);
+    expect(await daemon.ok('token', 'set', 'ALICE', '--description', '')).toBe('token ALICE updated (description)');
+    expect((await json('token', 'show', 'ALICE')).description).toBe('');
+  });
 
   it('a token locked by failed logins is shown as locked until token reset; a disabled one as disabled', async () => {
     await daemon.start();

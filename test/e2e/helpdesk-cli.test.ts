@@ -56,7 +56,7 @@ describe('helpdesk CLI by user name', () => {
     daemon = await createDaemon({ radius: { reject_delay: '0' } });
     await useHttpGateway(daemon, gw.url);
     // alice of realm corp and another alice of realm lab: `--user alice` means both.
-    await daemon.ok('token', 'enroll', '--user', 'alice', '--realm', 'corp', '--phone', '+4917012345', '--pin', 'pin1234', '--otpkey', RFC4226_KEY, '--serial', 'PISMA1');
+    await daemon.ok('token', 'enroll', '--user', 'alice', '--realm', 'corp', '--phone', '+4917012345', '--pin', 'pin1234', '--otpkey', RFC4226_KEY, '--serial', 'PISMA1', '--description', 'Diensthandy Alice');
     await daemon.ok('token', 'enroll', '--user', 'alice', '--realm', 'lab', '--phone', '+4917099999', '--pin', 'lab5678', '--serial', 'PISMLAB');
     await daemon.ok('token', 'set', 'PISMA1', '--maxfail', '3');
     await daemon.ok('setting', 'set', 'sms.limit.user', '2/1h');
@@ -76,7 +76,7 @@ describe('helpdesk CLI by user name', () => {
     expect(alice!.lastLogins.at(-1)).toMatchObject({ action: 'reject', user: 'alice', realm: 'corp', client: 'localhost', reason: 'wrong PIN' });
     const text = await daemon.ok('user', 'show', 'alice@corp');
     expect(text).toMatch(/^user alice@corp$/m);
-    expect(text).toMatch(/^PISMA1\s+active\s+\*{9}45\s+\(default\)\s+1\/3\s/m);
+    expect(text).toMatch(/^PISMA1\s+active\s+\*{9}45\s+\(default\)\s+1\/3\s.*\sDiensthandy Alice$/m);
     expect(text).toMatch(/reject\s+localhost\s+.*wrong PIN$/m);
     expect(text).not.toContain('wrong-pin-1');
     // `alice` alone is both users; the other alice's phone is redacted too.

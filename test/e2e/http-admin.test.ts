@@ -29,6 +29,7 @@ interface ListedToken {
   failcount: number;
   locked: boolean;
   counter: number;
+  description: string;
 }
 
 describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)', () => {
@@ -88,9 +89,11 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
   });
 
   describe('tokens', () => {
-    it('POST /token/init enrolls a token (otpkey) that logs in over RADIUS at once', async () => {
-      const init = await call('POST', '/token/init', { type: 'sms', user: 'bob', phone: '+4917022222', pin: PIN, otpkey: RFC4226_KEY, serial: 'PISM0000B0B1' });
+    it('POST /token/init enrolls a token (otpkey, description) that logs in over RADIUS at once', async () => {
+      const init = await call('POST', '/token/init', { type: 'sms', user: 'bob', phone: '+4917022222', pin: PIN, otpkey: RFC4226_KEY, serial: 'PISM0000B0B1', description: 'Diensthandy Bob (Büro 2.10)' });
       expect(init).toMatchObject({ status: 200, json: { result: { status: true, value: true }, detail: { serial: 'PISM0000B0B1' } } });
+      // GET /token/ names it as privacyIDEA's token list does.
+      expect((await tokenOf('PISM0000B0B1')).description).toBe('Diensthandy Bob (Büro 2.10)');
       const accepted = await login('bob', await pinOtp('PISM0000B0B1'));
       expect(accepted.code).toBe('Access-Accept');
     });
@@ -191,6 +194,7 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
         [call('POST', '/token/init', { type: 'hotp', user: 'erin', phone: '+4917000000', pin: PIN, genkey: '1' }), 400, 'ERR_BAD_REQUEST', /SMS tokens only/],
         [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', pin: PIN, otpkey: 'nothex' }), 400, 'ERR_INVALID_VALUE', /^otpkey must be 20 to 128 hex digits/],
         [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', genkey: '1' }), 400, 'ERR_INVALID_VALUE', /^pin must not be empty/],
+        [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', pin: PIN, genkey: '1', description: 'd'.repeat(1001) }), 400, 'ERR_VALUE_TOO_LONG', /^description is 1001 characters long; at most 1000/],
         [call('POST', '/token/init', { user: 'erin', phone: '+4917000000', pin: PIN, genkey: '1', serial: 'PISM0000DAV1' }), 400, 'ERR_CONFLICT', /exists already/],
         [call('POST', '/token/setpin/PISM0000DAV1'), 400, 'ERR_BAD_REQUEST', /^missing parameter: 'otppin'$/],
         [call('POST', '/token/enable/NO-SUCH-SERIAL'), 404, 'ERR_NOT_FOUND', /no token with serial NO-SUCH-SERIAL/],

@@ -5,7 +5,9 @@
 // counters, states and argon2 PINs; every user then logs in over RADIUS (radclient, a real
 // daemon) with their old PIN and next OTP; greta stays locked, felix stays disabled; an SMS
 // challenge goes out through the imported gateway; a second run duplicates nothing and
-// moves no counter back.
+// moves no counter back; token descriptions come along and a changed one is updated; every
+// import (never a dry run) leaves one audit row naming the source file and the operator.
+import { execFileSync } from 'node:child_process';
 import { cpSync, chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +56,10 @@ describe('migrate privacyidea: the fixture of privacyIDEA 3.13.3', () => {
   let fixture: Fixture;
   const args = () => ['migrate', 'privacyidea', '--db', `sqlite:///${path.join(dir, 'pi.sqlite')}`, '--encfile', path.join(dir, 'enckey'), '--pepper-file', path.join(dir, 'pi.cfg')];
   const tokens = async () => JSON.parse(await daemon.ok('token', 'list', '--json')) as Array<{ serial: string; counter: number; failcount: number; active: boolean }>;
+  /** The migration's audit rows (action admin; the setup's `setting set` wrote one of its own), oldest first. */
+  const adminRows = async () =>
+    (JSON.parse(await daemon.ok('audit', 'list', '--action', 'admin', '--json')) as Array<{ client: string; reason: string }>).filter((r) => r.reason.startsWith('privacyIDEA migration'));
+  const piDb = () => path.join(dir, 'pi.sqlite');
   const smsTokens = () => fixture.users.flatMap((u) => u.tokens.filter((t) => t.type === 'sms'));
   /** Local users log in without a realm (it was privacyIDEA's default realm), corp users as user@corp. */
   const loginName = (t: FixtureToken) => (t.realm === 'local' ? t.user! : `${t.user}@corp`);
@@ -98,7 +104,11 @@ describe('migrate privacyidea: the fixture of privacyIDEA 3.13.3', () => {
     expect(out).toMatch(/create token PISM00180EB1: tom@corp: active, counter 4, fail 0\/10, phone from directory/);
     expect(out).toMatch(/the dynamic phone of token PISM0004E0A7: realm \(none\) has no user store here/);
     expect(out).toMatch(/setting PrependPin=True: /);
+    expect(out).toMatch(/create token PISM0009965C: .*, description "Diensthandy Jonas \(Büro 2\.10\)"$/m);
+    expect(out).not.toContain('no description here');
     expect(await tokens()).toEqual([]);
+    expect(await adminRows()).toEqual([]);
+    expect(await daemon.ok('migrate', 'privacyidea', '--help')).not.toContain('(default: [])');
     expect(JSON.parse(await daemon.ok('gateway', 'list', '--json'))).toEqual([]);
   });
 
@@ -112,6 +122,15 @@ describe('migrate privacyidea: the fixture of privacyIDEA 3.13.3', () => {
       expect([ours!.counter, ours!.failcount, ours!.active], t.serial).toEqual([t.state.counter, t.state.failcount, t.state.active]);
     }
     expect(await daemon.ok('setting', 'get', 'sms.identifier')).toContain('websms');
+    // privacyIDEA's token descriptions come along (SMS-SPARE-0099's is on a token not carried).
+    expect(JSON.parse(await daemon.ok('token', 'show', 'PISM0009965C')).description).toBe('Diensthandy Jonas (Büro 2.10)');
+    expect(JSON.parse(await daemon.ok('token', 'show', 'PISM0015CF19')).description).toBe('second phone');
+    expect(JSON.parse(await daemon.ok('token', 'show', 'PISM00006D6F')).description).toBe('');
+    expect(report.notCarried.map((n) => n.what).join('\n')).not.toContain('description');
+    const [row, ...more] = await adminRows();
+    expect(more).toEqual([]);
+    expect(row!.client).toBe('cli');
+    expect(row!.reason).toMatch(new RegExp(`^privacyIDEA migration from ${escape(piDb())}: ${smsTokens().length} new, 0 updated, 0 unchanged \\(by [^)]+\\)$`));
     // The imported gateway sends to the fixture's port 5990: pointed at this test's peer, its secrets kept.
     await daemon.ok('gateway', 'set', 'websms', '--module', 'http', '--option', `URL=${gw.url}`, '--option', 'HTTP_METHOD=POST',
       '--option', 'USERNAME=pi-gw', '--option', 'PASSWORD=__CENSORED__', '--option', 'RETURN_SUCCESS=ID', '--option', 'to={phone}', '--option', 'text=Your code {otp}');
@@ -166,5 +185,23 @@ describe('migrate privacyidea: the fixture of privacyIDEA 3.13.3', () => {
     }
     const anna = after.find((t) => t.serial === 'PISM00006D6F')!;
     expect(anna.counter).toBeGreaterThan(6);
+    expect((await adminRows()).map((r) => r.reason.replace(/ \(by .*$/, ''))).toEqual([
+      `privacyIDEA migration from ${piDb()}: ${smsTokens().length} new, 0 updated, 0 unchanged`,
+      `privacyIDEA migration from ${piDb()}: 0 new, 0 updated, ${smsTokens().length} unchanged`,
+    ]);
+  }, 60_000);
+
+  it('a description changed in privacyIDEA is updated by the next run, and only that token', async () => {
+    execFileSync('sqlite3', [piDb(), "update token set description = 'Diensthandy Jonas (Büro 3.01)' where serial = 'PISM0009965C'"]);
+    const report = JSON.parse(await daemon.ok(...args(), '--json')) as { tokens: { created: number; updated: number; unchanged: number } };
+    expect(report.tokens).toEqual({ created: 0, updated: 1, unchanged: smsTokens().length - 1 });
+    expect(JSON.parse(await daemon.ok('token', 'show', 'PISM0009965C')).description).toBe('Diensthandy Jonas (Büro 3.01)');
+    expect((await adminRows()).at(-1)!.reason).toMatch(/: 0 new, 1 updated, \d+ unchanged \(by [^)]+\)$/);
+    expect(await adminRows()).toHaveLength(3);
   }, 60_000);
 });
+
+/** `text` matched literally in a RegExp. */
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

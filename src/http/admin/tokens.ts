@@ -38,6 +38,7 @@ export function tokenRoutes(app: FastifyInstance, o: TokenRoutesOptions): void {
       gateway: optional(params, 'gateway'),
       serial: optional(params, 'serial'),
       verify: verify === undefined ? undefined : isTrue(verify),
+      description: optional(params, 'description'),
       // A web form's number: international, or national made so by sms.default_country_code.
       internationalPhone: true,
     });

@@ -32,3 +32,21 @@ export function openSourceDatabase(url: string): Knex {
   }
   throw new SourceDatabaseError(`--db: unsupported database '${scheme}'; one of sqlite, postgresql, mysql (e.g. ${EXAMPLES})`);
 }
+
+/**
+ * The database `url` names, for the audit trail: the SQLite file, or the server and database
+ * name; never the user name or password a server URL carries.
+ */
+export function sourceDatabaseName(url: string): string {
+  const match = /^([a-z0-9]+)(\+[a-z0-9_]+)?:\/\/(.*)$/i.exec(url);
+  if (!match) return 'a database';
+  const scheme = match[1]!.toLowerCase();
+  if (scheme === 'sqlite') return match[3]!.replace(/^\//, '');
+  try {
+    const parsed = new URL(`db://${match[3]!}`);
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+    return `${scheme} database ${database || '(default)'} on ${parsed.host || 'localhost'}`;
+  } catch {
+    return `a ${scheme} database`;
+  }
+}

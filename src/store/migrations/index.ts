@@ -11,10 +11,11 @@ import { MIGRATIONS_0022 } from './0022.js';
 import { MIGRATIONS_0023 } from './0023-userstore-groups.js';
 import { MIGRATIONS_0024 } from './0024-radius-servers.js';
 import { MIGRATIONS_0025 } from './0025-web-sessions.js';
+import { MIGRATIONS_0026 } from './0026-token-description.js';
 
 export type { Migration } from './migration.js';
 
-const migrations: Migration[] = [...MIGRATIONS_0001_0008, ...MIGRATIONS_0009_0016, ...MIGRATIONS_0017_0020, ...MIGRATIONS_0022, ...MIGRATIONS_0023, ...MIGRATIONS_0024, ...MIGRATIONS_0025];
+const migrations: Migration[] = [...MIGRATIONS_0001_0008, ...MIGRATIONS_0009_0016, ...MIGRATIONS_0017_0020, ...MIGRATIONS_0022, ...MIGRATIONS_0023, ...MIGRATIONS_0024, ...MIGRATIONS_0025, ...MIGRATIONS_0026];
 
 const source: Knex.MigrationSource<Migration> = {
   getMigrations: async () => migrations,
