@@ -1,6 +1,5 @@
 // Command line: `sms-otp-radiusd serve|migrate|check|token|user|gateway|setting|smtpserver|radius_server|userstore|realm|notification|audit|session|apikey|policy|backup ...`.
 import { Command, CommanderError } from 'commander';
-import { startDaemon } from '../main/daemon.js';
 import { migrateStore, withAdmin as openAdmin } from '../main/session.js';
 import { withHelpdesk as openHelpdesk } from '../main/helpdesk.js';
 import { isExpectedError } from '../core/errors.js';
@@ -62,6 +61,9 @@ export function buildProgram(io: Io): Command {
     .description('run the RADIUS daemon (migrates the store first)')
     .option('--debug', "trace every request's decisions in plain lines on standard error, as radiusd -X does (secrets masked); SIGUSR1 turns the trace on and off at run time")
     .action(async (opts, cmd: Command) => {
+      // Loaded here: the daemon's listeners, metrics and fronts are no other command's business
+      // (every command's start would load them, some 100 modules, for nothing).
+      const { startDaemon } = await import('../main/daemon.js');
       const daemon = await startDaemon(cmd.optsWithGlobals().config, { debug: opts.debug === true });
       await new Promise<void>((resolve) => {
         const stop = () => {

@@ -1,7 +1,7 @@
 // What every command needs: the validated config, the keys and an open store.
 import { existsSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
-import { PinoPretty } from 'pino-pretty';
+import { createRequire } from 'node:module';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config, DatabaseConfig, LogFormat } from '../config/schema.js';
 import { createKeyFile, KeyFileError, readKeyFile, type Keys } from '../crypto/keyfile.js';
@@ -24,6 +24,13 @@ export interface Runtime {
 }
 
 /**
+ * pino-pretty, loaded only where log.format asks for it: its 40 modules are a tenth of what every
+ * CLI command loads before it starts (synchronous: a logger is made synchronously).
+ */
+const loadPinoPretty = (): typeof import('pino-pretty').PinoPretty =>
+  (createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty')).PinoPretty;
+
+/**
  * The daemon logs to stdout (journald); a CLI command to stderr, so its stdout stays its output.
  * `pretty` (log.format): pino-pretty's human lines, written synchronously as the JSON ones are
  * (a stream in this process, not a transport's worker thread: nothing is lost at exit).
@@ -32,7 +39,7 @@ export function createLogger(level: string, to: 'stdout' | 'stderr' = 'stdout', 
   const fd = to === 'stdout' ? 1 : 2;
   const destination =
     format === 'pretty'
-      ? PinoPretty({ destination: fd, sync: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o', ignore: 'pid,hostname,service', singleLine: true })
+      ? loadPinoPretty()({ destination: fd, sync: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o', ignore: 'pid,hostname,service', singleLine: true })
       : pino.destination({ fd, sync: true });
   return pino({
     level,
