@@ -38,6 +38,8 @@ export interface PinCheckOptions {
   readonly priority?: PinCheckPriority;
   /** Who asks (the RADIUS client): sources take turns, so one NAS's flood cannot starve the others. */
   readonly source?: string;
+  /** For whom (the login name): within a source, names take turns, so one user's flood cannot starve the others. */
+  readonly subject?: string;
 }
 
 /** PIN hashing (a deliberately slow KDF), scheduled so that overload sheds instead of queueing without bound. */

@@ -6,13 +6,17 @@
 //  - A check whose deadline has passed, or would before it finished, is shed, not computed.
 //  - Names with recent failures ('suspect') wait behind all others and are shed first, so
 //    the login of someone who is not being guessed still gets through a flood.
-//  - Each source (the RADIUS client asking) takes its turn: a flood from one NAS waits
-//    behind the others' logins, and when the bound is reached it is the flood that is shed.
+//  - Each source (the RADIUS client asking) takes its turn, and within it each login name:
+//    a flood from one NAS, or for one user, waits behind the others' logins (one turn each),
+//    and when the bound is reached it is the flood that is shed. Without the turns by name, a
+//    flood's first checks, queued before any of them failed (so not yet suspect), filled the
+//    bound ahead of another user's login (the bench's flood row, 2026-12-06).
 //  - overloaded() tells Status-Server to fall silent so that NASes fail over.
 import { availableParallelism } from 'node:os';
 import { RequestShed } from '../core/errors.js';
 import type { PinCheckOptions, PinVerifier } from '../core/ports.js';
 import { isPrivacyIdeaPinHash, type PinHasher } from './pin-hash.js';
+import { TurnQueue } from './turn-queue.js';
 
 export interface PinCheckQueueOptions {
   /** Hashes computed at once; default: the machine's cores. */
@@ -32,10 +36,10 @@ interface Job {
   readonly reject: (err: unknown) => void;
 }
 
-/** The waiting jobs of one source, by priority, each in arrival order. */
+/** The waiting jobs of one source, by priority, each by login name in turns. */
 interface Lane {
-  readonly normal: Job[];
-  readonly suspect: Job[];
+  readonly normal: TurnQueue<Job>;
+  readonly suspect: TurnQueue<Job>;
 }
 
 /** Share of the bound above which the daemon calls itself overloaded. */
@@ -85,7 +89,7 @@ export class PinCheckQueue implements PinVerifier {
   /** Sheds everything that waits (a shutdown): only the hashes already running finish. */
   close(): void {
     this.closed = true;
-    const all = [...this.lanes.values()].flatMap((lane) => [...lane.normal, ...lane.suspect]);
+    const all = [...this.lanes.values()].flatMap((lane) => [...lane.normal.drain(), ...lane.suspect.drain()]);
     this.lanes.clear();
     this.waitingJobs = 0;
     for (const job of all) this.drop(job, 'shutdown');
@@ -97,7 +101,7 @@ export class PinCheckQueue implements PinVerifier {
     return new Promise((resolve, reject) => {
       const share = this.estimate(cost) / this.parallelism;
       const job: Job = { run, cost, share, deadline: options.deadline ?? Infinity, resolve: resolve as (v: never) => void, reject };
-      this.laneOf(options.source ?? '')[options.priority === 'suspect' ? 'suspect' : 'normal'].push(job);
+      this.laneOf(options.source ?? '')[options.priority === 'suspect' ? 'suspect' : 'normal'].push(options.subject ?? '', job);
       this.waitingJobs++;
       this.queuedMs += share;
       while (this.queuedMs > this.maxQueuedMs && this.waiting > 1) {
@@ -127,33 +131,34 @@ export class PinCheckQueue implements PinVerifier {
   private laneOf(source: string): Lane {
     let lane = this.lanes.get(source);
     if (!lane) {
-      lane = { normal: [], suspect: [] };
+      lane = { normal: new TurnQueue(), suspect: new TurnQueue() };
       this.lanes.set(source, lane);
     }
     return lane;
   }
 
   /**
-   * The oldest job of `priority` from the next source in turn (which then goes to the back),
-   * or from the source with the most such jobs waiting (`largest`, for shedding).
+   * A job of `priority` from the next source in turn (which then goes to the back), the login
+   * name in turn within it; or for shedding (`largest`), from the source with the most such jobs
+   * waiting, the oldest of its name with the most.
    */
   private take(priority: keyof Lane, pick: 'turn' | 'largest'): Job | undefined {
     let chosen: [string, Lane] | undefined;
     for (const entry of this.lanes) {
-      const waiting = entry[1][priority].length;
+      const waiting = entry[1][priority].size;
       if (waiting === 0) continue;
       if (pick === 'turn') {
         chosen = entry;
         break;
       }
-      if (!chosen || waiting > chosen[1][priority].length) chosen = entry;
+      if (!chosen || waiting > chosen[1][priority].size) chosen = entry;
     }
     if (!chosen) return undefined;
     const [source, lane] = chosen;
-    const job = lane[priority].shift()!;
+    const job = pick === 'turn' ? lane[priority].takeTurn()! : lane[priority].takeLargest()!;
     this.waitingJobs--;
     this.lanes.delete(source);
-    if (lane.normal.length + lane.suspect.length > 0) this.lanes.set(source, lane);
+    if (lane.normal.size + lane.suspect.size > 0) this.lanes.set(source, lane);
     return job;
   }
 

@@ -123,4 +123,23 @@ describe('PIN-check queue', () => {
     expect(results.filter((r) => r === 'shed:overload').length).toBeGreaterThan(15);
     expect(queue.shed.overload).toBe(results.filter((r) => r === 'shed:overload').length);
   });
+
+  it('gives each login name its turn within a NAS: a flood for one user, not yet suspect, neither delays nor sheds another user\'s login', async () => {
+    const { hasher, queue } = setUp({ parallelism: 1, maxQueuedSeconds: 1, ms: 100 });
+    const first = outcome(queue.verify('first', HASH));
+    await hasher.finishOne(); // learns 100 ms per hash
+    await first;
+    // Through one NAS: 30 guesses for mallory, queued before any failed (so all of normal priority)...
+    const flood = Array.from({ length: 30 }, (_, i) => outcome(queue.verify(`guess${i}`, HASH, { source: 'vpn', subject: 'mallory' })));
+    // ...then alice logs in through the same NAS: her check is the next after the running guess.
+    const alice = outcome(queue.verify('right', HASH, { source: 'vpn', subject: 'alice' }));
+    await hasher.finishOne();
+    await hasher.finishOne();
+    expect(hasher.started.slice(1, 3)).toEqual(['guess0', 'right']);
+    expect(await alice).toBe('right');
+    // What was shed over the bound was mallory's.
+    while (queue.waiting > 0) await hasher.finishOne();
+    await hasher.finishOne();
+    expect((await Promise.all(flood)).filter((r) => r === 'shed:overload').length).toBeGreaterThan(15);
+  });
 });

@@ -182,7 +182,7 @@ function isJustUsedOtp(ctx: LoginContext, token: Token, otp: string): boolean {
 }
 
 async function verifyPin(ports: LoginPorts, ctx: LoginContext, pin: string, token: Token): Promise<boolean> {
-  const ok = await ports.pins.verify(pin, token.pinHash, { priority: ctx.priority, source: ctx.request.client.name, ...deadlineOf(ctx) });
+  const ok = await ports.pins.verify(pin, token.pinHash, { priority: ctx.priority, source: ctx.request.client.name, subject: ctx.request.username, ...deadlineOf(ctx) });
   if (ok && isCarriedOverPinHash(token.pinHash)) upgradePinHash(ports, ctx, pin, token);
   return ok;
 }

@@ -194,7 +194,7 @@ export class LoginService implements Authenticator {
   private async noToken(base: Omit<LoginContext, 'user'>): Promise<AuthResult> {
     const ctx: LoginContext = { ...base, user: { username: base.request.username, realm: '' } };
     // Same work as for a real user, so response time does not tell who exists.
-    await this.ports.pins.verify(ctx.request.password, await this.dummyHash(ctx.settings['pin.kdf_cost']), { priority: ctx.priority, source: ctx.request.client.name, ...deadlineOf(ctx) });
+    await this.ports.pins.verify(ctx.request.password, await this.dummyHash(ctx.settings['pin.kdf_cost']), { priority: ctx.priority, source: ctx.request.client.name, subject: ctx.request.username, ...deadlineOf(ctx) });
     return reject(this.ports, ctx, Messages.noToken, [], 'no token');
   }
 
