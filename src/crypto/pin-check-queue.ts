@@ -6,8 +6,8 @@
 //  - A check whose deadline has passed, or would before it finished, is shed, not computed.
 //  - Names with recent failures ('suspect') wait behind all others and are shed first, so
 //    the login of someone who is not being guessed still gets through a flood.
-//  - Each source (the RADIUS client asking) takes its turn, and within it each login name:
-//    a flood from one NAS, or for one user, waits behind the others' logins (one turn each),
+//  - Each source (the RADIUS client asking) takes its turn, and within it the login name
+//    served least goes next: a flood from one NAS, or at some names, waits behind the others,
 //    and when the bound is reached it is the flood that is shed. Without the turns by name, a
 //    flood's first checks, queued before any of them failed (so not yet suspect), filled the
 //    bound ahead of another user's login (the bench's flood row, 2026-12-06).
@@ -138,8 +138,8 @@ export class PinCheckQueue implements PinVerifier {
   }
 
   /**
-   * A job of `priority` from the next source in turn (which then goes to the back), the login
-   * name in turn within it; or for shedding (`largest`), from the source with the most such jobs
+   * A job of `priority` from the next source in turn (which then goes to the back), of the login
+   * name served least within it; or for shedding (`largest`), from the source with the most such jobs
    * waiting, the oldest of its name with the most.
    */
   private take(priority: keyof Lane, pick: 'turn' | 'largest'): Job | undefined {

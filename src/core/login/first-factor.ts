@@ -13,7 +13,7 @@ import type { AuthResult } from './request.js';
 import { RequestShed } from '../errors.js';
 import { isCarriedOverPinHash } from '../token-pin.js';
 import { checkUnlocked, LOCKED, lockedOut, lockedVerdict, usableTokens } from './token-state.js';
-import { deadlineOf, decide, reject, rejectWithFailure, serialsOf } from './verdict.js';
+import { decide, pinCheckOf, reject, rejectWithFailure, serialsOf } from './verdict.js';
 
 export async function checkPassword(ports: LoginPorts, ctx: LoginContext, tokens: Token[]): Promise<AuthResult> {
   ctx.request.trace?.(`first factor is ${ctx.settings.otppin === 'tokenpin' ? "the token's PIN" : ctx.settings.otppin === 'userstore' ? 'the directory password' : 'nothing'} (otppin ${ctx.settings.otppin}${ctx.decidedBy?.length ? '' : ', the site setting'})`);
@@ -182,7 +182,7 @@ function isJustUsedOtp(ctx: LoginContext, token: Token, otp: string): boolean {
 }
 
 async function verifyPin(ports: LoginPorts, ctx: LoginContext, pin: string, token: Token): Promise<boolean> {
-  const ok = await ports.pins.verify(pin, token.pinHash, { priority: ctx.priority, source: ctx.request.client.name, subject: ctx.request.username, ...deadlineOf(ctx) });
+  const ok = await ports.pins.verify(pin, token.pinHash, pinCheckOf(ctx));
   if (ok && isCarriedOverPinHash(token.pinHash)) upgradePinHash(ports, ctx, pin, token);
   return ok;
 }

@@ -15,7 +15,7 @@ import { AfterReply } from '../after-reply.js';
 import { FailSlots } from './fail-slots.js';
 import { Messages } from '../messages.js';
 import { hasControlCharacter, normaliseRealm, printableName } from '../names.js';
-import { deadlineOf, refuseState, reject } from './verdict.js';
+import { deadlineOf, pinCheckOf, refuseState, reject } from './verdict.js';
 import { tokensText, usersText } from '../debug-trace.js';
 import { contextFor, policiesNeedGroups } from './policy-context.js';
 
@@ -194,7 +194,7 @@ export class LoginService implements Authenticator {
   private async noToken(base: Omit<LoginContext, 'user'>): Promise<AuthResult> {
     const ctx: LoginContext = { ...base, user: { username: base.request.username, realm: '' } };
     // Same work as for a real user, so response time does not tell who exists.
-    await this.ports.pins.verify(ctx.request.password, await this.dummyHash(ctx.settings['pin.kdf_cost']), { priority: ctx.priority, source: ctx.request.client.name, subject: ctx.request.username, ...deadlineOf(ctx) });
+    await this.ports.pins.verify(ctx.request.password, await this.dummyHash(ctx.settings['pin.kdf_cost']), pinCheckOf(ctx));
     return reject(this.ports, ctx, Messages.noToken, [], 'no token');
   }
 

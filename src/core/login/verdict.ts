@@ -3,7 +3,7 @@
 // Nothing is reported to the client before the store has it.
 import { Messages } from '../messages.js';
 import type { AuditAction, AuditEntry, Token } from '../model.js';
-import type { WriteResult, WriteStep } from '../ports.js';
+import type { PinCheckOptions, WriteResult, WriteStep } from '../ports.js';
 import { redactPhone } from '../redact.js';
 import type { LoginContext, LoginPorts } from './context.js';
 import type { AuthRequest, AuthResult } from './request.js';
@@ -159,6 +159,11 @@ export async function rejectWithFailure(
 
 export function deadlineOf(ctx: Pick<LoginContext, 'request'>): { deadline?: number } {
   return ctx.request.deadline === undefined ? {} : { deadline: ctx.request.deadline };
+}
+
+/** How a PIN check of this login waits in the queue: its priority, its NAS and login name (whose turns it takes), its deadline. */
+export function pinCheckOf(ctx: Pick<LoginContext, 'request' | 'priority'>): PinCheckOptions {
+  return { priority: ctx.priority, source: ctx.request.client.name, subject: ctx.request.username, ...deadlineOf(ctx) };
 }
 
 export const serialsOf = (tokens: ReadonlyArray<{ serial: string }>): string[] => tokens.map((t) => t.serial);
