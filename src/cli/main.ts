@@ -61,25 +61,32 @@ export function buildProgram(io: Io): Command {
     .description('run the RADIUS daemon (migrates the store first)')
     .option('--debug', "trace every request's decisions in plain lines on standard error, as radiusd -X does (secrets masked); SIGUSR1 turns the trace on and off at run time")
     .action(async (opts, cmd: Command) => {
+      // The signal handlers go in before the daemon starts and says so: SIGHUP's default is to
+      // end the process, and a reload sent the moment the start was logged (systemd, a script)
+      // must reload, not kill. Before the start has finished there is nothing to reload (the
+      // start reads the file itself), and a stop waits for the start.
+      let daemon: Awaited<ReturnType<typeof import('../main/daemon.js').startDaemon>> | undefined;
+      let stopAsked: (() => void) | undefined;
+      const stopping = new Promise<void>((resolve) => (stopAsked = resolve));
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        stopAsked!();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      // systemctl reload: the config file again (clients, secrets, log level), never a stop.
+      process.on('SIGHUP', () => daemon?.reload());
+      // radiusd's debug toggle, for a running daemon: every request's decisions in the log, then off again.
+      process.on('SIGUSR1', () => daemon?.toggleDebug());
       // Loaded here: the daemon's listeners, metrics and fronts are no other command's business
       // (every command's start would load them, some 100 modules, for nothing).
       const { startDaemon } = await import('../main/daemon.js');
-      const daemon = await startDaemon(cmd.optsWithGlobals().config, { debug: opts.debug === true });
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          daemon.stop().then(resolve, resolve);
-          // Whatever handle is still open (a hung connection) does not keep the process alive.
-          setTimeout(() => process.exit(process.exitCode ?? 0), 11_000).unref();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-        // systemctl reload: the config file again (clients, secrets, log level), never a stop.
-        process.on('SIGHUP', () => daemon.reload());
-        // radiusd's debug toggle, for a running daemon: every request's decisions in the log, then off again.
-        process.on('SIGUSR1', () => daemon.toggleDebug());
-      });
+      daemon = await startDaemon(cmd.optsWithGlobals().config, { debug: opts.debug === true });
+      await stopping;
+      // Whatever handle is still open (a hung connection) does not keep the process alive.
+      setTimeout(() => process.exit(process.exitCode ?? 0), 11_000).unref();
+      await daemon.stop().catch(() => undefined);
     });
 
   const migrate = program

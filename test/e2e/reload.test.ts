@@ -54,4 +54,21 @@ describe('SIGHUP reloads the configuration file', () => {
     expect(logs).toMatch(/"level":50.*"reason":".*radius\.clientz: unknown key.*"msg":"configuration not reloaded: it has errors; the running configuration stays"/);
     expect((await statusOf('new-secret-456')).code).toBe('Access-Reject');
   });
+
+  it('a SIGHUP sent the moment the daemon says it started reloads it, and does not end it (the default of SIGHUP)', async () => {
+    const fresh = await createDaemon({ secret: 'fresh-secret-123' });
+    try {
+      await fresh.start();
+      fresh.process()!.signal('SIGHUP');
+      const until = Date.now() + 10_000;
+      while (!fresh.logs().includes('"msg":"configuration reloaded"')) {
+        if (Date.now() > until) throw new Error(`no reload after an early SIGHUP:\n${fresh.logs()}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const answer = await radclient({ host: fresh.host, port: fresh.port, secret: 'fresh-secret-123' }, { 'User-Name': '"nobody"', 'User-Password': '"x"' }, { timeout: 3, retries: 1 });
+      expect(answer.code).toBe('Access-Reject');
+    } finally {
+      await fresh.stop();
+    }
+  });
 });
