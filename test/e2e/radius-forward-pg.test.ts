@@ -40,14 +40,18 @@ describe('forwarding on a PostgreSQL site of two daemons', () => {
   });
 
   const nas = (node: TestDaemon) => ({ host: '127.0.0.1', port: node.port, secret: NAS_SECRET });
-
-  it('a policy passthru=radius:old made on one node forwards on the other within a second, and only the logins it matches', async () => {
-    await a.configure('policy', 'set', 'carol-old', '--scope', 'authentication', '--user', 'carol', '--action', 'passthru=radius:old');
+  /** Waits until `node` logs `line`, failing after a second: the site's changes reach every node within one. */
+  const loggedWithinASecond = async (node: TestDaemon, line: string) => {
     const until = Date.now() + 1000;
-    while (!b.logs().includes('policy carol-old sets passthru=radius:old')) {
+    while (!node.logs().includes(line)) {
       expect(Date.now()).toBeLessThan(until);
       await sleep(20);
     }
+  };
+
+  it('a policy passthru=radius:old made on one node forwards on the other within a second, and only the logins it matches', async () => {
+    await a.configure('policy', 'set', 'carol-old', '--scope', 'authentication', '--user', 'carol', '--action', 'passthru=radius:old');
+    await loggedWithinASecond(b, 'policy carol-old sets passthru=radius:old');
     const carol = await radclient(nas(b), { 'User-Name': '"carol"', 'User-Password': '"carolpass"' });
     expect(carol.code, upstream.output().slice(-3000)).toBe('Access-Accept');
     expect(carol.attributes['Filter-Id']).toBeDefined();
@@ -60,11 +64,7 @@ describe('forwarding on a PostgreSQL site of two daemons', () => {
 
   it('takes passthru=radius:old on the other node within a second, and answers there the challenge the first node relayed', async () => {
     await a.configure('setting', 'set', 'passthru', 'radius:old');
-    const until = Date.now() + 1000;
-    while (!b.logs().includes('setting passthru is radius:old')) {
-      expect(Date.now()).toBeLessThan(until);
-      await sleep(20);
-    }
+    await loggedWithinASecond(b, 'setting passthru is radius:old');
     const first = await radclient(nas(a), { 'User-Name': '"dave"', 'User-Password': '"davepin"' });
     expect(first.code, upstream.output().slice(-3000)).toBe('Access-Challenge');
     const second = await radclient(nas(b), { 'User-Name': '"dave"', 'User-Password': '"654321"', State: first.attributes.State![0]! });

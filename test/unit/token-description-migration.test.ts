@@ -4,25 +4,11 @@
 // still decode, and the admin's reads carry it; down takes the column away again. On SQLite
 // and on the real PostgreSQL.
 import { randomBytes } from 'node:crypto';
-import knexFactory, { type Knex } from 'knex';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SecretBox } from '../../src/crypto/secretbox.js';
 import { TOKEN_COLUMNS } from '../../src/store/auth/statements.js';
-import { migrationConfig, type Migration } from '../../src/store/migrations/index.js';
 import { newTokenRow, TokenDecoder, type NewToken, type TokenRow } from '../../src/store/tokens.js';
-import { createTestDatabase } from '../helpers/pg.js';
-
-const drops: Array<() => Promise<void>> = [];
-afterAll(async () => {
-  for (const drop of drops) await drop();
-});
-
-async function open(kind: 'sqlite' | 'pg'): Promise<Knex> {
-  if (kind === 'sqlite') return knexFactory({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true });
-  const db = await createTestDatabase();
-  drops.push(db.drop);
-  return knexFactory({ client: 'pg', connection: db.url });
-}
+import { migrateUpTo, openBareStore } from '../helpers/migration-steps.js';
 
 const box = new SecretBox(randomBytes(32));
 const token = (serial: string, description?: string): NewToken => ({
@@ -33,15 +19,12 @@ const state = { counter: 0, active: true, failcount: 0 };
 
 describe.each(['sqlite', 'pg'] as const)('migration 0026_token_description, %s', (kind) => {
   it('gives existing tokens an empty description; the login reads without it, the admin with it; down removes it', async () => {
-    const knex = await open(kind);
+    const { knex, close } = await openBareStore(kind);
     try {
-      const all = (await migrationConfig.migrationSource!.getMigrations([])) as Migration[];
-      const at = all.findIndex((m) => m.name === '0026_token_description');
-      expect(at).toBeGreaterThan(0);
-      for (const m of all.slice(0, at)) await m.up(knex);
+      const migration = await migrateUpTo(knex, '0026_token_description');
       const { description: _none, ...before } = newTokenRow(box, token('OLD1'), state, 1);
       await knex('tokens').insert(before);
-      await all[at]!.up(knex);
+      await migration.up(knex);
       await knex('tokens').insert(newTokenRow(box, token('NEW1', 'Diensthandy (Büro 2.10)'), state, 2));
       await knex('tokens').insert({ ...before, serial: 'NOCOL1', otpkey: box.seal(randomBytes(20), 'token:NOCOL1:otpkey') });
       expect(await knex('tokens').select('serial', 'description').orderBy('serial')).toEqual([
@@ -55,11 +38,11 @@ describe.each(['sqlite', 'pg'] as const)('migration 0026_token_description, %s',
       expect([decoded.serial, 'description' in decoded]).toEqual(['NEW1', false]);
       const admin = (await knex<TokenRow>('tokens').where({ serial: 'NEW1' }).first())!;
       expect(decoder.decode(admin).description).toBe('Diensthandy (Büro 2.10)');
-      await all[at]!.down(knex);
+      await migration.down(knex);
       expect(await knex.schema.hasColumn('tokens', 'description')).toBe(false);
       expect(await knex('tokens').count({ n: '*' })).toEqual([{ n: kind === 'pg' ? '3' : 3 }]);
     } finally {
-      await knex.destroy();
+      await close();
     }
   });
 });

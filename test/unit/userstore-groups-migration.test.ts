@@ -1,22 +1,8 @@
 // Migration 0023_userstore_groups on a store that has user stores already: an `ad` one reads
 // memberOf from then on, any other reads no groups; down takes the columns away again. On
 // SQLite and on the real PostgreSQL.
-import knexFactory, { type Knex } from 'knex';
-import { afterAll, describe, expect, it } from 'vitest';
-import { migrationConfig, type Migration } from '../../src/store/migrations/index.js';
-import { createTestDatabase } from '../helpers/pg.js';
-
-const drops: Array<() => Promise<void>> = [];
-afterAll(async () => {
-  for (const drop of drops) await drop();
-});
-
-async function open(kind: 'sqlite' | 'pg'): Promise<Knex> {
-  if (kind === 'sqlite') return knexFactory({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true });
-  const db = await createTestDatabase();
-  drops.push(db.drop);
-  return knexFactory({ client: 'pg', connection: db.url });
-}
+import { describe, expect, it } from 'vitest';
+import { migrateUpTo, openBareStore } from '../helpers/migration-steps.js';
 
 const row = (identifier: string, preset: string) => ({
   identifier, preset, uris: '["ldap://x"]', base_dn: 'dc=x', bind_dn: 'cn=svc', bind_password: 'sealed', login_attribute: 'uid',
@@ -26,25 +12,22 @@ const row = (identifier: string, preset: string) => ({
 
 describe.each(['sqlite', 'pg'] as const)('migration 0023_userstore_groups, %s', (kind) => {
   it('gives existing ad user stores memberOf and the others no groups; down removes the columns', async () => {
-    const knex = await open(kind);
+    const { knex, close } = await openBareStore(kind);
     try {
-      const all = (await migrationConfig.migrationSource!.getMigrations([])) as Migration[];
-      const at = all.findIndex((m) => m.name === '0023_userstore_groups');
-      expect(at).toBeGreaterThan(0);
-      for (const m of all.slice(0, at)) await m.up(knex);
+      const migration = await migrateUpTo(knex, '0023_userstore_groups');
       await knex('userstores').insert([row('dc', 'ad'), row('ldap', 'openldap'), row('own', '')]);
-      await all[at]!.up(knex);
+      await migration.up(knex);
       const rows = await knex('userstores').select('identifier', 'group_attribute', 'group_base', 'group_filter', 'nested_groups').orderBy('identifier');
       expect(rows.map((r) => ({ ...r, nested_groups: Boolean(r.nested_groups) }))).toEqual([
         { identifier: 'dc', group_attribute: 'memberOf', group_base: '', group_filter: '(&(objectClass=group)(member={dn}))', nested_groups: false },
         { identifier: 'ldap', group_attribute: '', group_base: '', group_filter: '(&(objectClass=groupOfNames)(member={dn}))', nested_groups: false },
         { identifier: 'own', group_attribute: '', group_base: '', group_filter: '(&(objectClass=groupOfNames)(member={dn}))', nested_groups: false },
       ]);
-      await all[at]!.down(knex);
+      await migration.down(knex);
       expect(await knex.schema.hasColumn('userstores', 'group_attribute')).toBe(false);
       expect(await knex('userstores').count({ n: '*' })).toEqual([{ n: kind === 'pg' ? '3' : 3 }]);
     } finally {
-      await knex.destroy();
+      await close();
     }
   });
 });
