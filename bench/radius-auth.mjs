@@ -12,12 +12,13 @@
 //   --cpu-prof DIR           the daemon writes a V8 CPU profile of each row's timed part into DIR
 //                            bench/cpu-profile-top.mjs summarises one
 //   --skip-freeradius        our rows only, no ratios (while working on one row)
-//   --policies N             the store holds N policies (issue 21), almost none matching the
-//                            bench's logins: compare round2 with --policies 1000 and without
+//   --policies N             the store holds N policies (issue 21); the first two match every
+//                            bench login, the rest none: what their number costs is round2 with
+//                            --policies 1000 against --policies 2
 //   --scale-factor F         the scale row's sizes (issue 25: 100k imported, 1M tokens, 10M audit
 //                            rows, 100k challenges, 1k policies) times F, e.g. 0.05 while developing
 //   --scale-pin-count N      tokens the scale row imports with PINs (default 100 000 × F; 300 with --quick)
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -64,7 +65,10 @@ if (args.help) {
   process.stdout.write('usage: npm run bench -- [--store sqlite|pg|both] [--quick] [--soak MINUTES] [--only ROW] [--cpu-prof DIR] [--skip-freeradius] [--policies N] [--scale-factor F] [--scale-pin-count N]\n');
   process.exit(0);
 }
-if (args['cpu-prof']) process.env.SMS_OTP_BENCH_CPU_PROF_DIR = path.resolve(args['cpu-prof']);
+if (args['cpu-prof']) {
+  process.env.SMS_OTP_BENCH_CPU_PROF_DIR = path.resolve(args['cpu-prof']);
+  mkdirSync(process.env.SMS_OTP_BENCH_CPU_PROF_DIR, { recursive: true });
+}
 if (!['sqlite', 'pg', 'both'].includes(args.store)) throw new Error('--store must be sqlite, pg or both');
 if (args.only && !ROWS.includes(args.only)) throw new Error(`--only must be one of ${ROWS.join(', ')}`);
 const STORES = args.store === 'both' ? ['sqlite', 'pg'] : [args.store];
