@@ -384,6 +384,47 @@ describe('HTTP admin API (privacyIDEA /token/, /smsgateway/, /system/, /audit/)'
       await daemon.ok('setting', 'set', 'sms.resend_interval', '45');
       await daemon.ok('setting', 'set', 'sms_challenge_text', 'Code from the SMS, please:');
     });
+
+    it('token changes over HTTP each write an admin row naming the token, its user and the API key, never a PIN, a key or the number; a refused one writes none', async () => {
+      const keys = JSON.parse(await daemon.ok('apikey', 'list', '--json')) as Array<{ id: number; description: string }>;
+      const by = `(by API key ${keys.find((k) => k.description === 'provisioning')!.id})`;
+      const serial = 'PISM0000F0F1';
+      const phone = '+4917066666';
+      const before = await lastId();
+      // A description is free text: this one holds the number, which the row must not repeat.
+      await value(call('POST', '/token/init', { user: 'frank', realm: 'Corp', phone, pin: PIN, otpkey: OTHER_KEY, serial, description: `desk phone ${phone}` }));
+      await value(call('POST', `/token/disable/${serial}`));
+      await value(call('POST', '/token/enable', { serial }));
+      await value(call('POST', `/token/reset/${serial}`));
+      await value(call('POST', `/token/setpin/${serial}`, { otppin: NEW_PIN }));
+      expect((await call('POST', '/token/disable/NO-SUCH-SERIAL')).status).toBe(404);
+      expect((await call('DELETE', '/token/NO-SUCH-SERIAL')).status).toBe(404);
+      expect((await call('POST', '/token/setpin/PISM0000F0F1', { otppin: 'x'.repeat(200) })).status).toBe(400);
+      expect((await call('POST', '/token/disable/PISM0000F0F1', {}, validateKey)).status).toBe(403);
+      await value(call('DELETE', `/token/${serial}`));
+
+      // As /audit/ shows them (newest first), read oldest first.
+      type Row = { id: number; user: string; realm: string; serials: string[]; client: string; clientAddress: string; phone: string; reason: string };
+      const trail = await value<{ auditdata: Row[] }>(call('GET', '/audit/', { action: 'admin', page_size: '1000' }));
+      const rows = trail.auditdata.filter((r) => r.id > before).reverse();
+      expect(rows.map((r) => [r.user, r.realm, r.serials, r.client, r.clientAddress, r.reason])).toEqual(
+        [
+          `SMS token ${serial} enrolled for ${'*'.repeat(phone.length - 2)}66`,
+          `token ${serial} disabled`,
+          `token ${serial} enabled`,
+          `token ${serial} reset (failcount was 0)`,
+          `token ${serial} updated (pin)`,
+          `token ${serial} deleted`,
+        ].map((what) => ['frank', 'corp', [serial], 'http', '127.0.0.1', `${what} ${by}`]),
+      );
+      // `audit list --user` finds them as the helpdesk's rows.
+      const cli = JSON.parse(await daemon.ok('audit', 'list', '--user', 'frank@corp', '--action', 'admin', '--json')) as Row[];
+      expect(cli.map((r) => r.id).sort()).toEqual(rows.map((r) => r.id).sort());
+      // No PIN given to /token/init or /token/setpin (here or in the tests before), no key, no number in any row of the trail.
+      const everything = await call('GET', '/audit/', { page_size: '1000' });
+      expect((everything.json?.result as unknown as { value: { count: number } }).value.count).toBeLessThan(1000);
+      for (const secret of [PIN, NEW_PIN, RFC4226_KEY, OTHER_KEY, phone, phone.slice(1), '+4917022222', '+4917033333']) expect(everything.text).not.toContain(secret);
+    });
   });
 
   describe('audit', () => {
