@@ -91,19 +91,28 @@ export class AuditedChanges {
   }
 }
 
+/** The token a change was made to, and its user: the row's USER, REALM and SERIAL columns. */
+export interface ChangedToken {
+  readonly serial: string;
+  readonly username: string;
+  readonly realm: string;
+}
+
 /**
- * The row of a change to the site: about no user (the USER column stays empty), the operator
- * named in the reason as the helpdesk's rows name theirs. `migrate privacyidea` writes one too.
+ * The row of a change made by an operator, the operator named in the reason: a change to the
+ * site is about no user (the USER column stays empty); a change to a token names the token and
+ * its user, so `audit list --user` and `user show` list it. `migrate privacyidea`, the helpdesk
+ * (src/app/helpdesk.ts) and the HTTP token endpoints (src/app/audited-token-changes.ts) write one too.
  */
-export function adminAuditEntry(actor: ChangeActor, what: string, at: number): AuditEntry {
+export function adminAuditEntry(actor: ChangeActor, what: string, at: number, token?: ChangedToken): AuditEntry {
   return {
     at,
     action: 'admin',
-    username: '',
-    realm: '',
+    username: token?.username ?? '',
+    realm: token?.realm ?? '',
     client: actor.client,
     clientAddress: actor.address,
-    serials: [],
+    serials: token ? [token.serial] : [],
     reason: `${what} (by ${actor.operator || 'unknown operator'})`,
     gateway: '',
     phone: '',

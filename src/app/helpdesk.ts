@@ -10,12 +10,12 @@
 // never guessed: the realm must be named.
 import type { Authenticator } from '../core/authenticator.js';
 import { NotFoundError, SmsOtpError } from '../core/errors.js';
-import type { AuditEntry } from '../core/model.js';
 import type { Store } from '../store/index.js';
 import { redactPhone } from '../core/redact.js';
 import { viewToken, type TokenAdmin, type TokenChange, type TokenView } from './token-admin.js';
 import { forbidden, realmScope, type ActingAs } from './realm-guard.js';
 import { tokensOfName } from './user-view.js';
+import { adminAuditEntry } from './audited-changes.js';
 
 /** A helpdesk request that names too much or too little (a usage error: exit status 2). */
 export class HelpdeskTargetError extends SmsOtpError {
@@ -201,19 +201,7 @@ export class Helpdesk {
 
   /** The admin row: the token's user (so `audit list --user` and `user show` list it), the operator in the reason. */
   private async audit(t: Pick<TokenView, 'username' | 'realm' | 'serial'>, what: string, as: ActingAs, sms?: Pick<ResendResult, 'gateway' | 'phone'>): Promise<void> {
-    const entry: AuditEntry = {
-      at: this.now(),
-      action: 'admin',
-      username: t.username,
-      realm: t.realm,
-      client: this.client,
-      clientAddress: '',
-      serials: [t.serial],
-      reason: `${what} (by ${this.operatorOf(as) || 'unknown operator'})`,
-      gateway: sms?.gateway ?? '',
-      phone: sms?.phone ?? '',
-      nas: { callingStationId: '', ipAddress: '', identifier: '' },
-    };
-    await this.store.audit.append(entry);
+    const entry = adminAuditEntry({ operator: this.operatorOf(as), client: this.client, address: '' }, what, this.now(), t);
+    await this.store.audit.append(sms ? { ...entry, gateway: sms.gateway, phone: sms.phone } : entry);
   }
 }

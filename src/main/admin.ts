@@ -2,6 +2,7 @@
 // every service on the same runtime. Built lazily: a command pays only for what it uses.
 import type { EventSink } from '../core/ports.js';
 import { AuditedChanges } from '../app/audited-changes.js';
+import { AuditedTokenChanges } from '../app/audited-token-changes.js';
 import { ApiKeyAdmin } from '../app/api-keys.js';
 import { AuditAdmin } from '../app/audit.js';
 import { DirectoryEnrollment } from '../app/directory-enrollment.js';
@@ -44,6 +45,8 @@ export interface Admin {
   readonly webAccounts: WebAccounts;
   /** Settings, policies and API keys changed with an audit row naming who did it (every front's way to change them). */
   readonly changes: AuditedChanges;
+  /** Tokens changed with an audit row naming who did it (the HTTP admin API's way; the helpdesk writes its own). */
+  readonly tokenChanges: AuditedTokenChanges;
 }
 
 export interface AdminOptions {
@@ -90,6 +93,7 @@ export function buildAdmin(rt: Pick<Runtime, 'config' | 'store' | 'pins' | 'keys
   );
   const webAccounts = once(() => new WebAccounts(store, tokens()));
   const changes = once(() => new AuditedChanges({ settings: settings(), policies: policies(), apiKeys: apiKeys(), audit: store.audit }));
+  const tokenChanges = once(() => new AuditedTokenChanges({ tokens: tokens(), audit: store.audit }));
   return {
     get tokens() { return tokens(); },
     get tokenImport() { return tokenImport(); },
@@ -108,5 +112,6 @@ export function buildAdmin(rt: Pick<Runtime, 'config' | 'store' | 'pins' | 'keys
     get policies() { return policies(); },
     get webAccounts() { return webAccounts(); },
     get changes() { return changes(); },
+    get tokenChanges() { return tokenChanges(); },
   };
 }

@@ -211,7 +211,7 @@ export async function startDaemon(configFlag: string | undefined, options: Daemo
       closeClientSessions: (...args) => writes.track(() => authStore.closeClientSessions(...args)),
     },
     apiKeys,
-    admin: { tokens: admin.tokens, gateways: admin.gateways, settings: admin.settings, audit: admin.audit, sessions: admin.sessions, debug, policies: admin.policies, changes: admin.changes },
+    admin: { tokens: admin.tokens, gateways: admin.gateways, settings: admin.settings, audit: admin.audit, sessions: admin.sessions, debug, policies: admin.policies, changes: admin.changes, tokenChanges: admin.tokenChanges },
     web: buildWeb({ config, keys: runtime.keys, store, admin, login, directory, policies: () => site.policies(), sms: gateways, events }),
     joinRealm: realmJoiner(config.radius.realm_format, config.radius.realm_delimiter),
     metrics,

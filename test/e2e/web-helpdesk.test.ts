@@ -20,6 +20,8 @@ const ALICE_PHONE = '+4917055501234';
 const ALICE_NEW_PHONE = '+4917066607777';
 const ALICE_VERIFIED_PHONE = '+4917077708888';
 const DAVE_PHONE = '+4917055509876';
+/** Free text the operator gave alice's token: shown on her page as text, never as markup. */
+const ALICE_DESCRIPTION = 'Diensthandy <b>Alice</b> & "Büro 2.10"';
 
 describe('the helpdesk pages, in chromium', () => {
   let slapd: Slapd;
@@ -66,7 +68,7 @@ describe('the helpdesk pages, in chromium', () => {
     ]);
     const enrolled = await Promise.all([
       daemon.ok('token', 'enroll', '--user', 'carol', '--realm', 'corp', '--phone', '+4917011111'),
-      daemon.ok('token', 'enroll', '--user', 'alice', '--realm', 'corp', '--phone', ALICE_PHONE).then(() => daemon.ok('token', 'set', '--user', 'alice@corp', '--maxfail', '2')),
+      daemon.ok('token', 'enroll', '--user', 'alice', '--realm', 'corp', '--phone', ALICE_PHONE, '--description', ALICE_DESCRIPTION).then(() => daemon.ok('token', 'set', '--user', 'alice@corp', '--maxfail', '2')),
       daemon.ok('token', 'enroll', '--user', 'dave', '--realm', 'lab', '--phone', DAVE_PHONE),
       daemon.ok('policy', 'set', 'hd', '--scope', 'admin', '--user', 'carol', '--action', 'role=helpdesk', '--action', 'adminrealm=corp'),
     ]);
@@ -110,7 +112,7 @@ describe('the helpdesk pages, in chromium', () => {
     await page.getByText('No user found').waitFor();
   });
 
-  it("alice's page: the phone redacted until revealed (audited), the lock, the wrong codes among the last logins; unlock", async () => {
+  it("alice's page: the token's description, the phone redacted until revealed (audited), the lock, the wrong codes among the last logins; unlock", async () => {
     await page.getByLabel('Name or phone number').fill('0170 555 01');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.getByRole('link', { name: 'alice@corp' }).click();
@@ -118,6 +120,9 @@ describe('the helpdesk pages, in chromium', () => {
     const text = await page.locator('main').innerText();
     expect(text).toMatch(/2 of 2: locked/);
     expect(text).toMatch(/reject/);
+    // The token's description, escaped: the markup in it is text, not an element.
+    expect(await page.getByRole('row', { name: /^Description/ }).getByRole('cell').innerText()).toBe(ALICE_DESCRIPTION);
+    expect(await page.locator('main section.token b').count()).toBe(0);
     expect(await page.content()).not.toContain(ALICE_PHONE);
     await check('helpdesk-user');
 

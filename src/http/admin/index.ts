@@ -16,6 +16,7 @@ import type { PolicyAdmin } from '../../app/policy-admin.js';
 import { policyRoutes } from './policies.js';
 import type { ApiKeyGate, ApiKeyHolder } from '../../app/api-keys.js';
 import type { AuditedChanges, ChangeActor } from '../../app/audited-changes.js';
+import type { AuditedTokenChanges } from '../../app/audited-token-changes.js';
 import { HTTP_CLIENT_NAME } from '../../config/schema.js';
 import { requireRole } from '../api-keys.js';
 import { auditRoutes } from './audit.js';
@@ -38,6 +39,8 @@ export interface AdminServices {
   readonly policies?: PolicyAdmin;
   /** Settings and policies changed with an audit row naming the API key (the CLI's and web UI's way too). */
   readonly changes: AuditedChanges;
+  /** Token changes (enroll, enable, disable, reset, setpin, delete) with an audit row naming the API key. */
+  readonly tokenChanges: AuditedTokenChanges;
 }
 
 export interface AdminOptions {
@@ -66,7 +69,7 @@ export function adminRoutes(app: FastifyInstance, o: AdminOptions): void {
         'admin call',
       );
     });
-    tokenRoutes(admin, { tokens: o.services.tokens, now: o.now });
+    tokenRoutes(admin, { tokens: o.services.tokens, changes: o.services.tokenChanges, actorOf, now: o.now });
     gatewayRoutes(admin, { gateways: o.services.gateways, now: o.now });
     systemRoutes(admin, { settings: o.services.settings, changes: o.services.changes, actorOf, ...(o.services.debug ? { debug: o.services.debug } : {}), now: o.now });
     auditRoutes(admin, { audit: o.services.audit, now: o.now });

@@ -1,16 +1,23 @@
 // privacyIDEA's token endpoints for SMS tokens: enroll (/token/init), list (/token/), enable,
 // disable, reset the fail counter, set the PIN and delete. Each is one call into the
 // application layer the CLI's `token` commands use (src/app/token-admin.ts), so both refuse
-// the same values with the same messages; what is shown never holds a key or a PIN hash.
+// the same values with the same messages; what is shown never holds a key or a PIN hash. Every
+// change writes an audit row naming the API key that made it (src/app/audited-token-changes.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TokenAdmin } from '../../app/token-admin.js';
+import type { AuditedTokenChanges } from '../../app/audited-token-changes.js';
+import type { ChangeActor } from '../../app/audited-changes.js';
 import { HttpRequestError } from '../errors.js';
 import { isTrue } from '../parameters.js';
 import { adminResponse } from '../responses.js';
 import { optional, pageRequest, parametersOf, pathOrParameter, required } from './requests.js';
 
 export interface TokenRoutesOptions {
-  readonly tokens: TokenAdmin;
+  /** The token list (reading only: no row). */
+  readonly tokens: Pick<TokenAdmin, 'page'>;
+  readonly changes: AuditedTokenChanges;
+  /** Who a request's audit rows name: its API key. */
+  readonly actorOf: (request: FastifyRequest) => ChangeActor;
   readonly now: () => number;
 }
 
@@ -26,7 +33,7 @@ export function tokenRoutes(app: FastifyInstance, o: TokenRoutesOptions): void {
     if (otpKeyHex === undefined && !genkey) throw new HttpRequestError("missing parameter: 'otpkey' or 'genkey=1'");
     const otplen = optional(params, 'otplen');
     const verify = optional(params, 'verify_enrollment');
-    const token = await o.tokens.enroll({
+    const token = await o.changes.enroll(o.actorOf(request), {
       username: required(params, 'user'),
       realm: optional(params, 'realm') ?? '',
       phone: optional(params, 'phone'),
@@ -63,11 +70,11 @@ export function tokenRoutes(app: FastifyInstance, o: TokenRoutesOptions): void {
 
   // privacyIDEA answers these with the number of tokens changed: always 1 here (one serial).
   const changes: ReadonlyArray<readonly [string, (serial: string, request: FastifyRequest) => Promise<unknown>]> = [
-    ['enable', (serial) => o.tokens.setActive(serial, true)],
-    ['disable', (serial) => o.tokens.setActive(serial, false)],
-    ['reset', (serial) => o.tokens.reset(serial)],
+    ['enable', (serial, request) => o.changes.setActive(o.actorOf(request), serial, true)],
+    ['disable', (serial, request) => o.changes.setActive(o.actorOf(request), serial, false)],
+    ['reset', (serial, request) => o.changes.reset(o.actorOf(request), serial)],
     // privacyIDEA's name for the token PIN (userpin and sopin are smartcards').
-    ['setpin', (serial, request) => o.tokens.set(serial, { pin: required(parametersOf(request), 'otppin') })],
+    ['setpin', (serial, request) => o.changes.set(o.actorOf(request), serial, { pin: required(parametersOf(request), 'otppin') })],
   ];
   for (const [verb, change] of changes) {
     const handler = async (request: FastifyRequest) => {
@@ -79,7 +86,7 @@ export function tokenRoutes(app: FastifyInstance, o: TokenRoutesOptions): void {
   }
 
   app.delete('/token/:serial', async (request) => {
-    await o.tokens.delete(pathOrParameter(request, parametersOf(request), 'serial'));
+    await o.changes.delete(o.actorOf(request), pathOrParameter(request, parametersOf(request), 'serial'));
     return adminResponse(1, null, o.now());
   });
 }
