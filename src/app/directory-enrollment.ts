@@ -13,6 +13,7 @@ import { parseSearchFilter } from '../directory/ldap-users.js';
 import { LdapUserStore } from '../directory/ldap-userstore.js';
 import { NotFoundError, RefusedError, SmsOtpError } from '../core/errors.js';
 import type { Store } from '../store/index.js';
+import { adminAuditEntry, type ChangeActor } from './audited-changes.js';
 import type { NewToken } from '../store/tokens.js';
 import { checkUser, phoneOfEnrollment, randomOtpKey, recipientKindOf } from './token-admin.js';
 
@@ -37,7 +38,8 @@ export interface DirectoryEnrollReport {
 export class DirectoryEnrollment {
   constructor(private readonly store: Store) {}
 
-  async enroll(request: DirectoryEnrollRequest): Promise<DirectoryEnrollReport> {
+  /** One audit row (action admin) names the user store, the count and `actor`, when any token was enrolled. */
+  async enroll(request: DirectoryEnrollRequest, actor: ChangeActor): Promise<DirectoryEnrollReport> {
     const settings = await this.store.settings.values();
     if (pinRequired(settings)) {
       throw new RefusedError(
@@ -91,6 +93,10 @@ export class DirectoryEnrollment {
       verified: !(request.verify ?? settings.verify_enrollment),
     }));
     await this.store.tokens.insertMany(tokens);
+    if (tokens.length > 0) {
+      const what = `${tokens.length} SMS token${tokens.length === 1 ? '' : 's'} enrolled for the users of user store ${request.userstore}`;
+      await this.store.audit.append(adminAuditEntry(actor, what, Date.now()));
+    }
     return { enrolled: tokens.length, already: valid.length - newcomers.length, skipped };
   }
 

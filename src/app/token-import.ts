@@ -14,6 +14,7 @@ import { NO_PIN_HASH, pinRequired as settingsRequirePin } from '../core/token-pi
 import type { SettingValues } from '../core/settings.js';
 import type { Store } from '../store/index.js';
 import type { NewToken } from '../store/tokens.js';
+import { adminAuditEntry, type ChangeActor } from './audited-changes.js';
 import { readCsvTable, type CsvDelimiter, type CsvRow } from './csv-table.js';
 import { mustFit } from './limits.js';
 import { checkRealm, checkSerial, checkUser, parseOtpKey, phoneOfEnrollment, randomOtpKey, recipientKindOf, TokenAdminError, validatePin } from './token-admin.js';
@@ -132,8 +133,12 @@ export class TokenImport {
     this.pinRequired = options.pinRequired ?? settingsRequirePin;
   }
 
-  /** Imports the CSV file `data` (`name` names it in messages); returns how many tokens were enrolled, and the delimiter read. */
-  async importCsv(data: Buffer, name: string): Promise<{ imported: number; delimiter: CsvDelimiter }> {
+  /**
+   * Imports the CSV file `data` (`name` names it in messages); returns how many tokens were
+   * enrolled, and the delimiter read. One audit row (action admin) names the file, the count
+   * and `actor`: a row per token would bury the trail under a roll-out.
+   */
+  async importCsv(data: Buffer, name: string, actor: ChangeActor): Promise<{ imported: number; delimiter: CsvDelimiter }> {
     const { header, rows, delimiter } = readCsvTable(data, name);
     const settings = await this.store.settings.values();
     const columns = this.columnsOf(header, name, this.pinRequired(settings), delimiter);
@@ -147,6 +152,8 @@ export class TokenImport {
     await this.chooseSerials(drafts);
     const tokens = await this.finish(drafts, settings);
     await this.store.tokens.insertMany(tokens);
+    // After the insert, as every audited change: a refused import changed nothing to record.
+    await this.store.audit.append(adminAuditEntry(actor, `${tokens.length} SMS token${tokens.length === 1 ? '' : 's'} imported from ${name}`, Date.now()));
     return { imported: tokens.length, delimiter };
   }
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { MAXFAIL_RANGE, type TokenAdmin, type TokenView } from '../app/token-admin.js';
 import { auditUsers } from '../app/audit.js';
 import { json, table, UsageError, type Io } from './output.js';
-import type { WithAdmin, WithHelpdesk } from './context.js';
+import { cliActor, type WithAdmin, type WithHelpdesk } from './context.js';
 import { SecretInput } from './secret-input.js';
 import { describeFsError } from '../errors.js';
 
@@ -40,7 +40,8 @@ export function tokenCommands(program: Command, io: Io, withAdmin: WithAdmin, wi
         // (given anyway, it is kept, for a return to tokenpin).
         const needPin = await admin.tokens.pinRequired();
         const pin = await secrets.value('--pin', opts.pin, { required: needPin, confirm: true, label: 'PIN' });
-        const t = await admin.tokens.enroll({
+        // Audited as the helpdesk's and the HTTP API's enrollments are: who enrolled it, for which number (redacted).
+        const t = await admin.tokenChanges.enroll(cliActor(), {
           username: opts.user,
           realm: opts.realm ?? '',
           phone: opts.phone,
@@ -71,7 +72,7 @@ export function tokenCommands(program: Command, io: Io, withAdmin: WithAdmin, wi
         ...(opts.realm !== undefined ? { realm: String(opts.realm) } : {}),
         ...(opts.gateway !== undefined ? { gateway: String(opts.gateway) } : {}),
         ...(typeof opts.verify === 'boolean' ? { verify: opts.verify } : {}),
-      });
+      }, cliActor());
       if (skipped.length > 0) io.err(`warning: ${skipped.length} login name(s) cannot own a token (control characters, or too long) and were skipped: ${skipped.slice(0, 5).map((s) => JSON.stringify(s)).join(', ')}`);
       io.out(`enrolled ${enrolled} token${enrolled === 1 ? '' : 's'} (${already} user${already === 1 ? '' : 's'} already had one)`);
     });
@@ -86,7 +87,7 @@ export function tokenCommands(program: Command, io: Io, withAdmin: WithAdmin, wi
       return withAdmin(cmd, async (admin) => {
         // The file holds PINs and keys: it is the secret, and others should not read it.
         if (exposed) io.err(`warning: ${name} is readable by group or others and holds PINs or keys: chmod 600 it (and delete it after the import)`);
-        const { imported: n, delimiter } = await admin.tokenImport.importCsv(data, name);
+        const { imported: n, delimiter } = await admin.tokenImport.importCsv(data, name, cliActor());
         io.out(`imported ${n} token${n === 1 ? '' : 's'} (fields separated by '${delimiter}')`);
       });
     });

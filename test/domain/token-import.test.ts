@@ -23,7 +23,8 @@ describe.each(STORE_KINDS)('token import on %s', (kind) => {
     for (let i = 0; i < 10_000; i++) lines.push(`user${i},Example.COM,+49 170 ${String(i).padStart(7, '0')}`);
     const importer = new TokenImport(t.store, t.pins, { pinRequired: () => false });
     const started = performance.now();
-    expect((await importer.importCsv(Buffer.from(lines.join('\n')), 'users.csv')).imported).toBe(10_000);
+    const actor = { operator: 'carol', client: 'cli', address: '' };
+    expect((await importer.importCsv(Buffer.from(lines.join('\n')), 'users.csv', actor)).imported).toBe(10_000);
     const seconds = (performance.now() - started) / 1000;
     console.log(`token import on ${kind}: 10 000 lines without PINs in ${seconds.toFixed(2)} s`);
     expect(seconds).toBeLessThan(60);
@@ -34,6 +35,9 @@ describe.each(STORE_KINDS)('token import on %s', (kind) => {
     expect(token!.otpKey).toHaveLength(20);
     const serials = await t.store.knex('tokens').countDistinct({ n: 'serial' });
     expect(Number(serials[0]!.n)).toBe(10_000);
+    // One audit row for the import, naming the file, the count and who ran it; none per token.
+    const rows = await t.store.audit.newest({}, 10);
+    expect(rows.map((r) => [r.action, r.client, r.reason])).toEqual([['admin', 'cli', '10000 SMS tokens imported from users.csv (by carol)']]);
   }, 120_000);
 
   it('writes all tokens or none: a serial taken in the last batch leaves nothing behind', async () => {
