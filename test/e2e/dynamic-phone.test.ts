@@ -91,6 +91,13 @@ describe('tokens with a dynamic phone: the number from the user store at every s
     // An injection attempt in the filter is the operator's own filter, ANDed with the store's: nothing else.
     expect(await daemon.ok('token', 'enroll', '--userstore', 'corp', '--filter', '(|(uid=nobody)(uid=hans))')).toBe('enrolled 1 token (0 users already had one)');
     expect(await daemon.ok('token', 'enroll', '--userstore', 'corp')).toBe('enrolled 0 tokens (5 users already had one)');
+    // One admin row per enrollment that enrolled any (1, 3, 1), none for the run that found all enrolled.
+    const rows = JSON.parse(await daemon.ok('audit', 'list', '--json')) as Array<{ action: string; reason: string }>;
+    expect(rows.filter((r) => r.action === 'admin' && r.reason.includes('user store corp')).map((r) => r.reason.replace(/ \(by [^)]+\)$/, '')).sort()).toEqual([
+      '1 SMS token enrolled for the users of user store corp',
+      '1 SMS token enrolled for the users of user store corp',
+      '3 SMS tokens enrolled for the users of user store corp',
+    ]);
     const all = await tokens();
     expect(all.map((t) => [t.username, t.realm, t.phone, t.dynamicPhone])).toEqual(
       ['dana', 'erik', 'frank', 'gina', 'hans'].map((u) => [u, 'example', '', true]),
