@@ -347,7 +347,11 @@ async function explainHot(store, where) {
       // pruneAudit's parameter is the retention's cut-off (default 180 days): nothing to prune,
       // then a day of rows.
       const shift = name === 'pruneAudit' ? -180 * DAY_MS : 0;
-      const args = (at) => (types.length ? `(${types.map((t) => (t === 'integer' ? '10' : /int|numeric/.test(t) ? String(at + shift) : "'x'")).join(', ')})` : '');
+      // A value of each parameter's type: an integer is a LIMIT, another number a time, text 'x';
+      // an array (the batched reads' `= ANY ($1)`) holds one such value.
+      const scalar = (t, at) => (t === 'integer' ? '10' : /int|numeric/.test(t) ? String(at + shift) : "'x'");
+      const value = (t, at) => (t.endsWith('[]') ? `ARRAY[${scalar(t.slice(0, -2), at)}]::${t}` : scalar(t, at));
+      const args = (at) => (types.length ? `(${types.map((t) => value(t, at)).join(', ')})` : '');
       const plans = {};
       await c.query('SET plan_cache_mode = force_custom_plan');
       for (const [label, at] of [['now', now], ['a day later', now + DAY_MS]]) {
