@@ -100,7 +100,8 @@ describe.each(['sqlite', 'pg'] as const)('audit trail on %s', (kind) => {
     await knex('audit').insert([oldRow(now - 2 * 3_600_000), oldRow(now - 3 * DAY, { action: 'accept' })]);
     expect((await list('--user', 'bob')).map((r) => r.action)).toEqual(['accept', 'reject']);
     expect((await list('--client', 'other', '--action', 'reject')).map((r) => r.user)).toEqual(['bob']);
-    expect((await list('--user', 'alice')).map((r) => r.action)).toEqual(['challenge', 'accept']);
+    // alice's token was enrolled from the CLI: its admin row first, then her login.
+    expect((await list('--user', 'alice')).map((r) => r.action)).toEqual(['admin', 'challenge', 'accept']);
     expect((await list('--user', 'bob', '--since', '1h'))).toEqual([]);
     expect((await list('--user', 'bob', '--since', '3h')).map((r) => r.action)).toEqual(['reject']);
     expect((await list('--user', 'bob', '--since', new Date(now - 4 * DAY).toISOString())).map((r) => r.action)).toEqual(['accept', 'reject']);
@@ -160,7 +161,7 @@ describe.each(['sqlite', 'pg'] as const)('audit trail on %s', (kind) => {
     while ((await count(now - 150 * DAY)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await count(now - 150 * DAY)).toBe(0);
     expect((await list('--user', 'dave')).length).toBe(1);
-    expect((await list('--user', 'alice')).length).toBe(2);
+    expect((await list('--user', 'alice')).length).toBe(3); // her enrollment and her login's two rows
     expect(daemon.logs()).toMatch(/"removed":2500,.*audit rows past audit.retention_days removed/);
     expect(daemon.logs()).not.toMatch(/pruning the audit trail failed/);
   });

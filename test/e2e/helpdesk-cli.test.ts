@@ -155,11 +155,18 @@ describe('helpdesk CLI by user name', () => {
     expect(table.split('\n').slice(1).every((line) => /\salice@corp\s/.test(line))).toBe(true);
 
     expect(new Set((await audit('--realm', 'lab')).map((r) => r.reason.replace(/ \(by .*\)$/, '')))).toEqual(
-      new Set(['token PISMLAB updated (phone)', 'token PISMLAB2 deleted', 'token PISMLAB disabled', 'token PISMLAB enabled']),
+      new Set([
+        'SMS token PISMLAB enrolled for *********99',
+        'SMS token PISMLAB2 enrolled for *********66',
+        'token PISMLAB updated (phone)',
+        'token PISMLAB2 deleted',
+        'token PISMLAB disabled',
+        'token PISMLAB enabled',
+      ]),
     );
     const cli = await audit('--client', 'cli', '--user', 'alice@corp');
-    // token set --maxfail (by serial) in the set-up, reset, resend (its challenge and admin rows), refused resend (reject, admin).
-    expect(cli.map((r) => r.action)).toEqual(['admin', 'admin', 'challenge', 'admin', 'reject', 'admin']);
+    // token enroll and token set --maxfail (by serial) in the set-up, reset, resend (its challenge and admin rows), refused resend (reject, admin).
+    expect(cli.map((r) => r.action)).toEqual(['admin', 'admin', 'admin', 'challenge', 'admin', 'reject', 'admin']);
     expect((await audit('--client', 'localhost', '--user', 'alice@corp')).every((r) => r.client === 'localhost')).toBe(true);
     expect(await audit('--user', 'alice@corp', '--since', new Date(Date.now() + 60_000).toISOString())).toEqual([]);
     expect((await audit('--user', 'alice@corp', '--since', '1h')).length).toBe(corp.length);

@@ -63,6 +63,7 @@ describe('verify_enrollment and smsautosend over RADIUS, with radclient', () => 
 
     const audit = JSON.parse(await daemon.ok('audit', 'list', '--user', 'bob', '--json')) as Array<{ action: string; reason: string }>;
     expect(audit.map((e) => `${e.action}: ${e.reason}`)).toEqual([
+      'admin: SMS token PISMBOB enrolled for *********45 (by root)',
       'reject: PIN+OTP for a token not verified yet',
       'challenge: SMS sent; it verifies the enrollment of PISMBOB',
       'reject: response did not match; enrollment not verified',
