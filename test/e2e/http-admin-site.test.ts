@@ -202,14 +202,7 @@ describe('HTTP admin API: gateways, settings and policies (privacyIDEA /smsgatew
         ['GET', '/system/', {}],
         ['POST', '/system/setConfig', { 'sms.resend_interval': '99' }],
       ];
-      for (const [method, path, fields] of endpoints) {
-        const without = await call(method, path, fields, null);
-        expect(without, `${method} ${path}`).toMatchObject({ status: 401, json: { result: { status: false, error: { code: 4033, name: 'ERR_UNAUTHENTICATED' } }, detail: null } });
-        const unknown = await call(method, path, fields, `${api.adminKey}x`);
-        expect(unknown.status, `${method} ${path}`).toBe(401);
-        const validate = await call(method, path, fields, api.validateKey);
-        expect(validate, `${method} ${path}`).toMatchObject({ status: 403, json: { result: { status: false, error: { code: 303, name: 'ERR_FORBIDDEN' } } } });
-      }
+      await api.expectAdminOnly(endpoints);
       // Nothing happened: no gateway evil, gw1 still there, the setting as it was.
       expect((await call('GET', '/smsgateway/evil')).status).toBe(404);
       expect((await call('GET', '/smsgateway/gw1')).status).toBe(200);

@@ -248,14 +248,7 @@ describe('HTTP admin API: tokens and the audit (privacyIDEA /token/, /audit/)', 
         ['DELETE', '/token/PISM0000DAV1', {}],
         ['GET', '/audit/', {}],
       ];
-      for (const [method, path, fields] of endpoints) {
-        const without = await call(method, path, fields, null);
-        expect(without, `${method} ${path}`).toMatchObject({ status: 401, json: { result: { status: false, error: { code: 4033, name: 'ERR_UNAUTHENTICATED' } }, detail: null } });
-        const unknown = await call(method, path, fields, `${api.adminKey}x`);
-        expect(unknown.status, `${method} ${path}`).toBe(401);
-        const validate = await call(method, path, fields, api.validateKey);
-        expect(validate, `${method} ${path}`).toMatchObject({ status: 403, json: { result: { status: false, error: { code: 303, name: 'ERR_FORBIDDEN' } } } });
-      }
+      await api.expectAdminOnly(endpoints);
       // Nothing happened: the token is still there and enabled, nobody enrolled mallory.
       expect(await tokenOf('PISM0000DAV1')).toMatchObject({ active: true });
       expect(await value<{ count: number }>(call('GET', '/token/', { user: 'mallory' }))).toMatchObject({ count: 0 });

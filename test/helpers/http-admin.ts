@@ -47,6 +47,8 @@ export interface AdminApi {
   reloadedAfter(before: number): Promise<void>;
   /** PIN+OTP for the token's next counter (the RFC 4226 key), as a phone's authenticator would show it. */
   pinOtp(serial: string, pin?: string): Promise<string>;
+  /** Asserts each endpoint answers 401 without a key and with an unknown one, and 403 to a validate key. */
+  expectAdminOnly(endpoints: ReadonlyArray<readonly [Method, string, Record<string, string>]>): Promise<void>;
 }
 
 /** Registers the daemon's start (beforeAll) and stop (afterAll) in the calling suite; its parts are there once started. */
@@ -111,5 +113,15 @@ export function useAdminApi(): AdminApi {
       }
     },
     pinOtp: async (serial, pin = PIN) => `${pin}${hotp(RFC4226_KEY, (await tokenOf(serial)).counter)}`,
+    expectAdminOnly: async (endpoints) => {
+      for (const [method, path, fields] of endpoints) {
+        const without = await call(method, path, fields, null);
+        expect(without, `${method} ${path}`).toMatchObject({ status: 401, json: { result: { status: false, error: { code: 4033, name: 'ERR_UNAUTHENTICATED' } }, detail: null } });
+        const unknown = await call(method, path, fields, `${adminKey}x`);
+        expect(unknown.status, `${method} ${path}`).toBe(401);
+        const validate = await call(method, path, fields, validateKey);
+        expect(validate, `${method} ${path}`).toMatchObject({ status: 403, json: { result: { status: false, error: { code: 303, name: 'ERR_FORBIDDEN' } } } });
+      }
+    },
   };
 }
