@@ -45,7 +45,7 @@ export interface Admin {
   readonly webAccounts: WebAccounts;
   /** Settings, policies and API keys changed with an audit row naming who did it (every front's way to change them). */
   readonly changes: AuditedChanges;
-  /** Tokens changed with an audit row naming who did it (the HTTP admin API's way; the helpdesk writes its own). */
+  /** Tokens changed with an audit row naming who did it (the HTTP admin API's and `token enroll`'s way; the helpdesk writes its own). */
   readonly tokenChanges: AuditedTokenChanges;
 }
 
