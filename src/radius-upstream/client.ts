@@ -24,6 +24,10 @@ export type ExchangeOutcome =
 
 const AUTHENTICATOR_LENGTH = 16;
 const MAX_PASSWORD = 128;
+// A try is sent only when this much is left before stopAt: one with less leaves the server no
+// time to answer. It also absorbs a timer that fires a millisecond before Date.now() says it
+// is due (timers run on the monotonic clock), which would otherwise send a try at stopAt.
+const LEAST_WAIT_MS = 10;
 
 /** User-Password hidden for `secret` (RFC 2865 §5.2): NUL-padded to 16-octet blocks, each XORed with a chained MD5. */
 export function hidePassword(password: string, secret: Buffer, authenticator: Buffer): Buffer {
@@ -130,7 +134,7 @@ export async function exchange(
       });
       const send = () => {
         const left = stopAt - now();
-        if (left <= 0) return finish({ kind: 'silent', tries, badAnswers, ...(lastProblem ? { lastProblem } : {}) });
+        if (left < LEAST_WAIT_MS) return finish({ kind: 'silent', tries, badAnswers, ...(lastProblem ? { lastProblem } : {}) });
         tries++;
         socket.send(request, target.port, target.host, (err) => {
           if (err) lastProblem = err.message;
