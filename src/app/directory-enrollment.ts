@@ -16,6 +16,7 @@ import type { Store } from '../store/index.js';
 import { adminAuditEntry, type ChangeActor } from './audited-changes.js';
 import type { NewToken } from '../store/tokens.js';
 import { checkUser, phoneOfEnrollment, randomOtpKey, recipientKindOf } from './token-admin.js';
+import { counted } from '../core/counted.js';
 
 export interface DirectoryEnrollRequest {
   readonly userstore: string;
@@ -94,7 +95,7 @@ export class DirectoryEnrollment {
     }));
     await this.store.tokens.insertMany(tokens);
     if (tokens.length > 0) {
-      const what = `${tokens.length} SMS token${tokens.length === 1 ? '' : 's'} enrolled for the users of user store ${request.userstore}`;
+      const what = `${counted(tokens.length, 'SMS token')} enrolled for the users of user store ${request.userstore}`;
       await this.store.audit.append(adminAuditEntry(actor, what, Date.now()));
     }
     return { enrolled: tokens.length, already: valid.length - newcomers.length, skipped };

@@ -3,6 +3,7 @@
 // of `check`. One list, so that the log and `check` never disagree.
 import { statSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
+import { counted } from '../core/counted.js';
 
 export interface NodeWarning {
   /** The `check` line it belongs to. */
@@ -22,7 +23,7 @@ export function clientSecretWarnings(config: Pick<Config, 'radius'>): NodeWarnin
       {
         check: 'radius clients' as const,
         message:
-          `radius.clients.${i} (${c.name}): the shared secret has ${length} character${length === 1 ? '' : 's'}; use at least ` +
+          `radius.clients.${i} (${c.name}): the shared secret has ${counted(length, 'character')}; use at least ` +
           `${MIN_CLIENT_SECRET_LENGTH} random ones (one captured request lets anyone guess a short secret offline, then read every password)`,
       },
     ];

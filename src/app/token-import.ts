@@ -18,6 +18,7 @@ import { adminAuditEntry, type ChangeActor } from './audited-changes.js';
 import { readCsvTable, type CsvDelimiter, type CsvRow } from './csv-table.js';
 import { mustFit } from './limits.js';
 import { checkRealm, checkSerial, checkUser, parseOtpKey, phoneOfEnrollment, randomOtpKey, recipientKindOf, TokenAdminError, validatePin } from './token-admin.js';
+import { counted } from '../core/counted.js';
 
 /** The file's content is wrong (the message lists the lines and columns): exit status 2. */
 export class TokenImportError extends SmsOtpError {
@@ -153,7 +154,7 @@ export class TokenImport {
     const tokens = await this.finish(drafts, settings);
     await this.store.tokens.insertMany(tokens);
     // After the insert, as every audited change: a refused import changed nothing to record.
-    await this.store.audit.append(adminAuditEntry(actor, `${tokens.length} SMS token${tokens.length === 1 ? '' : 's'} imported from ${name}`, Date.now()));
+    await this.store.audit.append(adminAuditEntry(actor, `${counted(tokens.length, 'SMS token')} imported from ${name}`, Date.now()));
     return { imported: tokens.length, delimiter };
   }
 
@@ -320,7 +321,7 @@ class Problems {
     const sorted = [...this.found].sort((a, b) => a.line - b.line);
     const listed = sorted.slice(0, MAX_LISTED_PROBLEMS).map((p) => `  ${p.text}`);
     const more = sorted.length - listed.length;
-    const count = `${sorted.length} problem${sorted.length === 1 ? '' : 's'}`;
+    const count = counted(sorted.length, 'problem');
     throw new TokenImportError(
       [`${name}: ${count}, nothing imported:`, ...listed, ...(more > 0 ? [`  … and ${more} more`] : [])].join('\n'),
     );

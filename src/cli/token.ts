@@ -6,6 +6,7 @@ import { json, table, UsageError, type Io } from './output.js';
 import { cliActor, type WithAdmin, type WithHelpdesk } from './context.js';
 import { SecretInput } from './secret-input.js';
 import { describeFsError } from '../errors.js';
+import { counted } from '../core/counted.js';
 
 export function tokenCommands(program: Command, io: Io, withAdmin: WithAdmin, withHelpdesk: WithHelpdesk): void {
   const secrets = new SecretInput();
@@ -74,7 +75,7 @@ export function tokenCommands(program: Command, io: Io, withAdmin: WithAdmin, wi
         ...(typeof opts.verify === 'boolean' ? { verify: opts.verify } : {}),
       }, cliActor());
       if (skipped.length > 0) io.err(`warning: ${skipped.length} login name(s) cannot own a token (control characters, or too long) and were skipped: ${skipped.slice(0, 5).map((s) => JSON.stringify(s)).join(', ')}`);
-      io.out(`enrolled ${enrolled} token${enrolled === 1 ? '' : 's'} (${already} user${already === 1 ? '' : 's'} already had one)`);
+      io.out(`enrolled ${counted(enrolled, 'token')} (${counted(already, 'user')} already had one)`);
     });
   };
 
@@ -88,7 +89,7 @@ export function tokenCommands(program: Command, io: Io, withAdmin: WithAdmin, wi
         // The file holds PINs and keys: it is the secret, and others should not read it.
         if (exposed) io.err(`warning: ${name} is readable by group or others and holds PINs or keys: chmod 600 it (and delete it after the import)`);
         const { imported: n, delimiter } = await admin.tokenImport.importCsv(data, name, cliActor());
-        io.out(`imported ${n} token${n === 1 ? '' : 's'} (fields separated by '${delimiter}')`);
+        io.out(`imported ${counted(n, 'token')} (fields separated by '${delimiter}')`);
       });
     });
 

@@ -8,6 +8,7 @@ import type { Config } from '../../config/schema.js';
 import { checkHttpTls, checkListenAddresses, checkRadius, type CheckPorts } from './config.js';
 import { Findings, reasonOf, type CheckResult } from './findings.js';
 import { checkStoreAndKey } from './store.js';
+import { counted } from '../../core/counted.js';
 
 export type { CheckPorts } from './config.js';
 export type { CheckResult, CheckStatus } from './findings.js';
@@ -26,7 +27,7 @@ export async function checkInstallation(configPath: string, ports: CheckPorts, e
   }
   const listen = config.radius.listen.map((l) => (l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`));
   const clients = config.radius.clients.length;
-  f.ok('config', `${configPath} (${clients} client${clients === 1 ? '' : 's'}, listen ${listen.join(', ')})`);
+  f.ok('config', `${configPath} (${counted(clients, 'client')}, listen ${listen.join(', ')})`);
   checkRadius(config, ports.radius, f);
   checkListenAddresses(config, f);
   checkHttpTls(config, f);
