@@ -3,7 +3,7 @@
 // same path a gateway's mail takes.
 import { NotFoundError } from '../core/errors.js';
 import type { ProviderContext } from '../gateways/provider.js';
-import { SmtpProvider } from '../gateways/smtp.js';
+import { GatewayRegistry } from '../gateways/registry.js';
 import type { Store } from '../store/index.js';
 import type { SmtpServerDefinition } from '../store/smtp-servers.js';
 import { smtpServerView, type SmtpServerView } from './views.js';
@@ -36,8 +36,9 @@ export class SmtpServerAdmin {
 
   /** Mails `to` a test message; rejects unless the server accepted it. */
   async test(identifier: string, to: string): Promise<void> {
-    // The same path a gateway takes: a throw-away smtp gateway that mails `to`.
-    const provider = new SmtpProvider(
+    // The same path a gateway takes: a throw-away smtp gateway that mails `to`, built as the
+    // registry builds one (which loads nodemailer only now, not at every CLI start).
+    const provider = await GatewayRegistry.instantiate(
       { identifier: `smtpserver:${identifier}`, description: '', module: 'smtp', headers: {}, options: { SMTPIDENTIFIER: identifier, MAILTO: to, SUBJECT: 'sms-otp-radiusd test', BODY: 'sms-otp-radiusd test message' } },
       { scriptDirectory: '', smtpServers: this.context.smtpServers },
     );

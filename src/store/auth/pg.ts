@@ -3,13 +3,14 @@
 // commit: the units go as JSON to a PL/pgSQL function (migration 0005, its lock-guarded
 // steps from 0017) that runs each in its own subtransaction.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Challenge, PendingEnrollment, Token } from '../../core/model.js';
 import type { LoginKeys, PendingEnrollmentRow } from './login-keys.js';
 import type { AuthStore, CountedLimit, LimitCheck, LimitVerdict, RateLimiter, SmsLimitName, WriteResult, WriteUnit } from '../../core/ports.js';
 import type { TokenDecoder, TokenRow } from '../tokens.js';
 import { challengesWithTokens } from './rows.js';
 import { ReadBatcher } from './pg-read-batch.js';
+import { postgresDriver } from '../connection.js';
 import { PG_STATEMENTS, pgBatchDelete, type LiveCounts, type PgStatementName } from './statements.js';
 import type { ExecResult } from './unit.js';
 import type { AccountingEvent } from '../../core/accounting.js';
@@ -44,7 +45,7 @@ export class PgAuthStore implements AuthStore, RateLimiter {
     private readonly keys: LoginKeys,
   ) {
     // Below a NAS's timeout: a store that does not answer fails the request while the NAS waits.
-    this.pool = new pg.Pool({
+    this.pool = new (postgresDriver().Pool)({
       connectionString: options.url,
       max: options.max,
       connectionTimeoutMillis: 3000,
