@@ -23,7 +23,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RadiusClient } from './lib/client.mjs';
-import { loadDist, prepareStore, setSetting, startDaemon, userSet } from './lib/daemon.mjs';
+import { inScratchStore, loadDist, prepareStore, setSetting, userSet } from './lib/daemon.mjs';
 import { freeRadiusBinary, startFreeRadius } from './lib/freeradius.mjs';
 import { kdfRate } from './lib/kdf.mjs';
 import { startNodeFloor } from './lib/node-floor-run.mjs';
@@ -232,9 +232,8 @@ async function runDaemon(store) {
   const dir = mkdtempSync(path.join(tmpdir(), `smsotp-bench-${store}-`));
   log(`sms-otp-radiusd, ${store} store, in ${dir}`);
   const prepared = await prepareStore({ kind: store, dir, secret: SECRET, smsPort: sink.port, sets, dist, policies: POLICIES, log });
-  let daemon;
-  try {
-    daemon = await startDaemon({ dir, config: prepared.config, port: prepared.port, secret: SECRET });
+  await inScratchStore({ dir, prepared, log }, async (start) => {
+    const daemon = await start({ dir, config: prepared.config, port: prepared.port, secret: SECRET });
     const pgProcesses = prepared.pg ? postgresProcesses(await prepared.pg.postmasterPid()) : undefined;
     const target = { name: 'sms-otp-radiusd', pid: daemon.pid, store, dbPids: pgProcesses, profile: (row) => daemon.profile(row) };
     const client = new RadiusClient({ port: daemon.port, secret: SECRET_BUF, sockets: 32 });
@@ -279,14 +278,7 @@ async function runDaemon(store) {
       details.push(`flood (${store}): ${row.notes.join('; ')}`);
       report(row);
     }
-  } catch (err) {
-    if (daemon) log(`daemon log (tail):\n${daemon.tail()}`);
-    throw err;
-  } finally {
-    if (daemon?.running) await daemon.stop(15_000);
-    await prepared.pg?.drop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** The full-login rate at saturation, from the full row if it ran, else a short probe. */

@@ -2,7 +2,7 @@
 // users enrolled through the dist/ API, and the daemon started as its own process.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parentPid } from './proc.mjs';
@@ -221,6 +221,26 @@ export async function setSetting(dist, config, key, value) {
 /** The bench's --cpu-prof DIR: bench/cpu-window.mjs preloaded, profiling the timed part of each row. */
 function profilerArgs() {
   return process.env.SMS_OTP_BENCH_CPU_PROF_DIR ? [`--import=${path.join(ROOT, 'bench/cpu-window.mjs')}`] : [];
+}
+
+/**
+ * Runs `body(start)` on a store prepared in `dir`; `start(options)` starts the daemon (as
+ * startDaemon) when body is ready for it. When body fails the daemon's log tail is printed;
+ * whatever happened, the daemon is stopped, the store dropped and `dir` removed.
+ */
+export async function inScratchStore({ dir, prepared, log }, body) {
+  let daemon;
+  const start = async (options) => (daemon = await startDaemon(options));
+  try {
+    return await body(start);
+  } catch (err) {
+    if (daemon) log(`daemon log (tail):\n${daemon.tail()}`);
+    throw err;
+  } finally {
+    if (daemon?.running) await daemon.stop(15_000);
+    await prepared.pg?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Starts `sms-otp-radiusd serve`; its log goes to a file in `dir`. */

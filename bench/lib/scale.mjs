@@ -10,12 +10,12 @@
 //      round2 row, and its CPU per request against the round2 row's of the same run.
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RadiusClient } from './client.mjs';
-import { prepareStore, setSetting, startDaemon } from './daemon.mjs';
+import { inScratchStore, prepareStore, setSetting } from './daemon.mjs';
 import { cpuSeconds, peakRssMb, postgresProcesses } from './proc.mjs';
 import { measureRow, precreateChallenges, round2Scenario } from './rows.mjs';
 
@@ -58,8 +58,7 @@ export async function scaleRows({ store, dist, sink, secret, t, users, sizes, re
   log(`scale, ${store} store, in ${dir}: ${JSON.stringify(sizes)}`);
   const prepared = await prepareStore({ kind: store, dir, secret, smsPort: sink.port, sets: [users], dist, policies: sizes.policies, log });
   const { config } = prepared;
-  let daemon;
-  try {
+  return inScratchStore({ dir, prepared, log }, async (start) => {
     // 1. The imports, through the CLI as an administrator runs them.
     await setSetting(dist, config, 'otppin', 'none'); // a token without a PIN is refused while the PIN is the first factor
     const plainCsv = csv(dir, 'plain.csv', sizes.plain, (i) => `imp${i},+1557${pad(i, 7)}`, 'user,phone');
@@ -92,7 +91,7 @@ export async function scaleRows({ store, dist, sink, secret, t, users, sizes, re
 
     // 4. Round 2 on the grown store, as the round2 row.
     const started = performance.now();
-    daemon = await startDaemon({ dir, config, port: prepared.port, secret });
+    const daemon = await start({ dir, config, port: prepared.port, secret });
     const startMs = performance.now() - started;
     const pgProcesses = prepared.pg ? postgresProcesses(await prepared.pg.postmasterPid()) : undefined;
     const target = { name: 'sms-otp-radiusd', pid: daemon.pid, store, dbPids: pgProcesses, profile: (row) => daemon.profile(row) };
@@ -110,15 +109,8 @@ export async function scaleRows({ store, dist, sink, secret, t, users, sizes, re
     } finally {
       client.close();
     }
-  } catch (err) {
-    if (daemon) log(`daemon log (tail):\n${daemon.tail()}`);
-    throw err;
-  } finally {
-    if (daemon?.running) await daemon.stop(15_000);
-    await prepared.pg?.drop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return details;
+    return details;
+  });
 }
 
 /** The issue's targets for round 2 at scale. */
