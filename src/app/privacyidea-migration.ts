@@ -8,6 +8,7 @@ import { SmsOtpError } from '../core/errors.js';
 import { normaliseRealm } from '../core/names.js';
 import type { PinHasher } from '../crypto/pin-hash.js';
 import { LdapUserStore } from '../directory/ldap-userstore.js';
+import { objectGuidOctets } from '../directory/object-guid.js';
 import { openSourceDatabase, sourceDatabaseName } from '../migrate/privacyidea/database.js';
 import { PiEncKey } from '../migrate/privacyidea/enckey.js';
 import type { PiSnapshot } from '../migrate/privacyidea/model.js';
@@ -177,8 +178,26 @@ class UserStoreFinder implements UserFinder {
   }
 
   async find(realm: string, login: string, dn?: string): Promise<string | undefined> {
+    if (!this.hasDirectory(realm)) return login; // no user store: the name is the login name
+    const userstore = await this.userStoreOf(realm);
+    const outcome = await userstore?.find(login);
+    if (!outcome?.found) return undefined;
+    // The same person: where privacyIDEA named them by DN, ours must find that DN.
+    if (dn !== undefined && outcome.found.dn.toLowerCase().replace(/\s+/g, '') !== dn.toLowerCase().replace(/\s+/g, '')) return undefined;
+    return outcome.found.login;
+  }
+
+  async findByAttribute(realm: string, attribute: string, value: string): Promise<string | undefined> {
+    // privacyIDEA writes an objectGUID as its UUID text; the directory compares its 16 octets.
+    const asked = attribute.toLowerCase() === 'objectguid' ? objectGuidOctets(value) : value;
+    if (asked === undefined) return undefined;
+    const outcome = await (await this.userStoreOf(realm))?.findByAttribute(attribute, asked);
+    return outcome?.found?.login;
+  }
+
+  private async userStoreOf(realm: string): Promise<LdapUserStore | undefined> {
     const identifier = this.realms.get(realm)?.userstore;
-    if (!identifier) return login; // no user store: the name is the login name
+    if (!identifier) return undefined;
     let userstore = this.stores.get(identifier);
     if (!userstore) {
       const definition = await this.store.userstores.get(identifier);
@@ -186,11 +205,7 @@ class UserStoreFinder implements UserFinder {
       userstore = new LdapUserStore(definition, { cacheMs: () => 0 });
       this.stores.set(identifier, userstore);
     }
-    const outcome = await userstore.find(login);
-    if (!outcome.found) return undefined;
-    // The same person: where privacyIDEA named them by DN, ours must find that DN.
-    if (dn !== undefined && outcome.found.dn.toLowerCase().replace(/\s+/g, '') !== dn.toLowerCase().replace(/\s+/g, '')) return undefined;
-    return outcome.found.login;
+    return userstore;
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 // privacyIDEA's SMS tokens as ours: owner found again (their realm mapped to ours, the login
-// name from the passwd file or the LDAP DN, confirmed in our user store of that realm), key,
+// name from the passwd file or the LDAP DN confirmed in our user store of that realm, or the
+// person our user store finds by the resolver's UIDTYPE attribute, e.g. objectGUID), key,
 // counter, state, fail counter, phone normalised as ours are, PIN hash kept as it is.
 import { OTP_LENGTHS, HASHLIBS, type HashLib, type OtpLength } from '../core/model.js';
 import { normalisePhoneNumber } from '../core/phone-number.js';
@@ -14,6 +15,8 @@ import type { NotCarried } from './privacyidea-config.js';
  */
 export interface UserFinder {
   find(realm: string, login: string, dn?: string): Promise<string | undefined>;
+  /** The login name of the person whose `attribute` is `value` (an LDAP resolver's UIDTYPE). */
+  findByAttribute(realm: string, attribute: string, value: string): Promise<string | undefined>;
   hasDirectory(realm: string): boolean;
 }
 
@@ -50,13 +53,21 @@ export async function tokenOf(t: PiToken, ctx: TokenContext): Promise<PlannedTok
   const resolver = ctx.snapshot.resolvers.find((r) => r.name === owner.resolver);
   const login = loginOf(owner.userId, resolver, ctx.snapshot);
   if ('why' in login) return refuse(login.why);
-  const username = await ctx.findUser.find(realm, login.name, login.dn);
-  if (username === undefined) return refuse(`user ${login.name} is not found in our user store of realm ${realm}`);
+  let username: string | undefined;
+  if ('attribute' in login) {
+    const named = `${login.attribute} ${login.value}`;
+    if (!ctx.findUser.hasDirectory(realm)) return refuse(`its owner is named by ${named}, which only a directory resolves, and realm ${realm || '(none)'} has no user store here`);
+    username = await ctx.findUser.findByAttribute(realm, login.attribute, login.value);
+    if (username === undefined) return refuse(`nobody with ${named} is in our user store of realm ${realm}`);
+  } else {
+    username = await ctx.findUser.find(realm, login.name, login.dn);
+    if (username === undefined) return refuse(`user ${login.name} is not found in our user store of realm ${realm}`);
+  }
 
   let dynamicPhone = (t.info.dynamic_phone ?? '').toLowerCase() === 'true';
   let phone = '';
   let stored = t.info.phone ?? '';
-  if (dynamicPhone && !ctx.findUser.hasDirectory(realm) && login.mobile !== undefined) {
+  if (dynamicPhone && !ctx.findUser.hasDirectory(realm) && 'mobile' in login && login.mobile !== undefined) {
     // Their passwd resolver gave the mobile; without a user store here, it becomes the token's own number.
     dynamicPhone = false;
     stored = login.mobile;
@@ -102,8 +113,16 @@ function pinOf(t: PiToken): { hash: string; clear?: string } | { why: string } {
   return { why: `its PIN hash (${scheme}) is not one this product checks (argon2 only): set a PIN there with argon2 (the default since 3.0) or here after the import` };
 }
 
-/** The login name of a user of their resolver, and the DN where the resolver names users by DN. */
-function loginOf(userId: string, resolver: PiResolver | undefined, snapshot: PiSnapshot): { name: string; dn?: string; mobile?: string } | { why: string } {
+/**
+ * Whom a resolver's user id names: the login name (with the DN where the resolver names users by
+ * DN), or, for an LDAP resolver with another UIDTYPE (objectGUID, entryUUID, ...), the attribute
+ * and value our user store is searched by.
+ */
+function loginOf(
+  userId: string,
+  resolver: PiResolver | undefined,
+  snapshot: PiSnapshot,
+): { name: string; dn?: string; mobile?: string } | { attribute: string; value: string } | { why: string } {
   if (!resolver) return { why: `its resolver is gone from privacyIDEA` };
   if (resolver.type === 'passwdresolver') {
     const users = snapshot.passwdUsers.get(resolver.name);
@@ -114,7 +133,7 @@ function loginOf(userId: string, resolver: PiResolver | undefined, snapshot: PiS
   if (resolver.type === 'ldapresolver') {
     const uidType = (resolver.config.UIDTYPE ?? 'DN').toLowerCase();
     const loginAttribute = (resolver.config.LOGINNAMEATTRIBUTE ?? 'uid').split(',')[0]!.trim().toLowerCase();
-    if (uidType !== 'dn') return { why: `LDAP resolver ${resolver.name} names users by ${resolver.config.UIDTYPE}, which is read here only as a DN` };
+    if (uidType !== 'dn') return { attribute: resolver.config.UIDTYPE!.trim(), value: userId };
     // uid=tom,ou=people,… names tom, when the first RDN is the login attribute.
     const rdn = /^([^=,]+)=((?:\\.|[^,])+)/.exec(userId);
     if (!rdn || rdn[1]!.trim().toLowerCase() !== loginAttribute) {

@@ -70,8 +70,11 @@ export interface SearchSpec {
   readonly timeLimit: number;
 }
 
-/** Looks up `value` in `attribute` (the login attribute, or the UPN's); one match or none. */
-export async function searchPerson(client: Client, spec: SearchSpec, attribute: string, value: string): Promise<SearchOutcome> {
+/**
+ * Looks up `value` in `attribute` (the login attribute, the UPN's, or the one privacyIDEA named
+ * a user by: octets for a binary one such as objectGUID); one match or none.
+ */
+export async function searchPerson(client: Client, spec: SearchSpec, attribute: string, value: string | Buffer): Promise<SearchOutcome> {
   const a = spec.attributes;
   const filter = new AndFilter({ filters: [spec.filter, new EqualityFilter({ attribute, value })] });
   let entries: Entry[];
@@ -90,7 +93,11 @@ export async function searchPerson(client: Client, spec: SearchSpec, attribute: 
   if (entries.length > 1) return { matches: 'several' };
   const entry = entries[0];
   if (!entry) return { matches: 0 };
-  const login = firstValue(entry, a.login) ?? value;
+  // Found by the name typed (login attribute or UPN), that name stands in where the server
+  // returns no login attribute; found by an id, a person without a login name is nobody to log in.
+  const byName = attribute === a.login || attribute === a.upn;
+  const login = firstValue(entry, a.login) ?? (byName && typeof value === 'string' ? value : undefined);
+  if (login === undefined) return { matches: 0 };
   return {
     found: {
       dn: entry.dn,

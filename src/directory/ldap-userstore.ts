@@ -72,6 +72,14 @@ export class LdapUserStore {
     return this.cache.get(`upn:${upn}`, () => this.search(attribute, upn));
   }
 
+  /**
+   * The person whose `attribute` holds `value` (how privacyIDEA's resolver named its users when
+   * not by DN: objectGUID, entryUUID, ...); never cached, as only the migration asks.
+   */
+  findByAttribute(attribute: string, value: string | Buffer): Promise<SearchOutcome> {
+    return this.connections.withService((client) => searchPerson(client, this.spec, attribute, value));
+  }
+
   /** The login names of everyone in the user store (and in `extra`, when given); never cached. */
   listLogins(extra?: Filter): Promise<string[]> {
     return this.connections.withService((client) => listLogins(client, this.spec, extra));

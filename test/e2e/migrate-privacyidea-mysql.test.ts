@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/fs.js';
 import { copyPrivacyIdeaDatabase } from '../helpers/pi-copy.js';
+import { PI_FIXTURE } from '../helpers/pi-fixture.js';
 
-const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/privacyidea-3.13');
 const ADMIN_URL = process.env.MYSQL_ADMIN_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
 async function reachable(): Promise<boolean> {
@@ -46,7 +46,7 @@ describe.skipIf(!available)('migrate privacyidea from MySQL/MariaDB', () => {
 
   beforeAll(async () => {
     dir = tempDir('smsotp-pi-mysql-');
-    cpSync(FIXTURE, dir, { recursive: true });
+    cpSync(PI_FIXTURE, dir, { recursive: true });
     for (const f of readdirSync(dir)) chmodSync(path.join(dir, f), 0o600);
     admin = knexFactory({ client: 'mysql2', connection: ADMIN_URL });
     await admin.raw(`CREATE DATABASE ${name} CHARACTER SET utf8mb4`);

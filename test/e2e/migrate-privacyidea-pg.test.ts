@@ -11,8 +11,8 @@ import { tempDir } from '../helpers/fs.js';
 import { createTestDatabase } from '../helpers/pg.js';
 import { copyPrivacyIdeaDatabase } from '../helpers/pi-copy.js';
 import { radclient } from '../helpers/radius-clients.js';
+import { PI_FIXTURE } from '../helpers/pi-fixture.js';
 
-const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/privacyidea-3.13');
 
 describe('migrate privacyidea from PostgreSQL', () => {
   let dir: string;
@@ -25,7 +25,7 @@ describe('migrate privacyidea from PostgreSQL', () => {
 
   beforeAll(async () => {
     dir = tempDir('smsotp-pi-pg-');
-    cpSync(FIXTURE, dir, { recursive: true });
+    cpSync(PI_FIXTURE, dir, { recursive: true });
     for (const f of readdirSync(dir)) chmodSync(path.join(dir, f), 0o600);
     pg = await createTestDatabase();
     const target = knexFactory({ client: 'pg', connection: pg.url });

@@ -15,19 +15,10 @@ import { createDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/fs.js';
 import { radclient } from '../helpers/radius-clients.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
-import { BASE_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type LdapPerson, type Slapd } from '../helpers/slapd.js';
+import { PI_FIXTURE, peopleOf } from '../helpers/pi-fixture.js';
+import { BASE_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from '../helpers/slapd.js';
 
-/** The people of the fixture's ldap.ldif (privacyIDEA's LDAP resolver corpldap), for our slapd. */
-function peopleOf(ldif: string): LdapPerson[] {
-  return ldif.split(/\n\s*\n/).flatMap((entry) => {
-    const values = (name: string) => [...entry.matchAll(new RegExp(`^${name}: (.*)$`, 'gm'))].map((m) => m[1]!);
-    const uid = values('uid')[0];
-    if (!uid) return [];
-    return [{ uid, sn: values('sn')[0] ?? uid, givenName: values('givenName')[0], mail: values('mail')[0], password: values('userPassword')[0], mobile: values('mobile') }];
-  });
-}
-
-const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/privacyidea-3.13');
+const FIXTURE = PI_FIXTURE;
 
 interface FixtureToken {
   serial: string;

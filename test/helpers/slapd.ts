@@ -35,6 +35,8 @@ export interface LdapPerson {
   sn: string;
   mobile?: string | string[];
   mail?: string;
+  /** Active Directory's objectGUID (16 octets); needs the `objectGUID` option. */
+  objectGUID?: Buffer;
 }
 
 /** A groupOfNames under ou=groups; its members by DN (people or other groups: personDn, groupDn). */
@@ -76,6 +78,7 @@ function personLdif(p: LdapPerson): string {
   return [
     `dn: uid=${p.uid},${PEOPLE_DN}`,
     'objectClass: inetOrgPerson',
+    ...(p.objectGUID ? ['objectClass: adObject', `objectGUID:: ${p.objectGUID.toString('base64')}`] : []),
     `uid: ${p.uid}`,
     `cn: ${p.givenName ?? ''} ${p.sn}`.trim(),
     `sn: ${p.sn}`,
@@ -98,7 +101,20 @@ export interface SlapdOptions {
   memberOf?: boolean;
   /** slapd logs every operation (loglevel stats), read with output(). */
   stats?: boolean;
+  /**
+   * Active Directory's objectGUID as AD's schema defines it (its OID, octet string, octet
+   * equality), on an auxiliary class adObject: people may then carry one.
+   */
+  objectGUID?: boolean;
 }
+
+// AD's objectGUID attribute as AD defines it; the auxiliary class that allows it on a person
+// sits in OpenLDAP's experimental OID arc (1.3.6.1.4.1.4203.666), as a test schema should.
+const OBJECT_GUID_SCHEMA = [
+  "attributetype ( 1.2.840.113556.1.4.2 NAME 'objectGUID' EQUALITY octetStringMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.40 SINGLE-VALUE )",
+  "objectclass ( 1.3.6.1.4.1.4203.666.11.42.1 NAME 'adObject' AUXILIARY MAY objectGUID )",
+  '',
+].join('\n');
 
 export async function startSlapd(people: LdapPerson[], options: SlapdOptions = {}): Promise<Slapd> {
   const dir = tempDir('smsotp-slapd-');
@@ -115,12 +131,15 @@ export async function startSlapd(people: LdapPerson[], options: SlapdOptions = {
       `TLSCertificateKeyFile ${path.join(dir, 'server.key')}`,
     );
   }
+  const guidSchema = path.join(dir, 'ad-guid.schema');
+  if (options.objectGUID) writeFileSync(guidSchema, OBJECT_GUID_SCHEMA);
   writeFileSync(
     conf,
     [
       'include /etc/ldap/schema/core.schema',
       'include /etc/ldap/schema/cosine.schema',
       'include /etc/ldap/schema/inetorgperson.schema',
+      ...(options.objectGUID ? [`include ${guidSchema}`] : []),
       `pidfile ${path.join(dir, 'slapd.pid')}`,
       // An unauthenticated bind (a DN with an empty password) succeeds, as on Active Directory
       // and many older servers: the tests show that an empty password is never sent.
