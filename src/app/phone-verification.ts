@@ -2,10 +2,10 @@
 // only its owner can type it back. Self-service requires it for "change my phone" (a stolen
 // first factor must not be enough to redirect the second); the helpdesk may use it too.
 //
-// What is pending lives in this process only (a restart asks the user for a new code): an
-// HMAC of each code under a key made at start, never the code, in a bounded map. One SMS per
-// owner per 30 seconds, at most 5 pending per owner, 3 wrong answers void a code, 10 minutes
-// to answer.
+// What is pending lives in the store (src/store/phone-verifications.ts), so that any node of a
+// site takes the code another sent, and a restart loses none: an HMAC of each code under a key
+// from the key file, never the code. One SMS per owner per 30 seconds, at most 5 pending per
+// owner and 10 000 on the site, 3 wrong answers void a code, 10 minutes to answer.
 import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { NotFoundError, RefusedError, SmsOtpError } from '../core/errors.js';
 import { normaliseRealm } from '../core/names.js';
@@ -58,28 +58,16 @@ export interface VerificationActor {
   readonly enrollment?: boolean;
 }
 
-interface Pending {
-  readonly owner: string;
-  readonly phone: string;
-  readonly serials: readonly string[];
-  readonly mac: Buffer;
-  readonly expiresAt: number;
-  wrong: number;
-}
-
-const ownerKey = (o: PhoneOwner) => `${o.username}\0${normaliseRealm(o.realm)}`;
-
 export class PhoneVerifications {
-  private readonly key = randomBytes(32);
-  private readonly pending = new Map<string, Pending>();
-  /** When each owner was last sent a code. */
-  private readonly lastSent = new Map<string, number>();
-
-  /** `sms`: the daemon's gateways (the same registry the logins send through). */
+  /**
+   * `sms`: the daemon's gateways (the same registry the logins send through); `key`: the HMAC
+   * key of the codes as stored, the same on every node of the site (from the key file).
+   */
   constructor(
     private readonly store: Store,
     private readonly tokens: TokenAdmin,
     private readonly sms: SmsSender,
+    private readonly key: Buffer,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -95,49 +83,55 @@ export class PhoneVerifications {
     if (gateway === null) throw new RefusedError('no SMS gateway to send the verification code through: set sms.identifier');
 
     const now = this.now();
-    this.forgetExpired(now);
-    const key = ownerKey(owner);
-    const last = this.lastSent.get(key);
-    if (last !== undefined && now - last < RESEND_INTERVAL_MS) {
-      const wait = Math.ceil((last + RESEND_INTERVAL_MS - now) / 1000);
+    const pending = this.store.phoneVerifications;
+    await pending.purgeExpired(now);
+    const realm = normaliseRealm(owner.realm);
+    const load = await pending.load(owner.username, realm, now);
+    if (load.lastSentAt !== undefined && now - load.lastSentAt < RESEND_INTERVAL_MS) {
+      const wait = Math.ceil((load.lastSentAt + RESEND_INTERVAL_MS - now) / 1000);
       throw new TooSoonError(`a verification code was sent less than 30 seconds ago: ask again in ${wait} seconds`, wait);
     }
-    const mine = [...this.pending.values()].filter((p) => p.owner === key);
-    if (mine.length >= MAX_PENDING_PER_OWNER || this.pending.size >= MAX_PENDING) {
-      const oldest = Math.min(...(mine.length > 0 ? mine : [...this.pending.values()]).map((p) => p.expiresAt));
-      const wait = Math.max(1, Math.ceil((oldest - now) / 1000));
+    if (load.ownerOpen.length >= MAX_PENDING_PER_OWNER || load.siteOpen >= MAX_PENDING) {
+      const soonest = load.ownerOpen.length >= MAX_PENDING_PER_OWNER ? load.ownerOpen[0]! : (load.siteSoonest ?? now);
+      const wait = Math.max(1, Math.ceil((soonest - now) / 1000));
       throw new TooSoonError(`too many verification codes are pending: ask again in ${wait} seconds`, wait);
     }
-    this.lastSent.set(key, now);
 
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const verificationId = randomBytes(16).toString('base64url');
     const expiresAt = now + VERIFICATION_TTL_MS;
+    const mac = this.mac(verificationId, code);
+    // Stored before the SMS goes out, so that the 30 seconds hold on every node from now on;
+    // an SMS that fails voids it (its time of sending still counts).
+    await pending.add({ id: verificationId, username: owner.username, realm, phone, serials, mac, wrong: 0, sentAt: now, expiresAt });
     try {
       await this.sms.send(gateway, phone, `Your verification code is ${code}`);
     } catch (err) {
+      await pending.spend(verificationId, mac);
       await this.audit(owner, actor, `phone verification to ${redactPhone(phone)} not sent: ${(err as Error).message}`, gateway, phone);
       throw err;
     }
-    this.pending.set(verificationId, { owner: key, phone, serials, mac: this.mac(verificationId, code), expiresAt, wrong: 0 });
     await this.audit(owner, actor, `phone verification sent to ${redactPhone(phone)}`, gateway, phone);
     return { verificationId, expiresAt };
   }
 
   /** Saves the number once its code is typed back; resolves with the number saved. */
   async confirm(owner: PhoneOwner, verificationId: string, code: string, actor: VerificationActor): Promise<string> {
-    const entry = this.pending.get(verificationId);
-    if (!entry || entry.owner !== ownerKey(owner) || entry.expiresAt <= this.now()) {
-      throw new PhoneVerificationError('the verification code is unknown or has expired: ask for a new one');
-    }
-    if (!timingSafeEqual(this.mac(verificationId, code.trim()), entry.mac)) {
-      entry.wrong += 1;
-      const left = MAX_WRONG - entry.wrong;
+    const pending = this.store.phoneVerifications;
+    const unknown = () => new PhoneVerificationError('the verification code is unknown or has expired: ask for a new one');
+    // A verification id is 22 characters of base64url: anything else is no id, and no query.
+    const entry = /^[A-Za-z0-9_-]{22}$/.test(verificationId) ? await pending.get(verificationId) : undefined;
+    if (!entry || entry.mac === '' || entry.username !== owner.username || entry.realm !== normaliseRealm(owner.realm) || entry.expiresAt <= this.now()) throw unknown();
+    if (!timingSafeEqual(Buffer.from(this.mac(verificationId, code.trim()), 'hex'), Buffer.from(entry.mac, 'hex'))) {
+      const wrong = await pending.countWrong(verificationId);
+      if (wrong === undefined) throw unknown();
+      const left = MAX_WRONG - wrong;
       if (left > 0) throw new PhoneVerificationError(`wrong verification code (${left} ${left === 1 ? 'try' : 'tries'} left)`);
-      this.pending.delete(verificationId);
+      await pending.spend(verificationId, entry.mac);
       throw new PhoneVerificationError(`wrong verification code ${MAX_WRONG} times: ask for a new one`);
     }
-    this.pending.delete(verificationId);
+    // Used once: of two nodes given the same code at once, one saves the number.
+    if (!(await pending.spend(verificationId, entry.mac))) throw unknown();
     // Checked again: the helpdesk's realms may have changed, a token may have gone meanwhile.
     await this.tokensOf(owner, actor);
     for (const serial of entry.serials) {
@@ -166,15 +160,8 @@ export class PhoneVerifications {
     return [actor.serial];
   }
 
-  private mac(verificationId: string, code: string): Buffer {
-    return createHmac('sha256', this.key).update(`${verificationId}\0${code}`).digest();
-  }
-
-  private forgetExpired(now: number): void {
-    for (const [id, p] of this.pending) if (p.expiresAt <= now) this.pending.delete(id);
-    if (this.lastSent.size > MAX_PENDING) {
-      for (const [key, at] of this.lastSent) if (now - at >= RESEND_INTERVAL_MS) this.lastSent.delete(key);
-    }
+  private mac(verificationId: string, code: string): string {
+    return createHmac('sha256', this.key).update(`${verificationId}\0${code}`).digest('hex');
   }
 
   private async audit(owner: PhoneOwner, actor: VerificationActor, what: string, gateway: string, phone: string, serials: readonly string[] = []): Promise<void> {

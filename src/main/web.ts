@@ -45,8 +45,9 @@ export function buildWeb(p: WebParts): Omit<WebOptions, 'now'> | undefined {
   // No operator of its own: every call names the signed-in person (web:carol@corp).
   const helpdesk = new Helpdesk(p.store, p.admin.tokens, '', p.login, Date.now, WEB_CLIENT_NAME);
   // One for the helpdesk and the users alike, so that the limits on codes per person hold for both.
-  // In this process: a code asked for on one node is answered on the same node.
-  const verifications = new PhoneVerifications(p.store, p.admin.tokens, p.sms);
+  // In the store under a key from the key file: a code sent by one node is answered at any.
+  const verificationKey = createHmac('sha256', p.keys.webSessionKey).update('sms-otp-radiusd/phone-verification').digest();
+  const verifications = new PhoneVerifications(p.store, p.admin.tokens, p.sms, verificationKey);
   return {
     services: {
       login: p.login,

@@ -25,6 +25,7 @@ export const COLUMN_LIMITS = {
   radius_servers: { identifier: 64, host: 255 },
   policies: { name: 64, scope: 16 },
   web_sessions: { id: 64 },
+  phone_verifications: { id: 32, username: 255, realm: 255, phone: 255, mac: 64 },
   accounting_sessions: { client: 255, nas_ip_address: 45, framed_ip_address: 45, status: 8, terminate_cause: 32 },
 } as const;
 

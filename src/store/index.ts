@@ -25,6 +25,7 @@ import { KnownClientRepository, NotificationRepository } from './notifications.j
 import { UserStoreRepository } from './userstores.js';
 import { MigrationWriter } from './migrated.js';
 import { WebSessionRepository } from './web-sessions.js';
+import { PhoneVerificationRepository } from './phone-verifications.js';
 
 /**
  * What the store needs decided by the adapters whose definitions it keeps, given by the
@@ -58,6 +59,7 @@ export class Store {
   readonly migrated: MigrationWriter;
   readonly policies: PolicyRepository;
   readonly webSessions: WebSessionRepository;
+  readonly phoneVerifications: PhoneVerificationRepository;
   private readonly box: SecretBox;
 
   constructor(
@@ -88,6 +90,7 @@ export class Store {
     this.migrated = new MigrationWriter(knex, box, now, this.gateways, this.smtpServers);
     this.policies = new PolicyRepository(knex, now);
     this.webSessions = new WebSessionRepository(knex);
+    this.phoneVerifications = new PhoneVerificationRepository(knex);
   }
 
   static open(database: DatabaseConfig, keys: Keys, adapters: StoreAdapters, now?: () => number): Store {

@@ -9,6 +9,9 @@ import { GatewayRegistry } from '../../src/gateways/registry.js';
 import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
 import { openTestStore, type TestStore } from '../helpers/store.js';
 
+/** The HMAC key of the stored codes (the composition root derives it from the key file). */
+const KEY = Buffer.alloc(32, 7);
+
 const gina = { username: 'gina', realm: 'corp' };
 const enrolling = { operator: 'web:gina@corp', enrollment: true };
 
@@ -27,7 +30,7 @@ describe('phone verification of a new token (self-service enrollment)', () => {
     await t.store.settings.setMany([['sms.identifier', 'gw1']]);
     registry = new GatewayRegistry((id) => t.store.gateways.get(id), { scriptDirectory: '/nonexistent', smtpServers: t.store.smtpServers });
     admin = new TokenAdmin(t.store, t.pins);
-    verifications = new PhoneVerifications(t.store, admin, registry, () => t.clock.now);
+    verifications = new PhoneVerifications(t.store, admin, registry, KEY, () => t.clock.now);
   });
   afterEach(async () => {
     await registry.close();

@@ -10,6 +10,8 @@ import { startSmsGateway, type SmsGateway } from '../helpers/sms-gateway.js';
 import { openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
 
 const alice = { username: 'alice', realm: 'corp' };
+/** The HMAC key of the stored codes (the composition root derives it from the key file). */
+const KEY = Buffer.alloc(32, 7);
 const self = { operator: 'web:alice@corp' };
 
 describe.each(STORE_KINDS)('phone verification on %s', (kind) => {
@@ -28,7 +30,7 @@ describe.each(STORE_KINDS)('phone verification on %s', (kind) => {
     await t.store.settings.setMany([['sms.identifier', 'gw1']]);
     registry = new GatewayRegistry((id) => t.store.gateways.get(id), { scriptDirectory: '/nonexistent', smtpServers: t.store.smtpServers });
     admin = new TokenAdmin(t.store, t.pins);
-    verifications = new PhoneVerifications(t.store, admin, registry, () => t.clock.now);
+    verifications = new PhoneVerifications(t.store, admin, registry, KEY, () => t.clock.now);
     serial = (await admin.enroll({ username: 'alice', realm: 'corp', phone: '+49 170 1111111', pin: '1234' })).serial;
   });
   afterEach(async () => {
@@ -132,6 +134,23 @@ describe.each(STORE_KINDS)('phone verification on %s', (kind) => {
     // The helpdesk of corp may.
     const { verificationId } = await verifications.start(alice, '+49 171 2222222', { operator: 'web:hd@corp', allowedRealms: ['CORP'] });
     expect(await verifications.confirm(alice, verificationId, (await codeSent()).code, { operator: 'web:hd@corp', allowedRealms: ['corp'] })).toBe('+49 171 2222222');
+  });
+
+  it('is one site: a code sent by one node is taken at another (the same store and key), once; the 30 seconds hold on both', async () => {
+    const otherNode = new PhoneVerifications(t.store, admin, registry, Buffer.from(KEY), () => t.clock.now);
+    const { verificationId } = await verifications.start(alice, '+49 171 2222222', self);
+    const { code } = await codeSent();
+    await expect(otherNode.start(alice, '+49 171 5555555', self)).rejects.toBeInstanceOf(TooSoonError);
+    const wrong = code === '000000' ? '111111' : '000000';
+    await expect(otherNode.confirm(alice, verificationId, wrong, self)).rejects.toThrow('wrong verification code (2 tries left)');
+    await expect(verifications.confirm(alice, verificationId, wrong, self)).rejects.toThrow('wrong verification code (1 try left)');
+    expect(await otherNode.confirm(alice, verificationId, code, self)).toBe('+49 171 2222222');
+    await expect(verifications.confirm(alice, verificationId, code, self)).rejects.toThrow('unknown or has expired');
+    // A node with another key file (another site) knows no code of this one.
+    t.clock.advance(30_000);
+    const { verificationId: second } = await verifications.start(alice, '+49 171 6666666', self);
+    const strangerNode = new PhoneVerifications(t.store, admin, registry, Buffer.alloc(32, 9), () => t.clock.now);
+    await expect(strangerNode.confirm(alice, second, (await codeSent()).code, self)).rejects.toThrow('wrong verification code');
   });
 
   it('says why when the gateway refuses, audits it, and leaves nothing pending', async () => {

@@ -12,10 +12,11 @@ import { MIGRATIONS_0023 } from './0023-userstore-groups.js';
 import { MIGRATIONS_0024 } from './0024-radius-servers.js';
 import { MIGRATIONS_0025 } from './0025-web-sessions.js';
 import { MIGRATIONS_0026 } from './0026-token-description.js';
+import { MIGRATIONS_0027 } from './0027-phone-verifications.js';
 
 export type { Migration } from './migration.js';
 
-const migrations: Migration[] = [...MIGRATIONS_0001_0008, ...MIGRATIONS_0009_0016, ...MIGRATIONS_0017_0020, ...MIGRATIONS_0022, ...MIGRATIONS_0023, ...MIGRATIONS_0024, ...MIGRATIONS_0025, ...MIGRATIONS_0026];
+const migrations: Migration[] = [...MIGRATIONS_0001_0008, ...MIGRATIONS_0009_0016, ...MIGRATIONS_0017_0020, ...MIGRATIONS_0022, ...MIGRATIONS_0023, ...MIGRATIONS_0024, ...MIGRATIONS_0025, ...MIGRATIONS_0026, ...MIGRATIONS_0027];
 
 const source: Knex.MigrationSource<Migration> = {
   getMigrations: async () => migrations,
