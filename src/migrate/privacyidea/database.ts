@@ -4,7 +4,6 @@
 import { existsSync } from 'node:fs';
 import knexFactory, { type Knex } from 'knex';
 import { SmsOtpError } from '../../core/errors.js';
-import { postgresDriver } from '../../store/connection.js';
 
 export class SourceDatabaseError extends SmsOtpError {
   override name = 'SourceDatabaseError';
@@ -26,7 +25,6 @@ export function openSourceDatabase(url: string): Knex {
     return knexFactory({ client: 'better-sqlite3', connection: { filename, readonly: true } as Knex.Sqlite3ConnectionConfig, useNullAsDefault: true });
   }
   if (scheme === 'postgresql' || scheme === 'postgres') {
-    postgresDriver(); // int8 read as a number, as from our own store
     return knexFactory({ client: 'pg', connection: `postgresql://${rest}`, pool: { min: 0, max: 2 } });
   }
   if (scheme === 'mysql' || scheme === 'mariadb') {
