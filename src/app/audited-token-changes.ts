@@ -1,10 +1,10 @@
 // Changes to tokens made over the HTTP admin API (privacyIDEA's /token/ endpoints) and by the
 // CLI's `token enroll --user`, each written to the audit trail as an `admin` row naming the
 // token, its user, what was done and the API key or account that did it: what the helpdesk's
-// rows (src/app/helpdesk.ts) tell of the CLI's other changes and the web UI's. TokenAdmin does the change; this adds the row after it succeeded (a
-// refused change changed nothing). The row never holds a PIN or a key, the phone only
-// redacted, and of a new PIN or description only that it changed (a description is free text,
-// which may hold a number).
+// rows (src/app/helpdesk.ts) tell of the CLI's other changes and the web UI's. TokenAdmin does
+// the change; this adds the row after it succeeded (a refused change changed nothing). The row
+// never holds a PIN or a key, the phone only redacted, and of a new PIN or description only
+// that it changed (a description is free text, which may hold a number).
 import type { Token } from '../core/model.js';
 import { redactPhone } from '../core/redact.js';
 import { adminAuditEntry, type ChangeActor, type ChangedToken } from './audited-changes.js';
